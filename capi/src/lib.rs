@@ -1,0 +1,1 @@
+//! C ABI for libndctl (filled in by the C library issue).

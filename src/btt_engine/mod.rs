@@ -1,0 +1,1 @@
+//! Offline Block Translation Table engine (format, arena, map, flog, check, io).
