@@ -1,0 +1,389 @@
+//! NVDIMM buses (`ndbusK`, controlled through `ndctlN`).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+use crate::children::{Child, ChildList, Presence};
+use crate::ctx::{Ctx, CtxInner};
+use crate::dimm::Dimm;
+use crate::error::{Error, Result};
+use crate::region::{PersistenceDomain, Region};
+use crate::sysfs::{Device, Sysfs};
+
+/// Bus commands libndctl recognises in `commands` (bit numbers of `ND_CMD_*`).
+const BUS_COMMANDS: [(&str, u32); 4] = [
+    ("ars_cap", 1),
+    ("ars_start", 2),
+    ("ars_status", 3),
+    ("clear_error", 4),
+];
+
+/// State of an address-range scrub as reported by `nfit/scrub`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrubState {
+    /// Completed scrubs.
+    pub count: u32,
+    /// A scrub is running (`+` suffix).
+    pub active: bool,
+}
+
+/// Platform firmware activation state (`firmware/activate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FwaState {
+    Invalid,
+    Idle,
+    Armed,
+    Busy,
+    ArmOverflow,
+}
+
+/// How the platform activates firmware (`firmware/capability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FwaMethod {
+    Reset,
+    Suspend,
+    Live,
+}
+
+/// An NVDIMM bus.
+#[derive(Debug)]
+pub struct Bus {
+    me: Weak<Bus>,
+    ctx: Weak<CtxInner>,
+    dev: Device,
+    ctl: Device,
+    presence: Presence,
+    id: u32,
+    major: u32,
+    minor: u32,
+    provider: String,
+    cmd_mask: u64,
+    dimms: ChildList<Dimm>,
+    regions: ChildList<Region>,
+}
+
+impl Child for Bus {
+    fn child_name(&self) -> &str {
+        self.ctl.name()
+    }
+    fn presence(&self) -> &Presence {
+        &self.presence
+    }
+}
+
+impl Bus {
+    pub(crate) fn new(
+        ctx: Weak<CtxInner>,
+        sysfs: Arc<Sysfs>,
+        id: u32,
+        major: u32,
+        minor: u32,
+        ctl: PathBuf,
+        bus_path: PathBuf,
+    ) -> Result<Arc<Bus>> {
+        let dev = Device::new(Arc::clone(&sysfs), bus_path);
+        // libndctl reads these through ndctlN/device, which is the bus directory.
+        let provider = dev.required("provider")?;
+        let commands = dev.required("commands")?;
+        let cmd_mask = BUS_COMMANDS
+            .iter()
+            .filter(|(n, _)| commands.split_whitespace().any(|t| t == *n))
+            .fold(0u64, |m, (_, bit)| m | (1 << bit));
+        Ok(Arc::new_cyclic(|me| Bus {
+            me: me.clone(),
+            ctx,
+            ctl: Device::new(sysfs, ctl),
+            dev,
+            presence: Presence::new(),
+            id,
+            major,
+            minor,
+            provider,
+            cmd_mask,
+            dimms: ChildList::new(),
+            regions: ChildList::new(),
+        }))
+    }
+
+    pub(crate) fn release(&self) {
+        for r in self.regions.everything() {
+            r.release();
+        }
+        self.regions.clear();
+        self.dimms.clear();
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.dev.invalidate();
+        self.ctl.invalidate();
+        for d in self.dimms.all() {
+            d.invalidate();
+        }
+        for r in self.regions.all() {
+            r.invalidate();
+        }
+        let _ = self.rescan_children();
+    }
+
+    fn rescan_children(&self) -> Result<()> {
+        let me = self.arc();
+        self.dimms.rescan(
+            || self.scan("nmem"),
+            |id, p| Dimm::new(Arc::clone(&me), id, p),
+        )?;
+        self.regions.rescan(
+            || self.scan("region"),
+            |id, p| Region::new(Arc::clone(&me), id, p),
+        )
+    }
+
+    fn arc(&self) -> Arc<Bus> {
+        self.me
+            .upgrade()
+            .unwrap_or_else(|| unreachable!("a bus is only reachable through its Arc"))
+    }
+
+    /// The context owning this bus.
+    pub fn ctx(&self) -> Option<Ctx> {
+        self.ctx.upgrade().map(Ctx::from_inner)
+    }
+
+    /// The sysfs device of the bus (`.../ndbusK`).
+    pub fn device(&self) -> &Device {
+        &self.dev
+    }
+
+    /// N of `ndctlN`.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Major number of `/dev/ndctlN`.
+    pub fn major(&self) -> u32 {
+        self.major
+    }
+
+    /// Minor number of `/dev/ndctlN`.
+    pub fn minor(&self) -> u32 {
+        self.minor
+    }
+
+    /// `ndbusK`.
+    pub fn devname(&self) -> &str {
+        self.dev.name()
+    }
+
+    /// The in-root path of the bus directory (`ndctl_bus_get_devname`'s directory).
+    pub fn path(&self) -> &std::path::Path {
+        self.dev.path()
+    }
+
+    /// The control device name, `ndctlN`.
+    pub fn ctl_name(&self) -> &str {
+        self.ctl.name()
+    }
+
+    /// The provider, e.g. `ACPI.NFIT`, `nfit_test.0`, `e820`, `of_pmem`.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// Whether the bus supports the `ND_CMD_*` command `cmd`.
+    pub fn is_cmd_supported(&self, cmd: u32) -> bool {
+        cmd < 64 && self.cmd_mask & (1 << cmd) != 0
+    }
+
+    /// Whether the bus is described by an ACPI NFIT (`nfit/revision` exists).
+    pub fn has_nfit(&self) -> Result<bool> {
+        Ok(self.dev.opt("nfit/revision")?.is_some())
+    }
+
+    /// The NFIT revision, `None` without an NFIT.
+    pub fn revision(&self) -> Result<Option<u32>> {
+        match self.dev.opt_u64("nfit/revision")? {
+            Some(v) => u32::try_from(v).map(Some).map_err(|_| {
+                Error::parse(self.dev.attr_path("nfit/revision"), &v.to_string(), "out of range")
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// The NFIT bus DSM mask (`nfit/dsm_mask`), 0 when absent.
+    pub fn nfit_dsm_mask(&self) -> Result<u64> {
+        Ok(self.dev.opt_u64("nfit/dsm_mask")?.unwrap_or(0))
+    }
+
+    /// Whether the NFIT bus function `cmd` is supported.
+    pub fn is_nfit_cmd_supported(&self, cmd: u32) -> Result<bool> {
+        Ok(cmd < 64 && self.nfit_dsm_mask()? & (1 << cmd) != 0)
+    }
+
+    /// Whether the bus comes from a device tree node (`of_node/compatible`).
+    pub fn has_of_node(&self) -> Result<bool> {
+        Ok(self.dev.opt("of_node/compatible")?.is_some())
+    }
+
+    /// Whether this is an IBM PAPR SCM bus (or its test emulation).
+    pub fn is_papr_scm(&self) -> Result<bool> {
+        Ok(matches!(
+            self.dev.read_fresh("of_node/compatible")?.into_option().as_deref(),
+            Some("ibm,pmemory") | Some("nvdimm_test")
+        ))
+    }
+
+    /// Whether the bus belongs to a CXL topology. libndctl's own check is broken (it
+    /// reports CXL whenever `../subsys` does not resolve); we report what the
+    /// attribute says: the bus's parent has a `subsys` link resolving under `/sys/bus/cxl`.
+    pub fn has_cxl(&self) -> bool {
+        let parent = match self.dev.path().parent() {
+            Some(p) => p.join("subsys"),
+            None => return false,
+        };
+        self.dev
+            .sysfs()
+            .resolve(&parent)
+            .map(|p| p.starts_with("/sys/bus/cxl"))
+            .unwrap_or(false)
+    }
+
+    /// Address-range-scrub state, read now; `None` if the bus has no `nfit/scrub`.
+    pub fn scrub_state(&self) -> Result<Option<ScrubState>> {
+        let path = self.dev.attr_path("nfit/scrub");
+        match self.dev.read_fresh("nfit/scrub")?.into_option() {
+            None => Ok(None),
+            Some(v) => {
+                let t = v.trim();
+                let (num, active) = match t.strip_suffix('+') {
+                    Some(n) => (n, true),
+                    None => (t, false),
+                };
+                let count = crate::sysfs::parse_u64(&path, num)?;
+                let count =
+                    u32::try_from(count).map_err(|_| Error::parse(&path, &v, "out of range"))?;
+                Ok(Some(ScrubState { count, active }))
+            }
+        }
+    }
+
+    /// Start an address range scrub (`nfit/scrub` ← 1).
+    pub fn start_scrub(&self) -> Result<()> {
+        self.dev.write("nfit/scrub", "1\n")
+    }
+
+    /// Firmware activation state, read now.
+    pub fn fw_activate_state(&self) -> Result<FwaState> {
+        Ok(
+            match self.dev.read_fresh("firmware/activate")?.into_option().as_deref() {
+                Some("idle") => FwaState::Idle,
+                Some("armed") => FwaState::Armed,
+                Some("busy") => FwaState::Busy,
+                Some("overflow") => FwaState::ArmOverflow,
+                _ => FwaState::Invalid,
+            },
+        )
+    }
+
+    /// Firmware activation method.
+    pub fn fw_activate_method(&self) -> Result<FwaMethod> {
+        Ok(
+            match self.dev.opt("firmware/capability")?.as_deref() {
+                Some("quiesce") => FwaMethod::Suspend,
+                Some("live") => FwaMethod::Live,
+                _ => FwaMethod::Reset,
+            },
+        )
+    }
+
+    /// Ask the kernel to finish probing devices of this bus (reading `wait_probe`).
+    pub fn wait_probe(&self) -> Result<()> {
+        match self.dev.read_fresh("wait_probe")? {
+            crate::sysfs::Attr::Value(_) => Ok(()),
+            _ => Err(Error::Missing {
+                path: self.dev.attr_path("wait_probe"),
+            }),
+        }
+    }
+
+    fn scan(&self, prefix: &str) -> Result<Vec<(u32, PathBuf)>> {
+        self.dev.children(prefix)
+    }
+
+    /// The DIMMs (`nmemN`) on this bus.
+    pub fn dimms(&self) -> Result<Vec<Arc<Dimm>>> {
+        let me = self.arc();
+        self.dimms
+            .get(|| self.scan("nmem"), |id, p| Dimm::new(Arc::clone(&me), id, p))
+    }
+
+    /// The regions (`regionN`) on this bus.
+    pub fn regions(&self) -> Result<Vec<Arc<Region>>> {
+        let me = self.arc();
+        self.regions
+            .get(|| self.scan("region"), |id, p| Region::new(Arc::clone(&me), id, p))
+    }
+
+    /// The DIMM with this NFIT handle.
+    pub fn dimm_by_handle(&self, handle: u32) -> Result<Option<Arc<Dimm>>> {
+        for d in self.dimms()? {
+            if d.handle()? == Some(handle) {
+                return Ok(Some(d));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The DIMM named `nmemN` with this id.
+    pub fn dimm_by_id(&self, id: u32) -> Result<Option<Arc<Dimm>>> {
+        Ok(self.dimms()?.into_iter().find(|d| d.id() == id))
+    }
+
+    /// The PMEM region whose NFIT SPA range index is `index`.
+    pub fn region_by_range_index(&self, index: u32) -> Result<Option<Arc<Region>>> {
+        for r in self.regions()? {
+            if r.range_index()? == Some(index) {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The region whose physical address range contains `address`.
+    pub fn region_by_physical_address(&self, address: u64) -> Result<Option<Arc<Region>>> {
+        for r in self.regions()? {
+            if let Some(start) = r.resource()? {
+                if address >= start && address - start < r.size() {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The DIMM whose mapping in a region contains the physical `address`.
+    pub fn dimm_by_physical_address(&self, address: u64) -> Result<Option<Arc<Dimm>>> {
+        let Some(region) = self.region_by_physical_address(address)? else {
+            return Ok(None);
+        };
+        // Without an interleave description the address can only be attributed when the
+        // region has a single mapping (libndctl asks the platform via an NFIT DSM for the
+        // interleaved case, which is a command-layer operation).
+        let mappings = region.mappings()?;
+        match mappings.as_slice() {
+            [one] => Ok(one.dimm()),
+            _ => Ok(None),
+        }
+    }
+
+    /// The least capable persistence domain among the bus's regions.
+    pub fn persistence_domain(&self) -> Result<PersistenceDomain> {
+        let mut worst: Option<PersistenceDomain> = None;
+        for r in self.regions()? {
+            let d = r.persistence_domain()?;
+            worst = Some(match worst {
+                Some(w) if (w as u32) >= (d as u32) => w,
+                _ => d,
+            });
+        }
+        Ok(worst.unwrap_or(PersistenceDomain::Unknown))
+    }
+}

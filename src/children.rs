@@ -1,0 +1,169 @@
+//! Lazily scanned, deduplicated lists of child objects.
+//!
+//! A level of the tree is enumerated only when first asked for. Rescans keep the existing
+//! object for a name that is still there (so references handed out, including raw pointers
+//! through the C ABI, stay valid for the context's lifetime) and only add new ones.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::Result;
+
+/// Implemented by objects kept in a [`ChildList`].
+pub(crate) trait Child {
+    /// The device name used to deduplicate across rescans.
+    fn child_name(&self) -> &str;
+    /// Whether the last scan still saw the object.
+    fn presence(&self) -> &Presence;
+}
+
+/// Whether an object's directory was seen by the last scan of its parent.
+#[derive(Debug)]
+pub(crate) struct Presence(AtomicBool);
+
+impl Presence {
+    pub(crate) fn new() -> Presence {
+        Presence(AtomicBool::new(true))
+    }
+    pub(crate) fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+    pub(crate) fn set(&self, v: bool) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ChildList<T> {
+    // None: never scanned. Objects that disappeared stay here (not present) until the
+    // context goes away.
+    items: Mutex<Option<Vec<Arc<T>>>>,
+    // Objects of a previous generation (their region was disabled): no longer listed,
+    // kept alive so that references to them stay valid.
+    retired: Mutex<Vec<Arc<T>>>,
+}
+
+impl<T: Child> ChildList<T> {
+    pub(crate) fn new() -> ChildList<T> {
+        ChildList {
+            items: Mutex::new(None),
+            retired: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Vec<Arc<T>>>> {
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The present children, scanning on first use.
+    pub(crate) fn get<S, M>(&self, scan: S, make: M) -> Result<Vec<Arc<T>>>
+    where
+        S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
+        M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
+    {
+        let mut guard = self.lock();
+        if guard.is_none() {
+            *guard = Some(Vec::new());
+            if let Err(e) = Self::merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
+            {
+                *guard = None;
+                return Err(e);
+            }
+        }
+        Ok(guard
+            .as_ref()
+            .map(|v| v.iter().filter(|c| c.presence().get()).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    /// Scan again: keep known children, add new ones, mark vanished ones absent.
+    pub(crate) fn rescan<S, M>(&self, scan: S, make: M) -> Result<()>
+    where
+        S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
+        M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
+    {
+        let mut guard = self.lock();
+        match guard.as_mut() {
+            // Never listed: the next get() scans anyway.
+            None => Ok(()),
+            Some(items) => Self::merge(items, scan, make),
+        }
+    }
+
+    /// Every child ever seen, present or not.
+    pub(crate) fn all(&self) -> Vec<Arc<T>> {
+        self.lock().clone().unwrap_or_default()
+    }
+
+    /// Forget the current children (keeping them alive); the next listing scans afresh
+    /// and creates new objects.
+    pub(crate) fn retire(&self) {
+        let old = self.lock().take().unwrap_or_default();
+        for c in &old {
+            c.presence().set(false);
+        }
+        self.retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(old);
+    }
+
+    /// Drop every child: breaks the parent/child reference cycles when the context ends.
+    pub(crate) fn clear(&self) {
+        *self.lock() = None;
+        self.retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Every child including retired ones (for releasing cycles).
+    pub(crate) fn everything(&self) -> Vec<Arc<T>> {
+        let mut v = self.all();
+        v.extend(
+            self.retired
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        v
+    }
+
+    fn merge<S, M>(items: &mut Vec<Arc<T>>, scan: S, mut make: M) -> Result<()>
+    where
+        S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
+        M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
+    {
+        let found = scan()?;
+        let mut seen = vec![false; items.len()];
+        let mut added = Vec::new();
+        for (id, path) in found {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if let Some(i) = items.iter().position(|c| c.child_name() == name) {
+                seen[i] = true;
+                items[i].presence().set(true);
+                continue;
+            }
+            match make(id, path.clone()) {
+                Ok(child) => added.push(child),
+                // libndctl logs a child it cannot add and carries on with the others.
+                Err(e) => log::info!("{}: not added: {e}", path.display()),
+            }
+        }
+        for (i, s) in seen.iter().enumerate() {
+            if !s {
+                items[i].presence().set(false);
+            }
+        }
+        // libndctl inserts at the head of its lists: iteration is the reverse of readdir.
+        added.reverse();
+        added.append(items);
+        *items = added;
+        Ok(())
+    }
+}

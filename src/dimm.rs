@@ -1,0 +1,519 @@
+//! NVDIMMs (`nmemN`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::bus::{Bus, FwaState};
+use crate::children::{Child, Presence};
+use crate::error::{Error, Result};
+use crate::sysfs::{parse_devnum, parse_u64, Device};
+
+/// DIMM commands libndctl recognises in `commands` (bit numbers of `ND_CMD_*`).
+const DIMM_COMMANDS: [(&str, u32); 10] = [
+    ("smart", 1),
+    ("smart_thresh", 2),
+    ("flags", 3),
+    ("get_size", 4),
+    ("get_data", 5),
+    ("set_data", 6),
+    ("effect_size", 7),
+    ("effect_log", 8),
+    ("vendor", 9),
+    ("cmd_call", 10),
+];
+
+/// The parts of an NFIT device handle:
+/// `(node & 0xfff) << 16 | (socket & 0xf) << 12 | (imc & 0xf) << 8 | (channel & 0xf) << 4 | (dimm & 0xf)`.
+///
+/// ```
+/// let h = ndctl::dimm::Handle(0x10101);
+/// assert_eq!((h.node(), h.socket(), h.imc(), h.channel(), h.dimm()), (1, 0, 1, 0, 1));
+/// assert_eq!(ndctl::dimm::Handle::new(1, 0, 1, 0, 1), h);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Handle(pub u32);
+
+impl Handle {
+    /// `DIMM_HANDLE(node, socket, imc, channel, dimm)`.
+    pub fn new(node: u32, socket: u32, imc: u32, channel: u32, dimm: u32) -> Handle {
+        Handle(
+            (node & 0xfff) << 16
+                | (socket & 0xf) << 12
+                | (imc & 0xf) << 8
+                | (channel & 0xf) << 4
+                | (dimm & 0xf),
+        )
+    }
+    pub fn node(self) -> u32 {
+        (self.0 >> 16) & 0xfff
+    }
+    pub fn socket(self) -> u32 {
+        (self.0 >> 12) & 0xf
+    }
+    pub fn imc(self) -> u32 {
+        (self.0 >> 8) & 0xf
+    }
+    pub fn channel(self) -> u32 {
+        (self.0 >> 4) & 0xf
+    }
+    pub fn dimm(self) -> u32 {
+        self.0 & 0xf
+    }
+}
+
+/// Health flags from `<family>/flags` (NFIT memory-device state flags).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DimmFlags {
+    pub not_armed: bool,
+    pub save_fail: bool,
+    pub flush_fail: bool,
+    pub smart_event: bool,
+    pub restore_fail: bool,
+    pub map_fail: bool,
+    pub smart_notify: bool,
+}
+
+impl DimmFlags {
+    fn parse(s: &str) -> DimmFlags {
+        let mut f = DimmFlags::default();
+        for t in s.split_whitespace() {
+            match t {
+                "not_armed" => f.not_armed = true,
+                "save_fail" => f.save_fail = true,
+                "flush_fail" => f.flush_fail = true,
+                "smart_event" => f.smart_event = true,
+                "restore_fail" => f.restore_fail = true,
+                "map_fail" => f.map_fail = true,
+                "smart_notify" => f.smart_notify = true,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// Any failure or event flag set (libndctl's `has_errors`).
+    pub fn has_errors(&self) -> bool {
+        self.not_armed
+            || self.save_fail
+            || self.flush_fail
+            || self.smart_event
+            || self.restore_fail
+            || self.map_fail
+    }
+}
+
+/// Security state (`security`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityState {
+    Disabled,
+    Unlocked,
+    Locked,
+    Frozen,
+    Overwrite,
+}
+
+impl SecurityState {
+    /// The name `ndctl list` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityState::Disabled => "disabled",
+            SecurityState::Unlocked => "unlocked",
+            SecurityState::Locked => "locked",
+            SecurityState::Frozen => "frozen",
+            SecurityState::Overwrite => "overwrite",
+        }
+    }
+}
+
+/// Result of the last firmware activation (`firmware/result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FwaResult {
+    Invalid,
+    None,
+    Success,
+    NotStaged,
+    NeedReset,
+    Fail,
+}
+
+/// An NVDIMM.
+#[derive(Debug)]
+pub struct Dimm {
+    bus: Arc<Bus>,
+    dev: Device,
+    presence: Presence,
+    id: u32,
+    major: u32,
+    minor: u32,
+    cmd_mask: u64,
+    modalias: String,
+    /// `nfit`, `papr` or `cxl`: the subdirectory with the platform attributes.
+    prefix: &'static str,
+}
+
+impl Child for Dimm {
+    fn child_name(&self) -> &str {
+        self.dev.name()
+    }
+    fn presence(&self) -> &Presence {
+        &self.presence
+    }
+}
+
+impl Dimm {
+    pub(crate) fn new(bus: Arc<Bus>, id: u32, path: PathBuf) -> Result<Arc<Dimm>> {
+        let dev = Device::new(Arc::clone(bus.device().sysfs()), path);
+        let devnum = dev.required("dev")?;
+        let (major, minor) = parse_devnum(&dev.attr_path("dev"), &devnum)?;
+        let commands = dev.required("commands")?;
+        let cmd_mask = DIMM_COMMANDS
+            .iter()
+            .filter(|(n, _)| commands.split_whitespace().any(|t| t == *n))
+            .fold(0u64, |m, (_, bit)| m | (1 << bit));
+        let modalias = dev.required("modalias")?;
+        let prefix = if bus.has_nfit()? {
+            "nfit"
+        } else if bus.has_of_node()? {
+            "papr"
+        } else if bus.has_cxl() {
+            "cxl"
+        } else {
+            "nfit"
+        };
+        let dimm = Dimm {
+            bus,
+            dev,
+            presence: Presence::new(),
+            id,
+            major,
+            minor,
+            cmd_mask,
+            modalias,
+            prefix,
+        };
+        // NFIT DIMMs cannot be used without their handle and physical id (libndctl drops
+        // the DIMM when either is unreadable).
+        if dimm.prefix == "nfit" && dimm.dev.has("nfit") {
+            dimm.dev.req_u64("nfit/handle")?;
+            dimm.dev.req_u64("nfit/phys_id")?;
+        }
+        Ok(Arc::new(dimm))
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.dev.invalidate();
+    }
+
+    fn pattr(&self, name: &str) -> String {
+        format!("{}/{}", self.prefix, name)
+    }
+
+    fn opt_u64(&self, name: &str) -> Result<Option<u64>> {
+        self.dev.opt_u64(&self.pattr(name))
+    }
+
+    fn opt_u32(&self, name: &str) -> Result<Option<u32>> {
+        let attr = self.pattr(name);
+        match self.dev.opt_u64(&attr)? {
+            None => Ok(None),
+            Some(v) => u32::try_from(v)
+                .map(Some)
+                .map_err(|_| Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")),
+        }
+    }
+
+    fn opt_u16(&self, name: &str) -> Result<Option<u16>> {
+        let attr = self.pattr(name);
+        match self.dev.opt_u64(&attr)? {
+            None => Ok(None),
+            Some(v) => u16::try_from(v)
+                .map(Some)
+                .map_err(|_| Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")),
+        }
+    }
+
+    /// The bus this DIMM sits on.
+    pub fn bus(&self) -> &Arc<Bus> {
+        &self.bus
+    }
+
+    /// The sysfs device.
+    pub fn device(&self) -> &Device {
+        &self.dev
+    }
+
+    /// N of `nmemN`.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// `nmemN`.
+    pub fn devname(&self) -> &str {
+        self.dev.name()
+    }
+
+    /// Major number of `/dev/nmemN`.
+    pub fn major(&self) -> u32 {
+        self.major
+    }
+
+    /// Minor number of `/dev/nmemN`.
+    pub fn minor(&self) -> u32 {
+        self.minor
+    }
+
+    /// The `modalias` used to load the driver on enable.
+    pub fn modalias(&self) -> &str {
+        &self.modalias
+    }
+
+    /// Whether the DIMM supports `ND_CMD_*` command `cmd` (from `commands`).
+    pub fn is_cmd_supported(&self, cmd: u32) -> bool {
+        cmd < 64 && self.cmd_mask & (1 << cmd) != 0
+    }
+
+    /// The NFIT device handle.
+    pub fn handle(&self) -> Result<Option<u32>> {
+        self.opt_u32("handle")
+    }
+
+    /// The SMBIOS physical id.
+    pub fn phys_id(&self) -> Result<Option<u16>> {
+        self.opt_u16("phys_id")
+    }
+
+    /// Vendor id.
+    pub fn vendor(&self) -> Result<Option<u16>> {
+        self.opt_u16("vendor")
+    }
+
+    /// Device id.
+    pub fn device_id(&self) -> Result<Option<u16>> {
+        self.opt_u16("device")
+    }
+
+    /// Revision id.
+    pub fn revision(&self) -> Result<Option<u16>> {
+        self.opt_u16("rev_id")
+    }
+
+    /// Serial number.
+    pub fn serial(&self) -> Result<Option<u32>> {
+        self.opt_u32("serial")
+    }
+
+    /// Subsystem vendor id.
+    pub fn subsystem_vendor(&self) -> Result<Option<u16>> {
+        self.opt_u16("subsystem_vendor")
+    }
+
+    /// Subsystem device id.
+    pub fn subsystem_device(&self) -> Result<Option<u16>> {
+        self.opt_u16("subsystem_device")
+    }
+
+    /// Subsystem revision id.
+    pub fn subsystem_revision(&self) -> Result<Option<u16>> {
+        self.opt_u16("subsystem_rev_id")
+    }
+
+    /// The DSM command family (`family`), e.g. 0 for Intel.
+    pub fn cmd_family(&self) -> Result<Option<u32>> {
+        self.opt_u32("family")
+    }
+
+    /// The DSM function mask (`dsm_mask`).
+    pub fn dsm_mask(&self) -> Result<Option<u64>> {
+        self.opt_u64("dsm_mask")
+    }
+
+    /// The unique id (`id`), e.g. `8089-a2-1751-000004c9` or `8680-56341200`.
+    pub fn unique_id(&self) -> Result<Option<String>> {
+        if self.prefix == "cxl" {
+            return self.dev.opt("cxl/id");
+        }
+        self.dev.opt(&self.pattr("id"))
+    }
+
+    /// Parse `VVVV-LL-DDDD-SSSSSSSS` into (location, date); shorter ids carry neither.
+    fn id_parts(&self) -> Result<Option<(u8, u16)>> {
+        let Some(id) = self.unique_id()? else {
+            return Ok(None);
+        };
+        let parts: Vec<&str> = id.split('-').collect();
+        if parts.len() != 4 {
+            return Ok(None);
+        }
+        let path = self.dev.attr_path(&self.pattr("id"));
+        let loc = u8::from_str_radix(parts[1], 16)
+            .map_err(|_| Error::parse(&path, &id, "bad manufacturing location"))?;
+        let date = u16::from_str_radix(parts[2], 16)
+            .map_err(|_| Error::parse(&path, &id, "bad manufacturing date"))?;
+        Ok(Some((loc, date)))
+    }
+
+    /// Manufacturing location (from the unique id).
+    pub fn manufacturing_location(&self) -> Result<Option<u8>> {
+        Ok(self.id_parts()?.map(|p| p.0))
+    }
+
+    /// Manufacturing date (from the unique id).
+    pub fn manufacturing_date(&self) -> Result<Option<u16>> {
+        Ok(self.id_parts()?.map(|p| p.1))
+    }
+
+    /// Number of interface format codes (`formats`, clamped to 1..2 like libndctl).
+    pub fn formats(&self) -> Result<u32> {
+        Ok(self.opt_u32("formats")?.unwrap_or(1).clamp(1, 2))
+    }
+
+    /// Interface format code `i` (`format`, `format1`).
+    pub fn format(&self, i: u32) -> Result<Option<u32>> {
+        match i {
+            0 => self.opt_u32("format"),
+            1 => self.opt_u32("format1"),
+            _ => Ok(None),
+        }
+    }
+
+    /// The dirty shutdown count, `None` where the platform has none.
+    pub fn dirty_shutdown(&self) -> Result<Option<u64>> {
+        self.opt_u64("dirty_shutdown")
+    }
+
+    /// Health/state flags (`<family>/flags`), cached until [`Dimm::refresh_flags`].
+    pub fn flags(&self) -> Result<DimmFlags> {
+        Ok(self
+            .dev
+            .opt(&self.pattr("flags"))?
+            .map(|s| DimmFlags::parse(&s))
+            .unwrap_or_default())
+    }
+
+    /// Re-read the health flags.
+    pub fn refresh_flags(&self) -> Result<DimmFlags> {
+        self.dev.read_fresh(&self.pattr("flags"))?;
+        self.flags()
+    }
+
+    /// Tokens of the top-level `flags` attribute (`lock`, `alias`, `label`); `None` if absent.
+    fn top_flags(&self) -> Result<Option<Vec<String>>> {
+        Ok(self
+            .dev
+            .opt("flags")?
+            .map(|s| s.split_whitespace().map(String::from).collect()))
+    }
+
+    /// Whether the label area is locked; `None` if unknown.
+    pub fn locked(&self) -> Result<Option<bool>> {
+        Ok(self.top_flags()?.map(|t| t.iter().any(|x| x == "lock")))
+    }
+
+    /// Whether the DIMM is aliased (has labels); `None` if unknown.
+    pub fn aliased(&self) -> Result<Option<bool>> {
+        Ok(self.top_flags()?.map(|t| t.iter().any(|x| x == "alias")))
+    }
+
+    /// Whether a driver is bound.
+    pub fn is_enabled(&self) -> bool {
+        self.dev.has_driver()
+    }
+
+    /// Whether a region using this DIMM is active (`state` is `active`).
+    pub fn is_active(&self) -> Result<bool> {
+        Ok(self.dev.read_fresh("state")?.into_option().as_deref() == Some("active"))
+    }
+
+    /// Free label slots (`available_slots`), read now.
+    pub fn available_labels(&self) -> Result<Option<u32>> {
+        match self.dev.fresh_u64("available_slots")? {
+            None => Ok(None),
+            Some(v) => u32::try_from(v).map(Some).map_err(|_| {
+                Error::parse(self.dev.attr_path("available_slots"), &v.to_string(), "out of range")
+            }),
+        }
+    }
+
+    /// Security state, read now; `None` if the DIMM has no security attribute.
+    pub fn security(&self) -> Result<Option<SecurityState>> {
+        let path = self.dev.attr_path("security");
+        match self.dev.read_fresh("security")?.into_option() {
+            None => Ok(None),
+            Some(s) => Ok(Some(match s.trim() {
+                "disabled" => SecurityState::Disabled,
+                "unlocked" => SecurityState::Unlocked,
+                "locked" => SecurityState::Locked,
+                "frozen" => SecurityState::Frozen,
+                "overwrite" => SecurityState::Overwrite,
+                _ => return Err(Error::parse(path, &s, "unknown security state")),
+            })),
+        }
+    }
+
+    /// Whether security is frozen (`frozen`).
+    pub fn security_is_frozen(&self) -> Result<bool> {
+        match self.dev.read_fresh("frozen")?.into_option() {
+            None => Ok(self.security()? == Some(SecurityState::Frozen)),
+            Some(v) => Ok(parse_u64(&self.dev.attr_path("frozen"), &v)? != 0),
+        }
+    }
+
+    /// Firmware activation state of this DIMM.
+    pub fn fw_activate_state(&self) -> Result<FwaState> {
+        Ok(
+            match self.dev.read_fresh("firmware/activate")?.into_option().as_deref() {
+                Some("idle") => FwaState::Idle,
+                Some("armed") => FwaState::Armed,
+                Some("busy") => FwaState::Busy,
+                Some("overflow") => FwaState::ArmOverflow,
+                _ => FwaState::Invalid,
+            },
+        )
+    }
+
+    /// Result of the last firmware activation.
+    pub fn fw_activate_result(&self) -> Result<FwaResult> {
+        Ok(
+            match self.dev.read_fresh("firmware/result")?.into_option().as_deref() {
+                Some("none") => FwaResult::None,
+                Some("success") => FwaResult::Success,
+                Some("fail") => FwaResult::Fail,
+                Some("not_staged") => FwaResult::NotStaged,
+                Some("need_reset") => FwaResult::NeedReset,
+                _ => FwaResult::Invalid,
+            },
+        )
+    }
+
+    /// Bind the DIMM to its driver.
+    pub fn enable(&self) -> Result<()> {
+        if self.is_enabled() {
+            return Ok(());
+        }
+        self.dev.bind(Some(&self.modalias))?;
+        if self.is_enabled() {
+            Ok(())
+        } else {
+            Err(Error::Failed {
+                object: self.devname().into(),
+                reason: "failed to enable".into(),
+            })
+        }
+    }
+
+    /// Unbind the DIMM from its driver.
+    pub fn disable(&self) -> Result<()> {
+        if !self.is_enabled() {
+            return Ok(());
+        }
+        self.dev.unbind()?;
+        if self.is_enabled() {
+            Err(Error::Busy {
+                object: self.devname().into(),
+                reason: "failed to disable".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}

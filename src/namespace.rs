@@ -1,0 +1,559 @@
+//! Namespaces (`namespaceR.N`): the units of capacity carved from a region.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::badblock::{parse_badblocks, BadBlock};
+use crate::btt::Btt;
+use crate::children::{Child, Presence};
+use crate::dax::Dax;
+use crate::error::{Error, Result};
+use crate::pfn::Pfn;
+use crate::region::{device_type, opt_i32, Region};
+use crate::sysfs::{parse_size_list, Device};
+
+/// Smallest namespace libndctl considers configured (`ND_MIN_NAMESPACE_SIZE`, a page).
+pub const MIN_NAMESPACE_SIZE: u64 = 4096;
+
+/// How a namespace is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `memory`: a pfn device (fsdax).
+    Fsdax,
+    /// `safe`: a btt device (sector).
+    Sector,
+    /// `raw`: the namespace block device itself.
+    Raw,
+    /// `dax`: a device-dax character device (devdax).
+    Devdax,
+    /// A `holder_class` libndctl does not know.
+    Unknown,
+}
+
+impl Mode {
+    /// The name `ndctl` prints (`fsdax`, `sector`, `raw`, `devdax`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Fsdax => "fsdax",
+            Mode::Sector => "sector",
+            Mode::Raw => "raw",
+            Mode::Devdax => "devdax",
+            Mode::Unknown => "unknown",
+        }
+    }
+
+    /// libndctl's `enum ndctl_namespace_mode` value.
+    pub fn to_c(self) -> i32 {
+        match self {
+            Mode::Fsdax => 0,
+            Mode::Sector => 1,
+            Mode::Raw => 2,
+            Mode::Devdax => 3,
+            Mode::Unknown => 4,
+        }
+    }
+
+    /// From libndctl's enum value.
+    pub fn from_c(v: i32) -> Option<Mode> {
+        Some(match v {
+            0 => Mode::Fsdax,
+            1 => Mode::Sector,
+            2 => Mode::Raw,
+            3 => Mode::Devdax,
+            4 => Mode::Unknown,
+            _ => return None,
+        })
+    }
+
+    fn holder_class(self) -> Option<&'static str> {
+        match self {
+            Mode::Fsdax => Some("pfn"),
+            Mode::Sector => Some("btt"),
+            Mode::Raw => Some(""),
+            Mode::Devdax => Some("dax"),
+            Mode::Unknown => None,
+        }
+    }
+}
+
+/// A namespace.
+#[derive(Debug)]
+pub struct Namespace {
+    region: Arc<Region>,
+    dev: Device,
+    presence: Presence,
+    id: u32,
+    generation: u64,
+    nstype: u32,
+    size: Mutex<u64>,
+    modalias: String,
+    bdev: Mutex<Option<String>>,
+}
+
+impl Child for Namespace {
+    fn child_name(&self) -> &str {
+        self.dev.name()
+    }
+    fn presence(&self) -> &Presence {
+        &self.presence
+    }
+}
+
+impl Namespace {
+    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Namespace>> {
+        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
+        let nstype = u32::try_from(dev.req_u64("nstype")?)
+            .map_err(|_| Error::parse(dev.attr_path("nstype"), "", "out of range"))?;
+        let size = dev.req_u64("size")?;
+        dev.req_u64("force_raw")?;
+        if nstype == device_type::NAMESPACE_PMEM || nstype == device_type::NAMESPACE_BLK {
+            dev.required("alt_name")?;
+            dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
+                path: dev.attr_path("uuid"),
+            })?;
+            if nstype == device_type::NAMESPACE_BLK {
+                dev.required("sector_size")?;
+            }
+        }
+        let modalias = dev.required("modalias")?;
+        Ok(Arc::new(Namespace {
+            generation: region.generation(),
+            region,
+            dev,
+            presence: Presence::new(),
+            id,
+            nstype,
+            size: Mutex::new(size),
+            modalias,
+            bdev: Mutex::new(None),
+        }))
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.dev.invalidate();
+        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if let Ok(s) = self.dev.req_u64("size") {
+            *self.size.lock().unwrap_or_else(|p| p.into_inner()) = s;
+        }
+    }
+
+    /// The region holding the namespace.
+    pub fn region(&self) -> &Arc<Region> {
+        &self.region
+    }
+
+    /// The sysfs device.
+    pub fn device(&self) -> &Device {
+        &self.dev
+    }
+
+    /// N of `namespaceR.N`.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// `namespaceR.N`.
+    pub fn devname(&self) -> &str {
+        self.dev.name()
+    }
+
+    /// `ND_DEVICE_NAMESPACE_{IO,PMEM,BLK}`.
+    pub fn ns_type(&self) -> u32 {
+        self.nstype
+    }
+
+    /// `namespace_io`, `namespace_pmem` or `namespace_blk`.
+    pub fn type_name(&self) -> &'static str {
+        device_type::name(self.nstype)
+    }
+
+    /// The `modalias` used to load the driver on enable.
+    pub fn modalias(&self) -> &str {
+        &self.modalias
+    }
+
+    /// Whether the region has not been disabled since this object was created.
+    pub fn is_valid(&self) -> bool {
+        self.generation == self.region.generation()
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        *self.size.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Physical start address; `None` when unknown (e.g. a seed of size 0).
+    pub fn resource(&self) -> Result<Option<u64>> {
+        self.dev.opt_u64("resource")
+    }
+
+    /// Whether the namespace is forced to raw mode (`force_raw`).
+    pub fn raw_mode(&self) -> Result<bool> {
+        Ok(self.dev.req_u64("force_raw")? != 0)
+    }
+
+    /// The mode enforced by `holder_class`; `None` when the attribute is absent.
+    pub fn enforce_mode(&self) -> Result<Option<Mode>> {
+        Ok(self.dev.opt("holder_class")?.map(|c| match c.trim() {
+            "pfn" => Mode::Fsdax,
+            "btt" => Mode::Sector,
+            "" => Mode::Raw,
+            "dax" => Mode::Devdax,
+            _ => Mode::Unknown,
+        }))
+    }
+
+    /// The current mode, read now (`mode`).
+    pub fn mode(&self) -> Result<Mode> {
+        let path = self.dev.attr_path("mode");
+        match self.dev.read_fresh("mode")?.into_option() {
+            None => Err(Error::Missing { path }),
+            Some(m) => Ok(match m.trim() {
+                "memory" | "fsdax" => Mode::Fsdax,
+                "safe" | "sector" => Mode::Sector,
+                "raw" => Mode::Raw,
+                "dax" | "devdax" => Mode::Devdax,
+                _ => return Err(Error::parse(path, &m, "unknown namespace mode")),
+            }),
+        }
+    }
+
+    /// NUMA node.
+    pub fn numa_node(&self) -> Result<Option<i32>> {
+        opt_i32(&self.dev, "numa_node")
+    }
+
+    /// NUMA node of the memory when onlined as RAM.
+    pub fn target_node(&self) -> Result<Option<i32>> {
+        opt_i32(&self.dev, "target_node")
+    }
+
+    /// The namespace uuid (nil when unconfigured); `None` for IO namespaces.
+    pub fn uuid(&self) -> Result<Option<uuid::Uuid>> {
+        self.dev.opt_uuid("uuid")
+    }
+
+    /// The friendly name (`alt_name`); `None` for IO namespaces.
+    pub fn alt_name(&self) -> Result<Option<String>> {
+        self.dev.opt("alt_name")
+    }
+
+    /// Supported sector sizes and the index of the current one.
+    pub fn sector_sizes(&self) -> Result<(Vec<u32>, Option<usize>)> {
+        match self.dev.opt("sector_size")? {
+            Some(s) => parse_size_list(&self.dev.attr_path("sector_size"), &s),
+            None => Ok((Vec::new(), None)),
+        }
+    }
+
+    /// The current sector size; `None` when the namespace has none.
+    pub fn sector_size(&self) -> Result<Option<u32>> {
+        let (sizes, cur) = self.sector_sizes()?;
+        Ok(cur.and_then(|i| sizes.get(i).copied()))
+    }
+
+    /// Name of the block device of a raw namespace (`block/<name>`).
+    pub fn block_device(&self) -> Option<String> {
+        let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
+        if g.is_none() {
+            *g = self.dev.block_device();
+        }
+        g.clone()
+    }
+
+    fn holder(&self) -> Result<Option<String>> {
+        Ok(self
+            .dev
+            .read_fresh("holder")?
+            .into_option()
+            .filter(|h| !h.trim().is_empty()))
+    }
+
+    /// The btt device claiming this namespace.
+    pub fn btt(&self) -> Result<Option<Arc<Btt>>> {
+        let Some(h) = self.holder()? else {
+            return Ok(None);
+        };
+        Ok(self.region.btts()?.into_iter().find(|b| b.devname() == h))
+    }
+
+    /// The pfn device claiming this namespace.
+    pub fn pfn(&self) -> Result<Option<Arc<Pfn>>> {
+        let Some(h) = self.holder()? else {
+            return Ok(None);
+        };
+        Ok(self.region.pfns()?.into_iter().find(|b| b.devname() == h))
+    }
+
+    /// The dax device claiming this namespace.
+    pub fn dax(&self) -> Result<Option<Arc<Dax>>> {
+        let Some(h) = self.holder()? else {
+            return Ok(None);
+        };
+        Ok(self.region.daxs()?.into_iter().find(|b| b.devname() == h))
+    }
+
+    /// Whether the namespace is bound to a driver.
+    pub fn is_enabled(&self) -> bool {
+        self.dev.has_driver()
+    }
+
+    /// Whether the namespace is in use: its btt/pfn/dax is enabled, or it is enabled itself.
+    pub fn is_active(&self) -> Result<bool> {
+        if let Some(b) = self.btt()? {
+            return Ok(b.is_enabled());
+        }
+        if let Some(p) = self.pfn()? {
+            return Ok(p.is_enabled());
+        }
+        if let Some(d) = self.dax()? {
+            return Ok(d.is_enabled());
+        }
+        Ok(self.is_enabled())
+    }
+
+    /// Whether the namespace has a configuration (size and uuid, a sector size for BLK).
+    pub fn is_configured(&self) -> Result<bool> {
+        match self.nstype {
+            device_type::NAMESPACE_IO => Ok(true),
+            device_type::NAMESPACE_PMEM | device_type::NAMESPACE_BLK => {
+                if self.size() < MIN_NAMESPACE_SIZE {
+                    return Ok(false);
+                }
+                if self.uuid()?.is_none_or(|u| u.is_nil()) {
+                    return Ok(false);
+                }
+                if self.nstype == device_type::NAMESPACE_BLK
+                    && self.sector_size()?.unwrap_or(0) == 0
+                {
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+            t => Err(Error::invalid(
+                self.devname(),
+                format!("unknown namespace type {t}"),
+            )),
+        }
+    }
+
+    /// Not active and either unconfigured or an IO namespace.
+    pub fn is_configuration_idle(&self) -> Result<bool> {
+        if self.is_active()? {
+            return Ok(false);
+        }
+        Ok(!self.is_configured()? || self.nstype == device_type::NAMESPACE_IO)
+    }
+
+    /// Media errors of the namespace's block device (`/sys/block/<bdev>/badblocks`) in
+    /// raw and fsdax modes.
+    pub fn badblocks(&self) -> Result<Vec<BadBlock>> {
+        let bdev = if let Some(p) = self.pfn()? {
+            p.block_device()
+        } else if self.btt()?.is_some() {
+            // libndctl does not report badblocks through a btt.
+            return Ok(Vec::new());
+        } else {
+            self.block_device()
+        };
+        let Some(bdev) = bdev else {
+            return Ok(Vec::new());
+        };
+        let dir = PathBuf::from(format!("/sys/block/{bdev}"));
+        match self.dev.sysfs().read_lines(&dir, "badblocks")? {
+            Some(lines) => parse_badblocks(&dir.join("badblocks"), &lines),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn write_cache_dir(&self) -> Result<PathBuf> {
+        let bdev = match self.pfn()? {
+            Some(p) => p.block_device(),
+            None => self.block_device(),
+        }
+        .ok_or_else(|| Error::invalid(self.devname(), "no block device"))?;
+        Ok(PathBuf::from(format!("/sys/block/{bdev}/dax")))
+    }
+
+    /// Whether the pmem write cache is enabled (`/sys/block/<bdev>/dax/write_cache`).
+    pub fn write_cache_is_enabled(&self) -> Result<bool> {
+        let dir = self.write_cache_dir()?;
+        let sysfs = self.dev.sysfs();
+        match sysfs.read_attr(&dir, "write_cache")?.into_option() {
+            Some(v) => Ok(crate::sysfs::parse_u64(&dir.join("write_cache"), &v)? != 0),
+            None => Err(Error::Missing {
+                path: dir.join("write_cache"),
+            }),
+        }
+    }
+
+    /// Enable or disable the pmem write cache.
+    pub fn set_write_cache(&self, enabled: bool) -> Result<()> {
+        let dir = self.write_cache_dir()?;
+        self.dev
+            .sysfs()
+            .write_attr(&dir, "write_cache", if enabled { "1\n" } else { "0\n" })
+    }
+
+    fn require_idle(&self, what: &str) -> Result<()> {
+        if self.is_enabled() {
+            return Err(Error::Busy {
+                object: self.devname().into(),
+                reason: format!("cannot set {what} while enabled"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Set the uuid (PMEM/BLK namespaces).
+    pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
+        self.require_idle("uuid")?;
+        self.dev.write("uuid", &uuid.hyphenated().to_string())
+    }
+
+    /// Set the friendly name (< 64 bytes).
+    pub fn set_alt_name(&self, name: &str) -> Result<()> {
+        if name.len() >= 64 {
+            return Err(Error::invalid(self.devname(), "alt_name must be shorter than 64 bytes"));
+        }
+        if !self.dev.has("alt_name") {
+            return Err(Error::invalid(self.devname(), "namespace has no alt_name"));
+        }
+        self.dev.write("alt_name", name)
+    }
+
+    /// Set the size (the kernel allocates DPA space); 0 releases it.
+    pub fn set_size(&self, size: u64) -> Result<()> {
+        self.require_idle("size")?;
+        self.dev.write("size", &format!("{size:#x}\n"))?;
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = size;
+        self.dev.read_fresh("resource")?;
+        Ok(())
+    }
+
+    /// Choose one of the supported sector sizes.
+    pub fn set_sector_size(&self, size: u32) -> Result<()> {
+        self.require_idle("sector size")?;
+        self.dev.write("sector_size", &format!("{size}\n"))
+    }
+
+    /// Set which kind of device may claim the namespace (`holder_class`).
+    pub fn set_enforce_mode(&self, mode: Mode) -> Result<()> {
+        let class = mode
+            .holder_class()
+            .ok_or_else(|| Error::invalid(self.devname(), "cannot enforce an unknown mode"))?;
+        self.dev.write("holder_class", class)
+    }
+
+    /// Force raw mode (ignore any btt/pfn/dax info block).
+    pub fn set_raw_mode(&self, raw: bool) -> Result<()> {
+        self.dev.write("force_raw", if raw { "1\n" } else { "0\n" })
+    }
+
+    /// Bind the namespace. Returns `true` if, instead of the namespace itself, a btt, pfn
+    /// or dax device claiming it became enabled.
+    pub fn enable(&self) -> Result<bool> {
+        if !self.is_enabled() {
+            // The kernel may hand the namespace to a claiming device: bind errors are
+            // judged by the outcome below.
+            let bound = self.dev.bind(Some(&self.modalias));
+            let _ = self.region.bus().wait_probe();
+            self.region.refresh_children()?;
+            if self.is_enabled() {
+                return Ok(false);
+            }
+            if self.is_active()? {
+                return Ok(true);
+            }
+            return Err(match bound {
+                Err(e) => e,
+                Ok(()) => Error::Failed {
+                    object: self.devname().into(),
+                    reason: "failed to enable".into(),
+                },
+            });
+        }
+        self.region.refresh_children()?;
+        Ok(false)
+    }
+
+    /// Unbind the namespace.
+    pub fn disable(&self) -> Result<()> {
+        if self.is_enabled() {
+            self.dev.unbind()?;
+            if self.is_enabled() {
+                return Err(Error::Busy {
+                    object: self.devname().into(),
+                    reason: "failed to disable".into(),
+                });
+            }
+        }
+        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
+    /// Tear down any btt/pfn/dax claiming the namespace, then disable it.
+    pub fn disable_invalidate(&self) -> Result<()> {
+        if let Some(b) = self.btt()? {
+            b.delete()?;
+        }
+        if let Some(p) = self.pfn()? {
+            p.delete()?;
+        }
+        if let Some(d) = self.dax()? {
+            d.delete()?;
+        }
+        self.disable()
+    }
+
+    /// Like [`Namespace::disable_invalidate`], but first make sure no one has the block
+    /// device open (mounted file system, open handle): exclusive open of `/dev/<bdev>`.
+    pub fn disable_safe(&self) -> Result<()> {
+        let bdev = if let Some(p) = self.pfn()? {
+            p.block_device()
+        } else if let Some(b) = self.btt()? {
+            b.block_device()
+        } else {
+            self.block_device()
+        };
+        if let Some(bdev) = bdev.filter(|_| self.is_active().unwrap_or(false)) {
+            if let Some(node) = self.dev.sysfs().dev_node(&bdev) {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .custom_flags(libc::O_EXCL)
+                    .open(&node)
+                    .map_err(|e| Error::Busy {
+                        object: self.devname().into(),
+                        reason: format!("{bdev} is in use: {e}"),
+                    })?;
+            }
+        }
+        self.disable_invalidate()
+    }
+
+    /// Release the namespace's capacity (size 0). Refused while enabled.
+    pub fn delete(&self) -> Result<()> {
+        if !self.is_valid() {
+            return Ok(());
+        }
+        if self.is_active()? {
+            return Err(Error::Busy {
+                object: self.devname().into(),
+                reason: "cannot delete an active namespace".into(),
+            });
+        }
+        match self.nstype {
+            device_type::NAMESPACE_PMEM | device_type::NAMESPACE_BLK => {}
+            _ => return Ok(()),
+        }
+        match self.dev.write("size", "0x0\n") {
+            Ok(()) => {}
+            Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::ENXIO) => {}
+            Err(e) => return Err(e),
+        }
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = 0;
+        self.region.refresh_children()
+    }
+}

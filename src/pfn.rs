@@ -1,0 +1,326 @@
+//! Page-frame-number devices (`pfnR.N`): fsdax namespaces with a struct-page memmap.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::children::{Child, Presence};
+use crate::error::{Error, Result};
+use crate::namespace::Namespace;
+use crate::region::Region;
+use crate::sysfs::{parse_size_list, Device};
+
+/// Where the memmap (struct page array) lives (`mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    None,
+    Ram,
+    Pmem,
+}
+
+impl Location {
+    /// `none`, `mem` or `dev` as `ndctl list` prints it in `map`.
+    pub fn map_name(self) -> &'static str {
+        match self {
+            Location::None => "none",
+            Location::Ram => "mem",
+            Location::Pmem => "dev",
+        }
+    }
+    /// libndctl's `enum ndctl_pfn_loc`.
+    pub fn to_c(self) -> i32 {
+        match self {
+            Location::None => 0,
+            Location::Ram => 1,
+            Location::Pmem => 2,
+        }
+    }
+    /// From libndctl's enum value.
+    pub fn from_c(v: i32) -> Option<Location> {
+        Some(match v {
+            0 => Location::None,
+            1 => Location::Ram,
+            2 => Location::Pmem,
+            _ => return None,
+        })
+    }
+    fn sysfs_name(self) -> &'static str {
+        match self {
+            Location::None => "none",
+            Location::Ram => "ram",
+            Location::Pmem => "pmem",
+        }
+    }
+}
+
+/// What pfn and dax devices have in common (libndctl implements dax on top of pfn).
+#[derive(Debug)]
+pub(crate) struct PfnCore {
+    pub(crate) region: Arc<Region>,
+    pub(crate) dev: Device,
+    pub(crate) presence: Presence,
+    pub(crate) id: u32,
+    generation: u64,
+    modalias: String,
+    bdev: Mutex<Option<String>>,
+}
+
+impl PfnCore {
+    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<PfnCore> {
+        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
+        let modalias = dev.required("modalias")?;
+        dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
+            path: dev.attr_path("uuid"),
+        })?;
+        let core = PfnCore {
+            generation: region.generation(),
+            region,
+            dev,
+            presence: Presence::new(),
+            id,
+            modalias,
+            bdev: Mutex::new(None),
+        };
+        core.location()?;
+        Ok(core)
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.dev.invalidate();
+        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub(crate) fn is_valid(&self) -> bool {
+        self.generation == self.region.generation()
+    }
+
+    pub(crate) fn uuid(&self) -> Result<uuid::Uuid> {
+        Ok(self.dev.opt_uuid("uuid")?.unwrap_or_default())
+    }
+
+    pub(crate) fn location(&self) -> Result<Location> {
+        let path = self.dev.attr_path("mode");
+        let m = self.dev.required("mode")?;
+        Ok(match m.trim() {
+            "none" => Location::None,
+            "ram" => Location::Ram,
+            "pmem" => Location::Pmem,
+            _ => return Err(Error::parse(path, &m, "expected none, ram or pmem")),
+        })
+    }
+
+    pub(crate) fn align(&self) -> Result<Option<u64>> {
+        self.dev.opt_u64("align")
+    }
+
+    pub(crate) fn has_align(&self) -> bool {
+        self.dev.has("align")
+    }
+
+    pub(crate) fn alignments(&self) -> Result<Vec<u64>> {
+        match self.dev.opt("supported_alignments")? {
+            // Kernels without the attribute support base pages and PMD pages.
+            None => Ok(vec![4096, 2 << 20]),
+            Some(s) => Ok(parse_size_list(&self.dev.attr_path("supported_alignments"), &s)?
+                .0
+                .into_iter()
+                .map(u64::from)
+                .collect()),
+        }
+    }
+
+    pub(crate) fn size(&self) -> Result<Option<u64>> {
+        self.dev.opt_u64("size")
+    }
+
+    pub(crate) fn resource(&self) -> Result<Option<u64>> {
+        self.dev.opt_u64("resource")
+    }
+
+    pub(crate) fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
+        let Some(name) = self.dev.opt("namespace")?.filter(|n| !n.trim().is_empty()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .region
+            .namespaces()?
+            .into_iter()
+            .find(|n| n.devname() == name.trim()))
+    }
+
+    pub(crate) fn block_device(&self) -> Option<String> {
+        let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
+        if g.is_none() {
+            *g = self.dev.block_device();
+        }
+        g.clone()
+    }
+
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.dev.has_driver()
+    }
+
+    pub(crate) fn is_configured(&self) -> Result<bool> {
+        Ok(self.namespace()?.is_some()
+            || self.location()? != Location::None
+            || !self.uuid()?.is_nil())
+    }
+
+    pub(crate) fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
+        self.dev.write("uuid", &uuid.hyphenated().to_string())
+    }
+
+    pub(crate) fn set_location(&self, loc: Location) -> Result<()> {
+        self.dev.write("mode", loc.sysfs_name())
+    }
+
+    pub(crate) fn set_align(&self, align: u64) -> Result<()> {
+        self.dev.write("align", &format!("{align}\n"))
+    }
+
+    pub(crate) fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
+        self.dev
+            .write("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
+    }
+
+    pub(crate) fn enable(&self) -> Result<()> {
+        if !self.is_enabled() {
+            self.dev.bind(Some(&self.modalias))?;
+            let _ = self.region.bus().wait_probe();
+        }
+        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.region.refresh_children()?;
+        if self.is_enabled() {
+            Ok(())
+        } else {
+            Err(Error::Failed {
+                object: self.dev.name().into(),
+                reason: "failed to enable".into(),
+            })
+        }
+    }
+
+    pub(crate) fn delete(&self) -> Result<()> {
+        if !self.is_valid() {
+            return Ok(());
+        }
+        if self.is_enabled() {
+            self.dev.unbind()?;
+        }
+        self.set_namespace(None)?;
+        self.region.refresh_children()
+    }
+}
+
+/// A pfn device (fsdax).
+#[derive(Debug)]
+pub struct Pfn {
+    core: PfnCore,
+}
+
+impl Child for Pfn {
+    fn child_name(&self) -> &str {
+        self.core.dev.name()
+    }
+    fn presence(&self) -> &Presence {
+        &self.core.presence
+    }
+}
+
+impl Pfn {
+    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Pfn>> {
+        Ok(Arc::new(Pfn {
+            core: PfnCore::new(region, id, path)?,
+        }))
+    }
+    pub(crate) fn invalidate(&self) {
+        self.core.invalidate()
+    }
+    /// The region.
+    pub fn region(&self) -> &Arc<Region> {
+        &self.core.region
+    }
+    /// The sysfs device.
+    pub fn device(&self) -> &Device {
+        &self.core.dev
+    }
+    /// N of `pfnR.N`.
+    pub fn id(&self) -> u32 {
+        self.core.id
+    }
+    /// `pfnR.N`.
+    pub fn devname(&self) -> &str {
+        self.core.dev.name()
+    }
+    /// Whether the region has not been disabled since this object was created.
+    pub fn is_valid(&self) -> bool {
+        self.core.is_valid()
+    }
+    /// The pfn uuid (nil when unconfigured).
+    pub fn uuid(&self) -> Result<uuid::Uuid> {
+        self.core.uuid()
+    }
+    /// Where the memmap lives.
+    pub fn location(&self) -> Result<Location> {
+        self.core.location()
+    }
+    /// Mapping alignment.
+    pub fn align(&self) -> Result<Option<u64>> {
+        self.core.align()
+    }
+    /// Whether the kernel lets the alignment be chosen.
+    pub fn has_align(&self) -> bool {
+        self.core.has_align()
+    }
+    /// Supported alignments.
+    pub fn alignments(&self) -> Result<Vec<u64>> {
+        self.core.alignments()
+    }
+    /// Usable size; `None` for an idle seed.
+    pub fn size(&self) -> Result<Option<u64>> {
+        self.core.size()
+    }
+    /// Physical start of the data; `None` for an idle seed.
+    pub fn resource(&self) -> Result<Option<u64>> {
+        self.core.resource()
+    }
+    /// The namespace the pfn is attached to.
+    pub fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
+        self.core.namespace()
+    }
+    /// The block device (`pmemX`).
+    pub fn block_device(&self) -> Option<String> {
+        self.core.block_device()
+    }
+    /// Whether it is bound to a driver.
+    pub fn is_enabled(&self) -> bool {
+        self.core.is_enabled()
+    }
+    /// Whether it has any configuration.
+    pub fn is_configured(&self) -> Result<bool> {
+        self.core.is_configured()
+    }
+    /// Set the uuid.
+    pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
+        self.core.set_uuid(uuid)
+    }
+    /// Choose where the memmap lives.
+    pub fn set_location(&self, loc: Location) -> Result<()> {
+        self.core.set_location(loc)
+    }
+    /// Set the mapping alignment.
+    pub fn set_align(&self, align: u64) -> Result<()> {
+        self.core.set_align(align)
+    }
+    /// Attach to a namespace (`None` detaches).
+    pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
+        self.core.set_namespace(ns)
+    }
+    /// Bind to the driver.
+    pub fn enable(&self) -> Result<()> {
+        self.core.enable()
+    }
+    /// Unbind and detach.
+    pub fn delete(&self) -> Result<()> {
+        self.core.delete()
+    }
+}
