@@ -755,7 +755,7 @@ mod tests {
     fn links_resolve_inside_the_root_and_never_escape() {
         let (dir, s) = tree();
         let root = dir.path();
-        symlink("../devices/bus0", root.join("sys/bus0link")).unwrap();
+        symlink("devices/bus0", root.join("sys/bus0link")).unwrap();
         symlink("/sys/devices", root.join("sys/abs")).unwrap();
         symlink("../../../../../../../../etc", root.join("sys/devices/bus0/evil")).unwrap();
         symlink("loop2", root.join("sys/loop1")).unwrap();
