@@ -1,0 +1,813 @@
+//! `ndctl list`: the JSON description of the object tree, key for key as ndctl prints it.
+//!
+//! ```no_run
+//! use ndctl::list::{list, Options};
+//! let ctx = ndctl::Ctx::new()?;
+//! let opts = Options::parse_args(["-BDRNXi", "-vvv"]).unwrap();
+//! if let Some(json) = list(&ctx, &opts)? {
+//!     println!("{}", ndctl::list::to_pretty(&json));
+//! }
+//! # Ok::<(), ndctl::Error>(())
+//! ```
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use crate::bus::Bus;
+use crate::ctx::Ctx;
+use crate::dimm::Dimm;
+use crate::error::Result;
+use crate::namespace::{Mode, Namespace};
+use crate::region::{device_type, Numa, Region};
+
+/// What to list and how (the flags of `ndctl list`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub buses: bool,
+    pub dimms: bool,
+    pub regions: bool,
+    pub namespaces: bool,
+    /// `-X`: device-dax details.
+    pub dax: bool,
+    /// `-i`: include disabled / idle objects.
+    pub idle: bool,
+    /// `-c`: include configured but inactive namespaces.
+    pub configured: bool,
+    /// `-C`: region capabilities.
+    pub capabilities: bool,
+    /// `-M`: media errors.
+    pub media_errors: bool,
+    /// `-u`: human-readable numbers.
+    pub human: bool,
+    /// Number of `-v`.
+    pub verbose: u8,
+    pub bus_filter: Option<String>,
+    pub region_filter: Option<String>,
+    pub namespace_filter: Option<String>,
+    pub dimm_filter: Option<String>,
+    pub mode_filter: Option<String>,
+    pub type_filter: Option<String>,
+}
+
+/// A command-line error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl Options {
+    /// Parse `ndctl list` arguments (without the program name).
+    pub fn parse_args<I, S>(args: I) -> std::result::Result<Options, UsageError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut o = Options::default();
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_string()).collect();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            i += 1;
+            if let Some(long) = a.strip_prefix("--") {
+                let (name, inline) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v.to_string())),
+                    None => (long, None),
+                };
+                let mut value = || -> std::result::Result<String, UsageError> {
+                    if let Some(v) = inline.clone() {
+                        return Ok(v);
+                    }
+                    let v = args
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| UsageError(format!("--{name} needs a value")))?;
+                    i += 1;
+                    Ok(v)
+                };
+                match name {
+                    "buses" => o.buses = true,
+                    "dimms" => o.dimms = true,
+                    "regions" => o.regions = true,
+                    "namespaces" => o.namespaces = true,
+                    "device-dax" => o.dax = true,
+                    "idle" => o.idle = true,
+                    "configured" => o.configured = true,
+                    "capabilities" => o.capabilities = true,
+                    "media-errors" => o.media_errors = true,
+                    "human" => o.human = true,
+                    "verbose" => o.verbose = o.verbose.saturating_add(1),
+                    "health" | "firmware" => {}
+                    "bus" => o.bus_filter = Some(value()?),
+                    "region" => o.region_filter = Some(value()?),
+                    "namespace" => o.namespace_filter = Some(value()?),
+                    "dimm" => o.dimm_filter = Some(value()?),
+                    "mode" => o.mode_filter = Some(value()?),
+                    "type" => o.type_filter = Some(value()?),
+                    _ => return Err(UsageError(format!("unknown option --{name}"))),
+                }
+                continue;
+            }
+            let Some(shorts) = a.strip_prefix('-').filter(|s| !s.is_empty()) else {
+                return Err(UsageError(format!("unexpected argument {a:?}")));
+            };
+            let chars: Vec<char> = shorts.chars().collect();
+            let mut j = 0;
+            while j < chars.len() {
+                let c = chars[j];
+                j += 1;
+                let takes_value = matches!(c, 'b' | 'r' | 'n' | 'd' | 'm' | 't');
+                if takes_value {
+                    let rest: String = chars[j..].iter().collect();
+                    let v = if !rest.is_empty() {
+                        j = chars.len();
+                        rest
+                    } else {
+                        let v = args
+                            .get(i)
+                            .cloned()
+                            .ok_or_else(|| UsageError(format!("-{c} needs a value")))?;
+                        i += 1;
+                        v
+                    };
+                    match c {
+                        'b' => o.bus_filter = Some(v),
+                        'r' => o.region_filter = Some(v),
+                        'n' => o.namespace_filter = Some(v),
+                        'd' => o.dimm_filter = Some(v),
+                        'm' => o.mode_filter = Some(v),
+                        _ => o.type_filter = Some(v),
+                    }
+                    continue;
+                }
+                match c {
+                    'B' => o.buses = true,
+                    'D' => o.dimms = true,
+                    'R' => o.regions = true,
+                    'N' => o.namespaces = true,
+                    'X' => o.dax = true,
+                    'i' => o.idle = true,
+                    'c' => o.configured = true,
+                    'C' => o.capabilities = true,
+                    'M' => o.media_errors = true,
+                    'u' => o.human = true,
+                    'v' => o.verbose = o.verbose.saturating_add(1),
+                    // Health and firmware need DIMM commands (ioctls); accepted, and
+                    // reported only where the DIMM supports them.
+                    'H' | 'F' => {}
+                    _ => return Err(UsageError(format!("unknown option -{c}"))),
+                }
+            }
+        }
+        o.finish();
+        Ok(o)
+    }
+
+    /// Apply ndctl's implications between flags.
+    fn finish(&mut self) {
+        if !(self.buses || self.dimms || self.regions || self.namespaces || self.dax) {
+            self.buses = self.bus_filter.is_some();
+            self.regions = self.region_filter.is_some();
+            self.dimms = self.dimm_filter.is_some();
+        }
+        if self.dax && self.mode_filter.is_none() && !self.namespaces {
+            self.mode_filter = Some("devdax".into());
+        }
+        if self.dax {
+            self.namespaces = true;
+        }
+        if !(self.buses || self.dimms || self.regions || self.namespaces) {
+            self.namespaces = true;
+        }
+        if self.verbose >= 1 {
+            self.media_errors = true;
+            self.namespaces = true;
+            self.dax = true;
+        }
+        if self.verbose >= 2 {
+            self.dimms = true;
+            self.buses = true;
+            self.regions = true;
+        }
+        if self.verbose >= 3 {
+            self.idle = true;
+            self.capabilities = true;
+        }
+    }
+}
+
+/// `bus`/`region`/`namespace`/`dimm` filters match by name, id or provider as ndctl does.
+fn matches_bus(o: &Options, bus: &Bus) -> bool {
+    match o.bus_filter.as_deref() {
+        None | Some("all") => true,
+        Some(f) => f == bus.provider() || f == bus.devname() || f == bus.id().to_string(),
+    }
+}
+
+fn matches_region(o: &Options, r: &Region) -> bool {
+    let ok = match o.region_filter.as_deref() {
+        None | Some("all") => true,
+        Some(f) => f == r.devname() || f == r.id().to_string(),
+    };
+    ok && match o.type_filter.as_deref() {
+        None => true,
+        Some(t) => t == r.region_type().as_str(),
+    }
+}
+
+fn matches_dimm(o: &Options, d: &Dimm) -> bool {
+    match o.dimm_filter.as_deref() {
+        None | Some("all") => true,
+        Some(f) => f == d.devname() || f == d.id().to_string(),
+    }
+}
+
+fn region_has_dimm(o: &Options, r: &Region) -> Result<bool> {
+    if o.dimm_filter.as_deref().is_none_or(|f| f == "all") {
+        return Ok(true);
+    }
+    Ok(r.dimms()?.iter().any(|d| matches_dimm(o, d)))
+}
+
+fn matches_namespace(o: &Options, ns: &Namespace, mode: Mode) -> bool {
+    let ok = match o.namespace_filter.as_deref() {
+        None | Some("all") => true,
+        Some(f) => f == ns.devname() || f == format!("{}.{}", ns.region().id(), ns.id()),
+    };
+    ok && match o.mode_filter.as_deref() {
+        None => true,
+        Some(m) => m == mode.as_str() || (m == "dax" && mode == Mode::Devdax),
+    }
+}
+
+fn size_value(o: &Options, v: u64) -> Value {
+    if o.human && v >= 5000 * 1024 {
+        Value::String(human_size(v))
+    } else {
+        json!(v)
+    }
+}
+
+fn hex_value(o: &Options, v: u64) -> Value {
+    if o.human {
+        Value::String(if v == 0 {
+            "0".to_string()
+        } else {
+            format!("{v:#x}")
+        })
+    } else {
+        json!(v)
+    }
+}
+
+/// `"64.00 MiB (67.11 MB)"`: binary units with the decimal equivalent at the same scale.
+pub fn human_size(bytes: u64) -> String {
+    const BIN: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    const DEC: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut level = 0;
+    while level + 1 < BIN.len() && bytes as f64 >= 1024f64.powi(level as i32 + 2) {
+        level += 1;
+    }
+    let bin = bytes as f64 / 1024f64.powi(level as i32 + 1);
+    let dec = bytes as f64 / 1000f64.powi(level as i32 + 1);
+    format!("{bin:.2} {} ({dec:.2} {})", BIN[level], DEC[level])
+}
+
+fn bus_json(o: &Options, bus: &Bus) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    m.insert("provider".into(), json!(bus.provider()));
+    m.insert("dev".into(), json!(bus.devname()));
+    if let Some(s) = bus.scrub_state()? {
+        m.insert(
+            "scrub_state".into(),
+            json!(if s.active { "active" } else { "idle" }),
+        );
+    }
+    let _ = o;
+    Ok(m)
+}
+
+fn dimm_json(o: &Options, d: &Dimm) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    m.insert("dev".into(), json!(d.devname()));
+    if let Some(id) = d.unique_id()? {
+        m.insert("id".into(), json!(id));
+    }
+    if let Some(h) = d.handle()? {
+        if h < u32::MAX {
+            m.insert("handle".into(), hex_value(o, h.into()));
+        }
+    }
+    if let Some(p) = d.phys_id()? {
+        if p < u16::MAX {
+            m.insert("phys_id".into(), hex_value(o, p.into()));
+        }
+    }
+    if !d.is_enabled() {
+        m.insert("state".into(), json!("disabled"));
+    }
+    let f = d.flags()?;
+    for (set, key) in [
+        (f.map_fail, "flag_failed_map"),
+        (f.save_fail, "flag_failed_save"),
+        (f.not_armed, "flag_failed_arm"),
+        (f.restore_fail, "flag_failed_restore"),
+        (f.flush_fail, "flag_failed_flush"),
+        (f.smart_event, "flag_smart_event"),
+    ] {
+        if set {
+            m.insert(key.into(), json!(true));
+        }
+    }
+    if let Some(s) = d.security()? {
+        m.insert("security".into(), json!(s.as_str()));
+        if d.security_is_frozen()? {
+            m.insert("security_frozen".into(), json!(true));
+        }
+    }
+    Ok(m)
+}
+
+fn capabilities_json(r: &Region) -> Result<Option<Value>> {
+    // ndctl 76 describes capabilities from the three seeds and omits the whole array when
+    // any of them is missing.
+    let (Some(btt), Some(pfn), Some(dax)) = (r.btt_seed()?, r.pfn_seed()?, r.dax_seed()?) else {
+        return Ok(None);
+    };
+    Ok(Some(json!([
+        {"mode": "sector", "sector_sizes": btt.sector_sizes()?.0},
+        {"mode": "fsdax", "alignments": pfn.alignments()?},
+        {"mode": "devdax", "alignments": dax.alignments()?},
+    ])))
+}
+
+fn region_json(o: &Options, r: &Arc<Region>, with_mappings: bool) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    m.insert("dev".into(), json!(r.devname()));
+    m.insert("size".into(), size_value(o, r.size()));
+    if let Some(a) = r.align()? {
+        m.insert("align".into(), size_value(o, a));
+    }
+    if let Some(a) = r.available_size()? {
+        m.insert("available_size".into(), size_value(o, a));
+    }
+    if let Some(a) = r.max_available_extent()? {
+        m.insert("max_available_extent".into(), size_value(o, a));
+    }
+    m.insert("type".into(), json!(r.region_type().as_str()));
+    if o.verbose >= 1 {
+        if let Numa::Node(n) = r.numa()? {
+            if n >= 0 {
+                m.insert("numa_node".into(), json!(n));
+            }
+        }
+        if let Some(t) = r.target_node()? {
+            if t >= 0 {
+                m.insert("target_node".into(), json!(t));
+            }
+        }
+    }
+    if let Some(iset) = r.interleave_set() {
+        m.insert("iset_id".into(), hex_value(o, iset.cookie()));
+    }
+    if with_mappings {
+        let mut maps = Vec::new();
+        for mp in r.mappings()? {
+            let mut mm = Map::new();
+            mm.insert("dimm".into(), json!(mp.dimm_name()));
+            mm.insert("offset".into(), hex_value(o, mp.offset()));
+            mm.insert("length".into(), hex_value(o, mp.length()));
+            if let Some(p) = mp.position() {
+                if p >= 0 {
+                    mm.insert("position".into(), json!(p));
+                }
+            }
+            maps.push(Value::Object(mm));
+        }
+        if !maps.is_empty() {
+            m.insert("mappings".into(), Value::Array(maps));
+        }
+    }
+    if !r.is_enabled() {
+        m.insert("state".into(), json!("disabled"));
+    }
+    let bbs = r.badblocks()?;
+    let count: u64 = bbs.iter().map(|b| u64::from(b.len)).sum();
+    if count > 0 {
+        m.insert("badblock_count".into(), json!(count));
+    }
+    if o.media_errors && !bbs.is_empty() {
+        let list: Vec<Value> = bbs
+            .iter()
+            .map(|b| json!({"offset": b.offset, "length": b.len}))
+            .collect();
+        m.insert("badblocks".into(), Value::Array(list));
+    }
+    if o.capabilities {
+        if let Some(c) = capabilities_json(r)? {
+            m.insert("capabilities".into(), c);
+        }
+    }
+    m.insert(
+        "persistence_domain".into(),
+        json!(r.persistence_domain()?.as_str()),
+    );
+    Ok(m)
+}
+
+fn namespace_mode(ns: &Namespace) -> Result<Mode> {
+    if ns.btt()?.is_some() {
+        return Ok(Mode::Sector);
+    }
+    if ns.pfn()?.is_some() {
+        return Ok(Mode::Fsdax);
+    }
+    if ns.dax()?.is_some() {
+        return Ok(Mode::Devdax);
+    }
+    match ns.mode() {
+        Ok(m) => Ok(m),
+        Err(crate::Error::Missing { .. }) => Ok(Mode::Raw),
+        Err(e) => Err(e),
+    }
+}
+
+fn namespace_json(o: &Options, ns: &Namespace, mode: Mode) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    m.insert("dev".into(), json!(ns.devname()));
+    m.insert("mode".into(), json!(mode.as_str()));
+    let btt = ns.btt()?;
+    let pfn = ns.pfn()?;
+    let dax = ns.dax()?;
+    let has_uuid = ns.ns_type() == device_type::NAMESPACE_PMEM
+        || ns.ns_type() == device_type::NAMESPACE_BLK;
+    let ns_uuid = if has_uuid { ns.uuid()? } else { None };
+
+    let mut size = ns.size();
+    let mut uuid = ns_uuid;
+    let mut raw_uuid = None;
+    let mut sector_size = ns.sector_size()?;
+    let mut align = None;
+    let mut blockdev = ns.block_device();
+    let mut dax_region = None;
+    match mode {
+        Mode::Fsdax | Mode::Devdax => {
+            let (loc, sz, u, al) = if let Some(p) = &pfn {
+                (Some(p.location()?), p.size()?, p.uuid()?, p.align()?)
+            } else if let Some(d) = &dax {
+                (Some(d.location()?), d.size()?, d.uuid()?, d.align()?)
+            } else {
+                (None, None, uuid::Uuid::nil(), None)
+            };
+            let map = match loc {
+                Some(l) => l.map_name(),
+                // A static fsdax namespace without a pfn keeps its memmap in RAM.
+                None => "mem",
+            };
+            m.insert("map".into(), json!(map));
+            if pfn.is_some() || dax.is_some() {
+                if let Some(s) = sz {
+                    size = s;
+                }
+                uuid = Some(u);
+                raw_uuid = ns_uuid;
+                align = al;
+            }
+            if let Some(p) = &pfn {
+                blockdev = p.block_device();
+            }
+            if let Some(d) = &dax {
+                blockdev = None;
+                dax_region = d.dax_region()?;
+            }
+            if mode == Mode::Devdax {
+                sector_size = None;
+            }
+        }
+        Mode::Sector => {
+            if let Some(b) = &btt {
+                if let Some(s) = b.size()? {
+                    size = s;
+                }
+                uuid = Some(b.uuid()?);
+                raw_uuid = ns_uuid;
+                sector_size = b.sector_size()?;
+                blockdev = b.block_device();
+            }
+        }
+        Mode::Raw | Mode::Unknown => {}
+    }
+    m.insert("size".into(), size_value(o, size));
+    if let Some(u) = uuid {
+        m.insert("uuid".into(), json!(u.hyphenated().to_string()));
+    }
+    if o.verbose >= 1 {
+        if let Some(u) = raw_uuid {
+            m.insert("raw_uuid".into(), json!(u.hyphenated().to_string()));
+        }
+    }
+    if let Some(dr) = dax_region {
+        if o.dax {
+            let mut r = Map::new();
+            if let Some(id) = dr.id {
+                r.insert("id".into(), json!(id));
+            }
+            if let Some(s) = dr.size {
+                r.insert("size".into(), size_value(o, s));
+            }
+            if let Some(a) = dr.available_size {
+                r.insert("available_size".into(), size_value(o, a));
+            }
+            if let Some(a) = dr.align {
+                r.insert("align".into(), json!(a));
+            }
+            let devs: Vec<Value> = dr
+                .devices
+                .iter()
+                .map(|d| {
+                    let mut dm = Map::new();
+                    dm.insert("chardev".into(), json!(d.name));
+                    if let Some(s) = d.size {
+                        dm.insert("size".into(), size_value(o, s));
+                    }
+                    if let Some(t) = d.target_node.filter(|t| *t >= 0) {
+                        dm.insert("target_node".into(), json!(t));
+                    }
+                    if let Some(a) = d.align {
+                        dm.insert("align".into(), json!(a));
+                    }
+                    if let Some(md) = &d.mode {
+                        dm.insert("mode".into(), json!(md));
+                    }
+                    Value::Object(dm)
+                })
+                .collect();
+            if !devs.is_empty() {
+                r.insert("devices".into(), Value::Array(devs));
+            }
+            m.insert("daxregion".into(), Value::Object(r));
+        } else if let Some(first) = dr.devices.first() {
+            m.insert("chardev".into(), json!(first.name));
+        }
+    }
+    if mode != Mode::Devdax {
+        m.insert("sector_size".into(), json!(sector_size.unwrap_or(512)));
+    }
+    if let Some(a) = align {
+        m.insert("align".into(), json!(a));
+    }
+    if let Some(b) = blockdev {
+        m.insert("blockdev".into(), json!(b));
+    }
+    if !ns.is_active()? {
+        m.insert("state".into(), json!("disabled"));
+    }
+    if let Some(n) = ns.alt_name()?.filter(|n| !n.is_empty()) {
+        m.insert("name".into(), json!(n));
+    }
+    if o.verbose >= 1 {
+        if let Some(n) = ns.numa_node()?.filter(|n| *n >= 0) {
+            m.insert("numa_node".into(), json!(n));
+        }
+        if let Some(t) = ns.target_node()?.filter(|t| *t >= 0) {
+            m.insert("target_node".into(), json!(t));
+        }
+    }
+    let bbs = ns.badblocks()?;
+    let count: u64 = bbs.iter().map(|b| u64::from(b.len)).sum();
+    if count > 0 {
+        m.insert("badblock_count".into(), json!(count));
+        if o.media_errors {
+            let list: Vec<Value> = bbs
+                .iter()
+                .map(|b| json!({"offset": b.offset, "length": b.len}))
+                .collect();
+            m.insert("badblocks".into(), Value::Array(list));
+        }
+    }
+    Ok(m)
+}
+
+fn listed_namespaces(o: &Options, r: &Region) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for ns in r.namespaces()? {
+        let mode = namespace_mode(&ns)?;
+        if !matches_namespace(o, &ns, mode) {
+            continue;
+        }
+        if !o.idle && !ns.is_active()? {
+            let configured = o.configured && ns.size() > 0 && ns.size() < u64::MAX;
+            if !configured {
+                continue;
+            }
+        }
+        out.push(Value::Object(namespace_json(o, &ns, mode)?));
+    }
+    Ok(out)
+}
+
+/// Build the JSON `ndctl list` prints; `None` when there is nothing to print at all.
+pub fn list(ctx: &Ctx, o: &Options) -> Result<Option<Value>> {
+    let mut buses_out = Vec::new();
+    let mut dimms_out = Vec::new();
+    let mut regions_out = Vec::new();
+    let mut namespaces_out = Vec::new();
+    let buses = ctx.buses()?;
+    if buses.is_empty() {
+        return Ok(None);
+    }
+    for bus in buses {
+        if !matches_bus(o, &bus) {
+            continue;
+        }
+        let mut bus_dimms = Vec::new();
+        if o.dimms {
+            for d in bus.dimms()? {
+                if !matches_dimm(o, &d) {
+                    continue;
+                }
+                if let Some(rf) = &o.region_filter {
+                    if rf != "all" {
+                        let in_region = bus.regions()?.iter().any(|r| {
+                            matches_region(o, r)
+                                && r.dimms()
+                                    .map(|ds| ds.iter().any(|x| Arc::ptr_eq(x, &d)))
+                                    .unwrap_or(false)
+                        });
+                        if !in_region {
+                            continue;
+                        }
+                    }
+                }
+                if !o.idle && !d.is_enabled() {
+                    continue;
+                }
+                bus_dimms.push(Value::Object(dimm_json(o, &d)?));
+            }
+        }
+        let mut bus_regions = Vec::new();
+        let mut bus_namespaces = Vec::new();
+        for r in bus.regions()? {
+            if !matches_region(o, &r) || !region_has_dimm(o, &r)? {
+                continue;
+            }
+            let nss = if o.namespaces {
+                listed_namespaces(o, &r)?
+            } else {
+                Vec::new()
+            };
+            if o.regions {
+                if !o.idle && !r.is_enabled() {
+                    continue;
+                }
+                let mut rm = region_json(o, &r, o.dimms)?;
+                if !nss.is_empty() {
+                    rm.insert("namespaces".into(), Value::Array(nss));
+                }
+                bus_regions.push(Value::Object(rm));
+            } else {
+                bus_namespaces.extend(nss);
+            }
+        }
+        if o.buses {
+            let mut bm = bus_json(o, &bus)?;
+            if !bus_dimms.is_empty() {
+                bm.insert("dimms".into(), Value::Array(bus_dimms));
+            }
+            if !bus_regions.is_empty() {
+                bm.insert("regions".into(), Value::Array(bus_regions));
+            }
+            if !bus_namespaces.is_empty() {
+                bm.insert("namespaces".into(), Value::Array(bus_namespaces));
+            }
+            buses_out.push(Value::Object(bm));
+        } else {
+            dimms_out.extend(bus_dimms);
+            regions_out.extend(bus_regions);
+            namespaces_out.extend(bus_namespaces);
+        }
+    }
+    let top = if o.buses {
+        Value::Array(buses_out)
+    } else {
+        let nonempty = [&dimms_out, &regions_out, &namespaces_out]
+            .iter()
+            .filter(|v| !v.is_empty())
+            .count();
+        if nonempty >= 2 {
+            let mut m = Map::new();
+            if !dimms_out.is_empty() {
+                m.insert("dimms".into(), Value::Array(dimms_out));
+            }
+            if !regions_out.is_empty() {
+                m.insert("regions".into(), Value::Array(regions_out));
+            }
+            if !namespaces_out.is_empty() {
+                m.insert("namespaces".into(), Value::Array(namespaces_out));
+            }
+            Value::Object(m)
+        } else if !dimms_out.is_empty() {
+            Value::Array(dimms_out)
+        } else if !regions_out.is_empty() {
+            Value::Array(regions_out)
+        } else {
+            Value::Array(namespaces_out)
+        }
+    };
+    Ok(Some(if o.human { unwrap_singletons(top) } else { top }))
+}
+
+/// With `--human`, ndctl prints a top-level array of one element as the bare element.
+fn unwrap_singletons(v: Value) -> Value {
+    match v {
+        Value::Array(mut a) if a.len() == 1 => a.remove(0),
+        other => other,
+    }
+}
+
+/// Print JSON the way json-c's pretty printer does (two-space indent, no space after `:`).
+pub fn to_pretty(v: &Value) -> String {
+    let mut out = String::new();
+    write_pretty(v, 0, &mut out);
+    out
+}
+
+fn write_pretty(v: &Value, depth: usize, out: &mut String) {
+    let pad = |d: usize, out: &mut String| out.push_str(&"  ".repeat(d));
+    match v {
+        Value::Array(a) if !a.is_empty() => {
+            out.push_str("[\n");
+            for (i, x) in a.iter().enumerate() {
+                pad(depth + 1, out);
+                write_pretty(x, depth + 1, out);
+                if i + 1 < a.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            pad(depth, out);
+            out.push(']');
+        }
+        Value::Object(m) if !m.is_empty() => {
+            out.push_str("{\n");
+            for (i, (k, x)) in m.iter().enumerate() {
+                pad(depth + 1, out);
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_pretty(x, depth + 1, out);
+                if i + 1 < m.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            pad(depth, out);
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_verbosity() {
+        let o = Options::parse_args(["-BDRNXi", "-vvv"]).unwrap();
+        assert!(o.buses && o.dimms && o.regions && o.namespaces && o.dax && o.idle);
+        assert!(o.capabilities && o.media_errors);
+        assert_eq!(o.verbose, 3);
+        let o = Options::parse_args(["--region=region1"]).unwrap();
+        assert!(o.regions && !o.namespaces && !o.buses);
+        let o = Options::parse_args(["-r", "1", "-N"]).unwrap();
+        assert_eq!(o.region_filter.as_deref(), Some("1"));
+        assert!(o.namespaces && !o.regions);
+        let o = Options::parse_args::<[&str; 0], &str>([]).unwrap();
+        assert!(o.namespaces && !o.buses);
+        assert!(Options::parse_args(["-Q"]).is_err());
+        assert!(Options::parse_args(["--bus"]).is_err());
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_size(67108864), "64.00 MiB (67.11 MB)");
+        assert_eq!(human_size(1073479680), "1023.75 MiB (1073.48 MB)");
+        assert_eq!(human_size(1056964608), "1008.00 MiB (1056.96 MB)");
+        assert_eq!(human_size(4 << 30), "4.00 GiB (4.29 GB)");
+    }
+
+    #[test]
+    fn pretty_printer_matches_json_c() {
+        let v = json!([{"a": 1, "b": [1, 2], "c": {}}]);
+        assert_eq!(
+            to_pretty(&v),
+            "[\n  {\n    \"a\":1,\n    \"b\":[\n      1,\n      2\n    ],\n    \"c\":{}\n  }\n]"
+        );
+    }
+}
