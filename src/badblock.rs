@@ -39,7 +39,16 @@ mod tests {
     fn parses_and_rejects() {
         let p = Path::new("/sys/x/badblocks");
         let ok = parse_badblocks(p, &["8 1".into(), "4096 8".into()]).unwrap();
-        assert_eq!(ok, vec![BadBlock { offset: 8, len: 1 }, BadBlock { offset: 4096, len: 8 }]);
+        assert_eq!(
+            ok,
+            vec![
+                BadBlock { offset: 8, len: 1 },
+                BadBlock {
+                    offset: 4096,
+                    len: 8
+                }
+            ]
+        );
         for bad in ["8", "8 1 2", "x 1", "1 99999999999"] {
             assert!(parse_badblocks(p, &[bad.to_string()]).is_err(), "{bad}");
         }

@@ -82,7 +82,10 @@ impl Btt {
     }
     /// Supported sector sizes and the index of the selected one.
     pub fn sector_sizes(&self) -> Result<(Vec<u32>, Option<usize>)> {
-        parse_size_list(&self.dev.attr_path("sector_size"), &self.dev.required("sector_size")?)
+        parse_size_list(
+            &self.dev.attr_path("sector_size"),
+            &self.dev.required("sector_size")?,
+        )
     }
     /// The selected sector size, if one is selected.
     pub fn sector_size(&self) -> Result<Option<u32>> {
@@ -118,9 +121,7 @@ impl Btt {
     }
     /// Whether it has any configuration (namespace, sector size or uuid).
     pub fn is_configured(&self) -> Result<bool> {
-        Ok(self.namespace()?.is_some()
-            || self.sector_size()?.is_some()
-            || !self.uuid()?.is_nil())
+        Ok(self.namespace()?.is_some() || self.sector_size()?.is_some() || !self.uuid()?.is_nil())
     }
     /// Set the uuid.
     pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {

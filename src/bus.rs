@@ -202,7 +202,11 @@ impl Bus {
     pub fn revision(&self) -> Result<Option<u32>> {
         match self.dev.opt_u64("nfit/revision")? {
             Some(v) => u32::try_from(v).map(Some).map_err(|_| {
-                Error::parse(self.dev.attr_path("nfit/revision"), &v.to_string(), "out of range")
+                Error::parse(
+                    self.dev.attr_path("nfit/revision"),
+                    &v.to_string(),
+                    "out of range",
+                )
             }),
             None => Ok(None),
         }
@@ -226,7 +230,10 @@ impl Bus {
     /// Whether this is an IBM PAPR SCM bus (or its test emulation).
     pub fn is_papr_scm(&self) -> Result<bool> {
         Ok(matches!(
-            self.dev.read_fresh("of_node/compatible")?.into_option().as_deref(),
+            self.dev
+                .read_fresh("of_node/compatible")?
+                .into_option()
+                .as_deref(),
             Some("ibm,pmemory") | Some("nvdimm_test")
         ))
     }
@@ -273,7 +280,12 @@ impl Bus {
     /// Firmware activation state, read now.
     pub fn fw_activate_state(&self) -> Result<FwaState> {
         Ok(
-            match self.dev.read_fresh("firmware/activate")?.into_option().as_deref() {
+            match self
+                .dev
+                .read_fresh("firmware/activate")?
+                .into_option()
+                .as_deref()
+            {
                 Some("idle") => FwaState::Idle,
                 Some("armed") => FwaState::Armed,
                 Some("busy") => FwaState::Busy,
@@ -285,13 +297,11 @@ impl Bus {
 
     /// Firmware activation method.
     pub fn fw_activate_method(&self) -> Result<FwaMethod> {
-        Ok(
-            match self.dev.opt("firmware/capability")?.as_deref() {
-                Some("quiesce") => FwaMethod::Suspend,
-                Some("live") => FwaMethod::Live,
-                _ => FwaMethod::Reset,
-            },
-        )
+        Ok(match self.dev.opt("firmware/capability")?.as_deref() {
+            Some("quiesce") => FwaMethod::Suspend,
+            Some("live") => FwaMethod::Live,
+            _ => FwaMethod::Reset,
+        })
     }
 
     /// Ask the kernel to finish probing devices of this bus (reading `wait_probe`).
@@ -311,15 +321,19 @@ impl Bus {
     /// The DIMMs (`nmemN`) on this bus.
     pub fn dimms(&self) -> Result<Vec<Arc<Dimm>>> {
         let me = self.arc();
-        self.dimms
-            .get(|| self.scan("nmem"), |id, p| Dimm::new(Arc::clone(&me), id, p))
+        self.dimms.get(
+            || self.scan("nmem"),
+            |id, p| Dimm::new(Arc::clone(&me), id, p),
+        )
     }
 
     /// The regions (`regionN`) on this bus.
     pub fn regions(&self) -> Result<Vec<Arc<Region>>> {
         let me = self.arc();
-        self.regions
-            .get(|| self.scan("region"), |id, p| Region::new(Arc::clone(&me), id, p))
+        self.regions.get(
+            || self.scan("region"),
+            |id, p| Region::new(Arc::clone(&me), id, p),
+        )
     }
 
     /// The DIMM with this NFIT handle.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Implemented by objects kept in a [`ChildList`].
 pub(crate) trait Child {
@@ -65,7 +65,8 @@ impl<T: Child> ChildList<T> {
         let mut guard = self.lock();
         if guard.is_none() {
             *guard = Some(Vec::new());
-            if let Err(e) = Self::merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
+            if let Err(e) =
+                Self::merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
             {
                 *guard = None;
                 return Err(e);
@@ -151,8 +152,12 @@ impl<T: Child> ChildList<T> {
             }
             match make(id, path.clone()) {
                 Ok(child) => added.push(child),
-                // libndctl logs a child it cannot add and carries on with the others.
-                Err(e) => log::info!("{}: not added: {e}", path.display()),
+                // A device without a required attribute is skipped as libndctl skips it
+                // (it may be vanishing under us); garbage in an attribute is an error.
+                Err(e @ Error::Missing { .. }) => {
+                    log::warn!("{}: skipped: {e}", path.display())
+                }
+                Err(e) => return Err(e),
             }
         }
         for (i, s) in seen.iter().enumerate() {

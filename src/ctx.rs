@@ -87,7 +87,9 @@ impl Ctx {
     /// `nd` class (no NVDIMM support loaded) simply has no buses.
     pub fn buses(&self) -> Result<Vec<Arc<Bus>>> {
         let inner = &self.inner;
-        inner.buses.get(|| scan_buses(inner), |id, path| make_bus(inner, id, path))
+        inner
+            .buses
+            .get(|| scan_buses(inner), |id, path| make_bus(inner, id, path))
     }
 
     /// Re-scan the buses (new ones are added, known ones kept) and forget every cached
@@ -155,6 +157,16 @@ fn make_bus(inner: &CtxInner, id: u32, ctl: PathBuf) -> Result<Arc<Bus>> {
             path: ctl.join("dev"),
         })?;
     let (major, minor) = parse_devnum(&ctl.join("dev"), &dev)?;
-    let bus_path = sysfs.resolve(&PathBuf::from(format!("/sys/dev/char/{major}:{minor}/device")))?;
-    Bus::new(inner.me.clone(), Arc::clone(sysfs), id, major, minor, ctl, bus_path)
+    let bus_path = sysfs.resolve(&PathBuf::from(format!(
+        "/sys/dev/char/{major}:{minor}/device"
+    )))?;
+    Bus::new(
+        inner.me.clone(),
+        Arc::clone(sysfs),
+        id,
+        major,
+        minor,
+        ctl,
+        bus_path,
+    )
 }

@@ -163,12 +163,12 @@ impl Dax {
                 continue;
             }
             let cd = Device::new(Arc::clone(sysfs), path);
-            let mode = sysfs.link_basename(cd.path(), "driver").map(|d| {
-                match d.as_str() {
+            let mode = sysfs
+                .link_basename(cd.path(), "driver")
+                .map(|d| match d.as_str() {
                     "kmem" => "system-ram".to_string(),
                     _ => "devdax".to_string(),
-                }
-            });
+                });
             devices.push(DaxChardev {
                 size: cd.opt_u64("size")?,
                 target_node: opt_i32(&cd, "target_node")?,

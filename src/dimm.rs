@@ -216,9 +216,9 @@ impl Dimm {
         let attr = self.pattr(name);
         match self.dev.opt_u64(&attr)? {
             None => Ok(None),
-            Some(v) => u32::try_from(v)
-                .map(Some)
-                .map_err(|_| Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")),
+            Some(v) => u32::try_from(v).map(Some).map_err(|_| {
+                Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")
+            }),
         }
     }
 
@@ -226,9 +226,9 @@ impl Dimm {
         let attr = self.pattr(name);
         match self.dev.opt_u64(&attr)? {
             None => Ok(None),
-            Some(v) => u16::try_from(v)
-                .map(Some)
-                .map_err(|_| Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")),
+            Some(v) => u16::try_from(v).map(Some).map_err(|_| {
+                Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")
+            }),
         }
     }
 
@@ -429,7 +429,11 @@ impl Dimm {
         match self.dev.fresh_u64("available_slots")? {
             None => Ok(None),
             Some(v) => u32::try_from(v).map(Some).map_err(|_| {
-                Error::parse(self.dev.attr_path("available_slots"), &v.to_string(), "out of range")
+                Error::parse(
+                    self.dev.attr_path("available_slots"),
+                    &v.to_string(),
+                    "out of range",
+                )
             }),
         }
     }
@@ -461,7 +465,12 @@ impl Dimm {
     /// Firmware activation state of this DIMM.
     pub fn fw_activate_state(&self) -> Result<FwaState> {
         Ok(
-            match self.dev.read_fresh("firmware/activate")?.into_option().as_deref() {
+            match self
+                .dev
+                .read_fresh("firmware/activate")?
+                .into_option()
+                .as_deref()
+            {
                 Some("idle") => FwaState::Idle,
                 Some("armed") => FwaState::Armed,
                 Some("busy") => FwaState::Busy,
@@ -474,7 +483,12 @@ impl Dimm {
     /// Result of the last firmware activation.
     pub fn fw_activate_result(&self) -> Result<FwaResult> {
         Ok(
-            match self.dev.read_fresh("firmware/result")?.into_option().as_deref() {
+            match self
+                .dev
+                .read_fresh("firmware/result")?
+                .into_option()
+                .as_deref()
+            {
                 Some("none") => FwaResult::None,
                 Some("success") => FwaResult::Success,
                 Some("fail") => FwaResult::Fail,

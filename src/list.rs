@@ -445,8 +445,8 @@ fn namespace_json(o: &Options, ns: &Namespace, mode: Mode) -> Result<Map<String,
     let btt = ns.btt()?;
     let pfn = ns.pfn()?;
     let dax = ns.dax()?;
-    let has_uuid = ns.ns_type() == device_type::NAMESPACE_PMEM
-        || ns.ns_type() == device_type::NAMESPACE_BLK;
+    let has_uuid =
+        ns.ns_type() == device_type::NAMESPACE_PMEM || ns.ns_type() == device_type::NAMESPACE_BLK;
     let ns_uuid = if has_uuid { ns.uuid()? } else { None };
 
     let mut size = ns.size();

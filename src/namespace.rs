@@ -414,7 +414,10 @@ impl Namespace {
     /// Set the friendly name (< 64 bytes).
     pub fn set_alt_name(&self, name: &str) -> Result<()> {
         if name.len() >= 64 {
-            return Err(Error::invalid(self.devname(), "alt_name must be shorter than 64 bytes"));
+            return Err(Error::invalid(
+                self.devname(),
+                "alt_name must be shorter than 64 bytes",
+            ));
         }
         if !self.dev.has("alt_name") {
             return Err(Error::invalid(self.devname(), "namespace has no alt_name"));

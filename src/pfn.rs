@@ -120,11 +120,13 @@ impl PfnCore {
         match self.dev.opt("supported_alignments")? {
             // Kernels without the attribute support base pages and PMD pages.
             None => Ok(vec![4096, 2 << 20]),
-            Some(s) => Ok(parse_size_list(&self.dev.attr_path("supported_alignments"), &s)?
-                .0
-                .into_iter()
-                .map(u64::from)
-                .collect()),
+            Some(s) => Ok(
+                parse_size_list(&self.dev.attr_path("supported_alignments"), &s)?
+                    .0
+                    .into_iter()
+                    .map(u64::from)
+                    .collect(),
+            ),
         }
     }
 

@@ -353,7 +353,11 @@ impl Region {
         match self.dev.opt_i64("numa_node")? {
             None => Ok(Numa::NoAttr),
             Some(v) => Ok(Numa::Node(i32::try_from(v).map_err(|_| {
-                Error::parse(self.dev.attr_path("numa_node"), &v.to_string(), "out of range")
+                Error::parse(
+                    self.dev.attr_path("numa_node"),
+                    &v.to_string(),
+                    "out of range",
+                )
             })?)),
         }
     }
@@ -384,8 +388,7 @@ impl Region {
     }
 
     fn capacity_attr(&self, name: &str) -> Result<Option<u64>> {
-        if self.nstype != device_type::NAMESPACE_PMEM && self.nstype != device_type::NAMESPACE_BLK
-        {
+        if self.nstype != device_type::NAMESPACE_PMEM && self.nstype != device_type::NAMESPACE_BLK {
             return Ok(Some(0));
         }
         self.dev.fresh_u64(name)
@@ -440,7 +443,11 @@ impl Region {
             };
             let fields: Vec<&str> = v.trim().split(',').collect();
             if !(3..=4).contains(&fields.len()) {
-                return Err(Error::parse(&path, &v, "expected nmemN,offset,length[,position]"));
+                return Err(Error::parse(
+                    &path,
+                    &v,
+                    "expected nmemN,offset,length[,position]",
+                ));
             }
             let dimm_name = fields[0].to_string();
             let dimm_id = dimm_name
@@ -552,24 +559,30 @@ impl Region {
     pub fn btts(&self) -> Result<Vec<Arc<Btt>>> {
         let me = self.arc();
         let prefix = self.child_prefix("btt");
-        self.btts
-            .get(|| self.dev.children(&prefix), |id, p| Btt::new(Arc::clone(&me), id, p))
+        self.btts.get(
+            || self.dev.children(&prefix),
+            |id, p| Btt::new(Arc::clone(&me), id, p),
+        )
     }
 
     /// The pfn devices (`pfnR.N`).
     pub fn pfns(&self) -> Result<Vec<Arc<Pfn>>> {
         let me = self.arc();
         let prefix = self.child_prefix("pfn");
-        self.pfns
-            .get(|| self.dev.children(&prefix), |id, p| Pfn::new(Arc::clone(&me), id, p))
+        self.pfns.get(
+            || self.dev.children(&prefix),
+            |id, p| Pfn::new(Arc::clone(&me), id, p),
+        )
     }
 
     /// The dax devices (`daxR.N`).
     pub fn daxs(&self) -> Result<Vec<Arc<Dax>>> {
         let me = self.arc();
         let prefix = self.child_prefix("dax");
-        self.daxs
-            .get(|| self.dev.children(&prefix), |id, p| Dax::new(Arc::clone(&me), id, p))
+        self.daxs.get(
+            || self.dev.children(&prefix),
+            |id, p| Dax::new(Arc::clone(&me), id, p),
+        )
     }
 
     /// The namespace `namespaceR.id`.
@@ -586,14 +599,20 @@ impl Region {
             |id, path| Namespace::new(Arc::clone(&me), id, path),
         )?;
         let p = self.child_prefix("btt");
-        self.btts
-            .rescan(|| self.dev.children(&p), |id, path| Btt::new(Arc::clone(&me), id, path))?;
+        self.btts.rescan(
+            || self.dev.children(&p),
+            |id, path| Btt::new(Arc::clone(&me), id, path),
+        )?;
         let p = self.child_prefix("pfn");
-        self.pfns
-            .rescan(|| self.dev.children(&p), |id, path| Pfn::new(Arc::clone(&me), id, path))?;
+        self.pfns.rescan(
+            || self.dev.children(&p),
+            |id, path| Pfn::new(Arc::clone(&me), id, path),
+        )?;
         let p = self.child_prefix("dax");
-        self.daxs
-            .rescan(|| self.dev.children(&p), |id, path| Dax::new(Arc::clone(&me), id, path))
+        self.daxs.rescan(
+            || self.dev.children(&p),
+            |id, path| Dax::new(Arc::clone(&me), id, path),
+        )
     }
 
     /// Bind the region to its driver, then rescan its children.
@@ -643,7 +662,8 @@ impl Region {
 
     /// Set or clear the read-only flag.
     pub fn set_ro(&self, ro: bool) -> Result<()> {
-        self.dev.write("read_only", if ro { "1\n" } else { "0\n" })?;
+        self.dev
+            .write("read_only", if ro { "1\n" } else { "0\n" })?;
         *self.read_only.lock().unwrap_or_else(|p| p.into_inner()) = ro;
         Ok(())
     }

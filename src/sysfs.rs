@@ -223,8 +223,9 @@ impl Sysfs {
                 limit: LIST_SIZE_LIMIT,
             });
         }
-        let text = String::from_utf8(buf)
-            .map_err(|e| Error::parse(&path, &String::from_utf8_lossy(e.as_bytes()), "not UTF-8"))?;
+        let text = String::from_utf8(buf).map_err(|e| {
+            Error::parse(&path, &String::from_utf8_lossy(e.as_bytes()), "not UTF-8")
+        })?;
         Ok(Some(
             text.lines()
                 .map(str::trim)
@@ -680,7 +681,15 @@ mod tests {
         assert_eq!(parse_u64(p, "010").unwrap(), 8);
         assert_eq!(parse_u64(p, "0").unwrap(), 0);
         assert_eq!(parse_u64(p, " 7 ").unwrap(), 7);
-        for bad in ["", "0x", "12abc", "-1", "99999999999999999999999", "1 2", "\u{0}"] {
+        for bad in [
+            "",
+            "0x",
+            "12abc",
+            "-1",
+            "99999999999999999999999",
+            "1 2",
+            "\u{0}",
+        ] {
             let e = parse_u64(p, bad).unwrap_err();
             assert!(matches!(e, Error::Parse { .. }), "{bad:?}: {e}");
             assert!(e.to_string().starts_with("/x: invalid contents"), "{e}");
@@ -727,10 +736,7 @@ mod tests {
         fs::write(r.join("bin"), [0xff, 0xfe]).unwrap();
         let d = Path::new("/sys/devices/bus0/region0");
         assert_eq!(s.read_attr(d, "size").unwrap(), Attr::Value("42\n".into()));
-        assert!(matches!(
-            s.read_attr(d, "big"),
-            Err(Error::TooLarge { .. })
-        ));
+        assert!(matches!(s.read_attr(d, "big"), Err(Error::TooLarge { .. })));
         assert!(matches!(s.read_attr(d, "bin"), Err(Error::Parse { .. })));
         assert_eq!(s.read_attr(d, "nope").unwrap(), Attr::Missing);
     }
@@ -757,7 +763,11 @@ mod tests {
         let root = dir.path();
         symlink("devices/bus0", root.join("sys/bus0link")).unwrap();
         symlink("/sys/devices", root.join("sys/abs")).unwrap();
-        symlink("../../../../../../../../etc", root.join("sys/devices/bus0/evil")).unwrap();
+        symlink(
+            "../../../../../../../../etc",
+            root.join("sys/devices/bus0/evil"),
+        )
+        .unwrap();
         symlink("loop2", root.join("sys/loop1")).unwrap();
         symlink("loop1", root.join("sys/loop2")).unwrap();
         assert_eq!(
@@ -815,10 +825,18 @@ mod tests {
         fs::create_dir_all(b.join("nmem0")).unwrap();
         fs::write(b.join("region0/size"), "0x10\n").unwrap();
         let dev = Device::new(s, PathBuf::from("/sys/devices/bus0"));
-        let mut ids: Vec<u32> = dev.children("region").unwrap().iter().map(|c| c.0).collect();
+        let mut ids: Vec<u32> = dev
+            .children("region")
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
         ids.sort();
         assert_eq!(ids, vec![0, 1]);
-        let r0 = Device::new(dev.sysfs().clone(), PathBuf::from("/sys/devices/bus0/region0"));
+        let r0 = Device::new(
+            dev.sysfs().clone(),
+            PathBuf::from("/sys/devices/bus0/region0"),
+        );
         assert_eq!(r0.req_u64("size").unwrap(), 16);
         fs::write(b.join("region0/size"), "0x20\n").unwrap();
         assert_eq!(r0.req_u64("size").unwrap(), 16, "cached");

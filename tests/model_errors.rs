@@ -1,0 +1,218 @@
+//! The object model on small hand-made trees: missing and empty roots, garbage attributes,
+//! unknown (ENXIO-style) values and links that try to leave the root.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use ndctl::{Ctx, Error};
+
+const BUS: &str = "sys/devices/platform/test.0/ndbus0";
+
+fn write(root: &Path, rel: &str, value: &str) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, value).unwrap();
+}
+
+/// One bus with one region holding one namespace and an idle btt seed.
+fn mini_tree() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    write(r, &format!("{BUS}/provider"), "test.0\n");
+    write(r, &format!("{BUS}/commands"), "ars_cap ars_start \n");
+    write(r, &format!("{BUS}/wait_probe"), "1\n");
+    write(r, &format!("{BUS}/ndctl0/dev"), "246:0\n");
+    fs::create_dir_all(r.join("sys/class/nd")).unwrap();
+    symlink(
+        "../../devices/platform/test.0/ndbus0/ndctl0",
+        r.join("sys/class/nd/ndctl0"),
+    )
+    .unwrap();
+    fs::create_dir_all(r.join("sys/dev/char")).unwrap();
+    symlink(
+        "../../devices/platform/test.0/ndbus0/ndctl0",
+        r.join("sys/dev/char/246:0"),
+    )
+    .unwrap();
+    symlink("..", r.join(format!("{BUS}/ndctl0/device"))).unwrap();
+    let reg = format!("{BUS}/region0");
+    for (k, v) in [
+        ("size", "33554432"),
+        ("mappings", "0"),
+        ("read_only", "0"),
+        ("modalias", "nd:t2"),
+        ("nstype", "4"),
+        ("numa_node", "-1"),
+        ("btt_seed", "btt0.0"),
+    ] {
+        write(r, &format!("{reg}/{k}"), &format!("{v}\n"));
+    }
+    let ns = format!("{reg}/namespace0.0");
+    for (k, v) in [
+        ("nstype", "4"),
+        ("size", "33554432"),
+        ("force_raw", "0"),
+        ("modalias", "nd:t4"),
+        ("mode", "raw"),
+        ("holder", ""),
+    ] {
+        write(r, &format!("{ns}/{k}"), &format!("{v}\n"));
+    }
+    let btt = format!("{reg}/btt0.0");
+    for (k, v) in [
+        ("modalias", "nd:t5"),
+        ("uuid", ""),
+        ("sector_size", "512 520 528 4096 4104 4160 4224 "),
+        ("namespace", ""),
+    ] {
+        write(r, &format!("{btt}/{k}"), &format!("{v}\n"));
+    }
+    t
+}
+
+#[test]
+fn missing_root_is_a_clear_error() {
+    let e = Ctx::with_root("/nonexistent/ndctl-test-root").unwrap_err();
+    assert!(matches!(e, Error::Root { .. }), "{e}");
+    assert!(
+        e.to_string().contains("/nonexistent/ndctl-test-root"),
+        "{e}"
+    );
+}
+
+#[test]
+fn empty_tree_is_a_clear_error() {
+    let t = tempfile::tempdir().unwrap();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let e = ctx.buses().unwrap_err();
+    assert!(matches!(e, Error::NotSysfs { .. }), "{e}");
+    assert!(e.to_string().contains("not a sysfs tree"), "{e}");
+}
+
+#[test]
+fn sysfs_without_nd_class_has_no_buses() {
+    let t = tempfile::tempdir().unwrap();
+    fs::create_dir_all(t.path().join("sys/class")).unwrap();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    assert!(ctx.buses().unwrap().is_empty());
+}
+
+#[test]
+fn mini_tree_navigates_both_ways() {
+    let t = mini_tree();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let buses = ctx.buses().unwrap();
+    assert_eq!(buses.len(), 1);
+    let bus = &buses[0];
+    assert_eq!(bus.provider(), "test.0");
+    assert_eq!(bus.devname(), "ndbus0");
+    assert_eq!((bus.major(), bus.minor()), (246, 0));
+    assert!(bus.is_cmd_supported(1) && bus.is_cmd_supported(2) && !bus.is_cmd_supported(3));
+    let region = &bus.regions().unwrap()[0];
+    assert!(std::sync::Arc::ptr_eq(region.bus(), bus));
+    assert_eq!(region.size(), 32 << 20);
+    assert!(
+        region.interleave_set().is_none(),
+        "IO regions have no interleave set"
+    );
+    let ns = &region.namespaces().unwrap()[0];
+    assert!(std::sync::Arc::ptr_eq(ns.region(), region));
+    assert_eq!(ns.type_name(), "namespace_io");
+    assert_eq!(ns.uuid().unwrap(), None);
+    // The idle btt: its size is unknown (ENXIO in a live kernel, absent here).
+    let btt = region.btt_seed().unwrap().expect("btt seed");
+    assert_eq!(btt.size().unwrap(), None);
+    assert!(btt.uuid().unwrap().is_nil());
+    assert_eq!(btt.sector_sizes().unwrap().0.len(), 7);
+    assert!(!btt.is_configured().unwrap());
+    // Objects are created once and stay identical.
+    let again = &bus.regions().unwrap()[0];
+    assert!(std::sync::Arc::ptr_eq(again, region));
+}
+
+#[test]
+fn garbage_attribute_names_the_file() {
+    let t = mini_tree();
+    write(t.path(), &format!("{BUS}/region0/size"), "12abc\n");
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let bus = &ctx.buses().unwrap()[0];
+    let e = bus.regions().unwrap_err();
+    assert!(matches!(e, Error::Parse { .. }), "{e}");
+    assert!(e.to_string().contains("region0/size"), "{e}");
+}
+
+#[test]
+fn huge_and_truncated_attributes_are_errors() {
+    let t = mini_tree();
+    write(
+        t.path(),
+        &format!("{BUS}/region0/size"),
+        "999999999999999999999999999\n",
+    );
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let e = ctx.buses().unwrap()[0].regions().unwrap_err();
+    assert!(e.to_string().contains("out of range"), "{e}");
+
+    let t = mini_tree();
+    write(t.path(), &format!("{BUS}/region0/size"), "");
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let e = ctx.buses().unwrap()[0].regions().unwrap_err();
+    assert!(e.to_string().contains("truncated"), "{e}");
+
+    let t = mini_tree();
+    write(t.path(), &format!("{BUS}/region0/size"), &"9".repeat(5000));
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let e = ctx.buses().unwrap()[0].regions().unwrap_err();
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+}
+
+#[test]
+fn missing_required_attribute_skips_the_object() {
+    let t = mini_tree();
+    fs::remove_file(t.path().join(format!("{BUS}/region0/namespace0.0/nstype"))).unwrap();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let region = &ctx.buses().unwrap()[0].regions().unwrap()[0];
+    assert!(region.namespaces().unwrap().is_empty());
+}
+
+#[test]
+fn bus_link_leaving_the_root_is_refused() {
+    let t = mini_tree();
+    let link = t.path().join("sys/dev/char/246:0");
+    fs::remove_file(&link).unwrap();
+    symlink("../../../../../../../../../../etc", &link).unwrap();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let e = ctx.buses().unwrap_err();
+    assert!(matches!(e, Error::Escape { .. }), "{e}");
+}
+
+#[test]
+fn invalidate_rereads_attributes_and_keeps_objects() {
+    let t = mini_tree();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let region = ctx.buses().unwrap()[0].regions().unwrap()[0].clone();
+    let ns = region.namespaces().unwrap()[0].clone();
+    assert_eq!(ns.size(), 32 << 20);
+    write(
+        t.path(),
+        &format!("{BUS}/region0/namespace0.0/size"),
+        "16777216\n",
+    );
+    assert_eq!(ns.size(), 32 << 20, "cached until invalidated");
+    ctx.invalidate().unwrap();
+    assert_eq!(ns.size(), 16 << 20);
+    let same = region.namespaces().unwrap()[0].clone();
+    assert!(std::sync::Arc::ptr_eq(&same, &ns));
+}
+
+#[test]
+fn writes_go_to_the_tree_under_the_root() {
+    let t = mini_tree();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let region = ctx.buses().unwrap()[0].regions().unwrap()[0].clone();
+    region.set_ro(true).unwrap();
+    let written = fs::read(t.path().join(format!("{BUS}/region0/read_only"))).unwrap();
+    assert_eq!(written, b"1\n\0");
+    assert!(region.read_only());
+}
