@@ -2,3 +2,4 @@
 //! (under any root), and an offline engine for Block Translation Table metadata.
 
 pub mod btt_engine;
+pub mod fixture;
