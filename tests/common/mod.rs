@@ -177,50 +177,54 @@ fn capture_phase_number(capture: &Path) -> String {
         .collect()
 }
 
-/// Per guest phase: (sysfs-manifest.tsv, ndctl-list.json) from a guest-results tarball.
-fn guest_phases(guest_results: &Path) -> BTreeMap<String, (Option<Vec<u8>>, Option<Vec<u8>>)> {
-    let mut phases: BTreeMap<String, (Option<Vec<u8>>, Option<Vec<u8>>)> = BTreeMap::new();
+/// What one guest phase left behind that matters here.
+#[derive(Default)]
+struct GuestPhase {
+    manifest: Option<Vec<u8>>,
+    ndctl_list: Option<Vec<u8>>,
+}
+
+/// Per guest phase name: its sysfs-manifest.tsv and ndctl-list.json.
+fn guest_phases(guest_results: &Path) -> BTreeMap<String, GuestPhase> {
+    let mut phases: BTreeMap<String, GuestPhase> = BTreeMap::new();
     let mut archive = open_tarball(guest_results);
     for member in archive.entries().expect("a readable tarball") {
         let mut member = member.expect("a readable tar member");
         let name = member_name(&member.path().expect("a tar member path"));
         let parts: Vec<&str> = name.split('/').collect();
-        let [phases_dir, phase, file] = parts.as_slice() else {
+        let ["phases", phase, file] = parts.as_slice() else {
             continue;
         };
-        if *phases_dir != "phases" || (*file != "sysfs-manifest.tsv" && *file != "ndctl-list.json")
-        {
+        if *file != "sysfs-manifest.tsv" && *file != "ndctl-list.json" {
             continue;
         }
         let mut data = Vec::new();
         member.read_to_end(&mut data).expect("readable member data");
         let slot = phases.entry(phase.to_string()).or_default();
         if *file == "sysfs-manifest.tsv" {
-            slot.0 = Some(data);
+            slot.manifest = Some(data);
         } else {
-            slot.1 = Some(data);
+            slot.ndctl_list = Some(data);
         }
     }
     phases
 }
 
-/// The guest phase that produced `capture`: the one whose `sysfs-manifest.tsv` equals the
-/// capture's `MANIFEST.tsv` (phase names differ between the two, e.g. `00-initial` vs
-/// `00-modules`). The manifest records paths, types, modes and read status but no
-/// contents, so two phases can share one; the phase number of the capture's file name
-/// then decides.
-pub fn guest_phase_for(capture: &Path, guest_results: &Path) -> String {
+fn pick_phase(
+    capture: &Path,
+    guest_results: &Path,
+    phases: &BTreeMap<String, GuestPhase>,
+) -> String {
     let manifest = match read_tarball(capture).remove("MANIFEST.tsv") {
         Some(Entry::File(_, data)) => data,
         _ => panic!("{}: no MANIFEST.tsv", capture.display()),
     };
-    let phases = guest_phases(guest_results);
     let matching: Vec<&String> = phases
         .iter()
-        .filter(|(_, (m, _))| m.as_deref() == Some(manifest.as_slice()))
+        .filter(|(_, p)| p.manifest.as_deref() == Some(manifest.as_slice()))
         .map(|(name, _)| name)
         .collect();
-    let chosen = match matching.as_slice() {
+    match matching.as_slice() {
         [one] => (*one).clone(),
         [] => panic!(
             "{}: no phase of {} has the same manifest (phases: {:?})",
@@ -242,17 +246,29 @@ pub fn guest_phase_for(capture: &Path, guest_results: &Path) -> String {
                 ),
             }
         }
-    };
-    chosen
+    }
+}
+
+/// The guest phase that produced `capture`: the one whose `sysfs-manifest.tsv` equals the
+/// capture's `MANIFEST.tsv` (phase names differ between the two, e.g. `00-initial` vs
+/// `00-modules`). The manifest records paths, types, modes and read status but no
+/// contents, so two phases can share one (nfit_test's `00-load` and `01-dsm`); the phase
+/// number in the capture's file name then decides.
+pub fn guest_phase_for(capture: &Path, guest_results: &Path) -> String {
+    pick_phase(capture, guest_results, &guest_phases(guest_results))
 }
 
 /// The `ndctl list -BDRNXi -vvv` JSON that the real ndctl printed for `capture`.
+///
+/// For the nfit_test captures this JSON also holds what ndctl got through ioctls (DIMM
+/// `health`, `firmware`) and a bus `scrub_state` that changed before the capture was
+/// taken; a static tree cannot reproduce those. The QEMU captures have neither.
 pub fn guest_json_for(capture: &Path, guest_results: &Path) -> Value {
-    let phase = guest_phase_for(capture, guest_results);
     let phases = guest_phases(guest_results);
+    let phase = pick_phase(capture, guest_results, &phases);
     let json = phases
         .get(&phase)
-        .and_then(|(_, j)| j.as_ref())
+        .and_then(|p| p.ndctl_list.as_ref())
         .unwrap_or_else(|| {
             panic!(
                 "{}: phase {phase} has no ndctl-list.json",
