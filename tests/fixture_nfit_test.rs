@@ -81,24 +81,10 @@ fn pmem_variant_equals_the_loaded_capture() {
 fn enxio_files_match_the_manifest() {
     let tree = Platform::nfit_test(Variant::Pmem).render().unwrap();
     let generated: BTreeSet<String> = tree.enxio_paths().map(str::to_string).collect();
-    let manifest =
-        match read_tarball(&common::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"))
-            .remove("MANIFEST.tsv")
-        {
-            Some(Entry::File(_, data)) => String::from_utf8(data).unwrap(),
-            _ => panic!("no manifest"),
-        };
-    let captured: BTreeSet<String> = manifest
-        .lines()
-        .filter(|l| l.ends_with("No such device or address"))
-        .map(|l| {
-            l.split('\t')
-                .nth(2)
-                .unwrap()
-                .trim_start_matches('/')
-                .to_string()
-        })
-        .collect();
+    let captured = common::manifest_read_errors(
+        &common::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
+        "No such device or address",
+    );
     assert_eq!(generated, captured);
 }
 
@@ -218,5 +204,36 @@ fn both_variants_have_the_nfit_test_topology() {
             Variant::Pmem => assert!(blk.is_empty()),
             Variant::WithBlk => assert_eq!(blk, [2, 3, 4, 5]),
         }
+    }
+}
+
+/// The generator's `dev/` nodes are the ones the test support derives for the capture.
+#[test]
+fn device_nodes_match_those_derived_from_the_capture() {
+    let unpacked = common::unpack_capture(
+        &common::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
+    );
+    let derived = common::device_node_names(unpacked.path());
+    let generated: BTreeSet<String> = Platform::nfit_test(Variant::Pmem)
+        .device_nodes()
+        .into_iter()
+        .collect();
+    assert_eq!(generated, derived);
+}
+
+#[test]
+fn kernel_captures_record_enxio_for_seeds_and_label_less_dimms() {
+    // What a sysfs reader must treat as "unknown" on the QEMU captures too.
+    let initial = common::manifest_read_errors(
+        &common::fixtures_dir().join("kernel-6.1/sysfs-00-initial.tar.gz"),
+        "No such device or address",
+    );
+    assert!(!initial.is_empty());
+    for p in &initial {
+        let name = p.rsplit('/').next().unwrap();
+        assert!(
+            ["size", "resource", "family", "dsm_mask", "available_slots"].contains(&name),
+            "unexpected ENXIO attribute {p}"
+        );
     }
 }

@@ -433,3 +433,25 @@ pub fn json_key_order_diffs(actual: &Value, expected: &Value) -> Vec<String> {
     walk("$", actual, expected, &mut out);
     out
 }
+
+/// The paths (relative to the capture root, `sys/...`) whose read failed in the guest
+/// with `reason` (a substring of the manifest's `ERR:` text, e.g.
+/// `"No such device or address"` for ENXIO). Such files are stored empty.
+pub fn manifest_read_errors(capture: &Path, reason: &str) -> BTreeSet<String> {
+    let manifest = match read_tarball(capture).remove("MANIFEST.tsv") {
+        Some(Entry::File(_, data)) => String::from_utf8(data).expect("a UTF-8 manifest"),
+        _ => panic!("{}: no MANIFEST.tsv", capture.display()),
+    };
+    manifest
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            match fields.as_slice() {
+                ["f", _, path, info] if info.starts_with("ERR:") && info.contains(reason) => {
+                    Some(path.trim_start_matches('/').to_string())
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
