@@ -1,0 +1,57 @@
+//! Writes the sysfs tree of the kernel's `nfit_test` platform into a directory and prints
+//! that directory, ready to be used as `NDCTL_ROOT`:
+//!
+//! ```text
+//! cargo run --example nfit_test_tree -- /tmp/nfit [--with-blk]
+//! NDCTL_ROOT=/tmp/nfit cargo run --example list -- -BDRNXi -vvv
+//! ```
+//!
+//! Without `--with-blk` the tree is the PMEM-only platform a Linux 6.1 kernel shows after
+//! `modprobe nfit_test`; with it, the seed document's platform with four BLK regions.
+//! The directory must not exist yet or be empty.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ndctl::fixture::nfit_test::{write_tree, Variant};
+
+const USAGE: &str = "usage: nfit_test_tree DIR [--with-blk]";
+
+fn main() -> ExitCode {
+    let mut dir: Option<PathBuf> = None;
+    let mut variant = Variant::Pmem;
+    for arg in std::env::args_os().skip(1) {
+        match arg.to_str() {
+            Some("--with-blk") => variant = Variant::WithBlk,
+            Some("-h" | "--help") => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            Some(s) if s.starts_with('-') => {
+                eprintln!("nfit_test_tree: unknown option {s}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
+            _ => {
+                eprintln!("nfit_test_tree: more than one directory given\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(dir) = dir else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    match write_tree(&dir, variant) {
+        Ok(tree) => {
+            // Print an absolute root so the output can be pasted into NDCTL_ROOT as is.
+            let root = std::fs::canonicalize(&tree.root).unwrap_or(tree.root);
+            println!("{}", root.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nfit_test_tree: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
