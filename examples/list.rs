@@ -1,12 +1,15 @@
 //! `ndctl list` over the Rust object model.
 //!
 //! ```text
-//! cargo run --example list -- [--root DIR] [-BDRNXiCMu] [-v...] [--bus B] [--region R] ...
+//! cargo run --example list -- [--root DIR | --nfit-test [--with-blk]] [-BDRNXiCMu] [-v...]
+//!                               [--bus B] [--region R] [--namespace N] [--dimm D] ...
 //! ```
-//! The root defaults to `$NDCTL_ROOT`, else `/`.
+//! The root defaults to `$NDCTL_ROOT`, else `/`. `--nfit-test` lists a freshly generated
+//! tree of the kernel's nfit_test buses instead.
 
 use std::process::ExitCode;
 
+use ndctl::fixture::nfit_test::{write_tree, Variant};
 use ndctl::list::{list, to_pretty, Options};
 use ndctl::Ctx;
 
@@ -21,6 +24,31 @@ fn main() -> ExitCode {
         root = Some(args.remove(i + 1));
         args.remove(i);
     }
+    let mut generated = None;
+    if let Some(i) = args.iter().position(|a| a == "--nfit-test") {
+        args.remove(i);
+        let variant = match args.iter().position(|a| a == "--with-blk") {
+            Some(j) => {
+                args.remove(j);
+                Variant::WithBlk
+            }
+            None => Variant::Pmem,
+        };
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("list: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let tree_root = dir.path().join("root");
+        if let Err(e) = write_tree(&tree_root, variant) {
+            eprintln!("list: writing the nfit_test tree: {e}");
+            return ExitCode::from(2);
+        }
+        root = Some(tree_root.to_string_lossy().into_owned());
+        generated = Some(dir);
+    }
     let opts = match Options::parse_args(&args) {
         Ok(o) => o,
         Err(e) => {
@@ -33,6 +61,7 @@ fn main() -> ExitCode {
         None => Ctx::new(),
     };
     let result = ctx.and_then(|ctx| list(&ctx, &opts));
+    drop(generated);
     match result {
         Ok(Some(v)) => {
             let empty = match &v {
