@@ -18,14 +18,22 @@ fn main() -> std::process::ExitCode {
         for region in bus.regions()? {
             for m in region.mappings()? {
                 if m.dimm().is_some_and(|d| std::sync::Arc::ptr_eq(&d, &dimm)) {
-                    found.push((region.region_type(), region.devname().to_string(), m.offset()));
+                    found.push((
+                        region.region_type(),
+                        region.devname().to_string(),
+                        m.offset(),
+                    ));
                 }
             }
         }
         // Prefer a BLK region when the platform has them, as the seed document does.
         found.sort_by_key(|(t, _, _)| *t != RegionType::Blk);
         Ok(found.first().map(|(t, name, off)| {
-            format!("{name} type={} dimm={} dpa={off:#x}", t.as_str(), dimm.devname())
+            format!(
+                "{name} type={} dimm={} dpa={off:#x}",
+                t.as_str(),
+                dimm.devname()
+            )
         }))
     })
 }

@@ -60,6 +60,11 @@ impl Btt {
     pub fn region(&self) -> &Arc<Region> {
         &self.region
     }
+    /// The next btt of the same region.
+    pub fn next(&self) -> Option<Arc<Btt>> {
+        self.region.btt_after(self)
+    }
+
     /// The sysfs device.
     pub fn device(&self) -> &Device {
         &self.dev

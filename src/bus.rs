@@ -336,6 +336,21 @@ impl Bus {
         )
     }
 
+    /// The bus after this one in its context's list.
+    pub fn next(&self) -> Option<Arc<Bus>> {
+        self.ctx().and_then(|c| c.bus_after(self))
+    }
+
+    /// The DIMM listed after `dimm` on this bus.
+    pub fn dimm_after(&self, dimm: &Dimm) -> Option<Arc<Dimm>> {
+        self.dimms.after(dimm)
+    }
+
+    /// The region listed after `region` on this bus.
+    pub fn region_after(&self, region: &Region) -> Option<Arc<Region>> {
+        self.regions.after(region)
+    }
+
     /// The DIMM with this NFIT handle.
     pub fn dimm_by_handle(&self, handle: u32) -> Result<Option<Arc<Dimm>>> {
         for d in self.dimms()? {

@@ -92,6 +92,20 @@ impl<T: Child> ChildList<T> {
         }
     }
 
+    /// The present child listed after `item` (libndctl's `get_next`), without copying the
+    /// list. `None` at the end, or when the list was never scanned.
+    pub(crate) fn after(&self, item: &T) -> Option<Arc<T>> {
+        let guard = self.lock();
+        let items = guard.as_ref()?;
+        let pos = items
+            .iter()
+            .position(|c| std::ptr::eq(Arc::as_ptr(c), item))?;
+        items[pos + 1..]
+            .iter()
+            .find(|c| c.presence().get())
+            .cloned()
+    }
+
     /// Every child ever seen, present or not.
     pub(crate) fn all(&self) -> Vec<Arc<T>> {
         self.lock().clone().unwrap_or_default()

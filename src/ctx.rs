@@ -104,6 +104,17 @@ impl Ctx {
             .rescan(|| scan_buses(inner), |id, path| make_bus(inner, id, path))
     }
 
+    /// The bus listed after `bus` (libndctl's `ndctl_bus_get_next`).
+    pub fn bus_after(&self, bus: &Bus) -> Option<Arc<Bus>> {
+        self.inner.buses.after(bus)
+    }
+
+    /// An identity for this context, equal for all clones of it (for bindings that keep
+    /// per-context state).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
     /// The bus whose provider is `provider` (e.g. `nfit_test.0`, `ACPI.NFIT`).
     pub fn bus_by_provider(&self, provider: &str) -> Result<Option<Arc<Bus>>> {
         Ok(self.buses()?.into_iter().find(|b| b.provider() == provider))

@@ -61,6 +61,10 @@ impl Dax {
     pub fn region(&self) -> &Arc<Region> {
         &self.core.region
     }
+    /// The next dax of the same region.
+    pub fn next(&self) -> Option<Arc<Dax>> {
+        self.core.region.dax_after(self)
+    }
     /// The sysfs device.
     pub fn device(&self) -> &Device {
         &self.core.dev

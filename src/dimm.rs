@@ -237,6 +237,11 @@ impl Dimm {
         &self.bus
     }
 
+    /// The next DIMM on the same bus.
+    pub fn next(&self) -> Option<Arc<Dimm>> {
+        self.bus.dimm_after(self)
+    }
+
     /// The sysfs device.
     pub fn device(&self) -> &Device {
         &self.dev

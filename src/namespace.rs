@@ -142,6 +142,11 @@ impl Namespace {
         &self.region
     }
 
+    /// The next namespace of the same region.
+    pub fn next(&self) -> Option<Arc<Namespace>> {
+        self.region.namespace_after(self)
+    }
+
     /// The sysfs device.
     pub fn device(&self) -> &Device {
         &self.dev

@@ -241,6 +241,10 @@ impl Pfn {
     pub fn region(&self) -> &Arc<Region> {
         &self.core.region
     }
+    /// The next pfn of the same region.
+    pub fn next(&self) -> Option<Arc<Pfn>> {
+        self.core.region.pfn_after(self)
+    }
     /// The sysfs device.
     pub fn device(&self) -> &Device {
         &self.core.dev

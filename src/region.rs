@@ -109,6 +109,15 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// The next mapping of the same region.
+    pub fn next(&self) -> Option<Arc<Mapping>> {
+        let maps = self.region.mappings().ok()?;
+        let pos = maps
+            .iter()
+            .position(|m| std::ptr::eq(Arc::as_ptr(m), self))?;
+        maps.get(pos + 1).cloned()
+    }
+
     /// The region this mapping belongs to.
     pub fn region(&self) -> &Arc<Region> {
         &self.region
@@ -155,6 +164,18 @@ impl InterleaveSet {
     pub fn cookie(&self) -> u64 {
         self.cookie
     }
+    /// The interleave set of the next PMEM region on the bus.
+    pub fn next(&self) -> Option<Arc<InterleaveSet>> {
+        let mut r = self.region.next();
+        while let Some(region) = r {
+            if let Some(set) = region.interleave_set() {
+                return Some(set);
+            }
+            r = region.next();
+        }
+        None
+    }
+
     /// Whether any member DIMM is active.
     pub fn is_active(&self) -> Result<bool> {
         for d in self.region.dimms()? {
@@ -278,6 +299,31 @@ impl Region {
     /// The current generation; children created in an older one are no longer valid.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Relaxed)
+    }
+
+    /// The next region on the same bus.
+    pub fn next(&self) -> Option<Arc<Region>> {
+        self.bus.region_after(self)
+    }
+
+    /// The namespace listed after `ns` in this region.
+    pub fn namespace_after(&self, ns: &Namespace) -> Option<Arc<Namespace>> {
+        self.namespaces.after(ns)
+    }
+
+    /// The btt listed after `btt` in this region.
+    pub fn btt_after(&self, btt: &Btt) -> Option<Arc<Btt>> {
+        self.btts.after(btt)
+    }
+
+    /// The pfn listed after `pfn` in this region.
+    pub fn pfn_after(&self, pfn: &Pfn) -> Option<Arc<Pfn>> {
+        self.pfns.after(pfn)
+    }
+
+    /// The dax listed after `dax` in this region.
+    pub fn dax_after(&self, dax: &Dax) -> Option<Arc<Dax>> {
+        self.daxs.after(dax)
     }
 
     /// The bus.

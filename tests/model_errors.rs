@@ -216,3 +216,44 @@ fn writes_go_to_the_tree_under_the_root() {
     assert_eq!(written, b"1\n\0");
     assert!(region.read_only());
 }
+
+#[test]
+fn next_walks_siblings_like_get_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    ndctl::fixture::nfit_test::write_tree(&root, ndctl::fixture::nfit_test::Variant::WithBlk)
+        .unwrap();
+    let ctx = Ctx::with_root(&root).unwrap();
+    let buses = ctx.buses().unwrap();
+    let mut walked = vec![buses[0].clone()];
+    while let Some(n) = walked.last().unwrap().next() {
+        walked.push(n);
+    }
+    assert_eq!(walked.len(), buses.len());
+    let bus = ctx.bus_by_provider("nfit_test.0").unwrap().unwrap();
+    let regions = bus.regions().unwrap();
+    assert_eq!(regions.len(), 6, "two PMEM and four BLK regions");
+    let mut r = Some(regions[0].clone());
+    let mut n = 0;
+    while let Some(x) = r {
+        assert!(std::sync::Arc::ptr_eq(&x, &regions[n]));
+        n += 1;
+        r = x.next();
+    }
+    assert_eq!(n, regions.len());
+    let blk = regions
+        .iter()
+        .find(|r| r.region_type() == ndctl::region::RegionType::Blk)
+        .unwrap();
+    let nss = blk.namespaces().unwrap();
+    assert!(nss.iter().any(|n| n.type_name() == "namespace_blk"));
+    let first = &nss[0];
+    assert_eq!(first.next().is_some(), nss.len() > 1);
+    let maps = blk.mappings().unwrap();
+    assert_eq!(maps.len(), 1);
+    assert!(maps[0].next().is_none());
+    // Interleave sets: only the PMEM regions have one.
+    let sets: Vec<_> = regions.iter().filter_map(|r| r.interleave_set()).collect();
+    assert_eq!(sets.len(), 2);
+    assert!(std::sync::Arc::ptr_eq(&sets[0].next().unwrap(), &sets[1]));
+}

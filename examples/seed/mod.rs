@@ -26,7 +26,11 @@ pub fn setup() -> Result<Setup, String> {
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let root = dir.path().join("root");
-    let variant = if with_blk { Variant::WithBlk } else { Variant::Pmem };
+    let variant = if with_blk {
+        Variant::WithBlk
+    } else {
+        Variant::Pmem
+    };
     write_tree(&root, variant).map_err(|e| format!("writing the nfit_test tree: {e}"))?;
     let ctx = Ctx::with_root(&root).map_err(|e| e.to_string())?;
     Ok(Setup {
@@ -36,7 +40,10 @@ pub fn setup() -> Result<Setup, String> {
 }
 
 /// Run an example body: print its finding, exit 1 if it found nothing, 2 on errors.
-pub fn run(name: &str, body: impl FnOnce(&Ctx) -> Result<Option<String>, ndctl::Error>) -> ExitCode {
+pub fn run(
+    name: &str,
+    body: impl FnOnce(&Ctx) -> Result<Option<String>, ndctl::Error>,
+) -> ExitCode {
     let s = match setup() {
         Ok(s) => s,
         Err(e) => {
