@@ -1,1 +1,13 @@
-//! C ABI for libndctl (filled in by the C library issue).
+//! `libndctl.so.6` / `libndctl.a`: the C ABI of libndctl over the `ndctl` crate.
+//!
+//! Every exported function is a `#[no_mangle] pub unsafe extern "C" fn ndctl_...` (or
+//! `pub extern "C" fn` when it takes no pointers) whose body runs inside
+//! [`ffi::ffi_guard`]. The build script finds these functions by name, places each at its
+//! libndctl version node from `libndctl.tsv`, and generates the C header with cbindgen.
+//! See `capi/README.md` for how the pieces fit together.
+#![allow(non_camel_case_types)]
+
+pub mod ctypes;
+pub mod ffi;
+pub mod log;
+pub mod misc;

@@ -1,0 +1,150 @@
+//! The boundary every exported function crosses: panics never unwind into C, and a NULL
+//! object pointer yields the function's documented error value instead of a crash.
+//!
+//! The pattern for an exported function (the build script only exports functions written
+//! exactly as `pub unsafe extern "C" fn ndctl_...` or `pub extern "C" fn ndctl_...` with
+//! `#[no_mangle]`):
+//!
+//! ```ignore
+//! /// Kernel id of the bus (`N` of `/sys/class/nd/ndctlN`); 0 for a NULL bus.
+//! #[no_mangle]
+//! pub unsafe extern "C" fn ndctl_bus_get_id(bus: *mut ndctl_bus) -> c_uint {
+//!     ffi_guard("ndctl_bus_get_id", 0, || Some(obj(bus)?.id()))
+//! }
+//! ```
+//!
+//! `obj(ptr)?` turns NULL into the error value; any other early error is written as
+//! `return Some(-libc::ENXIO)` (or whatever libndctl returns for that failure).
+
+use std::any::Any;
+use std::ffi::{c_char, CStr};
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Runs `body` behind a panic boundary.
+///
+/// Returns `on_error` when `body` returns `None` (a NULL object pointer or another failure
+/// libndctl reports with the same value) or when it panics. A panic is reported on stderr,
+/// the sink libndctl uses by default, naming the exported function `func`, because there may
+/// be no context to log through.
+///
+/// `AssertUnwindSafe` is sound here because after a panic the caller only sees the error
+/// value; objects the body was changing stay owned by their context, which libndctl's API
+/// does not promise to keep consistent after a failed call either.
+pub fn ffi_guard<R>(func: &'static str, on_error: R, body: impl FnOnce() -> Option<R>) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Some(value)) => value,
+        Ok(None) => on_error,
+        Err(payload) => {
+            report_panic(func, payload.as_ref());
+            on_error
+        }
+    }
+}
+
+/// Like [`ffi_guard`] for functions returning nothing (`void` in C).
+pub fn ffi_guard_void(func: &'static str, body: impl FnOnce() -> Option<()>) {
+    ffi_guard(func, (), body)
+}
+
+fn report_panic(func: &str, payload: &(dyn Any + Send)) {
+    let what = if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        "non-string panic payload"
+    };
+    // Writing to stderr can fail (closed fd); there is nowhere left to report that.
+    let _ = writeln!(
+        std::io::stderr(),
+        "libndctl: {func}: internal error, call failed: {what}"
+    );
+}
+
+/// Borrows the object behind a C handle; `None` for NULL.
+///
+/// # Safety
+/// `ptr` must be NULL or a handle this library handed out that is still alive (owned by a
+/// context that has not been released).
+pub unsafe fn obj<'a, T>(ptr: *const T) -> Option<&'a T> {
+    // SAFETY: the caller guarantees NULL or a live handle.
+    unsafe { ptr.as_ref() }
+}
+
+/// Mutable variant of [`obj`].
+///
+/// # Safety
+/// As for [`obj`], and no other reference to the object may be alive during the call.
+pub unsafe fn obj_mut<'a, T>(ptr: *mut T) -> Option<&'a mut T> {
+    // SAFETY: the caller guarantees NULL or a live, unaliased handle.
+    unsafe { ptr.as_mut() }
+}
+
+/// Borrows a NUL-terminated C string argument; `None` for NULL.
+///
+/// # Safety
+/// `ptr` must be NULL or point to a NUL-terminated string that outlives the call.
+pub unsafe fn c_str_arg<'a>(ptr: *const c_char) -> Option<&'a CStr> {
+    if ptr.is_null() {
+        None
+    } else {
+        // SAFETY: non-NULL and NUL-terminated per the caller's guarantee.
+        Some(unsafe { CStr::from_ptr(ptr) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_passes_value_through() {
+        assert_eq!(ffi_guard("t", -1, || Some(7)), 7);
+    }
+
+    #[test]
+    fn guard_maps_none_to_error_value() {
+        let null: *const u32 = std::ptr::null();
+        // SAFETY: NULL is an accepted input of `obj`.
+        assert_eq!(
+            ffi_guard("t", -22, || unsafe { obj(null) }.map(|v| *v as i32)),
+            -22
+        );
+    }
+
+    #[test]
+    fn guard_catches_panics() {
+        let r = ffi_guard("ndctl_test_panic", 0u32, || -> Option<u32> {
+            panic!("deliberate test panic")
+        });
+        assert_eq!(r, 0);
+        let r = ffi_guard("ndctl_test_panic", 5u32, || -> Option<u32> {
+            std::panic::panic_any(42u8)
+        });
+        assert_eq!(r, 5);
+    }
+
+    #[test]
+    fn void_guard_survives_panic() {
+        ffi_guard_void("t", || panic!("deliberate test panic"));
+    }
+
+    #[test]
+    fn handles_and_strings() {
+        let v = 3u64;
+        // SAFETY: pointer to a live local.
+        assert_eq!(unsafe { obj(&v as *const u64) }, Some(&3));
+        let mut w = 4u64;
+        // SAFETY: pointer to a live, unaliased local.
+        if let Some(w) = unsafe { obj_mut(&mut w as *mut u64) } {
+            *w += 1;
+        }
+        assert_eq!(w, 5);
+        // SAFETY: NULL and a literal C string are both valid inputs.
+        unsafe {
+            assert!(c_str_arg(std::ptr::null()).is_none());
+            assert_eq!(c_str_arg(c"nfit_test.0".as_ptr()), Some(c"nfit_test.0"));
+        }
+    }
+}

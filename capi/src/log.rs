@@ -1,0 +1,272 @@
+//! libndctl's logging sink: the user callback installed with `ndctl_set_log_fn()` (which
+//! receives a `va_list`, so it is called through the C shim `csrc/log_shim.c`) or, by
+//! default, stderr as `libndctl: <function>: <message>`.
+//!
+//! The context code owns a [`LogSink`] and the priority; it formats each message in Rust
+//! and calls [`LogSink::emit`]. Records of the `ndctl` crate's `log` facade go through the
+//! same `emit` so that C callers see one stream.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::io::Write;
+
+use crate::ctypes::va_list;
+
+/// syslog priority `LOG_ERR`: libndctl's default threshold.
+pub const LOG_ERR: c_int = 3;
+/// syslog priority `LOG_NOTICE`.
+pub const LOG_NOTICE: c_int = 5;
+/// syslog priority `LOG_INFO`.
+pub const LOG_INFO: c_int = 6;
+/// syslog priority `LOG_DEBUG`.
+pub const LOG_DEBUG: c_int = 7;
+
+/// A logging callback as `ndctl_set_log_fn()` receives it, with the context pointer
+/// erased (`C` is the context handle type, `struct ndctl_ctx`).
+pub type LogFn<C> = unsafe extern "C" fn(
+    ctx: *mut C,
+    priority: c_int,
+    file: *const c_char,
+    line: c_int,
+    func: *const c_char,
+    format: *const c_char,
+    args: va_list,
+);
+
+extern "C" {
+    /// Defined in `csrc/log_shim.c`: builds the `va_list` from `...` and calls `log_fn`.
+    fn ndctl_capi_log(
+        ctx: *mut c_void,
+        log_fn: *const c_void,
+        priority: c_int,
+        file: *const c_char,
+        line: c_int,
+        func: *const c_char,
+        format: *const c_char,
+        ...
+    );
+}
+
+/// Where a context's log messages go.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum LogSink<C> {
+    /// `libndctl: <function>: <message>` on stderr (libndctl's default).
+    #[default]
+    Stderr,
+    /// A callback installed by `ndctl_set_log_fn()`.
+    User(LogFn<C>),
+}
+
+impl<C> LogSink<C> {
+    /// The sink for a callback argument of `ndctl_set_log_fn()`; NULL restores stderr.
+    pub fn from_callback(log_fn: Option<LogFn<C>>) -> Self {
+        log_fn.map_or(LogSink::Stderr, LogSink::User)
+    }
+
+    /// Emits one message. `msg` gets a trailing newline if it lacks one (libndctl's
+    /// messages carry their own). Interior NUL bytes, which C cannot represent, are
+    /// replaced by `?` rather than dropping the message.
+    ///
+    /// # Safety
+    /// For a user sink, `ctx` must be the context handle the callback expects and the
+    /// callback must be a valid function of the `LogFn` signature.
+    pub unsafe fn emit(
+        &self,
+        ctx: *mut C,
+        priority: c_int,
+        file: &str,
+        line: u32,
+        func: &str,
+        msg: &str,
+    ) {
+        match self {
+            LogSink::Stderr => {
+                let nl = if msg.ends_with('\n') { "" } else { "\n" };
+                // A failing stderr write has nowhere else to go.
+                let _ = write!(std::io::stderr(), "libndctl: {func}: {msg}{nl}");
+            }
+            LogSink::User(cb) => {
+                let file = to_c_string(file);
+                let func = to_c_string(func);
+                let mut text = msg.to_owned();
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                let text = to_c_string(&text);
+                let line = c_int::try_from(line).unwrap_or(c_int::MAX);
+                // SAFETY: the shim forwards exactly these arguments plus a va_list holding
+                // the single `%s` argument `text`; all strings live until it returns, and
+                // the callback's validity is the caller's guarantee.
+                unsafe {
+                    ndctl_capi_log(
+                        ctx.cast::<c_void>(),
+                        *cb as *const c_void,
+                        priority,
+                        file.as_ptr(),
+                        line,
+                        func.as_ptr(),
+                        c"%s".as_ptr(),
+                        text.as_ptr(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn to_c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "?")).unwrap_or_default()
+}
+
+/// Parses the `NDCTL_LOG` environment value the way libndctl does: a decimal number in
+/// `strtol()` syntax that is followed by nothing or by whitespace, else a word starting
+/// with `err`, `info`, `debug` or `notice`; anything else means priority 0.
+pub fn parse_log_priority(value: &str) -> c_int {
+    let b = value.as_bytes();
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let mut start = 0;
+    while start < b.len() && is_space(b[start]) {
+        start += 1;
+    }
+    let mut end = start;
+    if end < b.len() && (b[end] == b'+' || b[end] == b'-') {
+        end += 1;
+    }
+    let digits = end;
+    while end < b.len() && b[end].is_ascii_digit() {
+        end += 1;
+    }
+    // strtol() leaves its end pointer at the start when it converts nothing.
+    let (number, end) = if end > digits {
+        let text = &value[start..end];
+        // strtol saturates at the range of long; the C code then narrows to int.
+        let n = text.parse::<i64>().unwrap_or(if text.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        (n as c_int, end)
+    } else {
+        (0, 0)
+    };
+    if end == b.len() || is_space(b[end]) {
+        return number;
+    }
+    if value.starts_with("err") {
+        LOG_ERR
+    } else if value.starts_with("info") {
+        LOG_INFO
+    } else if value.starts_with("debug") {
+        LOG_DEBUG
+    } else if value.starts_with("notice") {
+        LOG_NOTICE
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    extern "C" {
+        // On x86-64 and AArch64 a va_list parameter is passed as a pointer, so the callback
+        // below can hand its `args` straight to vsnprintf.
+        fn vsnprintf(buf: *mut c_char, size: usize, format: *const c_char, args: va_list) -> c_int;
+    }
+
+    /// (ctx, priority, file, line, function, formatted message) of one callback.
+    type Seen = (usize, c_int, String, c_int, String, String);
+
+    thread_local! {
+        static SEEN: RefCell<Vec<Seen>> =
+            const { RefCell::new(Vec::new()) };
+    }
+
+    unsafe extern "C" fn capture(
+        ctx: *mut u8,
+        priority: c_int,
+        file: *const c_char,
+        line: c_int,
+        func: *const c_char,
+        format: *const c_char,
+        args: va_list,
+    ) {
+        let mut buf = [0 as c_char; 256];
+        // SAFETY: buffer size matches; format and args come from the shim.
+        unsafe { vsnprintf(buf.as_mut_ptr(), buf.len(), format, args) };
+        // SAFETY: vsnprintf NUL-terminates; file/func are valid C strings from emit().
+        let (text, file, func) = unsafe {
+            (
+                std::ffi::CStr::from_ptr(buf.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+                std::ffi::CStr::from_ptr(file)
+                    .to_string_lossy()
+                    .into_owned(),
+                std::ffi::CStr::from_ptr(func)
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        };
+        SEEN.with(|s| {
+            s.borrow_mut()
+                .push((ctx as usize, priority, file, line, func, text))
+        });
+    }
+
+    #[test]
+    fn user_callback_receives_formatted_message_through_va_list() {
+        let mut ctx_obj = 0u8;
+        let ctx: *mut u8 = &mut ctx_obj;
+        let sink = LogSink::from_callback(Some(capture as LogFn<u8>));
+        // SAFETY: `capture` has the LogFn signature and accepts any ctx.
+        unsafe {
+            sink.emit(ctx, LOG_DEBUG, "ctx.rs", 42, "ndctl_new", "ctx created");
+            sink.emit(ctx, LOG_ERR, "bus.rs", 7, "add_bus", "50% done\n");
+            sink.emit(ctx, LOG_INFO, "x.rs", 1, "f", "nul\0inside");
+        }
+        let seen = SEEN.with(|s| s.borrow().clone());
+        assert_eq!(seen.len(), 3);
+        assert_eq!(
+            seen[0],
+            (
+                ctx as usize,
+                LOG_DEBUG,
+                "ctx.rs".into(),
+                42,
+                "ndctl_new".into(),
+                "ctx created\n".into()
+            )
+        );
+        // A '%' in the message must not be interpreted as a format directive.
+        assert_eq!(seen[1].5, "50% done\n");
+        assert_eq!(seen[2].5, "nul?inside\n");
+    }
+
+    #[test]
+    fn null_callback_means_stderr() {
+        assert!(matches!(
+            LogSink::<u8>::from_callback(None),
+            LogSink::Stderr
+        ));
+    }
+
+    #[test]
+    fn ndctl_log_values() {
+        assert_eq!(parse_log_priority("7"), 7);
+        assert_eq!(parse_log_priority("3 "), 3);
+        assert_eq!(parse_log_priority("-1"), -1);
+        assert_eq!(parse_log_priority("debug"), LOG_DEBUG);
+        assert_eq!(parse_log_priority("info"), LOG_INFO);
+        assert_eq!(parse_log_priority("err"), LOG_ERR);
+        assert_eq!(parse_log_priority("error"), LOG_ERR);
+        assert_eq!(parse_log_priority("notice"), LOG_NOTICE);
+        assert_eq!(parse_log_priority("6x"), 0);
+        assert_eq!(parse_log_priority("verbose"), 0);
+        assert_eq!(parse_log_priority(""), 0);
+        assert_eq!(parse_log_priority(" 6"), 6);
+        assert_eq!(parse_log_priority(" debug"), 0);
+        assert_eq!(parse_log_priority("+4\n"), 4);
+    }
+}
