@@ -19,6 +19,15 @@ pub enum BttError {
         #[source]
         source: io::Error,
     },
+    /// The file or device could not be opened or mapped.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// What was opened.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
     /// An access would reach past the end of the storage.
     #[error("access at storage offset {offset:#x} (+{len:#x} bytes) is beyond the storage size {size:#x}")]
     OutOfBounds {

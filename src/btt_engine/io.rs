@@ -156,10 +156,9 @@ impl FileStorage {
             .read(true)
             .write(writable)
             .open(path)
-            .map_err(|source| BttError::Io {
-                offset: 0,
-                len: 0,
-                source: io::Error::new(source.kind(), format!("{}: {source}", path.display())),
+            .map_err(|source| BttError::Open {
+                path: path.to_path_buf(),
+                source,
             })?;
         FileStorage::new(file, durability)
     }
@@ -290,10 +289,9 @@ impl MmapStorage {
             .read(true)
             .write(true)
             .open(path)
-            .map_err(|source| BttError::Io {
-                offset: 0,
-                len: 0,
-                source: io::Error::new(source.kind(), format!("{}: {source}", path.display())),
+            .map_err(|source| BttError::Open {
+                path: path.to_path_buf(),
+                source,
             })?;
         MmapStorage::new(file, durability)
     }
