@@ -33,7 +33,8 @@ impl From<BttError> for Fail {
         let code = match e {
             BttError::Io { .. }
             | BttError::Open { .. }
-            | BttError::OutOfBounds { .. } | BttError::InvalidParameter(_) => 2,
+            | BttError::OutOfBounds { .. }
+            | BttError::InvalidParameter(_) => 2,
             _ => 1,
         };
         Fail(code, e.to_string())
@@ -170,7 +171,9 @@ fn run(a: &Args) -> Result<u8, Fail> {
         }
         "read" => {
             let lba = parse_num(
-                a.positional.first().ok_or_else(|| usage("read needs an LBA"))?,
+                a.positional
+                    .first()
+                    .ok_or_else(|| usage("read needs an LBA"))?,
                 "LBA",
             )?;
             let count = match a.positional.get(1) {
@@ -200,7 +203,9 @@ fn run(a: &Args) -> Result<u8, Fail> {
         }
         "write" => {
             let lba = parse_num(
-                a.positional.first().ok_or_else(|| usage("write needs an LBA"))?,
+                a.positional
+                    .first()
+                    .ok_or_else(|| usage("write needs an LBA"))?,
                 "LBA",
             )?;
             if a.positional.len() > 1 {

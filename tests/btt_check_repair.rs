@@ -31,7 +31,6 @@ fn fixture() -> (MemStorage, Geo) {
             log: a.geo.log,
             info2: a.geo.info2,
             internal_nlba: a.info.internal_nlba,
-            external_nlba: a.info.external_nlba,
         }
     };
     assert!(check(&s, 0).unwrap().is_clean());
@@ -45,7 +44,6 @@ struct Geo {
     log: u64,
     info2: u64,
     internal_nlba: u32,
-    external_nlba: u32,
 }
 
 fn rd32(s: &MemStorage, off: u64) -> u32 {
@@ -97,7 +95,11 @@ fn bad_primary_checksum_is_restored_from_backup() {
     let (s, g) = fixture();
     wr32(&s, g.base + 0x3C, 12345); // external_nlba, checksum now wrong
     let r = check(&s, 0).unwrap();
-    assert_eq!(codes(&r, Severity::Repairable), ["info-primary-invalid"], "{r}");
+    assert_eq!(
+        codes(&r, Severity::Repairable),
+        ["info-primary-invalid"],
+        "{r}"
+    );
     assert!(matches!(Btt::open(&s, 0), Err(BttError::NotFound { .. })));
     let r = repair(&s, 0, &RepairOptions::default()).unwrap();
     assert!(r.is_clean(), "{r}");
@@ -138,14 +140,20 @@ fn out_of_range_map_entry_is_reported_not_repaired() {
     let (s, g) = fixture();
     wr32(&s, g.map + 5 * 4, 0xC000_0000 | (g.internal_nlba + 10));
     let r = check(&s, 0).unwrap();
-    assert!(codes(&r, Severity::Error).contains(&"map-out-of-range"), "{r}");
+    assert!(
+        codes(&r, Severity::Error).contains(&"map-out-of-range"),
+        "{r}"
+    );
     // Block of LBA 5 is now owned by nobody.
     assert!(r.has("block-unreferenced"));
     let before = s.to_vec();
     let r = repair(&s, 0, &RepairOptions::default()).unwrap();
     assert!(!r.is_clean());
     assert!(r.repairs.is_empty());
-    assert!(s.to_vec() == before, "repair must not touch what it cannot fix");
+    assert!(
+        s.to_vec() == before,
+        "repair must not touch what it cannot fix"
+    );
     // Reading the bad sector fails cleanly; writing it too (old block unknown).
     let btt = Btt::open(&s, 0).unwrap();
     let mut buf = vec![0u8; LBASIZE];
@@ -177,11 +185,12 @@ fn free_block_also_mapped_is_reported() {
     // Point LBA 1000 (never written) at lane 0's free block.
     let lane0 = rd_entry(&s, g.log);
     let lane0b = rd_entry(&s, g.log + 16);
-    let cur = if lane0b.seq != 0 && (lane0.seq == 0 || lane0b.seq == [0, 2, 3, 1][lane0.seq as usize]) {
-        lane0b
-    } else {
-        lane0
-    };
+    let cur =
+        if lane0b.seq != 0 && (lane0.seq == 0 || lane0b.seq == [0, 2, 3, 1][lane0.seq as usize]) {
+            lane0b
+        } else {
+            lane0
+        };
     wr32(&s, g.map + 1000 * 4, 0xC000_0000 | cur.old_block());
     let r = check(&s, 0).unwrap();
     assert!(r.has("free-block-in-use"), "{r}");
@@ -233,14 +242,12 @@ fn torn_flog_second_half_only_is_detected() {
     // Corruption the protocol never produces: new_map and seq landed without lba/old_map.
     let (s, g) = fixture();
     let lane = 201u64;
-    let e0 = rd_entry(&s, g.log + lane * 64);
     let bad = FlogEntry {
         lba: 0,
         old_map: 0,
         new_map: 40,
         seq: 2,
     };
-    let _ = e0;
     wr_entry(&s, g.log + lane * 64 + 16, bad);
     let r = check(&s, 0).unwrap();
     assert!(!r.is_clean(), "{r}");
@@ -263,7 +270,10 @@ fn out_of_range_flog_entry_is_detected() {
     );
     let r = check(&s, 0).unwrap();
     assert!(r.has("flog-out-of-range"), "{r}");
-    assert!(matches!(Btt::open(&s, 0), Err(BttError::InvalidFlog { .. })));
+    assert!(matches!(
+        Btt::open(&s, 0),
+        Err(BttError::InvalidFlog { .. })
+    ));
 }
 
 /// Flog written, map update lost: check flags it, a read-only open reads the new data
@@ -329,9 +339,8 @@ fn old_flog_layout_works_and_is_rewritten_on_request() {
         let btt = Btt::open(&s, 0).unwrap();
         assert_eq!(btt.arenas()[0].log_indices, [0, 2]);
         // Writes keep using slots 0 and 2.
-        for i in 0..5 {
+        for _ in 0..5 {
             btt.write_sector(3, &pattern(3, 1, LBASIZE)).unwrap();
-            let _ = i;
         }
     }
     let r = check(&s, 0).unwrap();
@@ -446,7 +455,10 @@ fn geometry_beyond_storage_is_refused() {
     s.write_at(g.base, &info.serialize()).unwrap();
     let r = check(&s, 0).unwrap();
     assert!(codes(&r, Severity::Error).contains(&"info-geometry"), "{r}");
-    assert!(matches!(Btt::open(&s, 0), Err(BttError::InvalidInfo { .. })));
+    assert!(matches!(
+        Btt::open(&s, 0),
+        Err(BttError::InvalidInfo { .. })
+    ));
 }
 
 #[test]
@@ -487,7 +499,9 @@ fn kernel_image_corruptions() {
     let info2 = start + 0x7ffe000;
     // Wipe info2.
     s.write_at(info2, &[0u8; 4096]).unwrap();
-    assert!(check_with(&s, img.ns_offset, &opts).unwrap().has("info2-mismatch"));
+    assert!(check_with(&s, img.ns_offset, &opts)
+        .unwrap()
+        .has("info2-mismatch"));
     assert!(repair(&s, img.ns_offset, &ropts).unwrap().is_clean());
     // Wipe the primary.
     s.write_at(start, &[0u8; 4096]).unwrap();

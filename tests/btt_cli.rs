@@ -52,7 +52,10 @@ fn cli_on_kernel_images() {
     assert_eq!(v["arenas"][0]["mapoff"], 0x7fda000);
     assert_eq!(v["arenas"][0]["info2off"], 0x7ffe000);
 
-    let (rc, out, _) = run(&["check", p, "--offset", "134217728", "--size", "0x8000000"], None);
+    let (rc, out, _) = run(
+        &["check", p, "--offset", "134217728", "--size", "0x8000000"],
+        None,
+    );
     assert_eq!(rc, 0, "{}", String::from_utf8_lossy(&out));
     assert!(String::from_utf8_lossy(&out).contains("result: consistent"));
     let (rc, out, _) = run(&["check", p, "--offset", "0x8000000", "--json"], None);
@@ -83,7 +86,20 @@ fn cli_format_write_read_repair() {
     let p = path.to_str().unwrap();
     let u = "8f4a6f2c-1d3e-4b5a-9c7d-0e1f2a3b4c5d";
     let (rc, out, err) = run(
-        &["format", p, "--lbasize", "4096", "--version", "2.0", "--uuid", u, "--offset", "4096", "--size", "0x1400000"],
+        &[
+            "format",
+            p,
+            "--lbasize",
+            "4096",
+            "--version",
+            "2.0",
+            "--uuid",
+            u,
+            "--offset",
+            "4096",
+            "--size",
+            "0x1400000",
+        ],
         None,
     );
     assert_eq!(rc, 0, "{err}");
@@ -102,7 +118,10 @@ fn cli_format_write_read_repair() {
     assert_eq!(rc, 0);
     assert!(out == data);
     // A partial sector on stdin is a usage/I/O error.
-    assert_eq!(run(&["write", p, "--offset", "4096", "0"], Some(&[1u8; 100])).0, 2);
+    assert_eq!(
+        run(&["write", p, "--offset", "4096", "0"], Some(&[1u8; 100])).0,
+        2
+    );
     // Beyond the last LBA: failed.
     assert_eq!(run(&["read", p, "--offset", "4096", "99999999"], None).0, 1);
 

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use btt_support::{pattern, Rng};
 use ndctl::btt_engine::crash::{Loss, RecordingStorage};
-use ndctl::btt_engine::{
-    check, format_btt, Btt, FormatOptions, MemStorage, Storage,
-};
+use ndctl::btt_engine::{check, format_btt, Btt, FormatOptions, MemStorage, Storage};
 
 struct Write {
     lba: u64,
@@ -20,7 +18,13 @@ struct Write {
 
 /// Run `writes` random writes (each from a fresh thread, so they spread over lanes) with
 /// start/ack markers. Returns the recording and the writes in order.
-fn record(rec: &RecordingStorage, lbasize: usize, writes: usize, hot: u64, seed: u64) -> Vec<Write> {
+fn record(
+    rec: &RecordingStorage,
+    lbasize: usize,
+    writes: usize,
+    hot: u64,
+    seed: u64,
+) -> Vec<Write> {
     let btt = Btt::open(rec, 0).unwrap();
     let mut rng = Rng(seed);
     let mut log = Vec::new();
@@ -53,7 +57,10 @@ fn verify_image(
         return Err(format!("check before recovery: {}", f.message));
     }
     let acked: usize = marks.iter().filter(|m| *m % 2 == 1).count();
-    let inflight = marks.iter().any(|m| *m == 2 * acked as u64).then_some(acked);
+    let inflight = marks
+        .iter()
+        .any(|m| *m == 2 * acked as u64)
+        .then_some(acked);
     // Expected contents: the last acknowledged write per LBA (zeros if none).
     let mut expect: BTreeMap<u64, Vec<u8>> = (0..hot).map(|l| (l, vec![0u8; lbasize])).collect();
     for w in &log[..acked] {
@@ -93,7 +100,12 @@ fn verify_image(
 }
 
 /// Walk every persistence point; returns (points, images verified) or the first failure.
-fn crash_everywhere(rec: &RecordingStorage, log: &[Write], lbasize: usize, hot: u64) -> Result<(usize, usize), String> {
+fn crash_everywhere(
+    rec: &RecordingStorage,
+    log: &[Write],
+    lbasize: usize,
+    hot: u64,
+) -> Result<(usize, usize), String> {
     let mut replay = rec.replay();
     let mut points = 0;
     let mut images = 0;

@@ -6,8 +6,8 @@ mod btt_support;
 use btt_support::{unpack, writes, IMAGES};
 use ndctl::btt_engine::format::{FlogEntry, InfoBlock, INFO_SIZE};
 use ndctl::btt_engine::{
-    check_with, format_btt, Btt, CheckOptions, Durability, FileStorage, FormatOptions,
-    MemStorage, OpenOptions, Storage,
+    check_with, format_btt, Btt, CheckOptions, Durability, FileStorage, FormatOptions, MemStorage,
+    OpenOptions, Storage,
 };
 
 /// LBAs whose map entries the kernel's writes changed: dd went through the page cache, so on
@@ -71,7 +71,13 @@ fn kernel_images_info_matches_media_signatures() {
     let dir = tempfile::tempdir().unwrap();
     // Values from media-signatures.txt.
     let expect = [
-        (0x800_1000u64, 32728u32, 0x7fda000u64, 0x7ffa000u64, 0x7ffe000u64),
+        (
+            0x800_1000u64,
+            32728u32,
+            0x7fda000u64,
+            0x7ffa000u64,
+            0x7ffe000u64,
+        ),
         (0x1000, 1040384, 0x1fc02000, 0x1fffa000, 0x1fffe000),
         (0x0, 32729, 0x7fdb000, 0x7ffb000, 0x7fff000),
     ];
@@ -90,11 +96,20 @@ fn kernel_images_info_matches_media_signatures() {
         assert_eq!(info.btt_offset, e.0);
         let a = &info.arenas[0];
         assert_eq!(a.info.internal_nlba, e.1);
-        assert_eq!((a.info.mapoff, a.info.logoff, a.info.info2off), (e.2, e.3, e.4));
-        assert_eq!((a.info.dataoff, a.info.nfree, a.info.flags), (0x1000, 256, 0));
+        assert_eq!(
+            (a.info.mapoff, a.info.logoff, a.info.info2off),
+            (e.2, e.3, e.4)
+        );
+        assert_eq!(
+            (a.info.dataoff, a.info.nfree, a.info.flags),
+            (0x1000, 256, 0)
+        );
         assert_eq!(a.log_indices, [0, 1]);
         let json = info.to_json();
-        assert_eq!(json["version"], format!("{}.{}", img.version.0, img.version.1));
+        assert_eq!(
+            json["version"],
+            format!("{}.{}", img.version.0, img.version.1)
+        );
         assert_eq!(json["external_nlba"], img.nlba);
         assert_eq!(json["arenas"][0]["info2off"], e.4);
     }
@@ -170,10 +185,7 @@ fn format_matches_kernel_layout() {
                 img.file
             );
         }
-        assert!(InfoBlock::verify(
-            &read(&mine, start_rel, INFO_SIZE).try_into().unwrap()
-        )
-        .is_ok());
+        assert!(InfoBlock::verify(&read(&mine, start_rel, INFO_SIZE).try_into().unwrap()).is_ok());
         // Map: identical except the entries of the LBAs the kernel wrote.
         let (_, list) = writes(img.writes);
         let maplen = kinfo.logoff - kinfo.mapoff;
@@ -185,13 +197,23 @@ fn format_matches_kernel_layout() {
                 differing.push(i as u64);
             }
         }
-        assert_eq!(differing, touched(img.lbasize, &list), "{}: map differences", img.file);
+        assert_eq!(
+            differing,
+            touched(img.lbasize, &list),
+            "{}: map differences",
+            img.file
+        );
         // Flog: lanes the kernel never used are byte-identical to ours; used lanes still have
         // our initial entry's free block history in one of their slots' lineage.
         let loglen = kinfo.info2off - kinfo.logoff;
         let l_mine = read(&mine, start_rel + kinfo.logoff, loglen);
         let l_kern = read(&kernel, img.ns_offset + start_rel + kinfo.logoff, loglen);
-        assert_eq!(l_mine[256 * 64..], l_kern[256 * 64..], "{}: flog tail", img.file);
+        assert_eq!(
+            l_mine[256 * 64..],
+            l_kern[256 * 64..],
+            "{}: flog tail",
+            img.file
+        );
         let mut used = 0;
         for lane in 0..256usize {
             let a = &l_mine[lane * 64..lane * 64 + 64];
@@ -199,12 +221,21 @@ fn format_matches_kernel_layout() {
             if a != b {
                 used += 1;
                 let k1 = FlogEntry::parse(&b[16..32]);
-                assert_ne!(k1.seq, 0, "{}: lane {lane} differs but slot 1 unused", img.file);
+                assert_ne!(
+                    k1.seq, 0,
+                    "{}: lane {lane} differs but slot 1 unused",
+                    img.file
+                );
             } else {
                 let e = FlogEntry::parse(&a[..16]);
                 assert_eq!(
                     (e.lba, e.old_map, e.new_map, e.seq),
-                    (lane as u32, kinfo.external_nlba + lane as u32, kinfo.external_nlba + lane as u32, 1)
+                    (
+                        lane as u32,
+                        kinfo.external_nlba + lane as u32,
+                        kinfo.external_nlba + lane as u32,
+                        1
+                    )
                 );
             }
         }

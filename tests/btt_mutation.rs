@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use btt_support::{pattern, Rng};
 use ndctl::btt_engine::format::InfoBlock;
-use ndctl::btt_engine::{check, format_btt, repair, Btt, FormatOptions, MemStorage, RepairOptions, Storage};
+use ndctl::btt_engine::{check, format_btt, repair, Btt, FormatOptions, MemStorage, RepairOptions};
 
 /// Records the largest allocation requested while armed.
 struct Tracking;
@@ -54,18 +54,19 @@ fn base(lbasize: u32, version: (u16, u16)) -> Base {
     let btt = Btt::open(&s, 0).unwrap();
     for i in 0..200u64 {
         let lba = (i * 7) % 50;
-        btt.write_sector(lba, &pattern(lba, i, lbasize as usize)).unwrap();
+        btt.write_sector(lba, &pattern(lba, i, lbasize as usize))
+            .unwrap();
     }
     let a = &btt.arenas()[0];
     let g = a.geo.clone();
     let maplen = u64::from(a.info.external_nlba) * 4;
     let regions = vec![
-        (g.base, 0x80),                // info block fields
-        (g.base + 0xFF8, 8),           // checksum
-        (g.map, 256),                  // map entries of written LBAs
-        (g.map, maplen),               // anywhere in the map
-        (g.log, 256 * 64),             // flog
-        (g.info2, 0x80),               // backup info fields
+        (g.base, 0x80),      // info block fields
+        (g.base + 0xFF8, 8), // checksum
+        (g.map, 256),        // map entries of written LBAs
+        (g.map, maplen),     // anywhere in the map
+        (g.log, 256 * 64),   // flog
+        (g.info2, 0x80),     // backup info fields
     ];
     let nlba = btt.nlba();
     drop(btt);
@@ -78,7 +79,18 @@ fn base(lbasize: u32, version: (u16, u16)) -> Base {
 }
 
 const INTERESTING: [u32; 12] = [
-    0, 1, 2, 3, 4, 255, 256, 0x3FFF_FFFF, 0x4000_0000, 0x8000_0000, 0xC000_0000, 0xFFFF_FFFF,
+    0,
+    1,
+    2,
+    3,
+    4,
+    255,
+    256,
+    0x3FFF_FFFF,
+    0x4000_0000,
+    0x8000_0000,
+    0xC000_0000,
+    0xFFFF_FFFF,
 ];
 
 fn mutate(img: &mut [u8], b: &Base, rng: &mut Rng) {
@@ -130,14 +142,24 @@ fn exercise(img: Vec<u8>, b: &Base, rng: &mut Rng) {
         let _ = btt.info().to_json();
         let mut buf = vec![0u8; b.lbasize];
         for _ in 0..6 {
-            let _ = btt.read_sector(rng.below(b.nlba.max(btt.nlba()).saturating_add(2)), &mut buf);
+            let _ = btt.read_sector(
+                rng.below(b.nlba.max(btt.nlba()).saturating_add(2)),
+                &mut buf,
+            );
         }
         for _ in 0..6 {
             let lba = rng.below(60);
             let _ = btt.write_sector(lba, &pattern(lba, 9, b.lbasize));
         }
     }
-    let _ = repair(&s, 0, &RepairOptions { rewrite_log: true, ..Default::default() });
+    let _ = repair(
+        &s,
+        0,
+        &RepairOptions {
+            rewrite_log: true,
+            ..Default::default()
+        },
+    );
     if let Ok(btt) = Btt::open(&s, 0) {
         let mut buf = vec![0u8; b.lbasize];
         for lba in 0..4 {
@@ -154,7 +176,10 @@ fn run(lbasize: u32, version: (u16, u16), iterations: u64, seed: u64) {
         mutate(&mut img, &b, &mut rng);
         LARGEST.store(0, Ordering::Relaxed);
         let r = catch_unwind(AssertUnwindSafe(|| exercise(img, &b, &mut rng)));
-        assert!(r.is_ok(), "panic on mutation iteration {i} (seed {seed:#x})");
+        assert!(
+            r.is_ok(),
+            "panic on mutation iteration {i} (seed {seed:#x})"
+        );
         let largest = LARGEST.load(Ordering::Relaxed);
         assert!(
             largest <= IMAGE,

@@ -27,7 +27,11 @@ fn exercise<S: Storage>(s: S, version: (u16, u16), lbasize: u32, writes: u64, se
     let mut model = std::collections::BTreeMap::new();
     for v in 0..writes {
         // Concentrate on a small range so blocks get remapped many times.
-        let lba = if v % 3 == 0 { rng.below(nlba) } else { rng.below(40) };
+        let lba = if v % 3 == 0 {
+            rng.below(nlba)
+        } else {
+            rng.below(40)
+        };
         let data = pattern(lba, v, n);
         btt.write_sector(lba, &data).unwrap();
         model.insert(lba, data);
@@ -172,7 +176,11 @@ fn concurrent_readers_and_writers() {
                         // Recover the version from the first word and verify the rest.
                         let w0 = u64::from_le_bytes(buf[..8].try_into().unwrap());
                         let v = (w0 ^ lba.wrapping_mul(0x1_0000_0001)).rotate_right(32);
-                        assert_eq!(buf, pattern(lba, v, 512), "torn or foreign data at LBA {lba}");
+                        assert_eq!(
+                            buf,
+                            pattern(lba, v, 512),
+                            "torn or foreign data at LBA {lba}"
+                        );
                     }
                 }
             })

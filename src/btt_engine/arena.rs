@@ -82,14 +82,18 @@ impl Arena {
         writable: bool,
     ) -> Result<Arena> {
         let (info, _) = read_info(s, base)?;
-        let geo = layout::validate(&info, base, s.size())
-            .map_err(|reason| BttError::InvalidInfo { offset: base, reason })?;
+        let geo =
+            layout::validate(&info, base, s.size()).map_err(|reason| BttError::InvalidInfo {
+                offset: base,
+                reason,
+            })?;
         let groups = flog::read_groups(s, &geo, info.nfree)?;
-        let log_indices = flog::detect_indices(&groups).map_err(|reason| BttError::InvalidFlog {
-            arena_offset: base,
-            lane: u32::MAX,
-            reason,
-        })?;
+        let log_indices =
+            flog::detect_indices(&groups).map_err(|reason| BttError::InvalidFlog {
+                arena_offset: base,
+                lane: u32::MAX,
+                reason,
+            })?;
         let mut lanes = Vec::with_capacity(groups.len());
         let mut roll_forwards = Vec::new();
         let mut overlay = HashMap::new();
@@ -155,7 +159,11 @@ impl Arena {
 
     /// Lock lane `lane`, preferring it but taking any free one if it is busy. Returns the
     /// lane index actually held.
-    pub fn acquire_lane(&self, hint: usize, max_lanes: usize) -> (usize, MutexGuard<'_, FreeEntry>) {
+    pub fn acquire_lane(
+        &self,
+        hint: usize,
+        max_lanes: usize,
+    ) -> (usize, MutexGuard<'_, FreeEntry>) {
         let n = self.lanes.len().min(max_lanes).max(1);
         let first = hint % n;
         for i in 0..n {

@@ -17,8 +17,8 @@ use super::arena::read_info;
 use super::error::{BttError, Result};
 use super::flog::{self, Lane, LogIndices};
 use super::format::{
-    FlogEntry, InfoBlock, MapEntry, MapState, ARENA_MAX_SIZE, BTT1_START_OFFSET,
-    BTT2_START_OFFSET, INFO_SIZE, MAP_ENT_NORMAL, MAP_ERR_MASK, MAP_LBA_MASK,
+    FlogEntry, InfoBlock, MapEntry, MapState, ARENA_MAX_SIZE, BTT1_START_OFFSET, BTT2_START_OFFSET,
+    INFO_SIZE, MAP_ENT_NORMAL, MAP_ERR_MASK, MAP_LBA_MASK,
 };
 use super::io::{self, Storage};
 use super::layout::{self, Geometry};
@@ -173,7 +173,11 @@ impl fmt::Display for Report {
                 self.arenas.len(),
                 self.external_lbasize.unwrap_or(0)
             )?,
-            _ => writeln!(f, "no BTT found in namespace at {:#x}", self.namespace_offset)?,
+            _ => writeln!(
+                f,
+                "no BTT found in namespace at {:#x}",
+                self.namespace_offset
+            )?,
         }
         for a in &self.arenas {
             writeln!(
@@ -385,12 +389,7 @@ fn apply<S: Storage + ?Sized>(s: &S, action: &Action) -> Result<String> {
 
 /// Candidate places for the backup of an arena whose primary info block at `base` is bad,
 /// in the order check-namespace tries them.
-fn backup_candidates<S: Storage + ?Sized>(
-    s: &S,
-    start: u64,
-    base: u64,
-    ns_end: u64,
-) -> Vec<u64> {
+fn backup_candidates<S: Storage + ?Sized>(s: &S, start: u64, base: u64, ns_end: u64) -> Vec<u64> {
     let mut v = Vec::new();
     let rel = base - start;
     let rawsize = ns_end.saturating_sub(start);
@@ -462,7 +461,10 @@ fn analyse<S: Storage + ?Sized>(
         Some(n) => namespace_offset.saturating_add(n).min(size),
         None => size,
     };
-    if opts.namespace_size.is_some_and(|n| namespace_offset.saturating_add(n) > size) {
+    if opts
+        .namespace_size
+        .is_some_and(|n| namespace_offset.saturating_add(n) > size)
+    {
         a.add(
             Severity::Error,
             None,
@@ -496,7 +498,9 @@ fn analyse<S: Storage + ?Sized>(
                         Some(0),
                         Some(start),
                         "info-primary-invalid",
-                        format!("first info block is invalid ({reason}); a valid backup is at {off:#x}"),
+                        format!(
+                            "first info block is invalid ({reason}); a valid backup is at {off:#x}"
+                        ),
                     );
                     a.actions.push(Action::WriteInfo {
                         offset: start,
@@ -525,7 +529,8 @@ fn analyse<S: Storage + ?Sized>(
     let mut first: Option<InfoBlock> = None;
     loop {
         let idx = a.report.arenas.len();
-        let Some((info, raw)) = arena_info(s, &mut a, idx, start, base, ns_end, first_major)? else {
+        let Some((info, raw)) = arena_info(s, &mut a, idx, start, base, ns_end, first_major)?
+        else {
             break;
         };
         if first.is_none() {
@@ -838,7 +843,8 @@ fn check_arena_metadata<S: Storage + ?Sized>(
                 );
                 continue;
             }
-            let flags = (cur.old_map & !(MAP_LBA_MASK | MAP_ERR_MASK)) | (cur.new_map & !MAP_LBA_MASK);
+            let flags =
+                (cur.old_map & !(MAP_LBA_MASK | MAP_ERR_MASK)) | (cur.new_map & !MAP_LBA_MASK);
             if flags != 0 {
                 a.add(
                     Severity::Info,
@@ -944,7 +950,9 @@ fn check_arena_metadata<S: Storage + ?Sized>(
                     Some(idx),
                     Some(geo.map + u64::from(p) * 4),
                     "map-duplicate",
-                    format!("map entry {p} points to block {post}, which an earlier entry already uses"),
+                    format!(
+                        "map entry {p} points to block {post}, which an earlier entry already uses"
+                    ),
                 );
             }
         }

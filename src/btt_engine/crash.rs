@@ -112,7 +112,8 @@ impl RecordingStorage {
 }
 
 fn range(offset: u64, len: usize, size: usize) -> io::Result<std::ops::Range<usize>> {
-    let start = usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let start =
+        usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     match start.checked_add(len) {
         Some(end) if end <= size => Ok(start..end),
         _ => Err(io::Error::from(io::ErrorKind::UnexpectedEof)),

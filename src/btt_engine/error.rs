@@ -65,7 +65,9 @@ pub enum BttError {
         reason: String,
     },
     /// A map entry points outside the arena.
-    #[error("map entry for premap block {premap} in arena at {arena_offset:#x} is invalid: {reason}")]
+    #[error(
+        "map entry for premap block {premap} in arena at {arena_offset:#x} is invalid: {reason}"
+    )]
     InvalidMap {
         /// Absolute offset of the arena's info block.
         arena_offset: u64,

@@ -211,7 +211,12 @@ mod tests {
 
     #[test]
     fn indices() {
-        let init: Group = [e(0, 1), FlogEntry::default(), FlogEntry::default(), FlogEntry::default()];
+        let init: Group = [
+            e(0, 1),
+            FlogEntry::default(),
+            FlogEntry::default(),
+            FlogEntry::default(),
+        ];
         assert_eq!(detect_indices(&[init, init]), Ok([0, 1]));
         let new: Group = [e(0, 1), e(1, 2), FlogEntry::default(), FlogEntry::default()];
         assert_eq!(detect_indices(&[init, new, init]), Ok([0, 1]));

@@ -342,7 +342,9 @@ impl FlogEntry {
 /// weaker). Returns the index (0 or 1) of the current slot.
 pub fn current_slot(seq0: u32, seq1: u32) -> Result<usize, String> {
     if seq0 > 3 || seq1 > 3 {
-        return Err(format!("sequence numbers ({seq0}, {seq1}) out of range 0..=3"));
+        return Err(format!(
+            "sequence numbers ({seq0}, {seq1}) out of range 0..=3"
+        ));
     }
     match (seq0, seq1) {
         (0, 0) => Err("both slots have sequence number 0".into()),

@@ -104,20 +104,29 @@ pub(crate) fn write_durable<S: Storage + ?Sized>(s: &S, offset: u64, buf: &[u8])
 }
 
 pub(crate) fn persist<S: Storage + ?Sized>(s: &S, offset: u64, len: u64) -> Result<()> {
-    s.persist(offset, len)
-        .map_err(|source| BttError::Io { offset, len, source })
+    s.persist(offset, len).map_err(|source| BttError::Io {
+        offset,
+        len,
+        source,
+    })
 }
 
 pub(crate) fn read_u32<S: Storage + ?Sized>(s: &S, offset: u64) -> Result<u32> {
     check_range(s, offset, 4)?;
-    s.read_u32(offset)
-        .map_err(|source| BttError::Io { offset, len: 4, source })
+    s.read_u32(offset).map_err(|source| BttError::Io {
+        offset,
+        len: 4,
+        source,
+    })
 }
 
 pub(crate) fn write_u32_durable<S: Storage + ?Sized>(s: &S, offset: u64, v: u32) -> Result<()> {
     check_range(s, offset, 4)?;
-    s.write_u32(offset, v)
-        .map_err(|source| BttError::Io { offset, len: 4, source })?;
+    s.write_u32(offset, v).map_err(|source| BttError::Io {
+        offset,
+        len: 4,
+        source,
+    })?;
     persist(s, offset, 4)
 }
 
@@ -233,7 +242,8 @@ impl MemStorage {
 }
 
 fn range(offset: u64, len: usize, size: usize) -> io::Result<std::ops::Range<usize>> {
-    let start = usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let start =
+        usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     match start.checked_add(len) {
         Some(end) if end <= size => Ok(start..end),
         _ => Err(io::Error::new(
@@ -464,11 +474,15 @@ mod cache {
                 // instructions only write back cache lines and never fault on mapped memory.
                 unsafe {
                     match insn {
-                        Insn::Clwb => asm!("clwb [{0}]", in(reg) line, options(nostack, preserves_flags)),
+                        Insn::Clwb => {
+                            asm!("clwb [{0}]", in(reg) line, options(nostack, preserves_flags))
+                        }
                         Insn::Clflushopt => {
                             asm!("clflushopt [{0}]", in(reg) line, options(nostack, preserves_flags))
                         }
-                        Insn::Clflush => asm!("clflush [{0}]", in(reg) line, options(nostack, preserves_flags)),
+                        Insn::Clflush => {
+                            asm!("clflush [{0}]", in(reg) line, options(nostack, preserves_flags))
+                        }
                     }
                 }
                 line += 64;

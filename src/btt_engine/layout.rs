@@ -57,8 +57,7 @@ pub fn validate(info: &InfoBlock, base: u64, storage_size: u64) -> Result<Geomet
             info.external_lbasize
         ));
     }
-    if info.internal_lbasize < info.external_lbasize
-        || info.internal_lbasize > MAX_INTERNAL_LBASIZE
+    if info.internal_lbasize < info.external_lbasize || info.internal_lbasize > MAX_INTERNAL_LBASIZE
     {
         return Err(format!(
             "internal_lbasize {} must be between external_lbasize {} and {MAX_INTERNAL_LBASIZE}",
@@ -238,8 +237,12 @@ fn plan_one(size: u64, lbasize: u32, nfree: u32) -> Result<PlannedArena, String>
 
 /// Split `rawsize` bytes into arenas exactly as the kernel's `create_arenas` does: chunks of
 /// `arena_max` (512 GiB for the kernel), a tail under 16 MiB is left unused.
-pub fn plan_arenas(rawsize: u64, lbasize: u32, arena_max: u64) -> Result<Vec<PlannedArena>, String> {
-    if arena_max < ARENA_MIN_SIZE || arena_max > ARENA_MAX_SIZE {
+pub fn plan_arenas(
+    rawsize: u64,
+    lbasize: u32,
+    arena_max: u64,
+) -> Result<Vec<PlannedArena>, String> {
+    if !(ARENA_MIN_SIZE..=ARENA_MAX_SIZE).contains(&arena_max) {
         return Err(format!(
             "arena size limit {arena_max} must be between {ARENA_MIN_SIZE} and {ARENA_MAX_SIZE}"
         ));
@@ -280,15 +283,24 @@ mod tests {
         // nvdimm1.img: 128 MiB v1.1 namespace, 4096-byte sectors.
         let a = &plan_arenas((128 << 20) - 4096, 4096, ARENA_MAX_SIZE).unwrap()[0];
         assert_eq!((a.external_nlba, a.internal_nlba), (32472, 32728));
-        assert_eq!((a.mapoff, a.logoff, a.info2off), (0x7fda000, 0x7ffa000, 0x7ffe000));
+        assert_eq!(
+            (a.mapoff, a.logoff, a.info2off),
+            (0x7fda000, 0x7ffa000, 0x7ffe000)
+        );
         // nvdimm2.img: 512 MiB v1.1, 512-byte sectors.
         let a = &plan_arenas((512 << 20) - 4096, 512, ARENA_MAX_SIZE).unwrap()[0];
         assert_eq!((a.external_nlba, a.internal_nlba), (1040128, 1040384));
-        assert_eq!((a.mapoff, a.logoff, a.info2off), (0x1fc02000, 0x1fffa000, 0x1fffe000));
+        assert_eq!(
+            (a.mapoff, a.logoff, a.info2off),
+            (0x1fc02000, 0x1fffa000, 0x1fffe000)
+        );
         // nvdimm3.img: 128 MiB v2.0, 4096-byte sectors.
         let a = &plan_arenas(128 << 20, 4096, ARENA_MAX_SIZE).unwrap()[0];
         assert_eq!((a.external_nlba, a.internal_nlba), (32473, 32729));
-        assert_eq!((a.mapoff, a.logoff, a.info2off), (0x7fdb000, 0x7ffb000, 0x7fff000));
+        assert_eq!(
+            (a.mapoff, a.logoff, a.info2off),
+            (0x7fdb000, 0x7ffb000, 0x7fff000)
+        );
     }
 
     #[test]

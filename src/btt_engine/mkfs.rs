@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::error::{BttError, Result};
 use super::format::{
-    lbasize_supported, FlogEntry, InfoBlock, ARENA_MAX_SIZE, BTT1_START_OFFSET,
-    BTT2_START_OFFSET, INFO_SIZE, LOG_GRP_SIZE, SIGNATURE,
+    lbasize_supported, FlogEntry, InfoBlock, ARENA_MAX_SIZE, BTT1_START_OFFSET, BTT2_START_OFFSET,
+    INFO_SIZE, LOG_GRP_SIZE, SIGNATURE,
 };
 use super::io::{self, Storage};
 use super::layout::{plan_arenas, PlannedArena};
@@ -98,7 +98,7 @@ pub fn format_btt<S: Storage + ?Sized>(
             "namespace of {ns_size:#x} bytes at {namespace_offset:#x} does not fit in {storage_size:#x}"
         )));
     }
-    let rawsize = ns_size.checked_sub(start_rel).unwrap_or(0);
+    let rawsize = ns_size.saturating_sub(start_rel);
     let plan = plan_arenas(rawsize, opts.lbasize, opts.arena_max_size)
         .map_err(BttError::InvalidParameter)?;
     let uuid = match opts.uuid {

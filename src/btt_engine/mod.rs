@@ -33,7 +33,9 @@ pub mod mkfs;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use arena::{Arena, RollForward};
-pub use check::{check, check_with, repair, CheckOptions, Finding, Report, RepairOptions, Severity};
+pub use check::{
+    check, check_with, repair, CheckOptions, Finding, RepairOptions, Report, Severity,
+};
 pub use error::{BttError, Result};
 pub use format::InfoBlock;
 pub use io::{Durability, FileStorage, MemStorage, MmapStorage, Storage};
@@ -72,7 +74,9 @@ pub(crate) fn locate<S: Storage + ?Sized>(s: &S, namespace_offset: u64) -> Resul
                 "+{rel:#x}: version {} found where the kernel expects {major}.x",
                 info.version_string()
             )),
-            Err(BttError::InvalidInfo { reason, .. }) => reasons.push(format!("+{rel:#x}: {reason}")),
+            Err(BttError::InvalidInfo { reason, .. }) => {
+                reasons.push(format!("+{rel:#x}: {reason}"))
+            }
             Err(BttError::OutOfBounds { .. }) => {
                 reasons.push(format!("+{rel:#x}: beyond the end of the storage"))
             }

@@ -83,7 +83,9 @@ pub fn writes(name: &str) -> (u32, Vec<Written>) {
     let mut out = Vec::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("device=") {
-            let ss = rest.split_whitespace().find_map(|w| w.strip_prefix("sector_size="));
+            let ss = rest
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("sector_size="));
             sector = ss.expect("sector_size").parse().expect("number");
             continue;
         }
