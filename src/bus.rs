@@ -304,17 +304,47 @@ impl Bus {
         })
     }
 
-    /// Ask the kernel to finish probing devices of this bus (reading `wait_probe`).
+    /// Ask the kernel to finish probing devices of this bus, as libndctl does before it
+    /// trusts the tree: read `wait_probe` (the kernel flushes asynchronous probing on that
+    /// read) and, with the `udev` feature on the real root, wait until udev's event queue
+    /// is empty, polling every millisecond for up to `NDCTL_TIMEOUT` iterations (default
+    /// 5000; 0 waits forever).
     pub fn wait_probe(&self) -> Result<()> {
-        match self.dev.read_fresh("wait_probe")? {
-            crate::sysfs::Attr::Value(_) => Ok(()),
-            _ => Err(Error::Missing {
-                path: self.dev.attr_path("wait_probe"),
-            }),
+        let limit = std::env::var("NDCTL_TIMEOUT")
+            .ok()
+            .and_then(|v| crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v).ok())
+            .unwrap_or(5000);
+        let mut tries = 0u64;
+        loop {
+            match self.dev.read_fresh("wait_probe")? {
+                crate::sysfs::Attr::Value(_) => {}
+                _ => {
+                    return Err(Error::Missing {
+                        path: self.dev.attr_path("wait_probe"),
+                    })
+                }
+            }
+            if udev_queue_is_empty(self.dev.sysfs()) {
+                return Ok(());
+            }
+            tries += 1;
+            if limit != 0 && tries >= limit {
+                log::info!(
+                    "{}: udev queue still busy after {tries} tries",
+                    self.devname()
+                );
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 
     fn scan(&self, prefix: &str) -> Result<Vec<(u32, PathBuf)>> {
+        // Like libndctl, let pending probes finish before trusting the directory; a tree
+        // without the attribute (or a failed read) is scanned as it is.
+        if let Err(e) = self.wait_probe() {
+            log::debug!("{}: wait_probe: {e}", self.devname());
+        }
         self.dev.children(prefix)
     }
 
@@ -415,4 +445,33 @@ impl Bus {
         }
         Ok(worst.unwrap_or(PersistenceDomain::Unknown))
     }
+}
+
+/// Whether udev has no events pending. Without the `udev` feature, or on a root other than
+/// `/` (a captured tree has no udev behind it), there is nothing to wait for.
+#[cfg(feature = "udev")]
+fn udev_queue_is_empty(sysfs: &Sysfs) -> bool {
+    if sysfs.root() != std::path::Path::new("/") {
+        return true;
+    }
+    // SAFETY: plain libudev calls on objects created and released here; NULL results are
+    // checked before use.
+    unsafe {
+        let udev = udev::ffi::udev_new();
+        if udev.is_null() {
+            return true;
+        }
+        let queue = udev::ffi::udev_queue_new(udev);
+        let empty = queue.is_null() || udev::ffi::udev_queue_get_queue_is_empty(queue) != 0;
+        if !queue.is_null() {
+            udev::ffi::udev_queue_unref(queue);
+        }
+        udev::ffi::udev_unref(udev);
+        empty
+    }
+}
+
+#[cfg(not(feature = "udev"))]
+fn udev_queue_is_empty(_sysfs: &Sysfs) -> bool {
+    true
 }

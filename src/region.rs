@@ -588,6 +588,9 @@ impl Region {
     }
 
     fn child_prefix(&self, kind: &str) -> String {
+        if let Err(e) = self.bus.wait_probe() {
+            log::debug!("{}: wait_probe: {e}", self.bus.devname());
+        }
         format!("{kind}{}.", self.id)
     }
 
