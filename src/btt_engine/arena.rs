@@ -63,6 +63,8 @@ pub struct Arena {
     // map does not show yet (applied on writable opens instead).
     overlay: HashMap<u32, u32>,
     failed: AtomicBool,
+    // Lanes handed out (min(nfree, the handle's lane limit)): only their RTT slots can be set.
+    active_lanes: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -80,6 +82,7 @@ impl Arena {
         base: u64,
         lba_start: u64,
         writable: bool,
+        max_lanes: usize,
     ) -> Result<Arena> {
         let (info, _) = read_info(s, base)?;
         let geo =
@@ -148,6 +151,7 @@ impl Arena {
             map_locks: (0..nfree).map(|_| Mutex::new(())).collect(),
             overlay,
             failed: AtomicBool::new(false),
+            active_lanes: nfree.min(max_lanes).max(1),
             info,
         })
     }
@@ -157,14 +161,15 @@ impl Arena {
         self.lanes.len()
     }
 
-    /// Lock lane `lane`, preferring it but taking any free one if it is busy. Returns the
-    /// lane index actually held.
-    pub fn acquire_lane(
-        &self,
-        hint: usize,
-        max_lanes: usize,
-    ) -> (usize, MutexGuard<'_, FreeEntry>) {
-        let n = self.lanes.len().min(max_lanes).max(1);
+    /// Number of lanes this handle hands out.
+    pub fn active_lanes(&self) -> usize {
+        self.active_lanes
+    }
+
+    /// Lock a lane, preferring `hint` (modulo the lanes in use) but taking any free one if
+    /// it is busy. Returns the lane index actually held.
+    pub fn acquire_lane(&self, hint: usize) -> (usize, MutexGuard<'_, FreeEntry>) {
+        let n = self.active_lanes;
         let first = hint % n;
         for i in 0..n {
             let l = (first + i) % n;
@@ -216,7 +221,9 @@ impl Arena {
             let post = map::check_postmap(&self.geo, premap, entry, self.info.internal_nlba)?;
             // Announce the block before re-reading the map: a writer that takes this block
             // from a free list afterwards will see the announcement and wait.
-            self.rtt[lane].store(RTT_VALID | post, Ordering::SeqCst);
+            // The fence pairs with the one in wait_for_readers: either the writer sees this
+            // announcement, or the map re-read below sees the writer's map update.
+            self.rtt[lane].store(RTT_VALID | post, Ordering::Relaxed);
             fence(Ordering::SeqCst);
             let again = self.map_lookup(s, premap)?;
             if again == entry {
@@ -225,13 +232,13 @@ impl Arena {
             entry = again;
         };
         let res = io::read_exact(s, self.block_offset(post), buf);
-        self.rtt[lane].store(RTT_INVALID, Ordering::SeqCst);
+        self.rtt[lane].store(RTT_INVALID, Ordering::Release);
         res
     }
 
     /// Kernel `btt_write_pg` for one block: data into the lane's free block, flog entry in two
-    /// durable halves, then the map entry; the caller holds lane `lane` (its free entry is
-    /// `fe`).
+    /// durable halves (seq last, and only after the data is durable), then the map entry; the
+    /// caller holds lane `lane` (its free entry is `fe`).
     pub fn write_block<S: Storage + ?Sized>(
         &self,
         s: &S,
@@ -254,7 +261,8 @@ impl Arena {
             });
         }
         self.wait_for_readers(new);
-        io::write_durable(s, self.block_offset(new), buf)?;
+        let data_off = self.block_offset(new);
+        io::write_all(s, data_off, buf)?;
 
         let _map_guard = lock(&self.map_locks[map::lock_index(premap, self.map_locks.len())]);
         let old_entry = map::read_entry(s, &self.geo, premap)?;
@@ -270,7 +278,12 @@ impl Arena {
             new_map: new,
             seq: fe.seq,
         };
-        flog::write_entry(s, &self.geo, self.log_indices, lane as u32, fe.sub, entry)?;
+        // The data and the flog entry's first half (which cannot make the entry current on
+        // its own) share one persistence point; the half carrying seq waits for both.
+        let slot =
+            flog::write_entry_head(s, &self.geo, self.log_indices, lane as u32, fe.sub, entry)?;
+        io::persist(s, data_off, buf.len() as u64)?;
+        flog::commit_entry(s, slot, entry)?;
         fe.advance(entry);
         if let Err(e) = map::write_normal(s, &self.geo, premap, new) {
             // The flog now frees `old` although the map may still point at it: further writes
@@ -284,7 +297,7 @@ impl Arena {
     fn wait_for_readers(&self, block: u32) {
         fence(Ordering::SeqCst);
         let busy = RTT_VALID | block;
-        for slot in &self.rtt {
+        for slot in &self.rtt[..self.active_lanes] {
             let mut spins = 0u32;
             while slot.load(Ordering::SeqCst) == busy {
                 spins += 1;

@@ -131,6 +131,34 @@ pub fn read_lane<S: Storage + ?Sized>(
     })
 }
 
+fn slot_offset(geo: &Geometry, indices: LogIndices, lane: u32, sub: usize) -> u64 {
+    geo.log + u64::from(lane) * LOG_GRP_SIZE + indices[sub] as u64 * LOG_ENT_SIZE
+}
+
+/// First half of a flog update: store `lba` and `old_map` into slot `indices[sub]` of
+/// `lane`, without making it durable yet. If only this half ever lands, the slot still
+/// carries its old sequence number and stays the older one, so it may become durable
+/// together with the data block. Returns the slot's offset for [`commit_entry`].
+pub fn write_entry_head<S: Storage + ?Sized>(
+    s: &S,
+    geo: &Geometry,
+    indices: LogIndices,
+    lane: u32,
+    sub: usize,
+    entry: FlogEntry,
+) -> Result<u64> {
+    let off = slot_offset(geo, indices, lane, sub);
+    io::write_all(s, off, &entry.to_bytes()[..8])?;
+    Ok(off)
+}
+
+/// Second half: make the head durable, then store `new_map` and `seq` and make them
+/// durable. Once this returns the entry is the lane's current one.
+pub fn commit_entry<S: Storage + ?Sized>(s: &S, slot: u64, entry: FlogEntry) -> Result<()> {
+    io::persist(s, slot, 8)?;
+    io::write_durable(s, slot + 8, &entry.to_bytes()[8..])
+}
+
 /// Write `entry` into slot `indices[sub]` of `lane` as two durable 8-byte halves, `lba` and
 /// `old_map` first, `new_map` and `seq` last (kernel `__btt_log_write`): if power fails in
 /// between, the slot still carries its old sequence number and stays the older one.
@@ -142,10 +170,8 @@ pub fn write_entry<S: Storage + ?Sized>(
     sub: usize,
     entry: FlogEntry,
 ) -> Result<()> {
-    let off = geo.log + u64::from(lane) * LOG_GRP_SIZE + indices[sub] as u64 * LOG_ENT_SIZE;
-    let bytes = entry.to_bytes();
-    io::write_durable(s, off, &bytes[..8])?;
-    io::write_durable(s, off + 8, &bytes[8..])
+    let slot = write_entry_head(s, geo, indices, lane, sub, entry)?;
+    commit_entry(s, slot, entry)
 }
 
 /// Rewrite a lane in the current layout: slot 0 = the current entry with seq 1, slots 1-3

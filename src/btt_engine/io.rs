@@ -372,8 +372,15 @@ impl Storage for MmapStorage {
     }
     fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
         let p = self.slice_ptr(offset, buf.len())?;
-        // SAFETY: as in read_at.
-        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
+        if self.durability == Durability::CacheFlush {
+            // Like the kernel's memcpy_flushcache: bulk data bypasses the cache, the rest is
+            // written back right away, so persist only has to fence.
+            // SAFETY: p..p+len is inside the mapping.
+            unsafe { cache::copy_flush(p, buf) };
+        } else {
+            // SAFETY: as in read_at.
+            unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
+        }
         Ok(())
     }
     fn persist(&self, offset: u64, len: u64) -> io::Result<()> {
@@ -399,7 +406,8 @@ impl Storage for MmapStorage {
                 .map_err(io::Error::from)
             }
             Durability::CacheFlush => {
-                cache::flush_range(p as usize, len);
+                // write_at/write_u32 already issued the write-backs (or streamed past the
+                // cache); the fence orders and completes them.
                 cache::fence();
                 Ok(())
             }
@@ -422,6 +430,11 @@ impl Storage for MmapStorage {
             return self.write_at(offset, &value.to_le_bytes());
         }
         // SAFETY: as in read_u32.
+        if self.durability == Durability::CacheFlush {
+            // SAFETY: aligned (checked above) and inside the mapping.
+            unsafe { cache::stream_u32(p, value.to_le()) };
+            return Ok(());
+        }
         let a = unsafe { AtomicU32::from_ptr(p.cast::<u32>()) };
         a.store(value.to_le(), Ordering::SeqCst);
         Ok(())
@@ -466,6 +479,9 @@ mod cache {
         }
 
         pub fn flush_range(addr: usize, len: usize) {
+            if len == 0 {
+                return;
+            }
             let insn = insn();
             let mut line = addr & !63;
             let end = addr + len;
@@ -491,6 +507,63 @@ mod cache {
 
         pub const SUPPORTED: bool = true;
 
+        /// Non-temporal store of an aligned u64 (movnti). Done in asm so that it counts as a
+        /// single atomic store for concurrent readers of the same word.
+        ///
+        /// # Safety
+        /// `dst` must be 8-byte aligned and valid for writes.
+        pub unsafe fn stream_u64(dst: *mut u8, v: u64) {
+            asm!("movnti [{0}], {1}", in(reg) dst, in(reg) v, options(nostack, preserves_flags));
+        }
+
+        /// Non-temporal store of an aligned u32 (movnti), see [`stream_u64`].
+        ///
+        /// # Safety
+        /// `dst` must be 4-byte aligned and valid for writes.
+        pub unsafe fn stream_u32(dst: *mut u8, v: u32) {
+            asm!("movnti [{0}], {1:e}", in(reg) dst, in(reg) v, options(nostack, preserves_flags));
+        }
+
+        /// Copies of at least this many bytes use non-temporal stores (PMDK uses 256 too).
+        const MOVNT_THRESHOLD: usize = 256;
+
+        /// Copy `src` to `dst` so that every byte is on its way to memory when this returns:
+        /// 16-byte-aligned bulk through non-temporal stores, the ragged ends with normal
+        /// stores followed by a cache-line write-back. A later fence completes both.
+        ///
+        /// # Safety
+        /// `dst..dst + src.len()` must be valid for writes and not overlap `src`.
+        pub unsafe fn copy_flush(dst: *mut u8, src: &[u8]) {
+            use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
+            let len = src.len();
+            if len == 8 && (dst as usize) % 8 == 0 {
+                // An aligned word (a flog half) goes straight to memory, as the kernel's
+                // memcpy_flushcache does for 8-byte copies.
+                let mut w = [0u8; 8];
+                w.copy_from_slice(src);
+                stream_u64(dst, u64::from_ne_bytes(w));
+                return;
+            }
+            if len < MOVNT_THRESHOLD {
+                std::ptr::copy_nonoverlapping(src.as_ptr(), dst, len);
+                flush_range(dst as usize, len);
+                return;
+            }
+            let head = dst.align_offset(16).min(len);
+            std::ptr::copy_nonoverlapping(src.as_ptr(), dst, head);
+            flush_range(dst as usize, head);
+            let mut off = head;
+            while off + 16 <= len {
+                // SAFETY: dst + off is 16-byte aligned; both ranges are in bounds.
+                let v = _mm_loadu_si128(src.as_ptr().add(off).cast::<__m128i>());
+                _mm_stream_si128(dst.add(off).cast::<__m128i>(), v);
+                off += 16;
+            }
+            let tail = len - off;
+            std::ptr::copy_nonoverlapping(src.as_ptr().add(off), dst.add(off), tail);
+            flush_range(dst as usize + off, tail);
+        }
+
         pub fn fence() {
             // SAFETY: sfence has no preconditions.
             unsafe { asm!("sfence", options(nostack, preserves_flags)) };
@@ -502,9 +575,15 @@ mod cache {
         // No cache write-back instruction is wired up for this architecture; MmapStorage
         // refuses the mode (SUPPORTED = false), so these are never reached.
         pub const SUPPORTED: bool = false;
-        pub fn flush_range(_addr: usize, _len: usize) {}
         pub fn fence() {}
+        pub unsafe fn copy_flush(dst: *mut u8, src: &[u8]) {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
+        }
+        pub unsafe fn stream_u32(dst: *mut u8, v: u32) {
+            std::sync::atomic::AtomicU32::from_ptr(dst.cast::<u32>())
+                .store(v, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
-    pub use imp::{fence, flush_range, SUPPORTED};
+    pub use imp::{copy_flush, fence, stream_u32, SUPPORTED};
 }

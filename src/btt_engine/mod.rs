@@ -48,7 +48,9 @@ use format::{BTT1_START_OFFSET, BTT2_START_OFFSET};
 pub struct OpenOptions {
     /// Never write: unfinished map updates are applied in memory only, and writes fail.
     pub read_only: bool,
-    /// Use at most this many lanes per arena (default: all `nfree`).
+    /// Use at most this many lanes per arena (never more than `nfree`). The default, twice
+    /// the number of CPUs but at least 4, mirrors the kernel's per-CPU lanes while leaving
+    /// room for more threads than CPUs; each write scans the RTT slots of all lanes in use.
     pub max_lanes: Option<usize>,
 }
 
@@ -103,7 +105,6 @@ pub struct Btt<S: Storage> {
     nlba: u64,
     lbasize: u32,
     read_only: bool,
-    max_lanes: usize,
 }
 
 impl<S: Storage> std::fmt::Debug for Btt<S> {
@@ -134,11 +135,24 @@ impl<S: Storage> Btt<S> {
     /// Open with explicit options.
     pub fn open_with(storage: S, namespace_offset: u64, opts: &OpenOptions) -> Result<Btt<S>> {
         let located = locate(&storage, namespace_offset)?;
+        let max_lanes = opts
+            .max_lanes
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4))
+            })
+            .max(1);
         let mut arenas: Vec<Arena> = Vec::new();
         let mut base = located.start;
         let mut lba_start = 0u64;
         loop {
-            let arena = Arena::load(&storage, arenas.len(), base, lba_start, !opts.read_only)?;
+            let arena = Arena::load(
+                &storage,
+                arenas.len(),
+                base,
+                lba_start,
+                !opts.read_only,
+                max_lanes,
+            )?;
             if arena.info.version_major != located.info.version_major
                 || arena.info.external_lbasize != located.info.external_lbasize
             {
@@ -169,14 +183,12 @@ impl<S: Storage> Btt<S> {
             // validate() checked base + nextoff + 4096 <= storage size.
             base += next;
         }
-        let max_lanes = opts.max_lanes.unwrap_or(usize::MAX).max(1);
         Ok(Btt {
             namespace_offset,
             start: located.start,
             nlba: lba_start,
             lbasize: located.info.external_lbasize,
             read_only: opts.read_only,
-            max_lanes,
             arenas,
             storage,
         })
@@ -241,7 +253,7 @@ impl<S: Storage> Btt<S> {
     pub fn read_sector(&self, lba: u64, buf: &mut [u8]) -> Result<()> {
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
         let hint = LANE_HINT.with(|h| *h);
-        let (lane, _guard) = arena.acquire_lane(hint, self.max_lanes);
+        let (lane, _guard) = arena.acquire_lane(hint);
         arena.read_block(&self.storage, lane, premap, buf)
     }
 
@@ -254,7 +266,7 @@ impl<S: Storage> Btt<S> {
         }
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
         let hint = LANE_HINT.with(|h| *h);
-        let (lane, mut fe) = arena.acquire_lane(hint, self.max_lanes);
+        let (lane, mut fe) = arena.acquire_lane(hint);
         arena.write_block(&self.storage, lane, &mut fe, premap, buf)
     }
 
