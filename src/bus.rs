@@ -37,6 +37,25 @@ pub enum FwaState {
     ArmOverflow,
 }
 
+impl FwaState {
+    /// Read `firmware/activate` of a bus or DIMM now; absent or unknown is `Invalid`.
+    pub(crate) fn read(dev: &Device) -> Result<FwaState> {
+        Ok(
+            match dev
+                .read_fresh("firmware/activate")?
+                .into_option()
+                .as_deref()
+            {
+                Some("idle") => FwaState::Idle,
+                Some("armed") => FwaState::Armed,
+                Some("busy") => FwaState::Busy,
+                Some("overflow") => FwaState::ArmOverflow,
+                _ => FwaState::Invalid,
+            },
+        )
+    }
+}
+
 /// How the platform activates firmware (`firmware/capability`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FwaMethod {
@@ -279,20 +298,7 @@ impl Bus {
 
     /// Firmware activation state, read now.
     pub fn fw_activate_state(&self) -> Result<FwaState> {
-        Ok(
-            match self
-                .dev
-                .read_fresh("firmware/activate")?
-                .into_option()
-                .as_deref()
-            {
-                Some("idle") => FwaState::Idle,
-                Some("armed") => FwaState::Armed,
-                Some("busy") => FwaState::Busy,
-                Some("overflow") => FwaState::ArmOverflow,
-                _ => FwaState::Invalid,
-            },
-        )
+        FwaState::read(&self.dev)
     }
 
     /// Firmware activation method.

@@ -469,20 +469,7 @@ impl Dimm {
 
     /// Firmware activation state of this DIMM.
     pub fn fw_activate_state(&self) -> Result<FwaState> {
-        Ok(
-            match self
-                .dev
-                .read_fresh("firmware/activate")?
-                .into_option()
-                .as_deref()
-            {
-                Some("idle") => FwaState::Idle,
-                Some("armed") => FwaState::Armed,
-                Some("busy") => FwaState::Busy,
-                Some("overflow") => FwaState::ArmOverflow,
-                _ => FwaState::Invalid,
-            },
-        )
+        FwaState::read(&self.dev)
     }
 
     /// Result of the last firmware activation.
