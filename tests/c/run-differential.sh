@@ -9,14 +9,14 @@
 #
 # Debian side: walk.c built against Debian's libndctl (scripts/fetch-debian-libndctl.sh),
 #   run in a private mount namespace with the capture bind-mounted over /sys and a tmpfs
-#   /dev holding the capture's device nodes (needs root). Its sorted output must equal the
+#   /dev holding the capture's device nodes (tests/c/with-capture.sh --mount; needs root). Its sorted output must equal the
 #   committed snapshot <fixture dir>/walk-expected/<phase>.txt, so a stale
 #   snapshot is noticed; --update-expected rewrites the snapshots instead. Without root
 #   or without Debian's library the snapshots stand in for the Debian side (a SKIP line
 #   says so).
 # Our side: walk.c built against include/ and LIBDIR/libndctl.so (default: link one with
 #   scripts/link-libndctl.sh), run with NDCTL_ROOT=<unpacked capture> (placeholder dev/
-#   entries created), needs no root. --no-ours skips it.
+#   entries created; tests/c/with-capture.sh --root), needs no root. --no-ours skips it.
 #
 # Snapshots always hold the --cmd-sysfs superset; lines of command-layer getters carry a
 # " cmd." name prefix and are dropped unless --cmd-sysfs is given.
@@ -93,47 +93,6 @@ if [ "$run_ours" = 1 ]; then
     fi
 fi
 
-# Device nodes a capture implies: every /sys/dev/{char,block} link names one.
-device_nodes() { # SYSDIR -> "name type major minor" lines
-    local sys=$1 kind link name majmin
-    for kind in char block; do
-        for link in "$sys"/dev/"$kind"/*; do
-            [ -L "$link" ] || continue
-            majmin=${link##*/}
-            name=$(basename "$(readlink "$link")")
-            echo "$name ${kind:0:1} ${majmin%%:*} ${majmin##*:}"
-        done
-    done
-}
-
-# Runs the Debian walker with CAPTURE_DIR/sys over /sys and a private /dev. The walker's
-# RUNPATH names Debian's library, but an inherited LD_LIBRARY_PATH (cargo test sets one
-# that may hold our libndctl.so.6) would take precedence, so it is removed.
-run_debian() { # CAPTURE_DIR OUT ERR
-    local cap=$1
-    device_nodes "$cap/sys" > "$cap/.nodes"
-    unshare -m --propagation private bash -c '
-        set -e
-        mount --bind "$1/sys" /sys
-        mount -t tmpfs -o mode=755 walkdev /dev
-        mknod -m 666 /dev/null c 1 3; mknod -m 666 /dev/zero c 1 5
-        mknod -m 666 /dev/random c 1 8; mknod -m 666 /dev/urandom c 1 9
-        while read -r name type major minor; do
-            [ -e "/dev/$name" ] || mknod -m 600 "/dev/$name" "$type" "$major" "$minor"
-        done < "$1/.nodes"
-        exec env -u LD_LIBRARY_PATH "$2"' walk "$cap" "$debian_walk" > "$2" 2> "$3"
-}
-
-# Runs our walker with NDCTL_ROOT on the unpacked capture (dev/ placeholders, no root).
-run_ours() { # CAPTURE_DIR OUT ERR
-    local cap=$1 name type major minor
-    mkdir -p "$cap/dev"
-    device_nodes "$cap/sys" | while read -r name type major minor; do
-        : > "$cap/dev/$name"
-    done
-    NDCTL_ROOT=$cap LD_LIBRARY_PATH=$ours_lib "$ours_walk" > "$2" 2> "$3"
-}
-
 compared=0
 failed=0
 for tarball in "${captures[@]}"; do
@@ -147,10 +106,8 @@ for tarball in "${captures[@]}"; do
     reference=""
 
     if [ -n "$debian_walk" ]; then
-        cap=$work/cap-${phase//\//-}-debian
-        mkdir -p "$cap"
-        tar -C "$cap" -xzf "$tarball"
-        if ! run_debian "$cap" "$work/raw" "$out/debian/$phase.err"; then
+        if ! "$here/tests/c/with-capture.sh" --mount "$tarball" "$debian_walk" \
+            > "$work/raw" 2> "$out/debian/$phase.err"; then
             echo "FAIL $phase: Debian walker failed:"
             head -n 10 "$out/debian/$phase.err" | sed 's/^/    /'
             failed=1
@@ -178,10 +135,8 @@ for tarball in "${captures[@]}"; do
     fi
 
     if [ -n "$ours_walk" ]; then
-        cap=$work/cap-${phase//\//-}-ours
-        mkdir -p "$cap"
-        tar -C "$cap" -xzf "$tarball"
-        if ! run_ours "$cap" "$work/raw" "$out/ours/$phase.err"; then
+        if ! LD_LIBRARY_PATH=$ours_lib "$here/tests/c/with-capture.sh" --root "$tarball" \
+            "$ours_walk" > "$work/raw" 2> "$out/ours/$phase.err"; then
             echo "FAIL $phase: our walker failed:"
             head -n 10 "$out/ours/$phase.err" | sed 's/^/    /'
             failed=1
