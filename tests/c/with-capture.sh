@@ -12,6 +12,12 @@
 #       For our library: NDCTL_ROOT points at the unpacked capture, whose dev/ gets an empty
 #       placeholder file per device node. No root needed.
 #
+# Files the kernel refused to read with ENXIO (sizes of idle seeds, some DIMM attributes;
+# MANIFEST.tsv marks them "ERR:...No such device or address") are stored empty in a
+# capture. Both libraries must see them unreadable, as on the live kernel, so they are
+# removed: libndctl then takes its "unknown" default exactly as it does for ENXIO (an empty
+# file would instead parse as 0 in libndctl and as garbage in ours).
+#
 # The capture is unpacked into a fresh temporary directory that is removed afterwards, so
 # whatever the command writes (setters on a static tree) does not persist. Exits with the
 # command's status.
@@ -25,6 +31,8 @@ shift 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tar -C "$tmp" -xzf "$cap"
+awk -F'\t' '$1 == "f" && $4 ~ /^ERR:.*No such device or address/ { print substr($3, 2) }' \
+    "$tmp/MANIFEST.tsv" | while IFS= read -r f; do rm -f "$tmp/$f"; done
 
 # "name type major minor" for every device node the capture implies.
 for kind in char block; do
