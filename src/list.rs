@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use crate::btt::Btt;
 use crate::bus::Bus;
+use crate::dax::Dax;
+use crate::pfn::Pfn;
 use crate::ctx::Ctx;
 use crate::dimm::Dimm;
 use crate::error::Result;
@@ -421,30 +424,61 @@ fn region_json(o: &Options, r: &Arc<Region>, with_mappings: bool) -> Result<Map<
     Ok(m)
 }
 
-fn namespace_mode(ns: &Namespace) -> Result<Mode> {
-    if ns.btt()?.is_some() {
-        return Ok(Mode::Sector);
+/// The devices claiming a namespace, looked up once per listed namespace (each lookup
+/// reads `holder`).
+struct Claims {
+    btt: Option<Arc<Btt>>,
+    pfn: Option<Arc<Pfn>>,
+    dax: Option<Arc<Dax>>,
+}
+
+impl Claims {
+    fn of(ns: &Namespace) -> Result<Claims> {
+        Ok(Claims {
+            btt: ns.btt()?,
+            pfn: ns.pfn()?,
+            dax: ns.dax()?,
+        })
     }
-    if ns.pfn()?.is_some() {
-        return Ok(Mode::Fsdax);
+
+    fn mode(&self, ns: &Namespace) -> Result<Mode> {
+        if self.btt.is_some() {
+            return Ok(Mode::Sector);
+        }
+        if self.pfn.is_some() {
+            return Ok(Mode::Fsdax);
+        }
+        if self.dax.is_some() {
+            return Ok(Mode::Devdax);
+        }
+        match ns.mode() {
+            Ok(m) => Ok(m),
+            Err(crate::Error::Missing { .. }) => Ok(Mode::Raw),
+            Err(e) => Err(e),
+        }
     }
-    if ns.dax()?.is_some() {
-        return Ok(Mode::Devdax);
-    }
-    match ns.mode() {
-        Ok(m) => Ok(m),
-        Err(crate::Error::Missing { .. }) => Ok(Mode::Raw),
-        Err(e) => Err(e),
+
+    /// `Namespace::is_active` without reading `holder` again.
+    fn active(&self, ns: &Namespace) -> bool {
+        match (&self.btt, &self.pfn, &self.dax) {
+            (Some(b), _, _) => b.is_enabled(),
+            (_, Some(p), _) => p.is_enabled(),
+            (_, _, Some(d)) => d.is_enabled(),
+            _ => ns.is_enabled(),
+        }
     }
 }
 
-fn namespace_json(o: &Options, ns: &Namespace, mode: Mode) -> Result<Map<String, Value>> {
+fn namespace_json(
+    o: &Options,
+    ns: &Namespace,
+    claims: &Claims,
+    mode: Mode,
+) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("dev".into(), json!(ns.devname()));
     m.insert("mode".into(), json!(mode.as_str()));
-    let btt = ns.btt()?;
-    let pfn = ns.pfn()?;
-    let dax = ns.dax()?;
+    let Claims { btt, pfn, dax } = claims;
     let has_uuid =
         ns.ns_type() == device_type::NAMESPACE_PMEM || ns.ns_type() == device_type::NAMESPACE_BLK;
     let ns_uuid = if has_uuid { ns.uuid()? } else { None };
@@ -565,7 +599,7 @@ fn namespace_json(o: &Options, ns: &Namespace, mode: Mode) -> Result<Map<String,
     if let Some(b) = blockdev {
         m.insert("blockdev".into(), json!(b));
     }
-    if !ns.is_active()? {
+    if !claims.active(ns) {
         m.insert("state".into(), json!("disabled"));
     }
     if let Some(n) = ns.alt_name()?.filter(|n| !n.is_empty()) {
@@ -597,17 +631,18 @@ fn namespace_json(o: &Options, ns: &Namespace, mode: Mode) -> Result<Map<String,
 fn listed_namespaces(o: &Options, r: &Region) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for ns in r.namespaces()? {
-        let mode = namespace_mode(&ns)?;
+        let claims = Claims::of(&ns)?;
+        let mode = claims.mode(&ns)?;
         if !matches_namespace(o, &ns, mode) {
             continue;
         }
-        if !o.idle && !ns.is_active()? {
+        if !o.idle && !claims.active(&ns) {
             let configured = o.configured && ns.size() > 0 && ns.size() < u64::MAX;
             if !configured {
                 continue;
             }
         }
-        out.push(Value::Object(namespace_json(o, &ns, mode)?));
+        out.push(Value::Object(namespace_json(o, &ns, &claims, mode)?));
     }
     Ok(out)
 }
