@@ -52,7 +52,7 @@ impl Attr {
 /// let dir = tempfile::tempdir().unwrap();
 /// std::fs::create_dir_all(dir.path().join("sys/class/nd")).unwrap();
 /// let sysfs = ndctl::sysfs::Sysfs::new(dir.path()).unwrap();
-/// assert!(sysfs.list_dir("/sys/class/nd").unwrap().is_empty());
+/// assert!(sysfs.list_dir(std::path::Path::new("/sys/class/nd")).unwrap().is_empty());
 /// ```
 #[derive(Debug)]
 pub struct Sysfs {

@@ -1,5 +1,9 @@
 //! Device-dax devices (group `dax` of `libndctl.tsv`), including the libdaxctl region of a
 //! dax device.
+// The safety contract of every export is libndctl's: pointer arguments are NULL or live
+// handles of an unreleased context (see `crate::handles`); it is stated once here rather
+// than in each function's documentation, which becomes the C header.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
@@ -182,7 +186,10 @@ pub unsafe extern "C" fn ndctl_dax_set_align(dax: *mut ndctl_dax, align: c_ulong
     ffi_guard("ndctl_dax_set_align", -libc::EINVAL, || {
         // SAFETY: NULL or a live dax handle.
         let p = unsafe { obj(dax) }?;
-        Some(status("ndctl_dax_set_align", p.set_align(u64::from(align))))
+        Some(status(
+            "ndctl_dax_set_align",
+            p.set_align(crate::handles::ulong(align)),
+        ))
     })
 }
 

@@ -2,6 +2,10 @@
 //!
 //! Numeric identity attributes the DIMM does not have read as all ones in their C type
 //! (libndctl initialises them to -1), as do all unsigned getters for a NULL DIMM.
+// The safety contract of every export is libndctl's: pointer arguments are NULL or live
+// handles of an unreleased context (see `crate::handles`); it is stated once here rather
+// than in each function's documentation, which becomes the C header.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_longlong, c_uchar, c_uint, c_ulonglong, c_ushort, CStr};
 

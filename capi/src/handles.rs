@@ -192,6 +192,12 @@ pub(crate) fn persistence_domain(d: ndctl::region::PersistenceDomain) -> c_int {
     }
 }
 
+/// A C `unsigned long` as the API's u64 (the same type on LP64, wider on 32-bit targets).
+#[allow(clippy::useless_conversion)]
+pub(crate) fn ulong(v: std::ffi::c_ulong) -> u64 {
+    u64::from(v)
+}
+
 /// A list position as libndctl's `int` index argument: `None` for a negative index.
 pub(crate) fn index(i: c_int) -> Option<usize> {
     usize::try_from(i).ok()

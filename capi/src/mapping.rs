@@ -1,5 +1,9 @@
 //! Mappings (group `mapping`) and interleave sets (group `interleave_set` of
 //! `libndctl.tsv`).
+// The safety contract of every export is libndctl's: pointer arguments are NULL or live
+// handles of an unreleased context (see `crate::handles`); it is stated once here rather
+// than in each function's documentation, which becomes the C header.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_int, c_ulonglong};
 use std::sync::Arc;

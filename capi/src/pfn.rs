@@ -1,4 +1,8 @@
 //! PFN devices (fsdax; group `pfn` of `libndctl.tsv`).
+// The safety contract of every export is libndctl's: pointer arguments are NULL or live
+// handles of an unreleased context (see `crate::handles`); it is stated once here rather
+// than in each function's documentation, which becomes the C header.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
@@ -171,7 +175,10 @@ pub unsafe extern "C" fn ndctl_pfn_set_align(pfn: *mut ndctl_pfn, align: c_ulong
     ffi_guard("ndctl_pfn_set_align", -libc::EINVAL, || {
         // SAFETY: NULL or a live pfn handle.
         let p = unsafe { obj(pfn) }?;
-        Some(status("ndctl_pfn_set_align", p.set_align(u64::from(align))))
+        Some(status(
+            "ndctl_pfn_set_align",
+            p.set_align(crate::handles::ulong(align)),
+        ))
     })
 }
 

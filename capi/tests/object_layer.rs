@@ -6,7 +6,6 @@
 //! `NDCTL_ROOT` is process-wide, so contexts are created under a lock.
 
 #[path = "../../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod kernel;
 
 use std::collections::{BTreeMap, BTreeSet};
