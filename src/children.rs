@@ -124,6 +124,15 @@ impl<T: Child> ChildList<T> {
             .extend(old);
     }
 
+    /// Drop the retired children: references the list held to objects of a previous
+    /// generation go away (holders of their `Arc` keep them alive).
+    pub(crate) fn drop_retired(&self) {
+        self.retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Drop every child: breaks the parent/child reference cycles when the context ends.
     pub(crate) fn clear(&self) {
         *self.lock() = None;

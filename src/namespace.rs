@@ -430,9 +430,22 @@ impl Namespace {
         self.dev.write("alt_name", name)
     }
 
-    /// Set the size (the kernel allocates DPA space); 0 releases it.
+    /// Set the size (the kernel allocates DPA space) of a PMEM or BLK namespace. Size 0 is
+    /// refused: releasing the capacity is [`Namespace::delete`].
     pub fn set_size(&self, size: u64) -> Result<()> {
+        if size == 0 {
+            return Err(Error::invalid(
+                self.devname(),
+                "size 0: use delete to release a namespace",
+            ));
+        }
         self.require_idle("size")?;
+        if self.nstype != device_type::NAMESPACE_PMEM && self.nstype != device_type::NAMESPACE_BLK {
+            return Err(Error::Failed {
+                object: self.devname().into(),
+                reason: format!("{} namespaces have a fixed size", self.type_name()),
+            });
+        }
         self.dev.write("size", &format!("{size:#x}\n"))?;
         *self.size.lock().unwrap_or_else(|p| p.into_inner()) = size;
         self.dev.read_fresh("resource")?;

@@ -189,6 +189,10 @@ impl InterleaveSet {
     pub fn dimms(&self) -> Result<Vec<Arc<Dimm>>> {
         self.region.dimms()
     }
+    /// The member DIMM listed after `dimm`.
+    pub fn dimm_after(&self, dimm: &Dimm) -> Result<Option<Arc<Dimm>>> {
+        self.region.dimm_after(dimm)
+    }
 }
 
 /// A region of persistent memory.
@@ -698,9 +702,36 @@ impl Region {
     }
 
     /// Unbind the region; its namespace, btt, pfn and dax objects become invalid and a
-    /// later listing creates fresh ones.
+    /// later listing creates fresh ones. The region stops referencing the old objects at
+    /// once (as [`Region::cleanup`] does).
     pub fn disable_invalidate(&self) -> Result<()> {
-        self.disable()
+        self.disable()?;
+        self.cleanup();
+        Ok(())
+    }
+
+    /// Stop referencing the child objects of generations before the last disable. Objects
+    /// still referenced elsewhere stay alive; through the C API (`ndctl_region_cleanup`)
+    /// their handles become invalid, as in libndctl.
+    pub fn cleanup(&self) {
+        self.namespaces.drop_retired();
+        self.btts.drop_retired();
+        self.pfns.drop_retired();
+        self.daxs.drop_retired();
+    }
+
+    /// The DIMM of this region listed after `dimm` on the bus (libndctl's
+    /// `ndctl_region_get_next_dimm`): bus order, limited to the region's DIMMs.
+    pub fn dimm_after(&self, dimm: &Dimm) -> Result<Option<Arc<Dimm>>> {
+        let members = self.dimms()?;
+        let mut next = dimm.next();
+        while let Some(d) = next {
+            if members.iter().any(|m| Arc::ptr_eq(m, &d)) {
+                return Ok(Some(d));
+            }
+            next = d.next();
+        }
+        Ok(None)
     }
 
     /// Unbind the region, keeping the (now invalid) child objects reachable by existing

@@ -85,7 +85,12 @@ impl Sysfs {
         &self.root
     }
 
-    /// The host path of an in-root path, without resolving anything.
+    /// The host path of an in-root path, without resolving anything (e.g. to hand a
+    /// device directory to a library that reads it itself, like libdaxctl).
+    pub fn host_path(&self, path: &Path) -> PathBuf {
+        self.host(path)
+    }
+
     fn host(&self, path: &Path) -> PathBuf {
         let rel = path.strip_prefix("/").unwrap_or(path);
         if rel.as_os_str().is_empty() {

@@ -11,3 +11,15 @@ pub mod ctypes;
 pub mod ffi;
 pub mod log;
 pub mod misc;
+
+pub mod btt;
+pub mod bus;
+pub mod ctx;
+pub mod dax;
+mod daxctl;
+pub mod dimm;
+pub mod handles;
+pub mod mapping;
+pub mod namespace;
+pub mod pfn;
+pub mod region;

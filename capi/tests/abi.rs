@@ -198,7 +198,6 @@ fn exports_sit_at_their_libndctl_nodes() {
 
 /// Done-when of issue 3: all 259 object-layer functions exported.
 #[test]
-#[ignore = "enable once the object layer is wired to the Rust object model (issue 3)"]
 fn every_object_layer_function_is_exported() {
     let defined = defined_functions();
     let missing: Vec<String> = table()

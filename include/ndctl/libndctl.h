@@ -215,10 +215,602 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Unbinds the btt and detaches it from its namespace: 0 or a negative errno.
+ */
+int ndctl_btt_delete(struct ndctl_btt *btt);
+
+/**
+ * Binds the btt: 0 or a negative errno.
+ */
+int ndctl_btt_enable(struct ndctl_btt *btt);
+
+/**
+ * The block device (`pmemXs`; `""` when there is none).
+ */
+const char *ndctl_btt_get_block_device(struct ndctl_btt *btt);
+
+/**
+ * The bus of `btt`.
+ */
+struct ndctl_bus *ndctl_btt_get_bus(struct ndctl_btt *btt);
+
+/**
+ * The context of `btt`.
+ */
+struct ndctl_ctx *ndctl_btt_get_ctx(struct ndctl_btt *btt);
+
+/**
+ * `bttR.N`.
+ */
+const char *ndctl_btt_get_devname(struct ndctl_btt *btt);
+
+/**
+ * The first btt of `region`.
+ */
+struct ndctl_btt *ndctl_btt_get_first(struct ndctl_region *region);
+
+/**
+ * N of `bttR.N`.
+ */
+unsigned int ndctl_btt_get_id(struct ndctl_btt *btt);
+
+/**
+ * The namespace the btt is attached to.
+ */
+struct ndctl_namespace *ndctl_btt_get_namespace(struct ndctl_btt *btt);
+
+/**
+ * The btt after `btt` in its region.
+ */
+struct ndctl_btt *ndctl_btt_get_next(struct ndctl_btt *btt);
+
+/**
+ * Number of supported sector sizes.
+ */
+int ndctl_btt_get_num_sector_sizes(struct ndctl_btt *btt);
+
+/**
+ * The region of `btt`.
+ */
+struct ndctl_region *ndctl_btt_get_region(struct ndctl_btt *btt);
+
+/**
+ * The selected sector size (`UINT_MAX` when none is selected).
+ */
+unsigned int ndctl_btt_get_sector_size(struct ndctl_btt *btt);
+
+/**
+ * Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
+ */
+unsigned long long ndctl_btt_get_size(struct ndctl_btt *btt);
+
+/**
+ * Supported sector size `i` (`UINT_MAX` for `i` out of range).
+ */
+unsigned int ndctl_btt_get_supported_sector_size(struct ndctl_btt *btt, int i);
+
+/**
+ * Copies the uuid into `uu` (all zero when unconfigured).
+ */
+void ndctl_btt_get_uuid(struct ndctl_btt *btt, uuid_t uu);
+
+/**
+ * 1 if it has a namespace, a selected sector size or a uuid.
+ */
+int ndctl_btt_is_configured(struct ndctl_btt *btt);
+
+/**
+ * 1 if bound to a driver.
+ */
+int ndctl_btt_is_enabled(struct ndctl_btt *btt);
+
+/**
+ * 1 while the region has not been disabled since the object was created.
+ */
+int ndctl_btt_is_valid(struct ndctl_btt *btt);
+
+/**
+ * Attaches the btt to `ndns` (NULL detaches): 0 or a negative errno.
+ */
+int ndctl_btt_set_namespace(struct ndctl_btt *btt, struct ndctl_namespace *ndns);
+
+/**
+ * Selects a sector size: 0 or a negative errno.
+ */
+int ndctl_btt_set_sector_size(struct ndctl_btt *btt, unsigned int sector_size);
+
+/**
+ * Sets the uuid: 0 or a negative errno.
+ */
+int ndctl_btt_set_uuid(struct ndctl_btt *btt, uuid_t uu);
+
+/**
+ * The bus whose provider is `provider` (NULL if none or for NULL arguments).
+ */
+struct ndctl_bus *ndctl_bus_get_by_provider(struct ndctl_ctx *ctx, const char *provider);
+
+/**
+ * Name of bus command `cmd` (`"unknown"` for others); the bus is not consulted.
+ */
+const char *ndctl_bus_get_cmd_name(struct ndctl_bus *_bus, int cmd);
+
+/**
+ * The context owning `bus`.
+ */
+struct ndctl_ctx *ndctl_bus_get_ctx(struct ndctl_bus *bus);
+
+/**
+ * `ndbusK` (NULL for a NULL bus).
+ */
+const char *ndctl_bus_get_devname(struct ndctl_bus *bus);
+
+/**
+ * The DIMM backing system physical address `address` (asking the platform for interleaved
+ * regions).
+ */
+struct ndctl_dimm *ndctl_bus_get_dimm_by_physical_address(struct ndctl_bus *bus, unsigned long long address);
+
+/**
+ * The first bus of the context (NULL if none or for a NULL context).
+ */
+struct ndctl_bus *ndctl_bus_get_first(struct ndctl_ctx *ctx);
+
+/**
+ * N of `ndctlN` (`UINT_MAX` for a NULL bus).
+ */
+unsigned int ndctl_bus_get_id(struct ndctl_bus *bus);
+
+/**
+ * Major number of `/dev/ndctlN` (`UINT_MAX` for a NULL bus).
+ */
+unsigned int ndctl_bus_get_major(struct ndctl_bus *bus);
+
+/**
+ * Minor number of `/dev/ndctlN` (`UINT_MAX` for a NULL bus).
+ */
+unsigned int ndctl_bus_get_minor(struct ndctl_bus *bus);
+
+/**
+ * The bus after `bus` (NULL at the end).
+ */
+struct ndctl_bus *ndctl_bus_get_next(struct ndctl_bus *bus);
+
+/**
+ * The least capable persistence domain of the bus's regions (`PERSISTENCE_UNKNOWN` when
+ * there are none, on failure, or for a NULL bus).
+ */
+enum ndctl_persistence_domain ndctl_bus_get_persistence_domain(struct ndctl_bus *bus);
+
+/**
+ * The provider, e.g. `ACPI.NFIT` (NULL for a NULL bus).
+ */
+const char *ndctl_bus_get_provider(struct ndctl_bus *bus);
+
+/**
+ * The region whose physical range contains `address`.
+ */
+struct ndctl_region *ndctl_bus_get_region_by_physical_address(struct ndctl_bus *bus, unsigned long long address);
+
+/**
+ * NFIT revision; `UINT_MAX` without an NFIT (or for a NULL bus).
+ */
+unsigned int ndctl_bus_get_revision(struct ndctl_bus *bus);
+
+/**
+ * 1 if the bus belongs to a CXL topology.
+ */
+int ndctl_bus_has_cxl(struct ndctl_bus *bus);
+
+/**
+ * 1 if the bus has an ACPI NFIT.
+ */
+int ndctl_bus_has_nfit(struct ndctl_bus *bus);
+
+/**
+ * 1 if the bus comes from a device-tree node.
+ */
+int ndctl_bus_has_of_node(struct ndctl_bus *bus);
+
+/**
+ * 1 if the bus supports `ND_CMD_*` command `cmd`.
+ */
+int ndctl_bus_is_cmd_supported(struct ndctl_bus *bus, int cmd);
+
+/**
+ * 1 if the NFIT bus function `cmd` (`NFIT_CMD_*`) is in the bus's DSM mask.
+ */
+int ndctl_bus_is_nfit_cmd_supported(struct ndctl_bus *bus, int cmd);
+
+/**
+ * 1 if this is an IBM PAPR SCM bus.
+ */
+int ndctl_bus_is_papr_scm(struct ndctl_bus *bus);
+
+/**
+ * Asks the platform (NFIT Translate SPA) which DIMM and DIMM physical address back the
+ * system physical address `addr`. 0 on success; -ENOTTY when the bus lacks the function,
+ * -EINVAL for an address outside every region or NULL arguments, else the ioctl's error.
+ */
+int ndctl_bus_nfit_translate_spa(struct ndctl_bus *bus, unsigned long long addr, unsigned int *handle, unsigned long long *dpa);
+
+/**
+ * Flushes the bus's asynchronous device probing: 0, or -ENXIO if `wait_probe` is
+ * unreadable (-EINVAL for a NULL bus).
+ */
+int ndctl_bus_wait_probe(struct ndctl_bus *bus);
+
+/**
+ * Unbinds the dax and detaches it from its namespace: 0 or a negative errno.
+ */
+int ndctl_dax_delete(struct ndctl_dax *dax);
+
+/**
+ * Binds the dax: 0 or a negative errno.
+ */
+int ndctl_dax_enable(struct ndctl_dax *dax);
+
+/**
+ * Mapping alignment (0 when the kernel does not say).
+ */
+unsigned long ndctl_dax_get_align(struct ndctl_dax *dax);
+
+/**
+ * The bus of `dax`.
+ */
+struct ndctl_bus *ndctl_dax_get_bus(struct ndctl_dax *dax);
+
+/**
+ * The context of `dax`.
+ */
+struct ndctl_ctx *ndctl_dax_get_ctx(struct ndctl_dax *dax);
+
+/**
+ * The libdaxctl region of the dax device (created once per dax device from its sysfs
+ * directory, region id and uuid, as libndctl does); NULL with a logged reason when
+ * libdaxctl.so.1 cannot be loaded.
+ */
+struct daxctl_region *ndctl_dax_get_daxctl_region(struct ndctl_dax *dax);
+
+/**
+ * `daxR.N`.
+ */
+const char *ndctl_dax_get_devname(struct ndctl_dax *dax);
+
+/**
+ * The first dax of `region`.
+ */
+struct ndctl_dax *ndctl_dax_get_first(struct ndctl_region *region);
+
+/**
+ * N of `daxR.N`.
+ */
+unsigned int ndctl_dax_get_id(struct ndctl_dax *dax);
+
+/**
+ * Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
+ */
+enum ndctl_pfn_loc ndctl_dax_get_location(struct ndctl_dax *dax);
+
+/**
+ * The namespace the dax is attached to.
+ */
+struct ndctl_namespace *ndctl_dax_get_namespace(struct ndctl_dax *dax);
+
+/**
+ * The dax after `dax` in its region.
+ */
+struct ndctl_dax *ndctl_dax_get_next(struct ndctl_dax *dax);
+
+/**
+ * Number of supported alignments.
+ */
+int ndctl_dax_get_num_alignments(struct ndctl_dax *dax);
+
+/**
+ * The region of `dax`.
+ */
+struct ndctl_region *ndctl_dax_get_region(struct ndctl_dax *dax);
+
+/**
+ * Physical start of the data (`ULLONG_MAX` when unknown).
+ */
+unsigned long long ndctl_dax_get_resource(struct ndctl_dax *dax);
+
+/**
+ * Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
+ */
+unsigned long long ndctl_dax_get_size(struct ndctl_dax *dax);
+
+/**
+ * Supported alignment `i` (`ULONG_MAX` for `i` out of range).
+ */
+unsigned long ndctl_dax_get_supported_alignment(struct ndctl_dax *dax, int i);
+
+/**
+ * Copies the uuid into `uu` (all zero when unconfigured).
+ */
+void ndctl_dax_get_uuid(struct ndctl_dax *dax, uuid_t uu);
+
+/**
+ * 1 if the alignment can be chosen (`align` exists).
+ */
+int ndctl_dax_has_align(struct ndctl_dax *dax);
+
+/**
+ * 1 if it has a namespace, a memmap location or a uuid.
+ */
+int ndctl_dax_is_configured(struct ndctl_dax *dax);
+
+/**
+ * 1 if bound to a driver.
+ */
+int ndctl_dax_is_enabled(struct ndctl_dax *dax);
+
+/**
+ * 1 while the region has not been disabled since the object was created.
+ */
+int ndctl_dax_is_valid(struct ndctl_dax *dax);
+
+/**
+ * Sets the mapping alignment: 0 or a negative errno.
+ */
+int ndctl_dax_set_align(struct ndctl_dax *dax, unsigned long align);
+
+/**
+ * Chooses where the memmap lives: 0, -EINVAL for an unknown location, or a negative errno.
+ */
+int ndctl_dax_set_location(struct ndctl_dax *dax, enum ndctl_pfn_loc loc);
+
+/**
+ * Attaches the dax to `ndns` (NULL detaches): 0 or a negative errno.
+ */
+int ndctl_dax_set_namespace(struct ndctl_dax *dax, struct ndctl_namespace *ndns);
+
+/**
+ * Sets the uuid: 0 or a negative errno.
+ */
+int ndctl_dax_set_uuid(struct ndctl_dax *dax, uuid_t uu);
+
+/**
  * Decodes a SMART temperature: bit 15 is the sign, every other bit is magnitude in
  * 1/16 degree Celsius (`0x8170` is -23.0).
  */
 double ndctl_decode_smart_temperature(unsigned int temp);
+
+/**
+ * 1 if the DIMM is aliased (has labels), 0 if not, -1 if unknown (-EINVAL for NULL).
+ */
+int ndctl_dimm_aliased(struct ndctl_dimm *dimm);
+
+/**
+ * Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).
+ */
+int ndctl_dimm_disable(struct ndctl_dimm *dimm);
+
+/**
+ * Binds the DIMM to its driver: 0, or a negative errno.
+ */
+int ndctl_dimm_enable(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the DIMM is not armed (`not_armed`).
+ */
+int ndctl_dimm_failed_arm(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the last flush failed (`flush_fail`).
+ */
+int ndctl_dimm_failed_flush(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the DIMM could not be mapped (`map_fail`).
+ */
+int ndctl_dimm_failed_map(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the last restore failed (`restore_fail`).
+ */
+int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the last save failed (`save_fail`).
+ */
+int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
+
+/**
+ * The bus of `dimm`.
+ */
+struct ndctl_bus *ndctl_dimm_get_bus(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM with NFIT handle `handle` on `bus`.
+ */
+struct ndctl_dimm *ndctl_dimm_get_by_handle(struct ndctl_bus *bus, unsigned int handle);
+
+/**
+ * Name of DIMM command `cmd` (`"unknown"` for others); the DIMM is not consulted.
+ */
+const char *ndctl_dimm_get_cmd_name(struct ndctl_dimm *_dimm, int cmd);
+
+/**
+ * The context of `dimm`.
+ */
+struct ndctl_ctx *ndctl_dimm_get_ctx(struct ndctl_dimm *dimm);
+
+/**
+ * Device id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_device(struct ndctl_dimm *dimm);
+
+/**
+ * `nmemN`.
+ */
+const char *ndctl_dimm_get_devname(struct ndctl_dimm *dimm);
+
+/**
+ * The dirty shutdown count; -ENOENT where the platform has none (-EINVAL for NULL).
+ */
+long long ndctl_dimm_get_dirty_shutdown(struct ndctl_dimm *dimm);
+
+/**
+ * The first DIMM of `bus`.
+ */
+struct ndctl_dimm *ndctl_dimm_get_first(struct ndctl_bus *bus);
+
+/**
+ * The first interface format code (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_format(struct ndctl_dimm *dimm);
+
+/**
+ * Interface format code `i` (-1 when unknown; -EINVAL for `i` out of range or NULL).
+ */
+int ndctl_dimm_get_formatN(struct ndctl_dimm *dimm, int i);
+
+/**
+ * Number of interface format codes (1 or 2; -EINVAL for NULL).
+ */
+int ndctl_dimm_get_formats(struct ndctl_dimm *dimm);
+
+/**
+ * The NFIT device handle (`UINT_MAX` when unknown).
+ */
+unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
+
+/**
+ * N of `nmemN`.
+ */
+unsigned int ndctl_dimm_get_id(struct ndctl_dimm *dimm);
+
+/**
+ * Major number of `/dev/nmemN`.
+ */
+unsigned int ndctl_dimm_get_major(struct ndctl_dimm *dimm);
+
+/**
+ * Manufacturing date from the unique id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_manufacturing_date(struct ndctl_dimm *dimm);
+
+/**
+ * Manufacturing location from the unique id (`UCHAR_MAX` when unknown).
+ */
+unsigned char ndctl_dimm_get_manufacturing_location(struct ndctl_dimm *dimm);
+
+/**
+ * Minor number of `/dev/nmemN`.
+ */
+unsigned int ndctl_dimm_get_minor(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM after `dimm` on its bus.
+ */
+struct ndctl_dimm *ndctl_dimm_get_next(struct ndctl_dimm *dimm);
+
+/**
+ * SMBIOS physical id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_phys_id(struct ndctl_dimm *dimm);
+
+/**
+ * Revision id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_revision(struct ndctl_dimm *dimm);
+
+/**
+ * Serial number (`UINT_MAX` when unknown).
+ */
+unsigned int ndctl_dimm_get_serial(struct ndctl_dimm *dimm);
+
+/**
+ * Subsystem device id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_subsystem_device(struct ndctl_dimm *dimm);
+
+/**
+ * Subsystem revision id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_subsystem_revision(struct ndctl_dimm *dimm);
+
+/**
+ * Subsystem vendor id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_subsystem_vendor(struct ndctl_dimm *dimm);
+
+/**
+ * The unique id, e.g. `8089-a2-1751-000004c9`; NULL when the DIMM has none.
+ */
+const char *ndctl_dimm_get_unique_id(struct ndctl_dimm *dimm);
+
+/**
+ * Vendor id (`USHRT_MAX` when unknown).
+ */
+unsigned short ndctl_dimm_get_vendor(struct ndctl_dimm *dimm);
+
+/**
+ * Channel field of the NFIT handle.
+ */
+unsigned int ndctl_dimm_handle_get_channel(struct ndctl_dimm *dimm);
+
+/**
+ * DIMM field of the NFIT handle.
+ */
+unsigned int ndctl_dimm_handle_get_dimm(struct ndctl_dimm *dimm);
+
+/**
+ * Memory-controller field of the NFIT handle.
+ */
+unsigned int ndctl_dimm_handle_get_imc(struct ndctl_dimm *dimm);
+
+/**
+ * Node field of the NFIT handle.
+ */
+unsigned int ndctl_dimm_handle_get_node(struct ndctl_dimm *dimm);
+
+/**
+ * Socket field of the NFIT handle.
+ */
+unsigned int ndctl_dimm_handle_get_socket(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if any failure or event flag is set.
+ */
+int ndctl_dimm_has_errors(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the platform sends health notifications (`smart_notify`).
+ */
+int ndctl_dimm_has_notifications(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
+ */
+int ndctl_dimm_is_active(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the DIMM supports `ND_CMD_*` command `cmd`.
+ */
+int ndctl_dimm_is_cmd_supported(struct ndctl_dimm *dimm, int cmd);
+
+/**
+ * 1 if a driver is bound.
+ */
+int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
+ */
+int ndctl_dimm_locked(struct ndctl_dimm *dimm);
+
+/**
+ * Re-reads the health flags.
+ */
+void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
+
+/**
+ * 1 if a SMART event is pending (`smart_event`).
+ */
+int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
 
 /**
  * Encodes degrees Celsius as a SMART temperature (see
@@ -227,9 +819,701 @@ double ndctl_decode_smart_temperature(unsigned int temp);
 unsigned int ndctl_encode_smart_temperature(double temp);
 
 /**
+ * The configuration directory, `/etc/ndctl.conf.d` unless set (NULL for a NULL context).
+ */
+const char *ndctl_get_config_path(struct ndctl_ctx *ctx);
+
+/**
+ * The context's libdaxctl context, created on first use from libdaxctl.so.1; NULL (with a
+ * logged reason) when libdaxctl cannot be loaded.
+ */
+struct daxctl_ctx *ndctl_get_daxctl_ctx(struct ndctl_ctx *ctx);
+
+/**
+ * The log priority (syslog level); -EINVAL for a NULL context.
+ */
+int ndctl_get_log_priority(struct ndctl_ctx *ctx);
+
+/**
+ * The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
+ */
+void *ndctl_get_private_data(struct ndctl_ctx *ctx);
+
+/**
+ * The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
+ */
+void *ndctl_get_userdata(struct ndctl_ctx *ctx);
+
+/**
+ * The interleave-set cookie.
+ */
+unsigned long long ndctl_interleave_set_get_cookie(struct ndctl_interleave_set *iset);
+
+/**
+ * The first interleave set of `bus`.
+ */
+struct ndctl_interleave_set *ndctl_interleave_set_get_first(struct ndctl_bus *bus);
+
+/**
+ * The first member DIMM in bus order.
+ */
+struct ndctl_dimm *ndctl_interleave_set_get_first_dimm(struct ndctl_interleave_set *iset);
+
+/**
+ * The interleave set of the next PMEM region on the bus.
+ */
+struct ndctl_interleave_set *ndctl_interleave_set_get_next(struct ndctl_interleave_set *iset);
+
+/**
+ * The member DIMM after `dimm`.
+ */
+struct ndctl_dimm *ndctl_interleave_set_get_next_dimm(struct ndctl_interleave_set *iset, struct ndctl_dimm *dimm);
+
+/**
+ * The region the set describes.
+ */
+struct ndctl_region *ndctl_interleave_set_get_region(struct ndctl_interleave_set *iset);
+
+/**
+ * 1 if any member DIMM is active.
+ */
+int ndctl_interleave_set_is_active(struct ndctl_interleave_set *iset);
+
+/**
+ * Forgets cached attributes and rescans the buses; existing objects stay valid.
+ */
+void ndctl_invalidate(struct ndctl_ctx *ctx);
+
+/**
+ * The bus of the mapping.
+ */
+struct ndctl_bus *ndctl_mapping_get_bus(struct ndctl_mapping *mapping);
+
+/**
+ * The context of the mapping.
+ */
+struct ndctl_ctx *ndctl_mapping_get_ctx(struct ndctl_mapping *mapping);
+
+/**
+ * The DIMM of the mapping.
+ */
+struct ndctl_dimm *ndctl_mapping_get_dimm(struct ndctl_mapping *mapping);
+
+/**
+ * The first mapping of `region`.
+ */
+struct ndctl_mapping *ndctl_mapping_get_first(struct ndctl_region *region);
+
+/**
+ * Length in bytes.
+ */
+unsigned long long ndctl_mapping_get_length(struct ndctl_mapping *mapping);
+
+/**
+ * The mapping after `mapping` in its region.
+ */
+struct ndctl_mapping *ndctl_mapping_get_next(struct ndctl_mapping *mapping);
+
+/**
+ * DIMM physical address where the mapping starts.
+ */
+unsigned long long ndctl_mapping_get_offset(struct ndctl_mapping *mapping);
+
+/**
+ * Position in the interleave set (-1 when the kernel does not say).
+ */
+int ndctl_mapping_get_position(struct ndctl_mapping *mapping);
+
+/**
+ * The region of the mapping.
+ */
+struct ndctl_region *ndctl_mapping_get_region(struct ndctl_mapping *mapping);
+
+/**
  * Minimum size of a label-based namespace in bytes (16 MiB).
  */
 size_t ndctl_min_namespace_size(void);
+
+/**
+ * Releases the namespace's capacity (size 0); -EBUSY while active.
+ */
+int ndctl_namespace_delete(struct ndctl_namespace *ndns);
+
+/**
+ * Unbinds the namespace: 0 or a negative errno.
+ */
+int ndctl_namespace_disable(struct ndctl_namespace *ndns);
+
+/**
+ * Deletes any btt/pfn/dax claiming the namespace, then disables it.
+ */
+int ndctl_namespace_disable_invalidate(struct ndctl_namespace *ndns);
+
+/**
+ * Like `ndctl_namespace_disable_invalidate()`, but fails (-EBUSY) while the block device
+ * is in use, e.g. mounted.
+ */
+int ndctl_namespace_disable_safe(struct ndctl_namespace *ndns);
+
+/**
+ * Disables the pmem write cache: 0 or a negative errno.
+ */
+int ndctl_namespace_disable_write_cache(struct ndctl_namespace *ndns);
+
+/**
+ * Binds the namespace: 0 if it is enabled, 1 if a btt/pfn/dax claiming it was enabled
+ * instead, or a negative errno.
+ */
+int ndctl_namespace_enable(struct ndctl_namespace *ndns);
+
+/**
+ * Enables the pmem write cache: 0 or a negative errno.
+ */
+int ndctl_namespace_enable_write_cache(struct ndctl_namespace *ndns);
+
+/**
+ * The friendly name (`""` when the namespace has none).
+ */
+const char *ndctl_namespace_get_alt_name(struct ndctl_namespace *ndns);
+
+/**
+ * The block device of a raw namespace (`""` when there is none).
+ */
+const char *ndctl_namespace_get_block_device(struct ndctl_namespace *ndns);
+
+/**
+ * The btt claiming the namespace.
+ */
+struct ndctl_btt *ndctl_namespace_get_btt(struct ndctl_namespace *ndns);
+
+/**
+ * The bus of `ndns`.
+ */
+struct ndctl_bus *ndctl_namespace_get_bus(struct ndctl_namespace *ndns);
+
+/**
+ * The context of `ndns`.
+ */
+struct ndctl_ctx *ndctl_namespace_get_ctx(struct ndctl_namespace *ndns);
+
+/**
+ * The dax claiming `ndns`.
+ */
+struct ndctl_dax *ndctl_namespace_get_dax(struct ndctl_namespace *ndns);
+
+/**
+ * `namespaceR.N`.
+ */
+const char *ndctl_namespace_get_devname(struct ndctl_namespace *ndns);
+
+/**
+ * The mode enforced by `holder_class` (`NDCTL_NS_MODE_MEMORY` when the kernel has none).
+ */
+enum ndctl_namespace_mode ndctl_namespace_get_enforce_mode(struct ndctl_namespace *ndns);
+
+/**
+ * The first namespace of `region`.
+ */
+struct ndctl_namespace *ndctl_namespace_get_first(struct ndctl_region *region);
+
+/**
+ * N of `namespaceR.N`.
+ */
+unsigned int ndctl_namespace_get_id(struct ndctl_namespace *ndns);
+
+/**
+ * The current mode, read now; -ENXIO when unreadable or unknown.
+ */
+enum ndctl_namespace_mode ndctl_namespace_get_mode(struct ndctl_namespace *ndns);
+
+/**
+ * The namespace after `ndns` in its region.
+ */
+struct ndctl_namespace *ndctl_namespace_get_next(struct ndctl_namespace *ndns);
+
+/**
+ * Number of supported sector sizes.
+ */
+int ndctl_namespace_get_num_sector_sizes(struct ndctl_namespace *ndns);
+
+/**
+ * NUMA node (-1 when unknown).
+ */
+int ndctl_namespace_get_numa_node(struct ndctl_namespace *ndns);
+
+/**
+ * The pfn claiming `ndns`.
+ */
+struct ndctl_pfn *ndctl_namespace_get_pfn(struct ndctl_namespace *ndns);
+
+/**
+ * 1 if forced to raw mode, 0 if not (negative errno if unreadable).
+ */
+int ndctl_namespace_get_raw_mode(struct ndctl_namespace *ndns);
+
+/**
+ * The region of `ndns`.
+ */
+struct ndctl_region *ndctl_namespace_get_region(struct ndctl_namespace *ndns);
+
+/**
+ * Physical start address (`ULLONG_MAX` when unknown).
+ */
+unsigned long long ndctl_namespace_get_resource(struct ndctl_namespace *ndns);
+
+/**
+ * The selected sector size: 0 when the namespace has none, `UINT_MAX` when none is
+ * selected.
+ */
+unsigned int ndctl_namespace_get_sector_size(struct ndctl_namespace *ndns);
+
+/**
+ * Size in bytes.
+ */
+unsigned long long ndctl_namespace_get_size(struct ndctl_namespace *ndns);
+
+/**
+ * Supported sector size `i`: 0 when the namespace has none, `UINT_MAX` for `i` out of range.
+ */
+unsigned int ndctl_namespace_get_supported_sector_size(struct ndctl_namespace *ndns, int i);
+
+/**
+ * NUMA node of the memory when onlined as RAM (-1 when unknown).
+ */
+int ndctl_namespace_get_target_node(struct ndctl_namespace *ndns);
+
+/**
+ * `ND_DEVICE_NAMESPACE_{IO,PMEM,BLK}`.
+ */
+unsigned int ndctl_namespace_get_type(struct ndctl_namespace *ndns);
+
+/**
+ * `namespace_io`, `namespace_pmem` or `namespace_blk`.
+ */
+const char *ndctl_namespace_get_type_name(struct ndctl_namespace *ndns);
+
+/**
+ * Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
+ */
+void ndctl_namespace_get_uuid(struct ndctl_namespace *ndns, uuid_t uu);
+
+/**
+ * Whether the namespace is in use (itself or through its btt/pfn/dax).
+ */
+bool ndctl_namespace_is_active(struct ndctl_namespace *ndns);
+
+/**
+ * 1 if not active and either unconfigured or an IO namespace.
+ */
+int ndctl_namespace_is_configuration_idle(struct ndctl_namespace *ndns);
+
+/**
+ * 1 if configured (size and uuid; a sector size for BLK), 0 if not, -ENXIO for an unknown
+ * namespace type.
+ */
+int ndctl_namespace_is_configured(struct ndctl_namespace *ndns);
+
+/**
+ * 1 if the namespace is bound to a driver.
+ */
+int ndctl_namespace_is_enabled(struct ndctl_namespace *ndns);
+
+/**
+ * 1 while the region has not been disabled since the object was created.
+ */
+int ndctl_namespace_is_valid(struct ndctl_namespace *ndns);
+
+/**
+ * Sets the friendly name (shorter than 64 bytes): 0 or a negative errno.
+ */
+int ndctl_namespace_set_alt_name(struct ndctl_namespace *ndns, const char *alt_name);
+
+/**
+ * Sets which kind of device may claim the namespace: 0 or a negative errno (-EINVAL for
+ * `NDCTL_NS_MODE_UNKNOWN` or an invalid value).
+ */
+int ndctl_namespace_set_enforce_mode(struct ndctl_namespace *ndns, enum ndctl_namespace_mode mode);
+
+/**
+ * Forces or releases raw mode; returns the new setting (1/0) or a negative errno.
+ */
+int ndctl_namespace_set_raw_mode(struct ndctl_namespace *ndns, int raw_mode);
+
+/**
+ * Selects a sector size: 0 or a negative errno.
+ */
+int ndctl_namespace_set_sector_size(struct ndctl_namespace *ndns, unsigned int sector_size);
+
+/**
+ * Sets the size of a PMEM/BLK namespace: 0, -EINVAL for size 0 (use
+ * `ndctl_namespace_delete()`), -EBUSY while enabled, -ENXIO for IO namespaces.
+ */
+int ndctl_namespace_set_size(struct ndctl_namespace *ndns, unsigned long long size);
+
+/**
+ * Sets the uuid: 0 or a negative errno.
+ */
+int ndctl_namespace_set_uuid(struct ndctl_namespace *ndns, uuid_t uu);
+
+/**
+ * 1 if the pmem write cache is enabled, 0 if not, negative errno when unknown.
+ */
+int ndctl_namespace_write_cache_is_enabled(struct ndctl_namespace *ndns);
+
+/**
+ * Creates a context on the tree named by `NDCTL_ROOT` (default `/`) and stores it in
+ * `*ctx` with one reference. Returns 0, or a negative errno (-EINVAL for a NULL `ctx`,
+ * -ENOENT when `NDCTL_ROOT` does not exist, ...). The log priority is `LOG_ERR` unless
+ * `NDCTL_LOG` says otherwise (a number, or `err`, `info`, `debug`, `notice`).
+ */
+int ndctl_new(struct ndctl_ctx **ctx);
+
+/**
+ * Unbinds the pfn and detaches it from its namespace: 0 or a negative errno.
+ */
+int ndctl_pfn_delete(struct ndctl_pfn *pfn);
+
+/**
+ * Binds the pfn: 0 or a negative errno.
+ */
+int ndctl_pfn_enable(struct ndctl_pfn *pfn);
+
+/**
+ * Mapping alignment (0 when the kernel does not say).
+ */
+unsigned long ndctl_pfn_get_align(struct ndctl_pfn *pfn);
+
+/**
+ * The block device (`pmemX`; `""` when there is none).
+ */
+const char *ndctl_pfn_get_block_device(struct ndctl_pfn *pfn);
+
+/**
+ * The bus of `pfn`.
+ */
+struct ndctl_bus *ndctl_pfn_get_bus(struct ndctl_pfn *pfn);
+
+/**
+ * The context of `pfn`.
+ */
+struct ndctl_ctx *ndctl_pfn_get_ctx(struct ndctl_pfn *pfn);
+
+/**
+ * `pfnR.N`.
+ */
+const char *ndctl_pfn_get_devname(struct ndctl_pfn *pfn);
+
+/**
+ * The first pfn of `region`.
+ */
+struct ndctl_pfn *ndctl_pfn_get_first(struct ndctl_region *region);
+
+/**
+ * N of `pfnR.N`.
+ */
+unsigned int ndctl_pfn_get_id(struct ndctl_pfn *pfn);
+
+/**
+ * Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
+ */
+enum ndctl_pfn_loc ndctl_pfn_get_location(struct ndctl_pfn *pfn);
+
+/**
+ * The namespace the pfn is attached to.
+ */
+struct ndctl_namespace *ndctl_pfn_get_namespace(struct ndctl_pfn *pfn);
+
+/**
+ * The pfn after `pfn` in its region.
+ */
+struct ndctl_pfn *ndctl_pfn_get_next(struct ndctl_pfn *pfn);
+
+/**
+ * Number of supported alignments.
+ */
+int ndctl_pfn_get_num_alignments(struct ndctl_pfn *pfn);
+
+/**
+ * The region of `pfn`.
+ */
+struct ndctl_region *ndctl_pfn_get_region(struct ndctl_pfn *pfn);
+
+/**
+ * Physical start of the data (`ULLONG_MAX` when unknown).
+ */
+unsigned long long ndctl_pfn_get_resource(struct ndctl_pfn *pfn);
+
+/**
+ * Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
+ */
+unsigned long long ndctl_pfn_get_size(struct ndctl_pfn *pfn);
+
+/**
+ * Supported alignment `i` (`ULONG_MAX` for `i` out of range).
+ */
+unsigned long ndctl_pfn_get_supported_alignment(struct ndctl_pfn *pfn, int i);
+
+/**
+ * Copies the uuid into `uu` (all zero when unconfigured).
+ */
+void ndctl_pfn_get_uuid(struct ndctl_pfn *pfn, uuid_t uu);
+
+/**
+ * 1 if the alignment can be chosen (`align` exists).
+ */
+int ndctl_pfn_has_align(struct ndctl_pfn *pfn);
+
+/**
+ * 1 if it has a namespace, a memmap location or a uuid.
+ */
+int ndctl_pfn_is_configured(struct ndctl_pfn *pfn);
+
+/**
+ * 1 if bound to a driver.
+ */
+int ndctl_pfn_is_enabled(struct ndctl_pfn *pfn);
+
+/**
+ * 1 while the region has not been disabled since the object was created.
+ */
+int ndctl_pfn_is_valid(struct ndctl_pfn *pfn);
+
+/**
+ * Sets the mapping alignment: 0 or a negative errno.
+ */
+int ndctl_pfn_set_align(struct ndctl_pfn *pfn, unsigned long align);
+
+/**
+ * Chooses where the memmap lives: 0, -EINVAL for an unknown location, or a negative errno.
+ */
+int ndctl_pfn_set_location(struct ndctl_pfn *pfn, enum ndctl_pfn_loc loc);
+
+/**
+ * Attaches the pfn to `ndns` (NULL detaches): 0 or a negative errno.
+ */
+int ndctl_pfn_set_namespace(struct ndctl_pfn *pfn, struct ndctl_namespace *ndns);
+
+/**
+ * Sets the uuid: 0 or a negative errno.
+ */
+int ndctl_pfn_set_uuid(struct ndctl_pfn *pfn, uuid_t uu);
+
+/**
+ * Takes another reference on `ctx`; returns `ctx` (NULL for NULL).
+ */
+struct ndctl_ctx *ndctl_ref(struct ndctl_ctx *ctx);
+
+/**
+ * Releases child objects left invalid by `ndctl_region_disable_preserve()`.
+ */
+void ndctl_region_cleanup(struct ndctl_region *region);
+
+/**
+ * Flushes write buffers for the region (`deep_flush`): 0 or a negative errno.
+ */
+int ndctl_region_deep_flush(struct ndctl_region *region);
+
+/**
+ * Unbinds the region and releases its namespace/btt/pfn/dax objects (their handles become
+ * invalid): 0 or a negative errno.
+ */
+int ndctl_region_disable_invalidate(struct ndctl_region *region);
+
+/**
+ * Unbinds the region keeping its (now invalid) child objects until
+ * `ndctl_region_cleanup()`: 0 or a negative errno.
+ */
+int ndctl_region_disable_preserve(struct ndctl_region *region);
+
+/**
+ * Binds the region and rescans its children: 0 or a negative errno.
+ */
+int ndctl_region_enable(struct ndctl_region *region);
+
+/**
+ * Namespace alignment (`ULONG_MAX` when the kernel has no `align`).
+ */
+unsigned long ndctl_region_get_align(struct ndctl_region *region);
+
+/**
+ * Unallocated capacity, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
+ */
+unsigned long long ndctl_region_get_available_size(struct ndctl_region *region);
+
+/**
+ * The idle btt the kernel offers for configuration.
+ */
+struct ndctl_btt *ndctl_region_get_btt_seed(struct ndctl_region *region);
+
+/**
+ * The bus of `region`.
+ */
+struct ndctl_bus *ndctl_region_get_bus(struct ndctl_region *region);
+
+/**
+ * The context of `region`.
+ */
+struct ndctl_ctx *ndctl_region_get_ctx(struct ndctl_region *region);
+
+/**
+ * The idle dax the kernel offers for configuration.
+ */
+struct ndctl_dax *ndctl_region_get_dax_seed(struct ndctl_region *region);
+
+/**
+ * `regionN`.
+ */
+const char *ndctl_region_get_devname(struct ndctl_region *region);
+
+/**
+ * The first region of `bus`.
+ */
+struct ndctl_region *ndctl_region_get_first(struct ndctl_bus *bus);
+
+/**
+ * The first DIMM (in bus order) that the region maps.
+ */
+struct ndctl_dimm *ndctl_region_get_first_dimm(struct ndctl_region *region);
+
+/**
+ * N of `regionN`.
+ */
+unsigned int ndctl_region_get_id(struct ndctl_region *region);
+
+/**
+ * The interleave set of a PMEM region (NULL for others).
+ */
+struct ndctl_interleave_set *ndctl_region_get_interleave_set(struct ndctl_region *region);
+
+/**
+ * Interleave ways: the number of mappings, at least 1.
+ */
+unsigned int ndctl_region_get_interleave_ways(struct ndctl_region *region);
+
+/**
+ * Number of DIMM mappings.
+ */
+unsigned int ndctl_region_get_mappings(struct ndctl_region *region);
+
+/**
+ * Largest free extent, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
+ */
+unsigned long long ndctl_region_get_max_available_extent(struct ndctl_region *region);
+
+/**
+ * The idle namespace the kernel offers for configuration.
+ */
+struct ndctl_namespace *ndctl_region_get_namespace_seed(struct ndctl_region *region);
+
+/**
+ * The region after `region` on its bus.
+ */
+struct ndctl_region *ndctl_region_get_next(struct ndctl_region *region);
+
+/**
+ * The region's DIMM after `dimm` in bus order.
+ */
+struct ndctl_dimm *ndctl_region_get_next_dimm(struct ndctl_region *region, struct ndctl_dimm *dimm);
+
+/**
+ * The kernel's `nstype` (`ND_DEVICE_NAMESPACE_*`).
+ */
+unsigned int ndctl_region_get_nstype(struct ndctl_region *region);
+
+/**
+ * NUMA node; `NUMA_NO_ATTR` (-2) without the attribute, `NUMA_NO_NODE` (-1) if unreadable.
+ */
+int ndctl_region_get_numa_node(struct ndctl_region *region);
+
+/**
+ * The persistence domain (`PERSISTENCE_UNKNOWN` when unknown or for NULL).
+ */
+enum ndctl_persistence_domain ndctl_region_get_persistence_domain(struct ndctl_region *region);
+
+/**
+ * The idle pfn the kernel offers for configuration.
+ */
+struct ndctl_pfn *ndctl_region_get_pfn_seed(struct ndctl_region *region);
+
+/**
+ * NFIT SPA range index (`UINT_MAX` when the region has none).
+ */
+unsigned int ndctl_region_get_range_index(struct ndctl_region *region);
+
+/**
+ * Physical start address, read now (`ULLONG_MAX` when unknown).
+ */
+unsigned long long ndctl_region_get_resource(struct ndctl_region *region);
+
+/**
+ * 1 if the region is read-only, 0 if not (-EINVAL for NULL).
+ */
+int ndctl_region_get_ro(struct ndctl_region *region);
+
+/**
+ * Size in bytes.
+ */
+unsigned long long ndctl_region_get_size(struct ndctl_region *region);
+
+/**
+ * NUMA node of the memory when onlined as RAM (-1 when unknown).
+ */
+int ndctl_region_get_target_node(struct ndctl_region *region);
+
+/**
+ * `ND_DEVICE_REGION_PMEM` or `ND_DEVICE_REGION_BLK`.
+ */
+unsigned int ndctl_region_get_type(struct ndctl_region *region);
+
+/**
+ * `pmem` or `blk`.
+ */
+const char *ndctl_region_get_type_name(struct ndctl_region *region);
+
+/**
+ * 1 if the region has a `numa_node` attribute.
+ */
+int ndctl_region_has_numa(struct ndctl_region *region);
+
+/**
+ * 1 if the region is bound to its driver.
+ */
+int ndctl_region_is_enabled(struct ndctl_region *region);
+
+/**
+ * Sets the namespace alignment: 0 or a negative errno.
+ */
+int ndctl_region_set_align(struct ndctl_region *region, unsigned long align);
+
+/**
+ * Sets or clears read-only; returns the new setting (1/0) or a negative errno.
+ */
+int ndctl_region_set_ro(struct ndctl_region *region, int ro);
+
+/**
+ * Sets the configuration directory (a copy is kept). -EINVAL for NULL arguments.
+ */
+int ndctl_set_config_path(struct ndctl_ctx *ctx, char *config_path);
+
+/**
+ * Installs a logging callback (NULL restores the default: stderr).
+ */
+void ndctl_set_log_fn(struct ndctl_ctx *ctx, void (*log_fn)(struct ndctl_ctx *ctx, int priority, const char *file, int line, const char *func, const char *format, va_list args));
+
+/**
+ * Sets the log priority (also of the context's libdaxctl context, if one exists).
+ */
+void ndctl_set_log_priority(struct ndctl_ctx *ctx, int priority);
+
+/**
+ * Stores a second, independent user pointer.
+ */
+void ndctl_set_private_data(struct ndctl_ctx *ctx, void *data);
+
+/**
+ * Stores a pointer for logging callbacks.
+ */
+void ndctl_set_userdata(struct ndctl_ctx *ctx, void *userdata);
 
 /**
  * Size in bytes of one namespace index block (256).
@@ -241,6 +1525,12 @@ size_t ndctl_sizeof_namespace_index(void);
  * `ndctl_dimm_sizeof_namespace_label()` for the size a given DIMM actually uses.
  */
 size_t ndctl_sizeof_namespace_label(void);
+
+/**
+ * Drops a reference; the last one releases the context and every object, string and
+ * libdaxctl object obtained through it. Always returns NULL.
+ */
+struct ndctl_ctx *ndctl_unref(struct ndctl_ctx *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

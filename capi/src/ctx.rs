@@ -1,0 +1,472 @@
+//! The library context (`struct ndctl_ctx`, group `ctx` of `libndctl.tsv`).
+//!
+//! A C context is a heap handle around an [`ndctl::Ctx`] plus what only C needs: the
+//! reference count, the two user pointers, the log priority and sink, the config path, the
+//! strings handed out by getters and the libdaxctl state. Records of the `ndctl` crate's
+//! `log` facade reach every live context whose priority admits them, through the same sink
+//! as the context's own messages.
+// The safety contract of every export is libndctl's: pointer arguments are NULL or live
+// handles of an unreleased context (see `crate::handles`); it is stated once here rather
+// than in each function's documentation, which becomes the C header.
+#![allow(clippy::missing_safety_doc)]
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
+
+use crate::ctypes::va_list;
+use crate::daxctl;
+use crate::ffi::{c_str_arg, ffi_guard, ffi_guard_void, obj};
+use crate::handles::{register, unregister};
+use crate::log::{parse_log_priority, LogFn, LogSink, LOG_DEBUG, LOG_ERR, LOG_INFO};
+
+/// libndctl's default configuration directory (`NDCTL_CONF_DIR`).
+pub const DEFAULT_CONFIG_PATH: &CStr = c"/etc/ndctl.conf.d";
+
+/// Environment variable that overrides the log priority (`NDCTL_LOG`).
+pub const LOG_ENV: &str = "NDCTL_LOG";
+
+/// Strings handed to C. A value that changes gets a new copy; the old one stays allocated
+/// until the context is released, because C may still hold a pointer to it.
+#[derive(Default)]
+struct Strings {
+    current: HashMap<(usize, &'static str), CString>,
+    retired: Vec<CString>,
+}
+
+/// `struct ndctl_ctx`: a libndctl context.
+pub struct ndctl_ctx {
+    ctx: ndctl::Ctx,
+    refcount: AtomicUsize,
+    userdata: AtomicPtr<c_void>,
+    private_data: AtomicPtr<c_void>,
+    log_priority: AtomicI32,
+    log_sink: Mutex<LogSink<ndctl_ctx>>,
+    config_path: Mutex<Strings>,
+    strings: Mutex<Strings>,
+    daxctl: Mutex<daxctl::State>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn to_c(value: &str) -> CString {
+    CString::new(value.replace('\0', "")).unwrap_or_default()
+}
+
+impl Strings {
+    fn get(&mut self, key: (usize, &'static str), value: &str) -> *const c_char {
+        let fresh = to_c(value);
+        match self.current.get(&key) {
+            Some(s) if *s == fresh => {}
+            _ => {
+                if let Some(old) = self.current.insert(key, fresh) {
+                    self.retired.push(old);
+                }
+            }
+        }
+        self.current
+            .get(&key)
+            .map_or(std::ptr::null(), |s| s.as_ptr())
+    }
+}
+
+impl ndctl_ctx {
+    /// The Rust context.
+    pub fn ctx(&self) -> &ndctl::Ctx {
+        &self.ctx
+    }
+
+    /// The current log priority (syslog level).
+    pub fn priority(&self) -> c_int {
+        self.log_priority.load(Ordering::Relaxed)
+    }
+
+    /// A NUL-terminated copy of `value`, stable until the context is released; `owner` and
+    /// `key` name the getter (e.g. a namespace's address and `"alt_name"`).
+    pub fn intern(&self, owner: usize, key: &'static str, value: &str) -> *const c_char {
+        lock(&self.strings).get((owner, key), value)
+    }
+
+    /// Emits `msg` through this context's sink if its priority admits `priority`.
+    pub fn log(&self, priority: c_int, file: &str, line: u32, func: &str, msg: &str) {
+        if self.priority() < priority {
+            return;
+        }
+        // Copied out so that the callback runs without the lock (it may call
+        // ndctl_set_log_fn itself). LogSink's derived Copy needs `C: Copy`, hence by hand.
+        let sink = match &*lock(&self.log_sink) {
+            LogSink::Stderr => LogSink::Stderr,
+            LogSink::User(f) => LogSink::User(*f),
+        };
+        let me = std::ptr::from_ref(self).cast_mut();
+        // SAFETY: `me` is this live context, the handle the user callback expects.
+        unsafe { sink.emit(me, priority, file, line, func, msg) };
+    }
+
+    /// The libdaxctl state.
+    pub(crate) fn daxctl(&self) -> MutexGuard<'_, daxctl::State> {
+        lock(&self.daxctl)
+    }
+}
+
+/// syslog priority of a `log` record.
+fn record_priority(level: ::log::Level) -> c_int {
+    match level {
+        ::log::Level::Error => LOG_ERR,
+        ::log::Level::Warn => 4,
+        ::log::Level::Info => LOG_INFO,
+        ::log::Level::Debug | ::log::Level::Trace => LOG_DEBUG,
+    }
+}
+
+fn level_filter(priority: c_int) -> ::log::LevelFilter {
+    match priority {
+        p if p >= LOG_DEBUG => ::log::LevelFilter::Trace,
+        p if p >= LOG_INFO => ::log::LevelFilter::Info,
+        p if p >= 4 => ::log::LevelFilter::Warn,
+        p if p >= LOG_ERR => ::log::LevelFilter::Error,
+        _ => ::log::LevelFilter::Off,
+    }
+}
+
+/// The `log` backend: forwards each record to every live context that wants it.
+struct Forwarder;
+
+impl ::log::Log for Forwarder {
+    fn enabled(&self, metadata: &::log::Metadata) -> bool {
+        metadata.level() <= ::log::max_level()
+    }
+
+    fn log(&self, record: &::log::Record) {
+        let priority = record_priority(record.level());
+        let msg = record.args().to_string();
+        let file = record.file().unwrap_or("");
+        let line = record.line().unwrap_or(0);
+        // The registry lock is not held while callbacks run: they may call back into the
+        // library (e.g. ndctl_get_userdata or an object's get_ctx).
+        for h in crate::handles::live_handles() {
+            // SAFETY: registered handles are live (see handles::context_of).
+            if let Some(c) = unsafe { (h as *const ndctl_ctx).as_ref() } {
+                c.log(priority, file, line, record.target(), &msg);
+            }
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+static FORWARDER: Forwarder = Forwarder;
+
+/// Installs the forwarder once and lets through what the most verbose context wants.
+fn update_log_level() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // A program that installed its own `log` backend keeps it; the crate's records
+        // then go there instead of to the contexts.
+        let _ = ::log::set_logger(&FORWARDER);
+    });
+    let max = crate::handles::live_handles()
+        .into_iter()
+        // SAFETY: registered handles are live.
+        .filter_map(|h| unsafe { (h as *const ndctl_ctx).as_ref() })
+        .map(ndctl_ctx::priority)
+        .max()
+        .unwrap_or(0);
+    ::log::set_max_level(level_filter(max));
+}
+
+/// Creates a context on the tree named by `NDCTL_ROOT` (default `/`) and stores it in
+/// `*ctx` with one reference. Returns 0, or a negative errno (-EINVAL for a NULL `ctx`,
+/// -ENOENT when `NDCTL_ROOT` does not exist, ...). The log priority is `LOG_ERR` unless
+/// `NDCTL_LOG` says otherwise (a number, or `err`, `info`, `debug`, `notice`).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
+    ffi_guard("ndctl_new", -libc::EINVAL, || {
+        if ctx.is_null() {
+            return None;
+        }
+        let rust = match ndctl::Ctx::new() {
+            Ok(c) => c,
+            Err(e) => {
+                // No context exists yet to log through: stderr, as libndctl's default.
+                eprintln!("libndctl: ndctl_new: {e}");
+                return Some(e.errno());
+            }
+        };
+        let priority = std::env::var(LOG_ENV)
+            .ok()
+            .map_or(LOG_ERR, |v| parse_log_priority(&v));
+        let id = rust.id();
+        let handle = Box::into_raw(Box::new(ndctl_ctx {
+            ctx: rust,
+            refcount: AtomicUsize::new(1),
+            userdata: AtomicPtr::new(std::ptr::null_mut()),
+            private_data: AtomicPtr::new(std::ptr::null_mut()),
+            log_priority: AtomicI32::new(priority),
+            log_sink: Mutex::new(LogSink::Stderr),
+            config_path: Mutex::new(Strings::default()),
+            strings: Mutex::new(Strings::default()),
+            daxctl: Mutex::new(daxctl::State::default()),
+        }));
+        register(id, handle);
+        update_log_level();
+        // SAFETY: handle was just created and registered.
+        let c = unsafe { &*handle };
+        c.log(
+            LOG_INFO,
+            file!(),
+            line!(),
+            "ndctl_new",
+            &format!("ctx {handle:p} created"),
+        );
+        c.log(
+            LOG_DEBUG,
+            file!(),
+            line!(),
+            "ndctl_new",
+            &format!("log_priority={priority}"),
+        );
+        // SAFETY: non-NULL out pointer provided by the caller.
+        unsafe { *ctx = handle };
+        Some(0)
+    })
+}
+
+/// Takes another reference on `ctx`; returns `ctx` (NULL for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_ref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
+    ffi_guard("ndctl_ref", std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live context handle.
+        unsafe { obj(ctx) }?
+            .refcount
+            .fetch_add(1, Ordering::Relaxed);
+        Some(ctx)
+    })
+}
+
+/// Drops a reference; the last one releases the context and every object, string and
+/// libdaxctl object obtained through it. Always returns NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
+    ffi_guard("ndctl_unref", std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        if c.refcount.fetch_sub(1, Ordering::AcqRel) > 1 {
+            return Some(std::ptr::null_mut());
+        }
+        c.log(
+            LOG_INFO,
+            file!(),
+            line!(),
+            "ndctl_unref",
+            &format!("context {ctx:p} released"),
+        );
+        unregister(ctx);
+        update_log_level();
+        c.daxctl().release();
+        // SAFETY: the last reference: the handle came from Box::into_raw in ndctl_new and
+        // is no longer registered anywhere.
+        drop(unsafe { Box::from_raw(ctx) });
+        Some(std::ptr::null_mut())
+    })
+}
+
+/// Installs a logging callback (NULL restores the default: stderr).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_set_log_fn(
+    ctx: *mut ndctl_ctx,
+    log_fn: Option<
+        unsafe extern "C" fn(
+            ctx: *mut ndctl_ctx,
+            priority: c_int,
+            file: *const c_char,
+            line: c_int,
+            func: *const c_char,
+            format: *const c_char,
+            args: va_list,
+        ),
+    >,
+) {
+    ffi_guard_void("ndctl_set_log_fn", || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
+        *lock(&c.log_sink) = LogSink::from_callback(log_fn);
+        let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
+        c.log(
+            LOG_INFO,
+            file!(),
+            line!(),
+            "ndctl_set_log_fn",
+            &format!("custom logging function {addr:p} registered"),
+        );
+        Some(())
+    })
+}
+
+/// The log priority (syslog level); -EINVAL for a NULL context.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_get_log_priority(ctx: *mut ndctl_ctx) -> c_int {
+    ffi_guard("ndctl_get_log_priority", -libc::EINVAL, || {
+        // SAFETY: NULL or a live context handle.
+        Some(unsafe { obj(ctx) }?.priority())
+    })
+}
+
+/// Sets the log priority (also of the context's libdaxctl context, if one exists).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c_int) {
+    ffi_guard_void("ndctl_set_log_priority", || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        c.log_priority.store(priority, Ordering::Relaxed);
+        update_log_level();
+        c.daxctl().set_priority(priority);
+        Some(())
+    })
+}
+
+/// Stores a pointer for logging callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut c_void) {
+    ffi_guard_void("ndctl_set_userdata", || {
+        // SAFETY: NULL or a live context handle.
+        unsafe { obj(ctx) }?
+            .userdata
+            .store(userdata, Ordering::Relaxed);
+        Some(())
+    })
+}
+
+/// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void {
+    ffi_guard("ndctl_get_userdata", std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live context handle.
+        Some(unsafe { obj(ctx) }?.userdata.load(Ordering::Relaxed))
+    })
+}
+
+/// Stores a second, independent user pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut c_void) {
+    ffi_guard_void("ndctl_set_private_data", || {
+        // SAFETY: NULL or a live context handle.
+        unsafe { obj(ctx) }?
+            .private_data
+            .store(data, Ordering::Relaxed);
+        Some(())
+    })
+}
+
+/// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_void {
+    ffi_guard("ndctl_get_private_data", std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live context handle.
+        Some(unsafe { obj(ctx) }?.private_data.load(Ordering::Relaxed))
+    })
+}
+
+/// Forgets cached attributes and rescans the buses; existing objects stay valid.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
+    ffi_guard_void("ndctl_invalidate", || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        if let Err(e) = c.ctx.invalidate() {
+            crate::handles::report("ndctl_invalidate", &e);
+        }
+        Some(())
+    })
+}
+
+/// Sets the configuration directory (a copy is kept). -EINVAL for NULL arguments.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_set_config_path(
+    ctx: *mut ndctl_ctx,
+    config_path: *mut c_char,
+) -> c_int {
+    ffi_guard("ndctl_set_config_path", -libc::EINVAL, || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        // SAFETY: NULL or a NUL-terminated string from the caller.
+        let path = unsafe { c_str_arg(config_path) }?;
+        lock(&c.config_path).get((0, "config_path"), &path.to_string_lossy());
+        Some(0)
+    })
+}
+
+/// The configuration directory, `/etc/ndctl.conf.d` unless set (NULL for a NULL context).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_char {
+    ffi_guard("ndctl_get_config_path", std::ptr::null(), || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        let g = lock(&c.config_path);
+        Some(
+            g.current
+                .get(&(0, "config_path"))
+                .map_or(DEFAULT_CONFIG_PATH.as_ptr(), |s| s.as_ptr()),
+        )
+    })
+}
+
+/// The context's libdaxctl context, created on first use from libdaxctl.so.1; NULL (with a
+/// logged reason) when libdaxctl cannot be loaded.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate::dax::daxctl_ctx {
+    ffi_guard("ndctl_get_daxctl_ctx", std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live context handle.
+        let c = unsafe { obj(ctx) }?;
+        let priority = c.priority();
+        let mut state = c.daxctl();
+        match state.ctx(priority) {
+            Ok(p) => Some(p.cast()),
+            Err(why) => {
+                let prio = if state.first_report() {
+                    LOG_ERR
+                } else {
+                    LOG_DEBUG
+                };
+                drop(state);
+                c.log(prio, file!(), line!(), "ndctl_get_daxctl_ctx", &why);
+                None
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_keep_old_copies_alive() {
+        let mut s = Strings::default();
+        let a = s.get((1, "k"), "one");
+        assert_eq!(s.get((1, "k"), "one"), a, "same value, same pointer");
+        let b = s.get((1, "k"), "two");
+        assert_ne!(a, b);
+        assert_eq!(s.retired.len(), 1);
+        // SAFETY: both pointers are owned by `s`, which is alive.
+        unsafe {
+            assert_eq!(CStr::from_ptr(a), c"one");
+            assert_eq!(CStr::from_ptr(b), c"two");
+        }
+        let n = s.get((2, "k"), "a\0b");
+        // SAFETY: owned by `s`.
+        assert_eq!(unsafe { CStr::from_ptr(n) }, c"ab");
+    }
+
+    #[test]
+    fn levels() {
+        assert_eq!(level_filter(LOG_ERR), ::log::LevelFilter::Error);
+        assert_eq!(level_filter(LOG_DEBUG), ::log::LevelFilter::Trace);
+        assert_eq!(level_filter(0), ::log::LevelFilter::Off);
+        assert_eq!(record_priority(::log::Level::Info), LOG_INFO);
+    }
+}

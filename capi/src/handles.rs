@@ -1,0 +1,230 @@
+//! What every object-layer export shares: the C names of the object handles, the registry
+//! that finds a context's C handle from any of its objects, and the conversions between
+//! the Rust API's values and libndctl's C conventions.
+//!
+//! Object handles (`struct ndctl_bus *`, ...) are `Arc::as_ptr` of the Rust objects. The
+//! context keeps every object it ever created alive until it is released (see
+//! `ndctl::children`), so a handle stays valid for the context's lifetime, as libndctl
+//! promises. Unknown values become libndctl's defaults (`ULLONG_MAX`, `UINT_MAX`, -1, ...);
+//! the caller of each helper names the default.
+#![allow(non_camel_case_types)]
+
+use std::ffi::{c_char, c_int, CStr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::ctx::ndctl_ctx;
+use crate::ctypes::uuid_t;
+
+/// `struct ndctl_bus`: an [`ndctl::Bus`].
+pub type ndctl_bus = ndctl::Bus;
+/// `struct ndctl_dimm`: an [`ndctl::Dimm`].
+pub type ndctl_dimm = ndctl::Dimm;
+/// `struct ndctl_region`: an [`ndctl::Region`].
+pub type ndctl_region = ndctl::Region;
+/// `struct ndctl_mapping`: an [`ndctl::Mapping`].
+pub type ndctl_mapping = ndctl::Mapping;
+/// `struct ndctl_interleave_set`: an [`ndctl::InterleaveSet`].
+pub type ndctl_interleave_set = ndctl::InterleaveSet;
+/// `struct ndctl_namespace`: an [`ndctl::Namespace`].
+pub type ndctl_namespace = ndctl::Namespace;
+/// `struct ndctl_btt`: an [`ndctl::Btt`].
+pub type ndctl_btt = ndctl::Btt;
+/// `struct ndctl_pfn`: an [`ndctl::Pfn`].
+pub type ndctl_pfn = ndctl::Pfn;
+/// `struct ndctl_dax`: an [`ndctl::Dax`].
+pub type ndctl_dax = ndctl::Dax;
+
+/// Live contexts: (identity of the Rust context, address of its C handle).
+static CONTEXTS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+fn contexts() -> MutexGuard<'static, Vec<(usize, usize)>> {
+    CONTEXTS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Records that `handle` is the C handle of the Rust context with identity `id`.
+pub(crate) fn register(id: usize, handle: *mut ndctl_ctx) {
+    contexts().push((id, handle as usize));
+}
+
+/// Forgets a released handle.
+pub(crate) fn unregister(handle: *mut ndctl_ctx) {
+    contexts().retain(|&(_, h)| h != handle as usize);
+}
+
+/// Addresses of every live C context handle.
+pub(crate) fn live_handles() -> Vec<usize> {
+    contexts().iter().map(|&(_, h)| h).collect()
+}
+
+/// The C handle of a Rust context; NULL if the context was not created through `ndctl_new`
+/// or is already released.
+pub(crate) fn handle_of(ctx: Option<ndctl::Ctx>) -> *mut ndctl_ctx {
+    let Some(ctx) = ctx else {
+        return std::ptr::null_mut();
+    };
+    let id = ctx.id();
+    contexts()
+        .iter()
+        .find(|&&(i, _)| i == id)
+        .map_or(std::ptr::null_mut(), |&(_, h)| h as *mut ndctl_ctx)
+}
+
+/// The C context that owns an object, for per-context state (strings, daxctl).
+pub(crate) fn context_of(ctx: Option<ndctl::Ctx>) -> Option<&'static ndctl_ctx> {
+    // SAFETY: a registered handle is live until ndctl_unref() unregisters it, which happens
+    // before it is freed; libndctl's API does not allow using objects of a released context.
+    unsafe { handle_of(ctx).as_ref() }
+}
+
+/// A string owned by `obj`'s context, valid until the context is released.
+pub(crate) fn owned_str<T>(
+    ctx: Option<ndctl::Ctx>,
+    obj: *const T,
+    key: &'static str,
+    value: &str,
+) -> Option<*const c_char> {
+    Some(context_of(ctx)?.intern(obj as usize, key, value))
+}
+
+/// The C handle of an object.
+pub(crate) fn ptr<T>(a: &Arc<T>) -> *mut T {
+    Arc::as_ptr(a).cast_mut()
+}
+
+/// The C handle of an optional object (NULL for none).
+pub(crate) fn opt_ptr<T>(a: Option<Arc<T>>) -> *mut T {
+    a.as_ref().map_or(std::ptr::null_mut(), ptr)
+}
+
+/// Logs a failure of the Rust API at error priority under the exported function's name.
+pub(crate) fn report(func: &'static str, e: &ndctl::Error) {
+    ::log::error!(target: func, "{e}");
+}
+
+/// The value of a call whose failure libndctl reports as "unknown".
+pub(crate) fn value<T>(func: &'static str, r: ndctl::Result<T>) -> Option<T> {
+    r.map_err(|e| report(func, &e)).ok()
+}
+
+/// Like [`value`] for attributes that may be absent.
+pub(crate) fn known<T>(func: &'static str, r: ndctl::Result<Option<T>>) -> Option<T> {
+    value(func, r).flatten()
+}
+
+/// 0 on success, else the negative errno libndctl returns for the failure.
+pub(crate) fn status(func: &'static str, r: ndctl::Result<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            ::log::debug!(target: func, "{e}");
+            e.errno()
+        }
+    }
+}
+
+/// 1/0 for a predicate, or the negative errno when it cannot be decided.
+pub(crate) fn flag(func: &'static str, r: ndctl::Result<bool>) -> c_int {
+    match r {
+        Ok(b) => c_int::from(b),
+        Err(e) => {
+            report(func, &e);
+            e.errno()
+        }
+    }
+}
+
+/// The first object of a listing (NULL for none or on failure).
+pub(crate) fn first<T>(func: &'static str, r: ndctl::Result<Vec<Arc<T>>>) -> *mut T {
+    opt_ptr(value(func, r).and_then(|v| v.into_iter().next()))
+}
+
+/// Copies a uuid into the caller's `uuid_t` (16 bytes); nothing for a NULL destination.
+///
+/// # Safety
+/// `dst` must be NULL or point to 16 writable bytes.
+pub(crate) unsafe fn put_uuid(dst: uuid_t, uuid: &uuid::Uuid) {
+    if !dst.is_null() {
+        // SAFETY: the caller guarantees 16 writable bytes; the source is a separate value.
+        unsafe { std::ptr::copy_nonoverlapping(uuid.as_bytes().as_ptr(), dst, 16) };
+    }
+}
+
+/// Reads a caller's `uuid_t`; `None` for NULL.
+///
+/// # Safety
+/// `src` must be NULL or point to 16 readable bytes.
+pub(crate) unsafe fn get_uuid(src: uuid_t) -> Option<uuid::Uuid> {
+    if src.is_null() {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    // SAFETY: the caller guarantees 16 readable bytes.
+    unsafe { std::ptr::copy_nonoverlapping(src, b.as_mut_ptr(), 16) };
+    Some(uuid::Uuid::from_bytes(b))
+}
+
+/// The empty string libndctl returns when a name is unknown.
+pub(crate) const EMPTY: &CStr = c"";
+
+/// `ndctl_device_type_name()`: libndctl's names of `ND_DEVICE_*` values.
+pub(crate) fn device_type_name(t: u32) -> &'static CStr {
+    use ndctl::region::device_type as dt;
+    match t {
+        dt::DIMM => c"dimm",
+        dt::REGION_PMEM => c"pmem",
+        dt::REGION_BLK => c"blk",
+        dt::NAMESPACE_IO => c"namespace_io",
+        dt::NAMESPACE_PMEM => c"namespace_pmem",
+        dt::NAMESPACE_BLK => c"namespace_blk",
+        dt::DAX_PMEM => c"dax_pmem",
+        _ => c"unknown",
+    }
+}
+
+/// `enum ndctl_persistence_domain` of the Rust value.
+pub(crate) fn persistence_domain(d: ndctl::region::PersistenceDomain) -> c_int {
+    use ndctl::region::PersistenceDomain as P;
+    match d {
+        P::None => 0,
+        P::MemoryController => 10,
+        P::CpuCache => 20,
+        P::Unknown => c_int::MAX,
+    }
+}
+
+/// A C `unsigned long` as the API's u64 (the same type on LP64, wider on 32-bit targets).
+#[allow(clippy::useless_conversion)]
+pub(crate) fn ulong(v: std::ffi::c_ulong) -> u64 {
+    u64::from(v)
+}
+
+/// A list position as libndctl's `int` index argument: `None` for a negative index.
+pub(crate) fn index(i: c_int) -> Option<usize> {
+    usize::try_from(i).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_round_trip_and_null() {
+        let u = uuid::Uuid::from_bytes([7; 16]);
+        let mut buf = [0u8; 16];
+        // SAFETY: a 16-byte local buffer and NULL are valid arguments.
+        unsafe {
+            put_uuid(buf.as_mut_ptr(), &u);
+            assert_eq!(get_uuid(buf.as_mut_ptr()), Some(u));
+            put_uuid(std::ptr::null_mut(), &u);
+            assert_eq!(get_uuid(std::ptr::null_mut()), None);
+        }
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(device_type_name(5), c"namespace_pmem");
+        assert_eq!(device_type_name(99), c"unknown");
+        assert_eq!(index(-1), None);
+        assert_eq!(index(3), Some(3));
+    }
+}
