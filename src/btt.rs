@@ -130,16 +130,17 @@ impl Btt {
     }
     /// Set the uuid.
     pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
-        self.dev.write("uuid", &uuid.hyphenated().to_string())
+        self.dev
+            .write_remember("uuid", &uuid.hyphenated().to_string())
     }
     /// Select a sector size.
     pub fn set_sector_size(&self, size: u32) -> Result<()> {
-        self.dev.write("sector_size", &format!("{size}\n"))
+        self.dev.write_selection("sector_size", size)
     }
     /// Attach to a namespace (`None` detaches).
     pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
         self.dev
-            .write("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
+            .write_remember("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
     }
     /// Bind to the driver; the region then offers a new seed.
     pub fn enable(&self) -> Result<()> {

@@ -16,12 +16,12 @@ use serde_json::{json, Map, Value};
 
 use crate::btt::Btt;
 use crate::bus::Bus;
-use crate::dax::Dax;
-use crate::pfn::Pfn;
 use crate::ctx::Ctx;
+use crate::dax::Dax;
 use crate::dimm::Dimm;
 use crate::error::Result;
 use crate::namespace::{Mode, Namespace};
+use crate::pfn::Pfn;
 use crate::region::{device_type, Numa, Region};
 
 /// What to list and how (the flags of `ndctl list`).

@@ -376,7 +376,10 @@ impl Namespace {
             Some(p) => p.block_device(),
             None => self.block_device(),
         }
-        .ok_or_else(|| Error::invalid(self.devname(), "no block device"))?;
+        // Without a disk there is no write cache to ask about (libndctl: -ENXIO).
+        .ok_or_else(|| Error::Missing {
+            path: self.dev.attr_path("block"),
+        })?;
         Ok(PathBuf::from(format!("/sys/block/{bdev}/dax")))
     }
 
@@ -413,7 +416,8 @@ impl Namespace {
     /// Set the uuid (PMEM/BLK namespaces).
     pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
         self.require_idle("uuid")?;
-        self.dev.write("uuid", &uuid.hyphenated().to_string())
+        self.dev
+            .write_remember("uuid", &uuid.hyphenated().to_string())
     }
 
     /// Set the friendly name (< 64 bytes).
@@ -427,7 +431,7 @@ impl Namespace {
         if !self.dev.has("alt_name") {
             return Err(Error::invalid(self.devname(), "namespace has no alt_name"));
         }
-        self.dev.write("alt_name", name)
+        self.dev.write_remember("alt_name", name)
     }
 
     /// Set the size (the kernel allocates DPA space) of a PMEM or BLK namespace. Size 0 is
@@ -455,7 +459,7 @@ impl Namespace {
     /// Choose one of the supported sector sizes.
     pub fn set_sector_size(&self, size: u32) -> Result<()> {
         self.require_idle("sector size")?;
-        self.dev.write("sector_size", &format!("{size}\n"))
+        self.dev.write_selection("sector_size", size)
     }
 
     /// Set which kind of device may claim the namespace (`holder_class`).
@@ -463,12 +467,13 @@ impl Namespace {
         let class = mode
             .holder_class()
             .ok_or_else(|| Error::invalid(self.devname(), "cannot enforce an unknown mode"))?;
-        self.dev.write("holder_class", class)
+        self.dev.write_remember("holder_class", class)
     }
 
     /// Force raw mode (ignore any btt/pfn/dax info block).
     pub fn set_raw_mode(&self, raw: bool) -> Result<()> {
-        self.dev.write("force_raw", if raw { "1\n" } else { "0\n" })
+        self.dev
+            .write_remember("force_raw", if raw { "1\n" } else { "0\n" })
     }
 
     /// Bind the namespace. Returns `true` if, instead of the namespace itself, a btt, pfn

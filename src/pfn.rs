@@ -168,20 +168,21 @@ impl PfnCore {
     }
 
     pub(crate) fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
-        self.dev.write("uuid", &uuid.hyphenated().to_string())
+        self.dev
+            .write_remember("uuid", &uuid.hyphenated().to_string())
     }
 
     pub(crate) fn set_location(&self, loc: Location) -> Result<()> {
-        self.dev.write("mode", loc.sysfs_name())
+        self.dev.write_remember("mode", loc.sysfs_name())
     }
 
     pub(crate) fn set_align(&self, align: u64) -> Result<()> {
-        self.dev.write("align", &format!("{align}\n"))
+        self.dev.write_remember("align", &format!("{align}\n"))
     }
 
     pub(crate) fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
         self.dev
-            .write("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
+            .write_remember("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
     }
 
     pub(crate) fn enable(&self) -> Result<()> {

@@ -750,7 +750,7 @@ impl Region {
 
     /// Set the namespace alignment of the region.
     pub fn set_align(&self, align: u64) -> Result<()> {
-        self.dev.write("align", &format!("{align:#x}\n"))
+        self.dev.write_remember("align", &format!("{align:#x}\n"))
     }
 
     /// Flush CPU and memory-controller write buffers for the region (`deep_flush`).

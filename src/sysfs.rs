@@ -560,6 +560,40 @@ impl Device {
         self.sysfs.write_attr(&self.path, name, value)
     }
 
+    /// Write an attribute and remember what was written as its value (minus a trailing
+    /// newline), as libndctl keeps the settings it made instead of re-reading them.
+    pub fn write_remember(&self, name: &str, value: &str) -> Result<()> {
+        self.write(name, value)?;
+        self.cache().insert(
+            name.to_string(),
+            Attr::Value(value.trim_end_matches('\n').to_string()),
+        );
+        Ok(())
+    }
+
+    /// Select `size` in a `sector_size`-style list attribute: write it, and remember the
+    /// list with the new selection bracketed.
+    pub fn write_selection(&self, name: &str, size: u32) -> Result<()> {
+        let current = self.opt(name)?.unwrap_or_default();
+        let (sizes, _) = parse_size_list(&self.attr_path(name), &current)?;
+        self.write(name, &format!("{size}\n"))?;
+        let list: Vec<String> = sizes
+            .iter()
+            .map(|s| {
+                if *s == size {
+                    format!("[{s}]")
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect();
+        self.cache().insert(
+            name.to_string(),
+            Attr::Value(format!("{} ", list.join(" "))),
+        );
+        Ok(())
+    }
+
     /// Forget every cached attribute.
     pub fn invalidate(&self) {
         self.cache().clear();

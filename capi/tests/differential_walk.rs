@@ -39,7 +39,6 @@ fn debian_libndctl_matches_committed_walk_snapshots() {
 
 /// Done-when of issue 3: our library walks all captures exactly like libndctl.
 #[test]
-#[ignore = "enable once the object layer is wired to the Rust object model (issue 3)"]
 fn walk_equals_libndctl_on_all_captures() {
     let lib = shared_library_dir()
         .to_str()

@@ -185,7 +185,6 @@ fn examples_pass_on_debian_libndctl() {
 /// Done-when of issue 3: the examples, built through pkg-config from a DESTDIR install of
 /// our library, pass on the captures under valgrind.
 #[test]
-#[ignore = "enable once the object layer is wired to the Rust object model (issue 3)"]
 fn examples_pass_on_our_library_from_a_destdir_install() {
     let dir = scratch();
     let dest = dir.path().join("dest");

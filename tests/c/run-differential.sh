@@ -55,8 +55,14 @@ CC=${CC:-cc}
 CFLAGS=(-std=gnu11 -O2 -Wall -Wextra -Werror)
 
 # Keep or drop the command-layer lines of a sorted walk.
+# Getters where we deliberately differ from libndctl because its value is a bug; each is
+# listed with the reason in tests/c/known-differences.txt. Their lines are left out of the
+# comparison on both sides and reported, so the exceptions stay visible in every run.
+known=$here/tests/c/known-differences.txt
+known_re=$(grep -v '^#' "$known" | awk 'NF { printf "%s(%s)", sep, $0; sep="|" }')
 select_lines() {
-    if [ "$cmd_sysfs" = 1 ]; then cat; else grep -v ' cmd\.' || true; fi
+    if [ "$cmd_sysfs" = 1 ]; then cat; else grep -v ' cmd\.' || true; fi |
+        { grep -Ev "$known_re" || true; }
 }
 
 # --- Debian side: build --------------------------------------------------------------------
@@ -120,7 +126,7 @@ for tarball in "${captures[@]}"; do
             echo "updated $expected"
         elif ! cmp -s "$out/debian/$phase.full.txt" "$expected"; then
             echo "FAIL $phase: Debian's libndctl no longer prints the committed snapshot:"
-            diff "$expected" "$out/debian/$phase.full.txt" | head -20 | sed 's/^/    /'
+            { diff "$expected" "$out/debian/$phase.full.txt" || true; } | head -20 | sed 's/^/    /'
             failed=1
         fi
         select_lines < "$out/debian/$phase.full.txt" > "$out/debian/$phase.txt"
@@ -146,7 +152,7 @@ for tarball in "${captures[@]}"; do
             echo "ok   $phase: $(wc -l < "$reference") lines identical"
         else
             echo "FAIL $phase: walk differs from libndctl (< libndctl, > ours):"
-            diff "$reference" "$out/ours/$phase.txt" | head -30 | sed 's/^/    /'
+            { diff "$reference" "$out/ours/$phase.txt" || true; } | head -30 | sed 's/^/    /'
             failed=1
         fi
         compared=$((compared + 1))
@@ -156,6 +162,7 @@ for tarball in "${captures[@]}"; do
     fi
 done
 
+echo "not compared (deliberate differences, see tests/c/known-differences.txt): $known_re"
 [ "$failed" = 0 ] || exit 1
 [ "$compared" -gt 0 ] || { echo "SKIP: nothing was compared"; exit 77; }
 exit 0
