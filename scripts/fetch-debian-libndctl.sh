@@ -12,7 +12,8 @@
 # Exit status 2 means "not obtainable here"; callers should skip with the printed reason.
 set -euo pipefail
 
-PKGS=(libndctl6 libndctl-dev ndctl libdaxctl1)
+# pkgconf: the C examples and the install test build through pkg-config.
+PKGS=(libndctl6 libndctl-dev ndctl libdaxctl1 pkgconf)
 here=$(cd "$(dirname "$0")/.." && pwd)
 private=${NDCTL_DEBIAN_ROOT:-$here/target/debian-libndctl}
 
