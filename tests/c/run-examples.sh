@@ -32,6 +32,14 @@ done
 [ -n "$side" ] || { echo "run-examples: say --debian or --ours DESTDIR" >&2; exit 64; }
 libdir=${libdir:-$prefix/lib}
 
+# The examples build through pkg-config like any libndctl user; a fresh machine gets it
+# from Debian with the same script that fetches libndctl (it installs pkgconf).
+if ! command -v pkg-config >/dev/null; then
+    "$here/scripts/fetch-debian-libndctl.sh" > /dev/null || true
+    command -v pkg-config >/dev/null ||
+        { echo "run-examples: pkg-config is missing and could not be installed" >&2; exit 1; }
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$here"/examples/c/*.c "$here"/examples/c/*.h "$here"/examples/c/Makefile "$work/"
