@@ -10,13 +10,25 @@ use crate::error::{Error, Result};
 use crate::region::{InterleaveSet, PersistenceDomain, Region};
 use crate::sysfs::{Device, Sysfs};
 
-/// Bus commands libndctl recognises in `commands` (bit numbers of `ND_CMD_*`).
-const BUS_COMMANDS: [(&str, u32); 4] = [
-    ("ars_cap", 1),
-    ("ars_start", 2),
-    ("ars_status", 3),
-    ("clear_error", 4),
-];
+/// The kernel's name of bus command `ND_CMD_*` number `cmd` (`nvdimm_bus_cmd_name`).
+///
+/// ```
+/// assert_eq!(ndctl::bus::cmd_name(1), "ars_cap");
+/// assert_eq!(ndctl::bus::cmd_name(7), "unknown");
+/// ```
+pub fn cmd_name(cmd: u32) -> &'static str {
+    match cmd {
+        1 => "ars_cap",
+        2 => "ars_start",
+        3 => "ars_status",
+        4 => "clear_error",
+        10 => "cmd_call",
+        _ => "unknown",
+    }
+}
+
+/// The bus commands libndctl recognises in `commands` (the rest are ignored).
+const BUS_COMMANDS: [u32; 4] = [1, 2, 3, 4];
 
 /// NFIT bus function "Translate SPA" (`NFIT_CMD_TRANSLATE_SPA`).
 const NFIT_CMD_TRANSLATE_SPA: u32 = 5;
@@ -131,8 +143,8 @@ impl Bus {
         let commands = dev.required("commands")?;
         let cmd_mask = BUS_COMMANDS
             .iter()
-            .filter(|(n, _)| commands.split_whitespace().any(|t| t == *n))
-            .fold(0u64, |m, (_, bit)| m | (1 << bit));
+            .filter(|c| commands.split_whitespace().any(|t| t == cmd_name(**c)))
+            .fold(0u64, |m, c| m | (1 << c));
         Ok(Arc::new_cyclic(|me| Bus {
             me: me.clone(),
             ctx,

@@ -8,19 +8,27 @@ use crate::children::{Child, Presence};
 use crate::error::{Error, Result};
 use crate::sysfs::{parse_devnum, parse_u64, Device};
 
-/// DIMM commands libndctl recognises in `commands` (bit numbers of `ND_CMD_*`).
-const DIMM_COMMANDS: [(&str, u32); 10] = [
-    ("smart", 1),
-    ("smart_thresh", 2),
-    ("flags", 3),
-    ("get_size", 4),
-    ("get_data", 5),
-    ("set_data", 6),
-    ("effect_size", 7),
-    ("effect_log", 8),
-    ("vendor", 9),
-    ("cmd_call", 10),
-];
+/// The kernel's name of DIMM command `ND_CMD_*` number `cmd` (`nvdimm_cmd_name`).
+///
+/// ```
+/// assert_eq!(ndctl::dimm::cmd_name(4), "get_size");
+/// assert_eq!(ndctl::dimm::cmd_name(0), "unknown");
+/// ```
+pub fn cmd_name(cmd: u32) -> &'static str {
+    match cmd {
+        1 => "smart",
+        2 => "smart_thresh",
+        3 => "flags",
+        4 => "get_size",
+        5 => "get_data",
+        6 => "set_data",
+        7 => "effect_size",
+        8 => "effect_log",
+        9 => "vendor",
+        10 => "cmd_call",
+        _ => "unknown",
+    }
+}
 
 /// The parts of an NFIT device handle:
 /// `(node & 0xfff) << 16 | (socket & 0xf) << 12 | (imc & 0xf) << 8 | (channel & 0xf) << 4 | (dimm & 0xf)`.
@@ -166,10 +174,9 @@ impl Dimm {
         let devnum = dev.required("dev")?;
         let (major, minor) = parse_devnum(&dev.attr_path("dev"), &devnum)?;
         let commands = dev.required("commands")?;
-        let cmd_mask = DIMM_COMMANDS
-            .iter()
-            .filter(|(n, _)| commands.split_whitespace().any(|t| t == *n))
-            .fold(0u64, |m, (_, bit)| m | (1 << bit));
+        let cmd_mask = (1..=10u32)
+            .filter(|c| commands.split_whitespace().any(|t| t == cmd_name(*c)))
+            .fold(0u64, |m, c| m | (1 << c));
         let modalias = dev.required("modalias")?;
         let prefix = if bus.has_nfit()? {
             "nfit"

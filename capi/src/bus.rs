@@ -4,7 +4,7 @@
 // than in each function's documentation, which becomes the C header.
 #![allow(clippy::missing_safety_doc)]
 
-use std::ffi::{c_char, c_int, c_uint, c_ulonglong, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
@@ -12,18 +12,6 @@ use crate::ffi::{c_str_arg, ffi_guard, obj};
 use crate::handles::{
     first, handle_of, known, ndctl_bus, opt_ptr, owned_str, persistence_domain, value,
 };
-
-/// `nvdimm_bus_cmd_name()` of the kernel's ndctl.h.
-pub(crate) fn bus_cmd_name(cmd: c_int) -> &'static CStr {
-    match cmd {
-        1 => c"ars_cap",
-        2 => c"ars_start",
-        3 => c"ars_status",
-        4 => c"clear_error",
-        10 => c"cmd_call",
-        _ => c"unknown",
-    }
-}
 
 /// The first bus of the context (NULL if none or for a NULL context).
 #[no_mangle]
@@ -74,7 +62,10 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int) -> *const c_char {
     ffi_guard("ndctl_bus_get_cmd_name", std::ptr::null(), || {
-        Some(bus_cmd_name(cmd).as_ptr())
+        Some(
+            crate::handles::static_cstr(ndctl::bus::cmd_name(u32::try_from(cmd).unwrap_or(0)))
+                .as_ptr(),
+        )
     })
 }
 

@@ -7,7 +7,7 @@
 // than in each function's documentation, which becomes the C header.
 #![allow(clippy::missing_safety_doc)]
 
-use std::ffi::{c_char, c_int, c_longlong, c_uchar, c_uint, c_ulonglong, c_ushort, CStr};
+use std::ffi::{c_char, c_int, c_longlong, c_uchar, c_uint, c_ulonglong, c_ushort};
 
 use ndctl::dimm::{DimmFlags, Handle};
 
@@ -16,23 +16,6 @@ use crate::ffi::{ffi_guard, ffi_guard_void, obj};
 use crate::handles::{
     first, handle_of, index, known, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr, status, value,
 };
-
-/// `nvdimm_cmd_name()` of the kernel's ndctl.h.
-fn dimm_cmd_name(cmd: c_int) -> &'static CStr {
-    match cmd {
-        1 => c"smart",
-        2 => c"smart_thresh",
-        3 => c"flags",
-        4 => c"get_size",
-        5 => c"get_data",
-        6 => c"set_data",
-        7 => c"effect_size",
-        8 => c"effect_log",
-        9 => c"vendor",
-        10 => c"cmd_call",
-        _ => c"unknown",
-    }
-}
 
 /// The health flags (all clear when unreadable).
 fn flags(d: &ndctl::Dimm, func: &'static str) -> DimmFlags {
@@ -134,7 +117,10 @@ pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
     cmd: c_int,
 ) -> *const c_char {
     ffi_guard("ndctl_dimm_get_cmd_name", std::ptr::null(), || {
-        Some(dimm_cmd_name(cmd).as_ptr())
+        Some(
+            crate::handles::static_cstr(ndctl::dimm::cmd_name(u32::try_from(cmd).unwrap_or(0)))
+                .as_ptr(),
+        )
     })
 }
 

@@ -9,8 +9,9 @@
 //! the caller of each helper names the default.
 #![allow(non_camel_case_types)]
 
-use std::ffi::{c_char, c_int, CStr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
@@ -166,30 +167,31 @@ pub(crate) unsafe fn get_uuid(src: uuid_t) -> Option<uuid::Uuid> {
 /// The empty string libndctl returns when a name is unknown.
 pub(crate) const EMPTY: &CStr = c"";
 
-/// `ndctl_device_type_name()`: libndctl's names of `ND_DEVICE_*` values.
-pub(crate) fn device_type_name(t: u32) -> &'static CStr {
-    use ndctl::region::device_type as dt;
-    match t {
-        dt::DIMM => c"dimm",
-        dt::REGION_PMEM => c"pmem",
-        dt::REGION_BLK => c"blk",
-        dt::NAMESPACE_IO => c"namespace_io",
-        dt::NAMESPACE_PMEM => c"namespace_pmem",
-        dt::NAMESPACE_BLK => c"namespace_blk",
-        dt::DAX_PMEM => c"dax_pmem",
-        _ => c"unknown",
-    }
+/// A NUL-terminated copy of one of the crate's fixed names (command, device-type and
+/// mode names), made once and kept for the life of the process: the set is small and
+/// closed, and C callers may hold the pointer forever.
+pub(crate) fn static_cstr(name: &'static str) -> &'static CStr {
+    static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    names.entry(name).or_insert_with(|| {
+        // The crate's names never contain NUL; "unknown" would be the honest fallback.
+        let c = CString::new(name).unwrap_or_else(|_| CString::from(c"unknown"));
+        Box::leak(c.into_boxed_c_str())
+    })
 }
 
-/// `enum ndctl_persistence_domain` of the Rust value.
+/// `ndctl_device_type_name()`: libndctl's names of `ND_DEVICE_*` values.
+pub(crate) fn device_type_name(t: u32) -> &'static CStr {
+    static_cstr(ndctl::region::device_type::name(t))
+}
+
+/// `enum ndctl_persistence_domain` of the Rust value (the Rust enum carries libndctl's
+/// values).
 pub(crate) fn persistence_domain(d: ndctl::region::PersistenceDomain) -> c_int {
-    use ndctl::region::PersistenceDomain as P;
-    match d {
-        P::None => 0,
-        P::MemoryController => 10,
-        P::CpuCache => 20,
-        P::Unknown => c_int::MAX,
-    }
+    c_int::try_from(d as u32).unwrap_or(c_int::MAX)
 }
 
 /// A C `unsigned long` as the API's u64 (the same type on LP64, wider on 32-bit targets).
