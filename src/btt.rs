@@ -103,14 +103,7 @@ impl Btt {
     }
     /// The namespace the btt is attached to.
     pub fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
-        let Some(name) = self.dev.opt("namespace")?.filter(|n| !n.trim().is_empty()) else {
-            return Ok(None);
-        };
-        Ok(self
-            .region
-            .namespaces()?
-            .into_iter()
-            .find(|n| n.devname() == name.trim()))
+        self.region.claimed_namespace(&self.dev)
     }
     /// The block device (`pmemXs`).
     pub fn block_device(&self) -> Option<String> {
@@ -139,35 +132,15 @@ impl Btt {
     }
     /// Attach to a namespace (`None` detaches).
     pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
-        self.dev
-            .write_remember("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
+        self.region.set_claimed_namespace(&self.dev, ns)
     }
     /// Bind to the driver; the region then offers a new seed.
     pub fn enable(&self) -> Result<()> {
-        if !self.is_enabled() {
-            self.dev.bind(Some(&self.modalias))?;
-            let _ = self.region.bus().wait_probe();
-        }
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.region.refresh_children()?;
-        if self.is_enabled() {
-            Ok(())
-        } else {
-            Err(Error::Failed {
-                object: self.devname().into(),
-                reason: "failed to enable".into(),
-            })
-        }
+        self.region.enable_claim(&self.dev, &self.modalias)
     }
     /// Unbind and detach from the namespace.
     pub fn delete(&self) -> Result<()> {
-        if !self.is_valid() {
-            return Ok(());
-        }
-        if self.is_enabled() {
-            self.dev.unbind()?;
-        }
-        self.set_namespace(None)?;
-        self.region.refresh_children()
+        self.region.delete_claim(&self.dev, self.is_valid())
     }
 }

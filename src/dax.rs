@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use crate::children::{Child, Presence};
 use crate::error::Result;
-use crate::namespace::Namespace;
-use crate::pfn::{Location, PfnCore};
+use crate::pfn::PfnCore;
 use crate::region::{opt_i32, Region};
 use crate::sysfs::Device;
 
@@ -33,18 +32,25 @@ pub struct DaxChardev {
     pub mode: Option<String>,
 }
 
-/// A dax device.
+/// A dax device (devdax). Its common properties come from [`PfnCore`].
 #[derive(Debug)]
 pub struct Dax {
     core: PfnCore,
 }
 
+impl std::ops::Deref for Dax {
+    type Target = PfnCore;
+    fn deref(&self) -> &PfnCore {
+        &self.core
+    }
+}
+
 impl Child for Dax {
     fn child_name(&self) -> &str {
-        self.core.dev.name()
+        self.core.devname()
     }
     fn presence(&self) -> &Presence {
-        &self.core.presence
+        self.core.presence()
     }
 }
 
@@ -54,96 +60,14 @@ impl Dax {
             core: PfnCore::new(region, id, path)?,
         }))
     }
+
     pub(crate) fn invalidate(&self) {
         self.core.invalidate()
     }
-    /// The region.
-    pub fn region(&self) -> &Arc<Region> {
-        &self.core.region
-    }
+
     /// The next dax of the same region.
     pub fn next(&self) -> Option<Arc<Dax>> {
-        self.core.region.dax_after(self)
-    }
-    /// The sysfs device.
-    pub fn device(&self) -> &Device {
-        &self.core.dev
-    }
-    /// N of `daxR.N`.
-    pub fn id(&self) -> u32 {
-        self.core.id
-    }
-    /// `daxR.N`.
-    pub fn devname(&self) -> &str {
-        self.core.dev.name()
-    }
-    /// Whether the region has not been disabled since this object was created.
-    pub fn is_valid(&self) -> bool {
-        self.core.is_valid()
-    }
-    /// The dax uuid (nil when unconfigured).
-    pub fn uuid(&self) -> Result<uuid::Uuid> {
-        self.core.uuid()
-    }
-    /// Where the memmap lives.
-    pub fn location(&self) -> Result<Location> {
-        self.core.location()
-    }
-    /// Mapping alignment.
-    pub fn align(&self) -> Result<Option<u64>> {
-        self.core.align()
-    }
-    /// Whether the kernel lets the alignment be chosen.
-    pub fn has_align(&self) -> bool {
-        self.core.has_align()
-    }
-    /// Supported alignments.
-    pub fn alignments(&self) -> Result<Vec<u64>> {
-        self.core.alignments()
-    }
-    /// Usable size; `None` for an idle seed.
-    pub fn size(&self) -> Result<Option<u64>> {
-        self.core.size()
-    }
-    /// Physical start of the data; `None` for an idle seed.
-    pub fn resource(&self) -> Result<Option<u64>> {
-        self.core.resource()
-    }
-    /// The namespace the dax device is attached to.
-    pub fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
-        self.core.namespace()
-    }
-    /// Whether it is bound to a driver.
-    pub fn is_enabled(&self) -> bool {
-        self.core.is_enabled()
-    }
-    /// Whether it has any configuration.
-    pub fn is_configured(&self) -> Result<bool> {
-        self.core.is_configured()
-    }
-    /// Set the uuid.
-    pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
-        self.core.set_uuid(uuid)
-    }
-    /// Choose where the memmap lives.
-    pub fn set_location(&self, loc: Location) -> Result<()> {
-        self.core.set_location(loc)
-    }
-    /// Set the mapping alignment.
-    pub fn set_align(&self, align: u64) -> Result<()> {
-        self.core.set_align(align)
-    }
-    /// Attach to a namespace (`None` detaches).
-    pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
-        self.core.set_namespace(ns)
-    }
-    /// Bind to the driver.
-    pub fn enable(&self) -> Result<()> {
-        self.core.enable()
-    }
-    /// Unbind and detach.
-    pub fn delete(&self) -> Result<()> {
-        self.core.delete()
+        self.core.region().dax_after(self)
     }
 
     /// The dax region and its character devices, as libdaxctl reads them; `None` when the
@@ -151,7 +75,7 @@ impl Dax {
     ///
     /// A character device is listed only when its `/dev` node exists, as libdaxctl does.
     pub fn dax_region(&self) -> Result<Option<DaxRegion>> {
-        let dev = &self.core.dev;
+        let dev = self.core.device();
         if !dev.has("dax_region") {
             return Ok(None);
         }

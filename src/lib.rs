@@ -37,5 +37,5 @@ pub use dax::Dax;
 pub use dimm::Dimm;
 pub use error::{Error, Result};
 pub use namespace::{Mode, Namespace};
-pub use pfn::{Location, Pfn};
+pub use pfn::{Location, Pfn, PfnCore};
 pub use region::{InterleaveSet, Mapping, Region};

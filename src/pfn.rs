@@ -52,13 +52,15 @@ impl Location {
     }
 }
 
-/// What pfn and dax devices have in common (libndctl implements dax on top of pfn).
+/// What pfn and dax devices have in common (libndctl implements dax on top of pfn). Both
+/// [`Pfn`] and [`crate::Dax`] dereference to it, so every method here is available on
+/// either.
 #[derive(Debug)]
-pub(crate) struct PfnCore {
-    pub(crate) region: Arc<Region>,
-    pub(crate) dev: Device,
-    pub(crate) presence: Presence,
-    pub(crate) id: u32,
+pub struct PfnCore {
+    region: Arc<Region>,
+    dev: Device,
+    presence: Presence,
+    id: u32,
     generation: u64,
     modalias: String,
     bdev: Mutex<Option<String>>,
@@ -89,15 +91,42 @@ impl PfnCore {
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    pub(crate) fn is_valid(&self) -> bool {
+    pub(crate) fn presence(&self) -> &Presence {
+        &self.presence
+    }
+
+    /// The region.
+    pub fn region(&self) -> &Arc<Region> {
+        &self.region
+    }
+
+    /// The sysfs device.
+    pub fn device(&self) -> &Device {
+        &self.dev
+    }
+
+    /// N of `pfnR.N` / `daxR.N`.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// `pfnR.N` / `daxR.N`.
+    pub fn devname(&self) -> &str {
+        self.dev.name()
+    }
+
+    /// Whether the region has not been disabled since this object was created.
+    pub fn is_valid(&self) -> bool {
         self.generation == self.region.generation()
     }
 
-    pub(crate) fn uuid(&self) -> Result<uuid::Uuid> {
+    /// The uuid (nil when unconfigured).
+    pub fn uuid(&self) -> Result<uuid::Uuid> {
         Ok(self.dev.opt_uuid("uuid")?.unwrap_or_default())
     }
 
-    pub(crate) fn location(&self) -> Result<Location> {
+    /// Where the memmap lives (`mode`).
+    pub fn location(&self) -> Result<Location> {
         let path = self.dev.attr_path("mode");
         let m = self.dev.required("mode")?;
         Ok(match m.trim() {
@@ -108,15 +137,18 @@ impl PfnCore {
         })
     }
 
-    pub(crate) fn align(&self) -> Result<Option<u64>> {
+    /// Mapping alignment.
+    pub fn align(&self) -> Result<Option<u64>> {
         self.dev.opt_u64("align")
     }
 
-    pub(crate) fn has_align(&self) -> bool {
+    /// Whether the kernel lets the alignment be chosen.
+    pub fn has_align(&self) -> bool {
         self.dev.has("align")
     }
 
-    pub(crate) fn alignments(&self) -> Result<Vec<u64>> {
+    /// Supported alignments.
+    pub fn alignments(&self) -> Result<Vec<u64>> {
         match self.dev.opt("supported_alignments")? {
             // Kernels without the attribute support base pages and PMD pages.
             None => Ok(vec![4096, 2 << 20]),
@@ -130,26 +162,23 @@ impl PfnCore {
         }
     }
 
-    pub(crate) fn size(&self) -> Result<Option<u64>> {
+    /// Usable size; `None` for an idle seed.
+    pub fn size(&self) -> Result<Option<u64>> {
         self.dev.opt_u64("size")
     }
 
-    pub(crate) fn resource(&self) -> Result<Option<u64>> {
+    /// Physical start of the data; `None` for an idle seed.
+    pub fn resource(&self) -> Result<Option<u64>> {
         self.dev.opt_u64("resource")
     }
 
-    pub(crate) fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
-        let Some(name) = self.dev.opt("namespace")?.filter(|n| !n.trim().is_empty()) else {
-            return Ok(None);
-        };
-        Ok(self
-            .region
-            .namespaces()?
-            .into_iter()
-            .find(|n| n.devname() == name.trim()))
+    /// The namespace the device is attached to.
+    pub fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
+        self.region.claimed_namespace(&self.dev)
     }
 
-    pub(crate) fn block_device(&self) -> Option<String> {
+    /// The block device (`pmemX`); only pfn devices have one, dax devices give `None`.
+    pub fn block_device(&self) -> Option<String> {
         let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
         if g.is_none() {
             *g = self.dev.block_device();
@@ -157,60 +186,48 @@ impl PfnCore {
         g.clone()
     }
 
-    pub(crate) fn is_enabled(&self) -> bool {
+    /// Whether it is bound to a driver.
+    pub fn is_enabled(&self) -> bool {
         self.dev.has_driver()
     }
 
-    pub(crate) fn is_configured(&self) -> Result<bool> {
+    /// Whether it has any configuration (namespace, location or uuid).
+    pub fn is_configured(&self) -> Result<bool> {
         Ok(self.namespace()?.is_some()
             || self.location()? != Location::None
             || !self.uuid()?.is_nil())
     }
 
-    pub(crate) fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
+    /// Set the uuid.
+    pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
         self.dev
             .write_remember("uuid", &uuid.hyphenated().to_string())
     }
 
-    pub(crate) fn set_location(&self, loc: Location) -> Result<()> {
+    /// Choose where the memmap lives.
+    pub fn set_location(&self, loc: Location) -> Result<()> {
         self.dev.write_remember("mode", loc.sysfs_name())
     }
 
-    pub(crate) fn set_align(&self, align: u64) -> Result<()> {
+    /// Set the mapping alignment.
+    pub fn set_align(&self, align: u64) -> Result<()> {
         self.dev.write_remember("align", &format!("{align}\n"))
     }
 
-    pub(crate) fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
-        self.dev
-            .write_remember("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
+    /// Attach to a namespace (`None` detaches).
+    pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
+        self.region.set_claimed_namespace(&self.dev, ns)
     }
 
-    pub(crate) fn enable(&self) -> Result<()> {
-        if !self.is_enabled() {
-            self.dev.bind(Some(&self.modalias))?;
-            let _ = self.region.bus().wait_probe();
-        }
+    /// Bind to the driver; the region then offers a new seed.
+    pub fn enable(&self) -> Result<()> {
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.region.refresh_children()?;
-        if self.is_enabled() {
-            Ok(())
-        } else {
-            Err(Error::Failed {
-                object: self.dev.name().into(),
-                reason: "failed to enable".into(),
-            })
-        }
+        self.region.enable_claim(&self.dev, &self.modalias)
     }
 
-    pub(crate) fn delete(&self) -> Result<()> {
-        if !self.is_valid() {
-            return Ok(());
-        }
-        if self.is_enabled() {
-            self.dev.unbind()?;
-        }
-        self.set_namespace(None)?;
-        self.region.refresh_children()
+    /// Unbind and detach from the namespace.
+    pub fn delete(&self) -> Result<()> {
+        self.region.delete_claim(&self.dev, self.is_valid())
     }
 }
 
@@ -220,12 +237,19 @@ pub struct Pfn {
     core: PfnCore,
 }
 
+impl std::ops::Deref for Pfn {
+    type Target = PfnCore;
+    fn deref(&self) -> &PfnCore {
+        &self.core
+    }
+}
+
 impl Child for Pfn {
     fn child_name(&self) -> &str {
-        self.core.dev.name()
+        self.core.devname()
     }
     fn presence(&self) -> &Presence {
-        &self.core.presence
+        self.core.presence()
     }
 }
 
@@ -235,99 +259,13 @@ impl Pfn {
             core: PfnCore::new(region, id, path)?,
         }))
     }
+
     pub(crate) fn invalidate(&self) {
         self.core.invalidate()
     }
-    /// The region.
-    pub fn region(&self) -> &Arc<Region> {
-        &self.core.region
-    }
+
     /// The next pfn of the same region.
     pub fn next(&self) -> Option<Arc<Pfn>> {
-        self.core.region.pfn_after(self)
-    }
-    /// The sysfs device.
-    pub fn device(&self) -> &Device {
-        &self.core.dev
-    }
-    /// N of `pfnR.N`.
-    pub fn id(&self) -> u32 {
-        self.core.id
-    }
-    /// `pfnR.N`.
-    pub fn devname(&self) -> &str {
-        self.core.dev.name()
-    }
-    /// Whether the region has not been disabled since this object was created.
-    pub fn is_valid(&self) -> bool {
-        self.core.is_valid()
-    }
-    /// The pfn uuid (nil when unconfigured).
-    pub fn uuid(&self) -> Result<uuid::Uuid> {
-        self.core.uuid()
-    }
-    /// Where the memmap lives.
-    pub fn location(&self) -> Result<Location> {
-        self.core.location()
-    }
-    /// Mapping alignment.
-    pub fn align(&self) -> Result<Option<u64>> {
-        self.core.align()
-    }
-    /// Whether the kernel lets the alignment be chosen.
-    pub fn has_align(&self) -> bool {
-        self.core.has_align()
-    }
-    /// Supported alignments.
-    pub fn alignments(&self) -> Result<Vec<u64>> {
-        self.core.alignments()
-    }
-    /// Usable size; `None` for an idle seed.
-    pub fn size(&self) -> Result<Option<u64>> {
-        self.core.size()
-    }
-    /// Physical start of the data; `None` for an idle seed.
-    pub fn resource(&self) -> Result<Option<u64>> {
-        self.core.resource()
-    }
-    /// The namespace the pfn is attached to.
-    pub fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
-        self.core.namespace()
-    }
-    /// The block device (`pmemX`).
-    pub fn block_device(&self) -> Option<String> {
-        self.core.block_device()
-    }
-    /// Whether it is bound to a driver.
-    pub fn is_enabled(&self) -> bool {
-        self.core.is_enabled()
-    }
-    /// Whether it has any configuration.
-    pub fn is_configured(&self) -> Result<bool> {
-        self.core.is_configured()
-    }
-    /// Set the uuid.
-    pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
-        self.core.set_uuid(uuid)
-    }
-    /// Choose where the memmap lives.
-    pub fn set_location(&self, loc: Location) -> Result<()> {
-        self.core.set_location(loc)
-    }
-    /// Set the mapping alignment.
-    pub fn set_align(&self, align: u64) -> Result<()> {
-        self.core.set_align(align)
-    }
-    /// Attach to a namespace (`None` detaches).
-    pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
-        self.core.set_namespace(ns)
-    }
-    /// Bind to the driver.
-    pub fn enable(&self) -> Result<()> {
-        self.core.enable()
-    }
-    /// Unbind and detach.
-    pub fn delete(&self) -> Result<()> {
-        self.core.delete()
+        self.core.region().pfn_after(self)
     }
 }

@@ -668,6 +668,53 @@ impl Region {
         )
     }
 
+    /// The namespace a btt, pfn or dax device of this region names in `namespace`.
+    pub(crate) fn claimed_namespace(&self, dev: &Device) -> Result<Option<Arc<Namespace>>> {
+        let Some(name) = dev.opt("namespace")?.filter(|n| !n.trim().is_empty()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .namespaces()?
+            .into_iter()
+            .find(|n| n.devname() == name.trim()))
+    }
+
+    /// Attach a btt, pfn or dax device to a namespace (`None` detaches).
+    pub(crate) fn set_claimed_namespace(&self, dev: &Device, ns: Option<&Namespace>) -> Result<()> {
+        dev.write_remember("namespace", ns.map(|n| n.devname()).unwrap_or("\n"))
+    }
+
+    /// Enable a btt, pfn or dax device: bind it, let probing settle and rescan the region,
+    /// where the kernel now offers a new seed.
+    pub(crate) fn enable_claim(&self, dev: &Device, modalias: &str) -> Result<()> {
+        if !dev.has_driver() {
+            dev.bind(Some(modalias))?;
+            let _ = self.bus.wait_probe();
+        }
+        self.refresh_children()?;
+        if dev.has_driver() {
+            Ok(())
+        } else {
+            Err(Error::Failed {
+                object: dev.name().into(),
+                reason: "failed to enable".into(),
+            })
+        }
+    }
+
+    /// Delete a btt, pfn or dax device: unbind it and detach it from its namespace.
+    /// Objects of a previous generation (`valid` false) are left alone.
+    pub(crate) fn delete_claim(&self, dev: &Device, valid: bool) -> Result<()> {
+        if !valid {
+            return Ok(());
+        }
+        if dev.has_driver() {
+            dev.unbind()?;
+        }
+        self.set_claimed_namespace(dev, None)?;
+        self.refresh_children()
+    }
+
     /// Bind the region to its driver, then rescan its children.
     pub fn enable(&self) -> Result<()> {
         if !self.is_enabled() {
