@@ -433,7 +433,12 @@ impl Dimm {
 
     /// Whether a region using this DIMM is active (`state` is `active`).
     pub fn is_active(&self) -> Result<bool> {
-        Ok(self.dev.read_fresh("state")?.into_option().as_deref() == Some("active"))
+        match self.dev.read_fresh("state")?.into_option() {
+            Some(state) => Ok(state.trim() == "active"),
+            None => Err(Error::Missing {
+                path: self.dev.attr_path("state"),
+            }),
+        }
     }
 
     /// Free label slots (`available_slots`), read now.

@@ -55,6 +55,9 @@ pub enum Error {
     /// The object is busy (enabled, mounted, claimed).
     #[error("{object}: busy: {reason}")]
     Busy { object: String, reason: String },
+    /// The platform does not offer the operation on this object.
+    #[error("{object}: not supported: {reason}")]
+    Unsupported { object: String, reason: String },
     /// No driver accepted the device, or the kernel refused the change.
     #[error("{object}: {reason}")]
     Failed { object: String, reason: String },
@@ -75,6 +78,7 @@ impl Error {
             Error::Invalid { .. } => -libc::EINVAL,
             Error::Busy { .. } => -libc::EBUSY,
             Error::Failed { .. } => -libc::ENXIO,
+            Error::Unsupported { .. } => -libc::EOPNOTSUPP,
         }
     }
 

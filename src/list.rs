@@ -282,7 +282,7 @@ pub fn human_size(bytes: u64) -> String {
     format!("{bin:.2} {} ({dec:.2} {})", BIN[level], DEC[level])
 }
 
-fn bus_json(o: &Options, bus: &Bus) -> Result<Map<String, Value>> {
+fn bus_json(bus: &Bus) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("provider".into(), json!(bus.provider()));
     m.insert("dev".into(), json!(bus.devname()));
@@ -292,7 +292,6 @@ fn bus_json(o: &Options, bus: &Bus) -> Result<Map<String, Value>> {
             json!(if s.active { "active" } else { "idle" }),
         );
     }
-    let _ = o;
     Ok(m)
 }
 
@@ -711,7 +710,7 @@ pub fn list(ctx: &Ctx, o: &Options) -> Result<Option<Value>> {
             }
         }
         if o.buses {
-            let mut bm = bus_json(o, &bus)?;
+            let mut bm = bus_json(&bus)?;
             if !bus_dimms.is_empty() {
                 bm.insert("dimms".into(), Value::Array(bus_dimms));
             }

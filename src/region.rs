@@ -179,8 +179,11 @@ impl InterleaveSet {
     /// Whether any member DIMM is active.
     pub fn is_active(&self) -> Result<bool> {
         for d in self.region.dimms()? {
-            if d.is_active()? {
-                return Ok(true);
+            match d.is_active() {
+                Ok(true) => return Ok(true),
+                // A member without `state` is simply not known to be active (libndctl).
+                Ok(false) | Err(Error::Missing { .. }) => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(false)
@@ -802,12 +805,16 @@ impl Region {
 
     /// Flush CPU and memory-controller write buffers for the region (`deep_flush`).
     pub fn deep_flush(&self) -> Result<()> {
+        let path = self.dev.attr_path("deep_flush");
+        // The kernel reads 1 when the platform has flush hints that make a deep flush
+        // meaningful; otherwise there is nothing to trigger and saying "done" would lie.
         match self.dev.read_fresh("deep_flush")?.into_option() {
-            Some(v) if parse_u64(&self.dev.attr_path("deep_flush"), &v).unwrap_or(0) != 0 => {
-                self.dev.write("deep_flush", "1")
-            }
-            // libndctl only flushes when the platform says flushing is meaningful.
-            _ => Ok(()),
+            Some(v) if parse_u64(&path, &v)? != 0 => self.dev.write("deep_flush", "1"),
+            Some(_) => Err(Error::Unsupported {
+                object: self.devname().into(),
+                reason: "the platform offers no deep flush for this region".into(),
+            }),
+            None => Err(Error::Missing { path }),
         }
     }
 }

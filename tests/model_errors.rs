@@ -257,3 +257,29 @@ fn next_walks_siblings_like_get_next() {
     assert_eq!(sets.len(), 2);
     assert!(std::sync::Arc::ptr_eq(&sets[0].next().unwrap(), &sets[1]));
 }
+
+#[test]
+fn deep_flush_and_dimm_state_report_what_cannot_be_done() {
+    let t = mini_tree();
+    let reg = format!("{BUS}/region0");
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let region = ctx.buses().unwrap()[0].regions().unwrap()[0].clone();
+    // No deep_flush attribute: an error naming it, not a silent success.
+    let e = region.deep_flush().unwrap_err();
+    assert!(matches!(e, Error::Missing { .. }), "{e}");
+    // The platform says flushing is pointless: unsupported, nothing written.
+    write(t.path(), &format!("{reg}/deep_flush"), "0\n");
+    let e = region.deep_flush().unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    assert_eq!(e.errno(), -libc::EOPNOTSUPP);
+    // Garbage is an error, never read as "no".
+    write(t.path(), &format!("{reg}/deep_flush"), "yes\n");
+    assert!(matches!(region.deep_flush(), Err(Error::Parse { .. })));
+    // Supported: the flush request is written.
+    write(t.path(), &format!("{reg}/deep_flush"), "1\n");
+    region.deep_flush().unwrap();
+    assert_eq!(
+        fs::read(t.path().join(format!("{reg}/deep_flush"))).unwrap(),
+        b"1\0"
+    );
+}
