@@ -169,16 +169,25 @@ impl Bus {
         self.dimms.clear();
     }
 
-    pub(crate) fn invalidate(&self) {
+    /// Forget cached attributes of the bus and everything below it, and rescan.
+    /// Every object is refreshed even if one rescan fails; the first failure is returned.
+    pub(crate) fn invalidate(&self) -> Result<()> {
         self.dev.invalidate();
         self.ctl.invalidate();
         for d in self.dimms.all() {
             d.invalidate();
         }
+        let mut first_error = None;
         for r in self.regions.all() {
-            r.invalidate();
+            if let Err(e) = r.invalidate() {
+                first_error.get_or_insert(e);
+            }
         }
-        let _ = self.rescan_children();
+        let rescan = self.rescan_children();
+        match first_error {
+            Some(e) => Err(e),
+            None => rescan,
+        }
     }
 
     fn rescan_children(&self) -> Result<()> {
@@ -355,7 +364,11 @@ impl Bus {
     pub fn wait_probe(&self) -> Result<()> {
         let limit = std::env::var("NDCTL_TIMEOUT")
             .ok()
-            .and_then(|v| crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v).ok())
+            .and_then(|v| {
+                crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v)
+                    .map_err(|e| log::warn!("{e}; using the default 5000"))
+                    .ok()
+            })
             .unwrap_or(5000);
         let mut tries = 0u64;
         loop {

@@ -96,12 +96,19 @@ impl Ctx {
     /// attribute, so the next reads see the current state of the tree.
     pub fn invalidate(&self) -> Result<()> {
         let inner = &self.inner;
+        let mut first_error = None;
         for bus in inner.buses.all() {
-            bus.invalidate();
+            if let Err(e) = bus.invalidate() {
+                first_error.get_or_insert(e);
+            }
         }
-        inner
+        let rescan = inner
             .buses
-            .rescan(|| scan_buses(inner), |id, path| make_bus(inner, id, path))
+            .rescan(|| scan_buses(inner), |id, path| make_bus(inner, id, path));
+        match first_error {
+            Some(e) => Err(e),
+            None => rescan,
+        }
     }
 
     /// The bus listed after `bus` (libndctl's `ndctl_bus_get_next`).

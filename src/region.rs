@@ -278,7 +278,8 @@ impl Region {
         self.daxs.clear();
     }
 
-    pub(crate) fn invalidate(&self) {
+    /// Forget cached attributes of the region and its children, and rescan them.
+    pub(crate) fn invalidate(&self) -> Result<()> {
         self.dev.invalidate();
         for n in self.namespaces.all() {
             n.invalidate();
@@ -292,9 +293,7 @@ impl Region {
         for d in self.daxs.all() {
             d.invalidate();
         }
-        if let Err(e) = self.refresh_children() {
-            log::info!("{}: rescan failed: {e}", self.devname());
-        }
+        self.refresh_children()
     }
 
     fn arc(&self) -> Arc<Region> {

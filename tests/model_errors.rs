@@ -283,3 +283,23 @@ fn deep_flush_and_dimm_state_report_what_cannot_be_done() {
         b"1\0"
     );
 }
+
+#[test]
+fn invalidate_reports_garbage_that_appeared() {
+    let t = mini_tree();
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let region = ctx.buses().unwrap()[0].regions().unwrap()[0].clone();
+    assert_eq!(region.namespaces().unwrap().len(), 1);
+    // A new namespace with a garbled size shows up: the rescan must say so.
+    let ns = format!("{BUS}/region0/namespace0.1");
+    for (k, v) in [
+        ("nstype", "4"),
+        ("size", "lots"),
+        ("force_raw", "0"),
+        ("modalias", "nd:t4"),
+    ] {
+        write(t.path(), &format!("{ns}/{k}"), &format!("{v}\n"));
+    }
+    let e = ctx.invalidate().unwrap_err();
+    assert!(e.to_string().contains("namespace0.1/size"), "{e}");
+}
