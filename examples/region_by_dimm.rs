@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
         let mut found = Vec::new();
         for region in bus.regions()? {
             for m in region.mappings()? {
-                if m.dimm().is_some_and(|d| std::sync::Arc::ptr_eq(&d, &dimm)) {
+                if std::sync::Arc::ptr_eq(m.dimm(), &dimm) {
                     found.push((
                         region.region_type(),
                         region.devname().to_string(),

@@ -484,7 +484,7 @@ impl Bus {
         // interleaved case, which is a command-layer operation).
         let mappings = region.mappings()?;
         match mappings.as_slice() {
-            [one] => Ok(one.dimm()),
+            [one] => Ok(Some(Arc::clone(one.dimm()))),
             [] => Ok(None),
             // An interleaved region: only the platform knows (NFIT Translate SPA).
             _ if self.has_nfit()? => match self.nfit_translate_spa(address) {

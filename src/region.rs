@@ -101,7 +101,7 @@ pub enum Numa {
 pub struct Mapping {
     region: Arc<Region>,
     index: u32,
-    dimm: Option<Arc<Dimm>>,
+    dimm: Arc<Dimm>,
     dimm_name: String,
     offset: u64,
     length: u64,
@@ -126,9 +126,9 @@ impl Mapping {
     pub fn index(&self) -> u32 {
         self.index
     }
-    /// The DIMM, if it is known on the bus.
-    pub fn dimm(&self) -> Option<Arc<Dimm>> {
-        self.dimm.clone()
+    /// The DIMM.
+    pub fn dimm(&self) -> &Arc<Dimm> {
+        &self.dimm
     }
     /// The DIMM's name as the attribute gives it.
     pub fn dimm_name(&self) -> &str {
@@ -478,7 +478,10 @@ impl Region {
         })))
     }
 
-    /// The DIMM ranges making up the region (read on first use).
+    /// The DIMM ranges making up the region (read on first use), in libndctl's order: it
+    /// adds `mapping0..N` at the head of its list, so iteration runs from the last to the
+    /// first. A mapping naming a DIMM that is not on the bus is left out (and logged), as
+    /// libndctl leaves it out.
     pub fn mappings(&self) -> Result<Vec<Arc<Mapping>>> {
         let mut g = self.mappings.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(m) = g.as_ref() {
@@ -515,7 +518,14 @@ impl Region {
                 }
                 None => None,
             };
-            let dimm = dimms.iter().find(|d| d.id() == dimm_id).cloned();
+            let Some(dimm) = dimms.iter().find(|d| d.id() == dimm_id).cloned() else {
+                log::warn!(
+                    "{}: {dimm_name} is not on {}",
+                    path.display(),
+                    self.bus.devname()
+                );
+                continue;
+            };
             out.push(Arc::new(Mapping {
                 region: self.arc(),
                 index: i,
@@ -526,6 +536,7 @@ impl Region {
                 position,
             }));
         }
+        out.reverse();
         *g = Some(out.clone());
         Ok(out)
     }
@@ -537,10 +548,7 @@ impl Region {
             .bus
             .dimms()?
             .into_iter()
-            .filter(|d| {
-                maps.iter()
-                    .any(|m| m.dimm.as_ref().is_some_and(|md| Arc::ptr_eq(md, d)))
-            })
+            .filter(|d| maps.iter().any(|m| Arc::ptr_eq(&m.dimm, d)))
             .collect())
     }
 

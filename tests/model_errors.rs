@@ -303,3 +303,61 @@ fn invalidate_reports_garbage_that_appeared() {
     let e = ctx.invalidate().unwrap_err();
     assert!(e.to_string().contains("namespace0.1/size"), "{e}");
 }
+
+#[test]
+fn mappings_follow_libndctl_order_and_need_a_known_dimm() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    ndctl::fixture::nfit_test::write_tree(&root, ndctl::fixture::nfit_test::Variant::Pmem).unwrap();
+    let ctx = Ctx::with_root(&root).unwrap();
+    let bus = ctx.bus_by_provider("nfit_test.0").unwrap().unwrap();
+    let four_way = bus
+        .regions()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.num_mappings() == 4)
+        .expect("the 4-way region");
+    let maps = four_way.mappings().unwrap();
+    let order: Vec<u32> = maps.iter().map(|m| m.index()).collect();
+    assert_eq!(
+        order,
+        vec![3, 2, 1, 0],
+        "libndctl lists mapping0..N head-first"
+    );
+    let mut walked = vec![maps[0].clone()];
+    while let Some(n) = walked.last().unwrap().next() {
+        walked.push(n);
+    }
+    assert_eq!(walked.len(), 4);
+    for m in &maps {
+        assert_eq!(m.dimm().devname(), m.dimm_name());
+    }
+
+    // A mapping that names a DIMM the bus does not have is left out.
+    let rel = four_way
+        .device()
+        .path()
+        .join("mapping0")
+        .strip_prefix("/")
+        .unwrap()
+        .to_path_buf();
+    fs::write(root.join(&rel), "nmem99,0,16777216,0\n").unwrap();
+    ctx.invalidate().unwrap();
+    let fresh = Ctx::with_root(&root).unwrap();
+    let region = fresh
+        .bus_by_provider("nfit_test.0")
+        .unwrap()
+        .unwrap()
+        .regions()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.num_mappings() == 4)
+        .unwrap();
+    let order: Vec<u32> = region
+        .mappings()
+        .unwrap()
+        .iter()
+        .map(|m| m.index())
+        .collect();
+    assert_eq!(order, vec![3, 2, 1]);
+}

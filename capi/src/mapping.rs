@@ -6,33 +6,23 @@
 #![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_int, c_ulonglong};
-use std::sync::Arc;
 
 use crate::ctx::ndctl_ctx;
 use crate::ffi::{ffi_guard, obj};
 use crate::handles::{
     first, flag, handle_of, known, ndctl_bus, ndctl_dimm, ndctl_interleave_set, ndctl_mapping,
-    ndctl_region, opt_ptr, ptr, value,
+    ndctl_region, opt_ptr, ptr,
 };
-
-/// The mappings in libndctl's list order: it inserts `mapping0..N` at the head of its list
-/// (so iteration runs from the last to the first) and leaves out a mapping whose DIMM is not
-/// on the bus.
-fn listed(region: &ndctl::Region) -> Vec<Arc<ndctl::Mapping>> {
-    value("ndctl_mapping_get_first", region.mappings())
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .filter(|m| m.dimm().is_some())
-        .collect()
-}
 
 /// The first mapping of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_first(region: *mut ndctl_region) -> *mut ndctl_mapping {
     ffi_guard("ndctl_mapping_get_first", std::ptr::null_mut(), || {
         // SAFETY: NULL or a live region handle.
-        Some(opt_ptr(listed(unsafe { obj(region) }?).into_iter().next()))
+        Some(first(
+            "ndctl_mapping_get_first",
+            unsafe { obj(region) }?.mappings(),
+        ))
     })
 }
 
@@ -41,10 +31,7 @@ pub unsafe extern "C" fn ndctl_mapping_get_first(region: *mut ndctl_region) -> *
 pub unsafe extern "C" fn ndctl_mapping_get_next(mapping: *mut ndctl_mapping) -> *mut ndctl_mapping {
     ffi_guard("ndctl_mapping_get_next", std::ptr::null_mut(), || {
         // SAFETY: NULL or a live mapping handle.
-        let m = unsafe { obj(mapping) }?;
-        let all = listed(m.region());
-        let pos = all.iter().position(|x| std::ptr::eq(Arc::as_ptr(x), m))?;
-        Some(opt_ptr(all.get(pos + 1).cloned()))
+        Some(opt_ptr(unsafe { obj(mapping) }?.next()))
     })
 }
 
@@ -53,7 +40,7 @@ pub unsafe extern "C" fn ndctl_mapping_get_next(mapping: *mut ndctl_mapping) -> 
 pub unsafe extern "C" fn ndctl_mapping_get_dimm(mapping: *mut ndctl_mapping) -> *mut ndctl_dimm {
     ffi_guard("ndctl_mapping_get_dimm", std::ptr::null_mut(), || {
         // SAFETY: NULL or a live mapping handle.
-        Some(opt_ptr(unsafe { obj(mapping) }?.dimm()))
+        Some(ptr(unsafe { obj(mapping) }?.dimm()))
     })
 }
 
