@@ -22,7 +22,6 @@ pub mod ctx;
 pub mod dax;
 pub mod dimm;
 pub mod error;
-pub mod fixture;
 pub mod list;
 pub mod namespace;
 pub mod pfn;

@@ -27,4 +27,5 @@ pub mod handles;
 pub mod mapping;
 pub mod namespace;
 pub mod pfn;
+mod pfn_shared;
 pub mod region;
