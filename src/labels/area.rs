@@ -400,7 +400,10 @@ pub fn validate(buf: &[u8]) -> Validation {
                     label_size,
                     index0,
                     index1,
-                } => (Some(*label_size), [Some(index0.clone()), Some(index1.clone())]),
+                } => (
+                    Some(*label_size),
+                    [Some(index0.clone()), Some(index1.clone())],
+                ),
                 _ => (None, [None, None]),
             };
             Validation {
