@@ -726,3 +726,48 @@ fn nfit_test_area_is_not_labelled() {
     assert_eq!(e.errno(), -22);
     assert!(e.to_string().contains("label0"), "{e}");
 }
+
+#[test]
+fn index_only_validation_and_init_work_on_the_index_read() {
+    // ndctl init-labels / check-labels read only the index extent sized for 128-byte labels
+    // (ndctl_dimm_read_label_index) and know the config size from the size command.
+    for d in dumps() {
+        let size = d.bin.len();
+        let extent = 2 * labels::sizeof_namespace_index(size, 128).unwrap();
+        let prefix = &d.bin[..extent];
+        let full = validate(&d.bin);
+        let v = labels::validate_index(prefix, size);
+        assert_eq!(v.current, full.current, "{}", d.name);
+        assert_eq!(v.index, full.index, "{}", d.name);
+        assert_eq!(v.label_size, full.label_size, "{}", d.name);
+        assert_eq!(v.result(), full.result(), "{}", d.name);
+        // Too short a read cannot show the blocks.
+        let short = labels::validate_index(&prefix[..100], size);
+        assert!(!short.is_valid());
+        for i in 0..2 {
+            assert!(
+                matches!(short.index[i], Some(IndexError::Truncated { len: 100, .. })),
+                "{}: {short}",
+                d.name
+            );
+        }
+    }
+    for (dev, version) in [("nmem0", Version::V1_1), ("nmem2", Version::V1_2)] {
+        let d = dump("kernel-6.1", "01-init-labels", dev);
+        let size = d.bin.len();
+        let extent = 2 * labels::sizeof_namespace_index(size, 128).unwrap();
+        let blocks = labels::init_index_blocks(&vec![0u8; extent], size, version).unwrap();
+        for (off, bytes) in blocks {
+            assert_eq!(
+                bytes,
+                &d.bin[off..off + bytes.len()],
+                "{} at {off:#x}",
+                d.name
+            );
+        }
+        assert!(matches!(
+            labels::init_index_blocks(&[0u8; 100], size, version),
+            Err(LabelError::Truncated { .. })
+        ));
+    }
+}

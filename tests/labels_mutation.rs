@@ -232,6 +232,9 @@ fn exercise(buf: &[u8], rng: &mut Rng, seen: &mut Seen) {
     let _ = labels::read_labels_json("nmem0", buf).map(|j| j.to_string());
     let cut = buf.len().min(rng.below(4096) as usize);
     let _ = labels::read_label_index_json("nmem0", &buf[..cut], buf.len());
+    let claimed = rng.below(buf.len() as u64 * 2 + 2) as usize;
+    let _ = labels::validate_index(&buf[..cut], claimed).to_string();
+    let _ = labels::init_index_blocks(&buf[..cut], claimed.min(buf.len()), Version::V1_2);
     let _ = IndexBlock::parse(buf);
     let off = rng.below(buf.len() as u64 + 1) as usize;
     for len in [0, 100, 128, 256, 300] {

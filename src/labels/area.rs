@@ -18,8 +18,8 @@ pub struct LabelArea<'a> {
 /// One attempt at validating both index blocks for one label size.
 type Attempt = (Geometry, [Result<IndexBlock, IndexError>; 2]);
 
-fn attempt(buf: &[u8], label_size: usize) -> Result<Attempt, LabelError> {
-    let geo = Geometry::new(buf.len(), label_size)?;
+fn attempt(buf: &[u8], config_size: usize, label_size: usize) -> Result<Attempt, LabelError> {
+    let geo = Geometry::new(config_size, label_size)?;
     let index = [0, 1].map(|i| IndexBlock::check(buf, i, &geo));
     Ok((geo, index))
 }
@@ -52,10 +52,10 @@ fn label_size_misses(index: &[Result<IndexBlock, IndexError>; 2]) -> usize {
 
 /// Validates the index blocks for 128- then 256-byte labels, as the kernel and libndctl
 /// probe; returns the first label size with a valid block, or every attempt.
-fn probe(buf: &[u8]) -> Result<Attempt, Vec<Result<Attempt, LabelError>>> {
+fn probe(buf: &[u8], config_size: usize) -> Result<Attempt, Vec<Result<Attempt, LabelError>>> {
     let mut attempts = Vec::new();
     for label_size in [128, 256] {
-        match attempt(buf, label_size) {
+        match attempt(buf, config_size, label_size) {
             Ok(a) if select(&a.1).is_some() => return Ok(a),
             other => attempts.push(other),
         }
@@ -103,7 +103,7 @@ impl<'a> LabelArea<'a> {
     /// does when it enables a DIMM: the label size is the first of 128 and 256 for which an
     /// index block is valid, the current index is chosen by sequence number.
     pub fn parse(buf: &'a [u8]) -> Result<LabelArea<'a>, LabelError> {
-        let (geo, index) = probe(buf).map_err(no_valid_index)?;
+        let (geo, index) = probe(buf, buf.len()).map_err(no_valid_index)?;
         let current = select(&index).expect("probe returns an attempt with a valid block");
         Ok(LabelArea {
             buf,
@@ -377,6 +377,48 @@ impl fmt::Display for Validation {
             write!(f, "; {p}")?;
         }
         Ok(())
+    }
+}
+
+/// Validates only the index blocks of a `config_size`-byte area from `prefix`, its first
+/// bytes (at least the two index blocks; what `ndctl_dimm_read_label_index()` reads), as
+/// `ndctl_dimm_validate_labels()` does after that read. Labels are not examined.
+pub fn validate_index(prefix: &[u8], config_size: usize) -> Validation {
+    let unusable = |error: LabelError, label_size, index| Validation {
+        config_size,
+        label_size,
+        index,
+        current: None,
+        labels: Vec::new(),
+        error: Some(error),
+        nslot: None,
+    };
+    match probe(prefix, config_size) {
+        Ok((geo, index)) => Validation {
+            config_size,
+            label_size: Some(geo.label_size),
+            current: select(&index),
+            index: index.map(Result::err),
+            labels: Vec::new(),
+            error: None,
+            nslot: Some(geo.nslot),
+        },
+        Err(attempts) => match no_valid_index(attempts) {
+            LabelError::NoValidIndex {
+                label_size,
+                index0,
+                index1,
+            } => unusable(
+                LabelError::NoValidIndex {
+                    label_size,
+                    index0: index0.clone(),
+                    index1: index1.clone(),
+                },
+                Some(label_size),
+                [Some(index0), Some(index1)],
+            ),
+            e => unusable(e, None, [None, None]),
+        },
     }
 }
 

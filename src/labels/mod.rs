@@ -36,7 +36,7 @@ mod index;
 mod json;
 mod label;
 
-pub use area::{validate, ActiveLabels, LabelArea, LabelProblem, Validation};
+pub use area::{validate, validate_index, ActiveLabels, LabelArea, LabelProblem, Validation};
 pub use error::{IndexError, LabelError};
 pub use index::IndexBlock;
 pub use json::{read_label_index_json, read_labels_json};
@@ -268,23 +268,47 @@ pub fn init(version: Version, config_size: usize) -> Result<Vec<u8>, LabelError>
     Ok(buf)
 }
 
-/// Writes the two index blocks of a fresh label area over `buf`, as
-/// `ndctl_dimm_init_labels()` does over the area it read: only the index blocks change
-/// (their header and the first `ALIGN(nslot, 64) / 8` bitmap bytes, all ones, so bits past
-/// `nslot` up to the next multiple of 64 are set too); old labels stay in their (now free)
-/// slots. Returns the number of slots.
+/// Writes the two index blocks of a fresh label area over `buf` (the whole area), as
+/// `ndctl_dimm_init_labels()` does: see [`init_index_blocks`]. Old labels stay in their (now
+/// free) slots. Returns the number of slots.
 pub fn write_init_index(buf: &mut [u8], version: Version) -> Result<u32, LabelError> {
-    let geo = Geometry::new(buf.len(), version.label_size())?;
+    let config_size = buf.len();
+    let blocks = init_index_blocks(buf, config_size, version)?;
+    for (off, block) in &blocks {
+        buf[*off..*off + block.len()].copy_from_slice(block);
+    }
+    Geometry::new(config_size, version.label_size()).map(|g| g.nslot)
+}
+
+/// The two index blocks `ndctl_dimm_init_labels()` writes to a `config_size`-byte area, as
+/// `(offset, bytes)`: index 0 with sequence 3, index 1 with sequence 2, every slot free.
+///
+/// `prefix` is what libndctl read of the area before (at least the two index blocks, e.g.
+/// the `ndctl_dimm_read_label_index()` extent): like libndctl, only the header and the first
+/// `ALIGN(nslot, 64) / 8` bitmap bytes (all ones, so bits past `nslot` up to the next
+/// multiple of 64 are set too) are rewritten, and the rest of each block keeps the bytes
+/// read. Nothing outside the two blocks is written, so with v1.2 (smaller) blocks over a
+/// v1.1 area the old v1.1 index block 1 survives.
+pub fn init_index_blocks(
+    prefix: &[u8],
+    config_size: usize,
+    version: Version,
+) -> Result<[(usize, Vec<u8>); 2], LabelError> {
+    let geo = Geometry::new(config_size, version.label_size())?;
     let (major, minor) = version.major_minor();
-    for i in 0..2 {
+    let block = |i: usize| -> Result<(usize, Vec<u8>), LabelError> {
         let off = geo.index_offset(i);
-        let block = &mut buf[off..off + geo.index_size];
-        let mut idx = IndexBlock::parse(block).map_err(|_| LabelError::Truncated {
-            what: "index block",
-            offset: off,
-            needed: off + geo.index_size,
-            len: geo.config_size,
-        })?;
+        let end = off + geo.index_size;
+        let mut bytes = prefix
+            .get(off..end)
+            .ok_or(LabelError::Truncated {
+                what: "index block",
+                offset: off,
+                needed: end,
+                len: prefix.len(),
+            })?
+            .to_vec();
+        let mut idx = IndexBlock::parse(&bytes)?;
         idx.signature = INDEX_SIGNATURE;
         idx.flags = [0; 3];
         idx.labelsize = (geo.label_size >> 8) as u8;
@@ -300,9 +324,10 @@ pub fn write_init_index(buf: &mut [u8], version: Version) -> Result<u32, LabelEr
         for b in idx.free.iter_mut().take(ones) {
             *b = 0xff;
         }
-        idx.write(block);
-    }
-    Ok(geo.nslot)
+        idx.write(&mut bytes);
+        Ok((off, bytes))
+    };
+    Ok([block(0)?, block(1)?])
 }
 
 /// Zeroes `len` bytes at `offset` (the whole area for `len == 0 && offset == 0`), as
