@@ -159,6 +159,7 @@ fn kernel_dumps_parse_with_the_version_ndctl_reports() {
         let v = validate(&d.bin);
         assert!(v.is_clean(), "{}: {v}", d.name);
         assert_eq!(v.result(), Ok(area.nslot()));
+        assert_eq!(v.libndctl_label_size(), area.label_size());
         // The current index is the one with the newer sequence number.
         let seqs = [0, 1].map(|i| d.json["index"][i]["seq"].as_u64().unwrap() as u32);
         let newer = best_seq(seqs[0], seqs[1]);
@@ -722,6 +723,13 @@ fn nfit_test_area_is_not_labelled() {
         } => assert_eq!(found, "label0"),
         other => panic!("{other:?}"),
     }
+    let v = validate(&d.bin);
+    assert_eq!(
+        v.libndctl_label_size(),
+        256,
+        "libndctl keeps the last size it tried"
+    );
+    assert!(v.problems()[0].contains("label0"), "{v}");
     let e: ndctl::Error = err.into();
     assert_eq!(e.errno(), -22);
     assert!(e.to_string().contains("label0"), "{e}");

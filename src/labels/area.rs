@@ -334,6 +334,16 @@ impl Validation {
         self.is_valid() && self.index.iter().all(Option::is_none) && self.labels.is_empty()
     }
 
+    /// The label size libndctl keeps for the DIMM after `ndctl_dimm_validate_labels()` (and
+    /// so what `ndctl_dimm_sizeof_namespace_label()` returns next): the size that validated,
+    /// or 256, the last size it tried, when none did.
+    pub fn libndctl_label_size(&self) -> usize {
+        match (self.current, self.label_size) {
+            (Some(_), Some(ls)) => ls,
+            _ => 256,
+        }
+    }
+
     /// libndctl's `ndctl_dimm_validate_labels()`: the number of slots, or the error.
     pub fn result(&self) -> Result<u32, LabelError> {
         match (self.nslot, &self.error) {

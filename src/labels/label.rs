@@ -152,8 +152,9 @@ impl Label {
         })
     }
 
-    /// A v1.1 (128-byte) or v1.2 (256-byte) label with the given identity and range, the
-    /// v1.2 fields zero; `slot` is set by [`Label::to_bytes`]'s caller.
+    /// A v1.1 (128-byte) or v1.2 (256-byte) label with the given identity, one label per
+    /// namespace, every other field zero (set `slot`, `dpa`, `rawsize`, ... before writing).
+    /// The name is cut to 63 bytes, what readers print.
     pub fn new(version: Version, uuid: Uuid, name: &str) -> Label {
         let mut n = [0u8; NAME_LEN];
         // The kernel copies at most 64 bytes and the reader stops at byte 63.
