@@ -22,6 +22,7 @@ pub mod ctx;
 pub mod dax;
 pub mod dimm;
 pub mod error;
+pub mod labels;
 pub mod list;
 pub mod namespace;
 pub mod pfn;
