@@ -538,6 +538,16 @@ impl Device {
         }
     }
 
+    /// An optional signed number that must fit an `i32` (NUMA nodes).
+    pub fn opt_i32(&self, name: &str) -> Result<Option<i32>> {
+        match self.opt_i64(name)? {
+            None => Ok(None),
+            Some(v) => i32::try_from(v)
+                .map(Some)
+                .map_err(|_| Error::parse(self.attr_path(name), &v.to_string(), "out of range")),
+        }
+    }
+
     /// An optional unsigned number read now (not cached).
     pub fn fresh_u64(&self, name: &str) -> Result<Option<u64>> {
         match self.read_fresh(name)?.into_option() {

@@ -185,7 +185,7 @@ pub(crate) fn static_cstr(name: &'static str) -> &'static CStr {
 
 /// `ndctl_device_type_name()`: libndctl's names of `ND_DEVICE_*` values.
 pub(crate) fn device_type_name(t: u32) -> &'static CStr {
-    static_cstr(ndctl::region::device_type::name(t))
+    static_cstr(ndctl::device_type::DeviceType::from_code(t).name())
 }
 
 /// `enum ndctl_persistence_domain` of the Rust value (the Rust enum carries libndctl's

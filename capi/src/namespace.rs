@@ -76,7 +76,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_id(ndns: *mut ndctl_namespace) -> c
 /// `ND_DEVICE_NAMESPACE_{IO,PMEM,BLK}`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, Some(live!(ndns).ns_type()))
+    guard!(c_uint::MAX, Some(live!(ndns).ns_type().code()))
 }
 
 /// `namespace_io`, `namespace_pmem` or `namespace_blk`.
@@ -86,7 +86,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_type_name(
 ) -> *const c_char {
     guard!(
         std::ptr::null(),
-        Some(device_type_name(live!(ndns).ns_type()).as_ptr())
+        Some(device_type_name(live!(ndns).ns_type().code()).as_ptr())
     )
 }
 
