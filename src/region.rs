@@ -247,6 +247,7 @@ impl Region {
         } else {
             None
         };
+        let logger = Arc::clone(dev.sysfs().logger());
         Ok(Arc::new_cyclic(|me| Region {
             me: me.clone(),
             bus,
@@ -262,10 +263,10 @@ impl Region {
             generation: AtomicU64::new(0),
             mappings: Mutex::new(None),
             iset: Mutex::new(None),
-            namespaces: ChildList::new(),
-            btts: ChildList::new(),
-            pfns: ChildList::new(),
-            daxs: ChildList::new(),
+            namespaces: ChildList::new(&logger),
+            btts: ChildList::new(&logger),
+            pfns: ChildList::new(&logger),
+            daxs: ChildList::new(&logger),
         }))
     }
 
@@ -489,11 +490,25 @@ impl Region {
         }
         let dimms = self.bus.dimms()?;
         let mut out = Vec::new();
-        for i in 0..self.num_mappings {
+        let logger = self.dev.sysfs().logger();
+        // The count comes from sysfs: visit only the mappingN files that exist, so a
+        // count like 4294967295 costs one directory listing, not four billion lookups.
+        let present = self.dev.indexes("mapping")?;
+        if present.len() < self.num_mappings as usize {
+            crate::ctx_log!(
+                logger,
+                log::Level::Info,
+                "{}: mappings is {} but {} mappingN files exist",
+                self.devname(),
+                self.num_mappings,
+                present.len()
+            );
+        }
+        for i in present.into_iter().filter(|&i| i < self.num_mappings) {
             let name = format!("mapping{i}");
             let path = self.dev.attr_path(&name);
             let Some(v) = self.dev.opt(&name)? else {
-                log::info!("{}: missing", path.display());
+                crate::ctx_log!(logger, log::Level::Info, "{}: unavailable", path.display());
                 continue;
             };
             let fields: Vec<&str> = v.trim().split(',').collect();
@@ -519,7 +534,9 @@ impl Region {
                 None => None,
             };
             let Some(dimm) = dimms.iter().find(|d| d.id() == dimm_id).cloned() else {
-                log::warn!(
+                crate::ctx_log!(
+                    logger,
+                    log::Level::Warn,
                     "{}: {dimm_name} is not on {}",
                     path.display(),
                     self.bus.devname()
@@ -603,7 +620,12 @@ impl Region {
 
     fn child_prefix(&self, kind: &str) -> String {
         if let Err(e) = self.bus.wait_probe() {
-            log::debug!("{}: wait_probe: {e}", self.bus.devname());
+            crate::ctx_log!(
+                self.dev.sysfs().logger(),
+                log::Level::Debug,
+                "{}: wait_probe: {e}",
+                self.bus.devname()
+            );
         }
         format!("{kind}{}.", self.id)
     }
