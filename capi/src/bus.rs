@@ -204,7 +204,11 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
         Some(match b.wait_probe() {
             Ok(()) => 0,
             Err(e) => {
-                ::log::debug!(target: "ndctl_bus_wait_probe", "{e}");
+                crate::log::call_log(
+                    ::log::Level::Debug,
+                    "ndctl_bus_wait_probe",
+                    format_args!("{e}"),
+                );
                 -libc::ENXIO
             }
         })
@@ -250,7 +254,11 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
                 Some(0)
             }
             Err(e) => {
-                ::log::debug!(target: "ndctl_bus_nfit_translate_spa", "{e}");
+                crate::log::call_log(
+                    ::log::Level::Debug,
+                    "ndctl_bus_nfit_translate_spa",
+                    format_args!("{e}"),
+                );
                 Some(e.errno())
             }
         }

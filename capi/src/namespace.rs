@@ -125,7 +125,11 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
         Some(match n.mode() {
             Ok(m) => m.to_c(),
             Err(e) => {
-                ::log::debug!(target: "ndctl_namespace_get_mode", "{e}");
+                crate::log::call_log(
+                    ::log::Level::Debug,
+                    "ndctl_namespace_get_mode",
+                    format_args!("{e}"),
+                );
                 -libc::ENXIO
             }
         })
@@ -435,7 +439,11 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
         Some(match n.is_configured() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                ::log::debug!(target: "ndctl_namespace_is_configured", "{e}");
+                crate::log::call_log(
+                    ::log::Level::Debug,
+                    "ndctl_namespace_is_configured",
+                    format_args!("{e}"),
+                );
                 -libc::ENXIO
             }
         })
@@ -470,7 +478,11 @@ pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c
         Some(match n.enable() {
             Ok(claimed) => c_int::from(claimed),
             Err(e) => {
-                ::log::error!(target: "ndctl_namespace_enable", "{e}");
+                crate::log::call_log(
+                    ::log::Level::Error,
+                    "ndctl_namespace_enable",
+                    format_args!("{e}"),
+                );
                 e.errno()
             }
         })
@@ -536,7 +548,11 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
         Some(match n.write_cache_is_enabled() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                ::log::debug!(target: "ndctl_namespace_write_cache_is_enabled", "{e}");
+                crate::log::call_log(
+                    ::log::Level::Debug,
+                    "ndctl_namespace_write_cache_is_enabled",
+                    format_args!("{e}"),
+                );
                 e.errno()
             }
         })
