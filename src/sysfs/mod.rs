@@ -278,7 +278,7 @@ impl Sysfs {
                     Level::Warn,
                     "{}/{}: skipped: name is not UTF-8",
                     dir.display(),
-                    name.to_string_lossy().escape_debug()
+                    name.as_encoded_bytes().escape_ascii()
                 ),
             }
         }
