@@ -291,9 +291,9 @@ fn exercise(root: &Path, resolver: Resolver) -> String {
     };
     let records = Arc::new(Records::default());
     ctx.logger().set_sink(records.clone());
-    let opts = Options::parse_args(&["-BDRNXi", "-vvv"]).unwrap();
+    let opts = Options::parse_args(["-BDRNXi", "-vvv"]).unwrap();
     out += &format!("list: {}\n", show(list(&ctx, &opts)));
-    let opts = Options::parse_args(&["-DN"]).unwrap();
+    let opts = Options::parse_args(["-DN"]).unwrap();
     out += &format!("list -DN: {}\n", show(list(&ctx, &opts)));
     match ctx.buses() {
         Err(e) => out += &format!("buses: {e}\n"),
@@ -589,7 +589,7 @@ fn a_count_far_beyond_the_directory_costs_nothing() {
                 .into_iter()
                 .find(|r| r.devname() == "region1")
                 .unwrap();
-            let opts = Options::parse_args(&["-BDRNXi", "-vvv"]).unwrap();
+            let opts = Options::parse_args(["-BDRNXi", "-vvv"]).unwrap();
             list(&ctx, &opts).unwrap();
             region.mappings().unwrap().len()
         });
