@@ -23,7 +23,7 @@ pub mod dax;
 pub mod dimm;
 pub mod env;
 pub mod error;
-pub mod fixture;
+pub mod labels;
 pub mod list;
 pub mod logging;
 pub mod namespace;

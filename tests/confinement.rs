@@ -11,8 +11,6 @@
 //! event), its files' contents and mtimes are compared before and after, and every outside
 //! file holds a marker that must not show up in any output, error or log record.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::fs;
@@ -25,11 +23,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use common::*;
-use ndctl::list::{list, Options};
+use ndctl::list::list;
 use ndctl::logging::LogSink;
 use ndctl::sysfs::Resolver;
 use ndctl::Ctx;
+use ndctl_testsupport::captures::*;
+use ndctl_testsupport::list_cli::parse_args;
 
 const BUS: &str = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00/ndbus0";
 const MARKER: &str = "OUTSIDE-THE-ROOT-MARKER";
@@ -291,9 +290,9 @@ fn exercise(root: &Path, resolver: Resolver) -> String {
     };
     let records = Arc::new(Records::default());
     ctx.logger().set_sink(records.clone());
-    let opts = Options::parse_args(["-BDRNXi", "-vvv"]).unwrap();
+    let opts = parse_args(["-BDRNXi", "-vvv"]).unwrap();
     out += &format!("list: {}\n", show(list(&ctx, &opts)));
-    let opts = Options::parse_args(["-DN"]).unwrap();
+    let opts = parse_args(["-DN"]).unwrap();
     out += &format!("list -DN: {}\n", show(list(&ctx, &opts)));
     match ctx.buses() {
         Err(e) => out += &format!("buses: {e}\n"),
@@ -589,7 +588,7 @@ fn a_count_far_beyond_the_directory_costs_nothing() {
                 .into_iter()
                 .find(|r| r.devname() == "region1")
                 .unwrap();
-            let opts = Options::parse_args(["-BDRNXi", "-vvv"]).unwrap();
+            let opts = parse_args(["-BDRNXi", "-vvv"]).unwrap();
             list(&ctx, &opts).unwrap();
             region.mappings().unwrap().len()
         });

@@ -5,10 +5,6 @@
 //! strings handed out by getters and the libdaxctl state. Logging is the Rust context's
 //! own [`ndctl::logging::Logger`] with a [`ContextSink`]: the crate's records about this
 //! context and the C layer's messages reach this context's callback and no other.
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
@@ -17,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ctypes::va_list;
 use crate::daxctl;
-use crate::ffi::{c_str_arg, ffi_guard, ffi_guard_void, obj};
+use crate::ffi::c_str_arg;
 use crate::handles::{register, unregister};
 use crate::log::{
     level_filter, parse_log_priority, priority_level, ContextSink, LogFn, LogSink, Silent,
@@ -133,7 +129,7 @@ impl ndctl_ctx {
 /// `NDCTL_LOG` says otherwise (a number, or `err`, `info`, `debug`, `notice`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
-    ffi_guard("ndctl_new", -libc::EINVAL, || {
+    guard!(-libc::EINVAL, |f| {
         if ctx.is_null() {
             return None;
         }
@@ -168,14 +164,14 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
             LOG_INFO,
             file!(),
             line!(),
-            "ndctl_new",
+            f,
             &format!("ctx {handle:p} created"),
         );
         c.log(
             LOG_DEBUG,
             file!(),
             line!(),
-            "ndctl_new",
+            f,
             &format!("log_priority={priority}"),
         );
         // SAFETY: non-NULL out pointer provided by the caller.
@@ -187,11 +183,8 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
 /// Takes another reference on `ctx`; returns `ctx` (NULL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_ref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_ref", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        unsafe { obj(ctx) }?
-            .refcount
-            .fetch_add(1, Ordering::Relaxed);
+    guard!(std::ptr::null_mut(), {
+        live!(ctx).refcount.fetch_add(1, Ordering::Relaxed);
         Some(ctx)
     })
 }
@@ -200,9 +193,8 @@ pub unsafe extern "C" fn ndctl_ref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
 /// libdaxctl object obtained through it. Always returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_unref", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(std::ptr::null_mut(), |f| {
+        let c = live!(ctx);
         if c.refcount.fetch_sub(1, Ordering::AcqRel) > 1 {
             return Some(std::ptr::null_mut());
         }
@@ -210,7 +202,7 @@ pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
             LOG_INFO,
             file!(),
             line!(),
-            "ndctl_unref",
+            f,
             &format!("context {ctx:p} released"),
         );
         unregister(ctx);
@@ -240,9 +232,8 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
         ),
     >,
 ) {
-    ffi_guard_void("ndctl_set_log_fn", || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard_void!(|f| {
+        let c = live!(ctx);
         let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
         c.set_sink(LogSink::from_callback(log_fn));
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
@@ -250,7 +241,7 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
             LOG_INFO,
             file!(),
             line!(),
-            "ndctl_set_log_fn",
+            f,
             &format!("custom logging function {addr:p} registered"),
         );
         Some(())
@@ -260,18 +251,14 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
 /// The log priority (syslog level); -EINVAL for a NULL context.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_log_priority(ctx: *mut ndctl_ctx) -> c_int {
-    ffi_guard("ndctl_get_log_priority", -libc::EINVAL, || {
-        // SAFETY: NULL or a live context handle.
-        Some(unsafe { obj(ctx) }?.priority())
-    })
+    guard!(-libc::EINVAL, Some(live!(ctx).priority()))
 }
 
 /// Sets the log priority (also of the context's libdaxctl context, if one exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c_int) {
-    ffi_guard_void("ndctl_set_log_priority", || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard_void!({
+        let c = live!(ctx);
         c.set_priority(priority);
         c.daxctl().set_priority(priority);
         Some(())
@@ -281,11 +268,8 @@ pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c
 /// Stores a pointer for logging callbacks.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut c_void) {
-    ffi_guard_void("ndctl_set_userdata", || {
-        // SAFETY: NULL or a live context handle.
-        unsafe { obj(ctx) }?
-            .userdata
-            .store(userdata, Ordering::Relaxed);
+    guard_void!({
+        live!(ctx).userdata.store(userdata, Ordering::Relaxed);
         Some(())
     })
 }
@@ -293,20 +277,17 @@ pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut 
 /// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void {
-    ffi_guard("ndctl_get_userdata", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        Some(unsafe { obj(ctx) }?.userdata.load(Ordering::Relaxed))
-    })
+    guard!(
+        std::ptr::null_mut(),
+        Some(live!(ctx).userdata.load(Ordering::Relaxed))
+    )
 }
 
 /// Stores a second, independent user pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut c_void) {
-    ffi_guard_void("ndctl_set_private_data", || {
-        // SAFETY: NULL or a live context handle.
-        unsafe { obj(ctx) }?
-            .private_data
-            .store(data, Ordering::Relaxed);
+    guard_void!({
+        live!(ctx).private_data.store(data, Ordering::Relaxed);
         Some(())
     })
 }
@@ -314,20 +295,18 @@ pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut 
 /// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_void {
-    ffi_guard("ndctl_get_private_data", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        Some(unsafe { obj(ctx) }?.private_data.load(Ordering::Relaxed))
-    })
+    guard!(
+        std::ptr::null_mut(),
+        Some(live!(ctx).private_data.load(Ordering::Relaxed))
+    )
 }
 
 /// Forgets cached attributes and rescans the buses; existing objects stay valid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
-    ffi_guard_void("ndctl_invalidate", || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
-        if let Err(e) = c.ctx.invalidate() {
-            crate::handles::report("ndctl_invalidate", &e);
+    guard_void!(|f| {
+        if let Err(e) = live!(ctx).ctx.invalidate() {
+            crate::handles::report(f, &e);
         }
         Some(())
     })
@@ -339,9 +318,8 @@ pub unsafe extern "C" fn ndctl_set_config_path(
     ctx: *mut ndctl_ctx,
     config_path: *mut c_char,
 ) -> c_int {
-    ffi_guard("ndctl_set_config_path", -libc::EINVAL, || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(-libc::EINVAL, {
+        let c = live!(ctx);
         // SAFETY: NULL or a NUL-terminated string from the caller.
         let path = unsafe { c_str_arg(config_path) }?;
         lock(&c.config_path).get((0, "config_path"), &path.to_string_lossy());
@@ -352,10 +330,8 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 /// The configuration directory, `/etc/ndctl.conf.d` unless set (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_char {
-    ffi_guard("ndctl_get_config_path", std::ptr::null(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
-        let g = lock(&c.config_path);
+    guard!(std::ptr::null(), {
+        let g = lock(&live!(ctx).config_path);
         Some(
             g.current
                 .get(&(0, "config_path"))
@@ -368,9 +344,8 @@ pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_
 /// logged reason) when libdaxctl cannot be loaded.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate::dax::daxctl_ctx {
-    ffi_guard("ndctl_get_daxctl_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(std::ptr::null_mut(), |f| {
+        let c = live!(ctx);
         let priority = c.priority();
         let mut state = c.daxctl();
         match state.ctx(priority) {
@@ -382,7 +357,7 @@ pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate
                     LOG_DEBUG
                 };
                 drop(state);
-                c.log(prio, file!(), line!(), "ndctl_get_daxctl_ctx", &why);
+                c.log(prio, file!(), line!(), f, &why);
                 None
             }
         }

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::ptr::null_mut;
 use std::sync::Mutex;
 
-use ndctl::fixture::nfit_test::{write_tree, Variant};
 use ndctl_capi::bus::*;
 use ndctl_capi::ctx::*;
 use ndctl_capi::region::*;
+use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 
 static ENV: Mutex<()> = Mutex::new(());
 

@@ -89,10 +89,11 @@ impl Sysfs {
     pub fn with_resolver(root: impl Into<PathBuf>, resolver: Resolver) -> Result<Sysfs> {
         let root = root.into();
         let root = root::Root::open(&root, resolver)?;
-        Ok(Sysfs {
-            root,
-            logger: Arc::new(Logger::new()),
-        })
+        let logger = Arc::new(Logger::new());
+        if let Some(why) = root.fallback_reason() {
+            ctx_log!(logger, Level::Debug, "{why}; resolving paths in userspace");
+        }
+        Ok(Sysfs { root, logger })
     }
 
     /// The host directory used as `/`.

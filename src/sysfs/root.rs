@@ -127,6 +127,8 @@ pub struct Root {
     fd: OwnedFd,
     host: PathBuf,
     openat2: AtomicBool,
+    /// Why `openat2` is not used although it was asked for (for the context's log).
+    fallback_reason: Option<String>,
 }
 
 fn cstr(name: &OsStr) -> io::Result<CString> {
@@ -255,6 +257,7 @@ impl Root {
         }
         // SAFETY: fd was just opened and is owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut fallback_reason = None;
         let use_openat2 = match resolver {
             Resolver::Userspace => false,
             Resolver::Auto | Resolver::Openat2 => {
@@ -268,7 +271,7 @@ impl Root {
                         })
                     }
                     Err(e) => {
-                        log::debug!("openat2 unavailable ({e}); resolving in userspace");
+                        fallback_reason = Some(format!("openat2 unavailable ({e})"));
                         false
                     }
                 }
@@ -278,6 +281,7 @@ impl Root {
             fd,
             host,
             openat2: AtomicBool::new(use_openat2),
+            fallback_reason,
         })
     }
 
@@ -293,6 +297,11 @@ impl Root {
         } else {
             Resolver::Userspace
         }
+    }
+
+    /// Why the userspace resolver is used although `openat2` was asked for, if so.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback_reason.as_deref()
     }
 
     /// Resolve an in-root path like `realpath(3)` inside the root: every link is read and
