@@ -153,6 +153,7 @@ impl Bus {
             .iter()
             .filter(|c| commands.split_whitespace().any(|t| t == cmd_name(**c)))
             .fold(0u64, |m, c| m | (1 << c));
+        let logger = Arc::clone(dev.sysfs().logger());
         Ok(Arc::new_cyclic(|me| Bus {
             me: me.clone(),
             ctx,
@@ -162,8 +163,8 @@ impl Bus {
             minor,
             provider,
             cmd_mask,
-            dimms: ChildList::new(),
-            regions: ChildList::new(),
+            dimms: ChildList::new(&logger),
+            regions: ChildList::new(&logger),
         }))
     }
 
@@ -353,11 +354,13 @@ impl Bus {
     /// is empty, polling every millisecond for up to `NDCTL_TIMEOUT` iterations (default
     /// 5000; 0 waits forever).
     pub fn wait_probe(&self) -> Result<()> {
-        let limit = std::env::var("NDCTL_TIMEOUT")
-            .ok()
+        let logger = self.device().sysfs().logger();
+        let limit = crate::env::secure_var("NDCTL_TIMEOUT")
             .and_then(|v| {
-                crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v)
-                    .map_err(|e| log::warn!("{e}; using the default 5000"))
+                crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v.to_string_lossy())
+                    .map_err(|e| {
+                        crate::ctx_log!(logger, log::Level::Warn, "{e}; using the default 5000")
+                    })
                     .ok()
             })
             .unwrap_or(5000);
@@ -376,7 +379,9 @@ impl Bus {
             }
             tries += 1;
             if limit != 0 && tries >= limit {
-                log::info!(
+                crate::ctx_log!(
+                    logger,
+                    log::Level::Info,
                     "{}: udev queue still busy after {tries} tries",
                     self.devname()
                 );
@@ -390,7 +395,12 @@ impl Bus {
         // Like libndctl, let pending probes finish before trusting the directory; a tree
         // without the attribute (or a failed read) is scanned as it is.
         if let Err(e) = self.wait_probe() {
-            log::debug!("{}: wait_probe: {e}", self.devname());
+            crate::ctx_log!(
+                self.device().sysfs().logger(),
+                log::Level::Debug,
+                "{}: wait_probe: {e}",
+                self.devname()
+            );
         }
         self.device().children(prefix)
     }
@@ -481,7 +491,12 @@ impl Bus {
             _ if self.has_nfit()? => match self.nfit_translate_spa(address) {
                 Ok((handle, _)) => self.dimm_by_handle(handle),
                 Err(e) => {
-                    log::debug!("{}: translate spa {address:#x}: {e}", self.devname());
+                    crate::ctx_log!(
+                        self.device().sysfs().logger(),
+                        log::Level::Debug,
+                        "{}: translate spa {address:#x}: {e}",
+                        self.devname()
+                    );
                     Ok(None)
                 }
             },
@@ -562,15 +577,7 @@ impl Bus {
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let name = self.ctl_name();
         let logical = PathBuf::from(format!("/dev/{name}"));
-        let host =
-            self.device().sysfs().dev_node(name).ok_or_else(|| {
-                Error::io(&logical, std::io::Error::from_raw_os_error(libc::ENOENT))
-            })?;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&host)
-            .map_err(|e| Error::io(&logical, e))?;
+        let file = self.device().sysfs().open_dev(name, libc::O_RDWR)?;
         let meta = file.metadata().map_err(|e| Error::io(&logical, e))?;
         let rdev = meta.rdev();
         if !meta.file_type().is_char_device()

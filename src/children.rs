@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::btt::Btt;
 use crate::dax::Dax;
 use crate::error::{Error, Result};
+use crate::logging::Logger;
 use crate::namespace::Namespace;
 use crate::pfn::Pfn;
 use crate::region::Region;
@@ -111,13 +112,16 @@ pub(crate) struct ChildList<T> {
     // Objects of a previous generation (their region was disabled): no longer listed,
     // kept alive so that references to them stay valid.
     retired: Mutex<Vec<Arc<T>>>,
+    // The context's logger, for the children a scan skips.
+    logger: Arc<Logger>,
 }
 
 impl<T: Child> ChildList<T> {
-    pub(crate) fn new() -> ChildList<T> {
+    pub(crate) fn new(logger: &Arc<Logger>) -> ChildList<T> {
         ChildList {
             items: Mutex::new(None),
             retired: Mutex::new(Vec::new()),
+            logger: Arc::clone(logger),
         }
     }
 
@@ -134,8 +138,7 @@ impl<T: Child> ChildList<T> {
         let mut guard = self.lock();
         if guard.is_none() {
             *guard = Some(Vec::new());
-            if let Err(e) =
-                Self::merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
+            if let Err(e) = self.merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
             {
                 *guard = None;
                 return Err(e);
@@ -162,7 +165,7 @@ impl<T: Child> ChildList<T> {
         match guard.as_mut() {
             // Never listed: the next get() scans anyway.
             None => Ok(()),
-            Some(items) => Self::merge(items, scan, make),
+            Some(items) => self.merge(items, scan, make),
         }
     }
 
@@ -229,7 +232,7 @@ impl<T: Child> ChildList<T> {
         v
     }
 
-    fn merge<S, M>(items: &mut Vec<Arc<T>>, scan: S, mut make: M) -> Result<()>
+    fn merge<S, M>(&self, items: &mut Vec<Arc<T>>, scan: S, mut make: M) -> Result<()>
     where
         S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
         M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
@@ -252,7 +255,12 @@ impl<T: Child> ChildList<T> {
                 // A device without a required attribute is skipped as libndctl skips it
                 // (it may be vanishing under us); garbage in an attribute is an error.
                 Err(e @ Error::Missing { .. }) => {
-                    log::warn!("{}: skipped: {e}", path.display())
+                    crate::ctx_log!(
+                        self.logger,
+                        log::Level::Warn,
+                        "{}: skipped: {e}",
+                        path.display()
+                    )
                 }
                 Err(e) => return Err(e),
             }
@@ -370,7 +378,12 @@ impl Region {
 
     pub(crate) fn child_prefix(&self, kind: &str) -> String {
         if let Err(e) = self.bus().wait_probe() {
-            log::debug!("{}: wait_probe: {e}", self.bus().devname());
+            crate::ctx_log!(
+                self.device().sysfs().logger(),
+                log::Level::Debug,
+                "{}: wait_probe: {e}",
+                self.bus().devname()
+            );
         }
         format!("{kind}{}.", self.id())
     }

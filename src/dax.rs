@@ -49,7 +49,7 @@ impl Dax {
         }
         let mut devices = Vec::new();
         let sysfs = dev.sysfs();
-        for (_, path) in dev.children("dax")? {
+        for (_, path) in dev.entries("dax")? {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

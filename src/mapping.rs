@@ -133,11 +133,25 @@ impl Region {
         }
         let dimms = self.bus().dimms()?;
         let mut out = Vec::new();
-        for i in 0..self.num_mappings {
+        let logger = self.device().sysfs().logger();
+        // The count comes from sysfs: visit only the mappingN files that exist, so a
+        // count like 4294967295 costs one directory listing, not four billion lookups.
+        let present = self.device().indexes("mapping")?;
+        if present.len() < self.num_mappings as usize {
+            crate::ctx_log!(
+                logger,
+                log::Level::Info,
+                "{}: mappings is {} but {} mappingN files exist",
+                self.devname(),
+                self.num_mappings,
+                present.len()
+            );
+        }
+        for i in present.into_iter().filter(|&i| i < self.num_mappings) {
             let name = format!("mapping{i}");
             let path = self.device().attr_path(&name);
             let Some(v) = self.device().opt(&name)? else {
-                log::info!("{}: missing", path.display());
+                crate::ctx_log!(logger, log::Level::Info, "{}: unavailable", path.display());
                 continue;
             };
             let fields: Vec<&str> = v.trim().split(',').collect();
@@ -163,7 +177,9 @@ impl Region {
                 None => None,
             };
             let Some(dimm) = dimms.iter().find(|d| d.id() == dimm_id).cloned() else {
-                log::warn!(
+                crate::ctx_log!(
+                    logger,
+                    log::Level::Warn,
                     "{}: {dimm_name} is not on {}",
                     path.display(),
                     self.bus().devname()

@@ -518,13 +518,10 @@ impl Namespace {
             self.block_device()
         };
         if let Some(bdev) = bdev.filter(|_| self.is_active().unwrap_or(false)) {
-            if let Some(node) = self.device().sysfs().dev_node(&bdev) {
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .custom_flags(libc::O_EXCL)
-                    .open(&node)
+            if self.device().sysfs().dev_node(&bdev).is_some() {
+                self.device()
+                    .sysfs()
+                    .open_dev(&bdev, libc::O_RDWR | libc::O_EXCL)
                     .map_err(|e| Error::Busy {
                         object: self.devname().into(),
                         reason: format!("{bdev} is in use: {e}"),

@@ -109,6 +109,7 @@ impl Region {
         } else {
             None
         };
+        let logger = Arc::clone(dev.sysfs().logger());
         Ok(Arc::new_cyclic(|me| Region {
             node: Node::new(dev, id),
             me: me.clone(),
@@ -123,10 +124,10 @@ impl Region {
             mappings: Mutex::new(None),
             iset: Mutex::new(None),
             children: Children {
-                namespaces: ChildList::new(),
-                btts: ChildList::new(),
-                pfns: ChildList::new(),
-                daxs: ChildList::new(),
+                namespaces: ChildList::new(&logger),
+                btts: ChildList::new(&logger),
+                pfns: ChildList::new(&logger),
+                daxs: ChildList::new(&logger),
             },
         }))
     }
