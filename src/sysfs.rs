@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 
+// Control nodes and polled attributes (the command layer's file handles).
+mod devnode;
+
 /// libndctl refuses attributes of this size or more (`SYSFS_ATTR_SIZE`).
 pub const ATTR_SIZE_LIMIT: usize = 1024;
 /// Lists such as `badblocks` may be longer than one attribute buffer; cap them anyway so a
