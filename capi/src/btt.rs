@@ -1,17 +1,12 @@
 //! BTT devices (group `btt` of `libndctl.tsv`).
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
-use crate::ffi::{ffi_guard, ffi_guard_void, obj};
 use crate::handles::{
-    first, flag, get_uuid, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace,
-    ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace, ndctl_region,
+    opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
 };
 
 fn sector_sizes(b: &ndctl::Btt, func: &'static str) -> (Vec<u32>, Option<usize>) {
@@ -21,64 +16,53 @@ fn sector_sizes(b: &ndctl::Btt, func: &'static str) -> (Vec<u32>, Option<usize>)
 /// The first btt of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_first(region: *mut ndctl_region) -> *mut ndctl_btt {
-    ffi_guard("ndctl_btt_get_first", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        Some(first("ndctl_btt_get_first", unsafe { obj(region) }?.btts()))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(first(f, live!(region).btts()))
     })
 }
 
 /// The btt after `btt` in its region.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_next(btt: *mut ndctl_btt) -> *mut ndctl_btt {
-    ffi_guard("ndctl_btt_get_next", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live btt handle.
-        Some(opt_ptr(unsafe { obj(btt) }?.next()))
-    })
+    guard!(std::ptr::null_mut(), Some(opt_ptr(live!(btt).next())))
 }
 
 /// The idle btt the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_btt_seed(region: *mut ndctl_region) -> *mut ndctl_btt {
-    ffi_guard("ndctl_region_get_btt_seed", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(opt_ptr(known("ndctl_region_get_btt_seed", r.btt_seed())))
+    guard!(std::ptr::null_mut(), |f| {
+        let r = live!(region);
+        Some(opt_ptr(known(f, r.btt_seed())))
     })
 }
 
 /// The region of `btt`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_region(btt: *mut ndctl_btt) -> *mut ndctl_region {
-    ffi_guard("ndctl_btt_get_region", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live btt handle.
-        Some(ptr(unsafe { obj(btt) }?.region()))
-    })
+    guard!(std::ptr::null_mut(), Some(ptr(live!(btt).region())))
 }
 
 /// The bus of `btt`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_bus(btt: *mut ndctl_btt) -> *mut ndctl_bus {
-    ffi_guard("ndctl_btt_get_bus", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live btt handle.
-        Some(ptr(unsafe { obj(btt) }?.region().bus()))
+    guard!(std::ptr::null_mut(), {
+        Some(ptr(live!(btt).region().bus()))
     })
 }
 
 /// The context of `btt`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_ctx(btt: *mut ndctl_btt) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_btt_get_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live btt handle.
-        Some(handle_of(unsafe { obj(btt) }?.region().bus().ctx()))
+    guard!(std::ptr::null_mut(), {
+        Some(handle_of(live!(btt).region().bus().ctx()))
     })
 }
 
 /// `bttR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_devname(btt: *mut ndctl_btt) -> *const c_char {
-    ffi_guard("ndctl_btt_get_devname", std::ptr::null(), || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
+    guard!(std::ptr::null(), {
+        let b = live!(btt);
         owned_str(b.region().bus().ctx(), b, "devname", b.devname())
     })
 }
@@ -86,19 +70,15 @@ pub unsafe extern "C" fn ndctl_btt_get_devname(btt: *mut ndctl_btt) -> *const c_
 /// N of `bttR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_id(btt: *mut ndctl_btt) -> c_uint {
-    ffi_guard("ndctl_btt_get_id", c_uint::MAX, || {
-        // SAFETY: NULL or a live btt handle.
-        Some(unsafe { obj(btt) }?.id())
-    })
+    guard!(c_uint::MAX, Some(live!(btt).id()))
 }
 
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
-    ffi_guard_void("ndctl_btt_get_uuid", || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        let u = value("ndctl_btt_get_uuid", b.uuid()).unwrap_or_default();
+    guard_void!(|f| {
+        let b = live!(btt);
+        let u = value(f, b.uuid()).unwrap_or_default();
         // SAFETY: NULL or the caller's 16-byte uuid_t.
         unsafe { put_uuid(uu, &u) };
         Some(())
@@ -108,20 +88,18 @@ pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_set_uuid(btt: *mut ndctl_btt, uu: uuid_t) -> c_int {
-    ffi_guard("ndctl_btt_set_uuid", -libc::EINVAL, || {
-        // SAFETY: NULL or a live btt handle; NULL or the caller's 16-byte uuid_t.
-        let (b, u) = unsafe { (obj(btt)?, get_uuid(uu)?) };
-        Some(status("ndctl_btt_set_uuid", b.set_uuid(u)))
+    guard!(-libc::EINVAL, |f| {
+        let (b, u) = (live!(btt), uuid_arg!(uu));
+        Some(status(f, b.set_uuid(u)))
     })
 }
 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> c_int {
-    ffi_guard("ndctl_btt_get_num_sector_sizes", -libc::EINVAL, || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        c_int::try_from(sector_sizes(b, "ndctl_btt_get_num_sector_sizes").0.len()).ok()
+    guard!(-libc::EINVAL, |f| {
+        let b = live!(btt);
+        c_int::try_from(sector_sizes(b, f).0.len()).ok()
     })
 }
 
@@ -131,10 +109,9 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
     btt: *mut ndctl_btt,
     i: c_int,
 ) -> c_uint {
-    ffi_guard("ndctl_btt_get_supported_sector_size", c_uint::MAX, || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        let (sizes, _) = sector_sizes(b, "ndctl_btt_get_supported_sector_size");
+    guard!(c_uint::MAX, |f| {
+        let b = live!(btt);
+        let (sizes, _) = sector_sizes(b, f);
         Some(
             index(i)
                 .and_then(|i| sizes.get(i).copied())
@@ -146,10 +123,9 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
 /// The selected sector size (`UINT_MAX` when none is selected).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
-    ffi_guard("ndctl_btt_get_sector_size", c_uint::MAX, || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        let (sizes, cur) = sector_sizes(b, "ndctl_btt_get_sector_size");
+    guard!(c_uint::MAX, |f| {
+        let b = live!(btt);
+        let (sizes, cur) = sector_sizes(b, f);
         Some(
             cur.and_then(|i| sizes.get(i).copied())
                 .unwrap_or(c_uint::MAX),
@@ -163,33 +139,27 @@ pub unsafe extern "C" fn ndctl_btt_set_sector_size(
     btt: *mut ndctl_btt,
     sector_size: c_uint,
 ) -> c_int {
-    ffi_guard("ndctl_btt_set_sector_size", -libc::EINVAL, || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        Some(status(
-            "ndctl_btt_set_sector_size",
-            b.set_sector_size(sector_size),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let b = live!(btt);
+        Some(status(f, b.set_sector_size(sector_size)))
     })
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_size(btt: *mut ndctl_btt) -> c_ulonglong {
-    ffi_guard("ndctl_btt_get_size", c_ulonglong::MAX, || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        Some(known("ndctl_btt_get_size", b.size()).unwrap_or(c_ulonglong::MAX))
+    guard!(c_ulonglong::MAX, |f| {
+        let b = live!(btt);
+        Some(known(f, b.size()).unwrap_or(c_ulonglong::MAX))
     })
 }
 
 /// The namespace the btt is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut ndctl_namespace {
-    ffi_guard("ndctl_btt_get_namespace", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
-        Some(opt_ptr(known("ndctl_btt_get_namespace", b.namespace())))
+    guard!(std::ptr::null_mut(), |f| {
+        let b = live!(btt);
+        Some(opt_ptr(known(f, b.namespace())))
     })
 }
 
@@ -199,19 +169,17 @@ pub unsafe extern "C" fn ndctl_btt_set_namespace(
     btt: *mut ndctl_btt,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    ffi_guard("ndctl_btt_set_namespace", -libc::EINVAL, || {
-        // SAFETY: NULL or live btt and namespace handles.
-        let (b, n) = unsafe { (obj(btt)?, obj(ndns)) };
-        Some(status("ndctl_btt_set_namespace", b.set_namespace(n)))
+    guard!(-libc::EINVAL, |f| {
+        let (b, n) = (live!(btt), maybe!(ndns));
+        Some(status(f, b.set_namespace(n)))
     })
 }
 
 /// The block device (`pmemXs`; `""` when there is none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_block_device(btt: *mut ndctl_btt) -> *const c_char {
-    ffi_guard("ndctl_btt_get_block_device", std::ptr::null(), || {
-        // SAFETY: NULL or a live btt handle.
-        let b = unsafe { obj(btt) }?;
+    guard!(std::ptr::null(), {
+        let b = live!(btt);
         match b.block_device() {
             Some(name) => owned_str(b.region().bus().ctx(), b, "block_device", &name),
             None => Some(EMPTY.as_ptr()),
@@ -222,47 +190,29 @@ pub unsafe extern "C" fn ndctl_btt_get_block_device(btt: *mut ndctl_btt) -> *con
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_is_enabled(btt: *mut ndctl_btt) -> c_int {
-    ffi_guard("ndctl_btt_is_enabled", 0, || {
-        // SAFETY: NULL or a live btt handle.
-        Some(c_int::from(unsafe { obj(btt) }?.is_enabled()))
-    })
+    guard!(0, Some(c_int::from(live!(btt).is_enabled())))
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_is_valid(btt: *mut ndctl_btt) -> c_int {
-    ffi_guard("ndctl_btt_is_valid", 0, || {
-        // SAFETY: NULL or a live btt handle.
-        Some(c_int::from(unsafe { obj(btt) }?.is_valid()))
-    })
+    guard!(0, Some(c_int::from(live!(btt).is_valid())))
 }
 
 /// 1 if it has a namespace, a selected sector size or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_is_configured(btt: *mut ndctl_btt) -> c_int {
-    ffi_guard("ndctl_btt_is_configured", 0, || {
-        // SAFETY: NULL or a live btt handle.
-        Some(flag(
-            "ndctl_btt_is_configured",
-            unsafe { obj(btt) }?.is_configured(),
-        ))
-    })
+    guard!(0, |f| { Some(flag(f, live!(btt).is_configured(),)) })
 }
 
 /// Binds the btt: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_enable(btt: *mut ndctl_btt) -> c_int {
-    ffi_guard("ndctl_btt_enable", -libc::EINVAL, || {
-        // SAFETY: NULL or a live btt handle.
-        Some(status("ndctl_btt_enable", unsafe { obj(btt) }?.enable()))
-    })
+    guard!(-libc::EINVAL, |f| { Some(status(f, live!(btt).enable())) })
 }
 
 /// Unbinds the btt and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_delete(btt: *mut ndctl_btt) -> c_int {
-    ffi_guard("ndctl_btt_delete", -libc::EINVAL, || {
-        // SAFETY: NULL or a live btt handle.
-        Some(status("ndctl_btt_delete", unsafe { obj(btt) }?.delete()))
-    })
+    guard!(-libc::EINVAL, |f| { Some(status(f, live!(btt).delete())) })
 }

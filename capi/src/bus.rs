@@ -1,14 +1,9 @@
 //! Buses (group `bus` of `libndctl.tsv`).
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
-use crate::ffi::{c_str_arg, ffi_guard, obj};
 use crate::handles::{
     first, handle_of, known, ndctl_bus, opt_ptr, owned_str, persistence_domain, value,
 };
@@ -16,29 +11,22 @@ use crate::handles::{
 /// The first bus of the context (NULL if none or for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_first(ctx: *mut ndctl_ctx) -> *mut ndctl_bus {
-    ffi_guard("ndctl_bus_get_first", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
-        Some(first("ndctl_bus_get_first", c.ctx().buses()))
+    guard!(std::ptr::null_mut(), |f| {
+        let c = live!(ctx);
+        Some(first(f, c.ctx().buses()))
     })
 }
 
 /// The bus after `bus` (NULL at the end).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_next(bus: *mut ndctl_bus) -> *mut ndctl_bus {
-    ffi_guard("ndctl_bus_get_next", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live bus handle.
-        Some(opt_ptr(unsafe { obj(bus) }?.next()))
-    })
+    guard!(std::ptr::null_mut(), Some(opt_ptr(live!(bus).next())))
 }
 
 /// The context owning `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_ctx(bus: *mut ndctl_bus) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_bus_get_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live bus handle.
-        Some(handle_of(unsafe { obj(bus) }?.ctx()))
-    })
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(bus).ctx())))
 }
 
 /// The bus whose provider is `provider` (NULL if none or for NULL arguments).
@@ -47,21 +35,17 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
     ctx: *mut ndctl_ctx,
     provider: *const c_char,
 ) -> *mut ndctl_bus {
-    ffi_guard("ndctl_bus_get_by_provider", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle; NULL or a C string.
-        let (c, p) = unsafe { (obj(ctx)?, c_str_arg(provider)?) };
+    guard!(std::ptr::null_mut(), |f| {
+        let (c, p) = (live!(ctx), str_arg!(provider));
         let p = p.to_str().ok()?;
-        Some(opt_ptr(known(
-            "ndctl_bus_get_by_provider",
-            c.ctx().bus_by_provider(p),
-        )))
+        Some(opt_ptr(known(f, c.ctx().bus_by_provider(p))))
     })
 }
 
 /// Name of bus command `cmd` (`"unknown"` for others); the bus is not consulted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int) -> *const c_char {
-    ffi_guard("ndctl_bus_get_cmd_name", std::ptr::null(), || {
+    guard!(std::ptr::null(), {
         Some(
             crate::handles::static_cstr(ndctl::bus::cmd_name(u32::try_from(cmd).unwrap_or(0)))
                 .as_ptr(),
@@ -72,9 +56,8 @@ pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int
 /// `ndbusK` (NULL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_devname(bus: *mut ndctl_bus) -> *const c_char {
-    ffi_guard("ndctl_bus_get_devname", std::ptr::null(), || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
+    guard!(std::ptr::null(), {
+        let b = live!(bus);
         owned_str(b.ctx(), b, "devname", b.devname())
     })
 }
@@ -82,9 +65,8 @@ pub unsafe extern "C" fn ndctl_bus_get_devname(bus: *mut ndctl_bus) -> *const c_
 /// The provider, e.g. `ACPI.NFIT` (NULL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_provider(bus: *mut ndctl_bus) -> *const c_char {
-    ffi_guard("ndctl_bus_get_provider", std::ptr::null(), || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
+    guard!(std::ptr::null(), {
+        let b = live!(bus);
         owned_str(b.ctx(), b, "provider", b.provider())
     })
 }
@@ -92,85 +74,68 @@ pub unsafe extern "C" fn ndctl_bus_get_provider(bus: *mut ndctl_bus) -> *const c
 /// N of `ndctlN` (`UINT_MAX` for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_id(bus: *mut ndctl_bus) -> c_uint {
-    ffi_guard("ndctl_bus_get_id", c_uint::MAX, || {
-        // SAFETY: NULL or a live bus handle.
-        Some(unsafe { obj(bus) }?.id())
-    })
+    guard!(c_uint::MAX, Some(live!(bus).id()))
 }
 
 /// Major number of `/dev/ndctlN` (`UINT_MAX` for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_major(bus: *mut ndctl_bus) -> c_uint {
-    ffi_guard("ndctl_bus_get_major", c_uint::MAX, || {
-        // SAFETY: NULL or a live bus handle.
-        Some(unsafe { obj(bus) }?.major())
-    })
+    guard!(c_uint::MAX, Some(live!(bus).major()))
 }
 
 /// Minor number of `/dev/ndctlN` (`UINT_MAX` for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_minor(bus: *mut ndctl_bus) -> c_uint {
-    ffi_guard("ndctl_bus_get_minor", c_uint::MAX, || {
-        // SAFETY: NULL or a live bus handle.
-        Some(unsafe { obj(bus) }?.minor())
-    })
+    guard!(c_uint::MAX, Some(live!(bus).minor()))
 }
 
 /// NFIT revision; `UINT_MAX` without an NFIT (or for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_revision(bus: *mut ndctl_bus) -> c_uint {
-    ffi_guard("ndctl_bus_get_revision", c_uint::MAX, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
-        Some(known("ndctl_bus_get_revision", b.revision()).unwrap_or(c_uint::MAX))
+    guard!(c_uint::MAX, |f| {
+        let b = live!(bus);
+        Some(known(f, b.revision()).unwrap_or(c_uint::MAX))
     })
 }
 
 /// 1 if the bus has an ACPI NFIT.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_nfit(bus: *mut ndctl_bus) -> c_int {
-    ffi_guard("ndctl_bus_has_nfit", 0, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
-        Some(value("ndctl_bus_has_nfit", b.has_nfit()).map_or(0, c_int::from))
+    guard!(0, |f| {
+        let b = live!(bus);
+        Some(value(f, b.has_nfit()).map_or(0, c_int::from))
     })
 }
 
 /// 1 if the bus comes from a device-tree node.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_of_node(bus: *mut ndctl_bus) -> c_int {
-    ffi_guard("ndctl_bus_has_of_node", 0, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
-        Some(value("ndctl_bus_has_of_node", b.has_of_node()).map_or(0, c_int::from))
+    guard!(0, |f| {
+        let b = live!(bus);
+        Some(value(f, b.has_of_node()).map_or(0, c_int::from))
     })
 }
 
 /// 1 if the bus belongs to a CXL topology.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_cxl(bus: *mut ndctl_bus) -> c_int {
-    ffi_guard("ndctl_bus_has_cxl", 0, || {
-        // SAFETY: NULL or a live bus handle.
-        Some(c_int::from(unsafe { obj(bus) }?.has_cxl()))
-    })
+    guard!(0, Some(c_int::from(live!(bus).has_cxl())))
 }
 
 /// 1 if this is an IBM PAPR SCM bus.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_papr_scm(bus: *mut ndctl_bus) -> c_int {
-    ffi_guard("ndctl_bus_is_papr_scm", 0, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
-        Some(value("ndctl_bus_is_papr_scm", b.is_papr_scm()).map_or(0, c_int::from))
+    guard!(0, |f| {
+        let b = live!(bus);
+        Some(value(f, b.is_papr_scm()).map_or(0, c_int::from))
     })
 }
 
 /// 1 if the bus supports `ND_CMD_*` command `cmd`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
-    ffi_guard("ndctl_bus_is_cmd_supported", 0, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
+    guard!(0, {
+        let b = live!(bus);
         Some(u32::try_from(cmd).map_or(0, |c| c_int::from(b.is_cmd_supported(c))))
     })
 }
@@ -178,19 +143,12 @@ pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_
 /// 1 if the NFIT bus function `cmd` (`NFIT_CMD_*`) is in the bus's DSM mask.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
-    ffi_guard("ndctl_bus_is_nfit_cmd_supported", 0, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
+    guard!(0, |f| {
+        let b = live!(bus);
         let Ok(cmd) = u32::try_from(cmd) else {
             return Some(0);
         };
-        Some(
-            value(
-                "ndctl_bus_is_nfit_cmd_supported",
-                b.is_nfit_cmd_supported(cmd),
-            )
-            .map_or(0, c_int::from),
-        )
+        Some(value(f, b.is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
     })
 }
 
@@ -198,13 +156,12 @@ pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cm
 /// unreadable (-EINVAL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
-    ffi_guard("ndctl_bus_wait_probe", -libc::EINVAL, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
+    guard!(-libc::EINVAL, |f| {
+        let b = live!(bus);
         Some(match b.wait_probe() {
             Ok(()) => 0,
             Err(e) => {
-                ::log::debug!(target: "ndctl_bus_wait_probe", "{e}");
+                ::log::debug!(target: f, "{e}");
                 -libc::ENXIO
             }
         })
@@ -217,10 +174,9 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
 pub unsafe extern "C" fn ndctl_bus_get_persistence_domain(
     bus: *mut ndctl_bus,
 ) -> ndctl_persistence_domain {
-    ffi_guard("ndctl_bus_get_persistence_domain", c_int::MAX, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
-        value("ndctl_bus_get_persistence_domain", b.persistence_domain()).map(persistence_domain)
+    guard!(c_int::MAX, |f| {
+        let b = live!(bus);
+        value(f, b.persistence_domain()).map(persistence_domain)
     })
 }
 
@@ -234,9 +190,8 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
     handle: *mut c_uint,
     dpa: *mut c_ulonglong,
 ) -> c_int {
-    ffi_guard("ndctl_bus_nfit_translate_spa", -libc::EINVAL, || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
+    guard!(-libc::EINVAL, |f| {
+        let b = live!(bus);
         if handle.is_null() || dpa.is_null() {
             return None;
         }
@@ -250,7 +205,7 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
                 Some(0)
             }
             Err(e) => {
-                ::log::debug!(target: "ndctl_bus_nfit_translate_spa", "{e}");
+                ::log::debug!(target: f, "{e}");
                 Some(e.errno())
             }
         }

@@ -5,10 +5,6 @@
 //! strings handed out by getters and the libdaxctl state. Records of the `ndctl` crate's
 //! `log` facade reach every live context whose priority admits them, through the same sink
 //! as the context's own messages.
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
@@ -17,7 +13,7 @@ use std::sync::{Mutex, MutexGuard, Once};
 
 use crate::ctypes::va_list;
 use crate::daxctl;
-use crate::ffi::{c_str_arg, ffi_guard, ffi_guard_void, obj};
+use crate::ffi::c_str_arg;
 use crate::handles::{register, unregister};
 use crate::log::{parse_log_priority, LogFn, LogSink, LOG_DEBUG, LOG_ERR, LOG_INFO};
 
@@ -184,7 +180,7 @@ fn update_log_level() {
 /// `NDCTL_LOG` says otherwise (a number, or `err`, `info`, `debug`, `notice`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
-    ffi_guard("ndctl_new", -libc::EINVAL, || {
+    guard!(-libc::EINVAL, |f| {
         if ctx.is_null() {
             return None;
         }
@@ -219,14 +215,14 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
             LOG_INFO,
             file!(),
             line!(),
-            "ndctl_new",
+            f,
             &format!("ctx {handle:p} created"),
         );
         c.log(
             LOG_DEBUG,
             file!(),
             line!(),
-            "ndctl_new",
+            f,
             &format!("log_priority={priority}"),
         );
         // SAFETY: non-NULL out pointer provided by the caller.
@@ -238,11 +234,8 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
 /// Takes another reference on `ctx`; returns `ctx` (NULL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_ref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_ref", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        unsafe { obj(ctx) }?
-            .refcount
-            .fetch_add(1, Ordering::Relaxed);
+    guard!(std::ptr::null_mut(), {
+        live!(ctx).refcount.fetch_add(1, Ordering::Relaxed);
         Some(ctx)
     })
 }
@@ -251,9 +244,8 @@ pub unsafe extern "C" fn ndctl_ref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
 /// libdaxctl object obtained through it. Always returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_unref", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(std::ptr::null_mut(), |f| {
+        let c = live!(ctx);
         if c.refcount.fetch_sub(1, Ordering::AcqRel) > 1 {
             return Some(std::ptr::null_mut());
         }
@@ -261,7 +253,7 @@ pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
             LOG_INFO,
             file!(),
             line!(),
-            "ndctl_unref",
+            f,
             &format!("context {ctx:p} released"),
         );
         unregister(ctx);
@@ -290,9 +282,8 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
         ),
     >,
 ) {
-    ffi_guard_void("ndctl_set_log_fn", || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard_void!(|f| {
+        let c = live!(ctx);
         let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
         *lock(&c.log_sink) = LogSink::from_callback(log_fn);
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
@@ -300,7 +291,7 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
             LOG_INFO,
             file!(),
             line!(),
-            "ndctl_set_log_fn",
+            f,
             &format!("custom logging function {addr:p} registered"),
         );
         Some(())
@@ -310,18 +301,14 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
 /// The log priority (syslog level); -EINVAL for a NULL context.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_log_priority(ctx: *mut ndctl_ctx) -> c_int {
-    ffi_guard("ndctl_get_log_priority", -libc::EINVAL, || {
-        // SAFETY: NULL or a live context handle.
-        Some(unsafe { obj(ctx) }?.priority())
-    })
+    guard!(-libc::EINVAL, Some(live!(ctx).priority()))
 }
 
 /// Sets the log priority (also of the context's libdaxctl context, if one exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c_int) {
-    ffi_guard_void("ndctl_set_log_priority", || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard_void!({
+        let c = live!(ctx);
         c.log_priority.store(priority, Ordering::Relaxed);
         update_log_level();
         c.daxctl().set_priority(priority);
@@ -332,11 +319,8 @@ pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c
 /// Stores a pointer for logging callbacks.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut c_void) {
-    ffi_guard_void("ndctl_set_userdata", || {
-        // SAFETY: NULL or a live context handle.
-        unsafe { obj(ctx) }?
-            .userdata
-            .store(userdata, Ordering::Relaxed);
+    guard_void!({
+        live!(ctx).userdata.store(userdata, Ordering::Relaxed);
         Some(())
     })
 }
@@ -344,20 +328,16 @@ pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut 
 /// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void {
-    ffi_guard("ndctl_get_userdata", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        Some(unsafe { obj(ctx) }?.userdata.load(Ordering::Relaxed))
+    guard!(std::ptr::null_mut(), {
+        Some(live!(ctx).userdata.load(Ordering::Relaxed))
     })
 }
 
 /// Stores a second, independent user pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut c_void) {
-    ffi_guard_void("ndctl_set_private_data", || {
-        // SAFETY: NULL or a live context handle.
-        unsafe { obj(ctx) }?
-            .private_data
-            .store(data, Ordering::Relaxed);
+    guard_void!({
+        live!(ctx).private_data.store(data, Ordering::Relaxed);
         Some(())
     })
 }
@@ -365,20 +345,18 @@ pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut 
 /// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_void {
-    ffi_guard("ndctl_get_private_data", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        Some(unsafe { obj(ctx) }?.private_data.load(Ordering::Relaxed))
+    guard!(std::ptr::null_mut(), {
+        Some(live!(ctx).private_data.load(Ordering::Relaxed))
     })
 }
 
 /// Forgets cached attributes and rescans the buses; existing objects stay valid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
-    ffi_guard_void("ndctl_invalidate", || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard_void!(|f| {
+        let c = live!(ctx);
         if let Err(e) = c.ctx.invalidate() {
-            crate::handles::report("ndctl_invalidate", &e);
+            crate::handles::report(f, &e);
         }
         Some(())
     })
@@ -390,9 +368,8 @@ pub unsafe extern "C" fn ndctl_set_config_path(
     ctx: *mut ndctl_ctx,
     config_path: *mut c_char,
 ) -> c_int {
-    ffi_guard("ndctl_set_config_path", -libc::EINVAL, || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(-libc::EINVAL, {
+        let c = live!(ctx);
         // SAFETY: NULL or a NUL-terminated string from the caller.
         let path = unsafe { c_str_arg(config_path) }?;
         lock(&c.config_path).get((0, "config_path"), &path.to_string_lossy());
@@ -403,9 +380,8 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 /// The configuration directory, `/etc/ndctl.conf.d` unless set (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_char {
-    ffi_guard("ndctl_get_config_path", std::ptr::null(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(std::ptr::null(), {
+        let c = live!(ctx);
         let g = lock(&c.config_path);
         Some(
             g.current
@@ -419,9 +395,8 @@ pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_
 /// logged reason) when libdaxctl cannot be loaded.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate::dax::daxctl_ctx {
-    ffi_guard("ndctl_get_daxctl_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live context handle.
-        let c = unsafe { obj(ctx) }?;
+    guard!(std::ptr::null_mut(), |f| {
+        let c = live!(ctx);
         let priority = c.priority();
         let mut state = c.daxctl();
         match state.ctx(priority) {
@@ -433,7 +408,7 @@ pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate
                     LOG_DEBUG
                 };
                 drop(state);
-                c.log(prio, file!(), line!(), "ndctl_get_daxctl_ctx", &why);
+                c.log(prio, file!(), line!(), f, &why);
                 None
             }
         }

@@ -2,17 +2,12 @@
 //!
 //! Numeric identity attributes the DIMM does not have read as all ones in their C type
 //! (libndctl initialises them to -1), as do all unsigned getters for a NULL DIMM.
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_longlong, c_uchar, c_uint, c_ulonglong, c_ushort};
 
 use ndctl::dimm::{DimmFlags, Handle};
 
 use crate::ctx::ndctl_ctx;
-use crate::ffi::{ffi_guard, ffi_guard_void, obj};
 use crate::handles::{
     first, handle_of, index, known, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr, status, value,
 };
@@ -30,19 +25,15 @@ fn raw_handle(d: &ndctl::Dimm, func: &'static str) -> u32 {
 /// The first DIMM of `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_first(bus: *mut ndctl_bus) -> *mut ndctl_dimm {
-    ffi_guard("ndctl_dimm_get_first", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live bus handle.
-        Some(first("ndctl_dimm_get_first", unsafe { obj(bus) }?.dimms()))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(first(f, live!(bus).dimms()))
     })
 }
 
 /// The DIMM after `dimm` on its bus.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_next(dimm: *mut ndctl_dimm) -> *mut ndctl_dimm {
-    ffi_guard("ndctl_dimm_get_next", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(opt_ptr(unsafe { obj(dimm) }?.next()))
-    })
+    guard!(std::ptr::null_mut(), Some(opt_ptr(live!(dimm).next())))
 }
 
 /// The DIMM with NFIT handle `handle` on `bus`.
@@ -51,13 +42,9 @@ pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
     bus: *mut ndctl_bus,
     handle: c_uint,
 ) -> *mut ndctl_dimm {
-    ffi_guard("ndctl_dimm_get_by_handle", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live bus handle.
-        let b = unsafe { obj(bus) }?;
-        Some(opt_ptr(known(
-            "ndctl_dimm_get_by_handle",
-            b.dimm_by_handle(handle),
-        )))
+    guard!(std::ptr::null_mut(), |f| {
+        let b = live!(bus);
+        Some(opt_ptr(known(f, b.dimm_by_handle(handle))))
     })
 }
 
@@ -68,44 +55,31 @@ pub unsafe extern "C" fn ndctl_bus_get_dimm_by_physical_address(
     bus: *mut ndctl_bus,
     address: c_ulonglong,
 ) -> *mut ndctl_dimm {
-    ffi_guard(
-        "ndctl_bus_get_dimm_by_physical_address",
-        std::ptr::null_mut(),
-        || {
-            // SAFETY: NULL or a live bus handle.
-            let b = unsafe { obj(bus) }?;
-            Some(opt_ptr(known(
-                "ndctl_bus_get_dimm_by_physical_address",
-                b.dimm_by_physical_address(address),
-            )))
-        },
-    )
+    guard!(std::ptr::null_mut(), |f| {
+        let b = live!(bus);
+        Some(opt_ptr(known(f, b.dimm_by_physical_address(address))))
+    })
 }
 
 /// The bus of `dimm`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_bus(dimm: *mut ndctl_dimm) -> *mut ndctl_bus {
-    ffi_guard("ndctl_dimm_get_bus", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(ptr(unsafe { obj(dimm) }?.bus()))
-    })
+    guard!(std::ptr::null_mut(), Some(ptr(live!(dimm).bus())))
 }
 
 /// The context of `dimm`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_ctx(dimm: *mut ndctl_dimm) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_dimm_get_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(handle_of(unsafe { obj(dimm) }?.bus().ctx()))
+    guard!(std::ptr::null_mut(), {
+        Some(handle_of(live!(dimm).bus().ctx()))
     })
 }
 
 /// `nmemN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_devname(dimm: *mut ndctl_dimm) -> *const c_char {
-    ffi_guard("ndctl_dimm_get_devname", std::ptr::null(), || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
+    guard!(std::ptr::null(), {
+        let d = live!(dimm);
         owned_str(d.bus().ctx(), d, "devname", d.devname())
     })
 }
@@ -116,7 +90,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
     _dimm: *mut ndctl_dimm,
     cmd: c_int,
 ) -> *const c_char {
-    ffi_guard("ndctl_dimm_get_cmd_name", std::ptr::null(), || {
+    guard!(std::ptr::null(), {
         Some(
             crate::handles::static_cstr(ndctl::dimm::cmd_name(u32::try_from(cmd).unwrap_or(0)))
                 .as_ptr(),
@@ -127,241 +101,163 @@ pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
 /// N of `nmemN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_id(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_get_id", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(unsafe { obj(dimm) }?.id())
-    })
+    guard!(c_uint::MAX, Some(live!(dimm).id()))
 }
 
 /// Major number of `/dev/nmemN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_major(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_get_major", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(unsafe { obj(dimm) }?.major())
-    })
+    guard!(c_uint::MAX, Some(live!(dimm).major()))
 }
 
 /// Minor number of `/dev/nmemN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_minor(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_get_minor", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(unsafe { obj(dimm) }?.minor())
-    })
+    guard!(c_uint::MAX, Some(live!(dimm).minor()))
 }
 
 /// The NFIT device handle (`UINT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_handle(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_get_handle", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(raw_handle(unsafe { obj(dimm) }?, "ndctl_dimm_get_handle"))
-    })
+    guard!(c_uint::MAX, |f| { Some(raw_handle(live!(dimm), f)) })
 }
 
 /// Node field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_node(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_handle_get_node", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(
-            Handle(raw_handle(
-                unsafe { obj(dimm) }?,
-                "ndctl_dimm_handle_get_node",
-            ))
-            .node(),
-        )
+    guard!(c_uint::MAX, |f| {
+        Some(Handle(raw_handle(live!(dimm), f)).node())
     })
 }
 
 /// Socket field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_socket(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_handle_get_socket", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(
-            Handle(raw_handle(
-                unsafe { obj(dimm) }?,
-                "ndctl_dimm_handle_get_socket",
-            ))
-            .socket(),
-        )
+    guard!(c_uint::MAX, |f| {
+        Some(Handle(raw_handle(live!(dimm), f)).socket())
     })
 }
 
 /// Memory-controller field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_imc(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_handle_get_imc", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(
-            Handle(raw_handle(
-                unsafe { obj(dimm) }?,
-                "ndctl_dimm_handle_get_imc",
-            ))
-            .imc(),
-        )
+    guard!(c_uint::MAX, |f| {
+        Some(Handle(raw_handle(live!(dimm), f)).imc())
     })
 }
 
 /// Channel field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_channel(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_handle_get_channel", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(
-            Handle(raw_handle(
-                unsafe { obj(dimm) }?,
-                "ndctl_dimm_handle_get_channel",
-            ))
-            .channel(),
-        )
+    guard!(c_uint::MAX, |f| {
+        Some(Handle(raw_handle(live!(dimm), f)).channel())
     })
 }
 
 /// DIMM field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_dimm(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_handle_get_dimm", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(
-            Handle(raw_handle(
-                unsafe { obj(dimm) }?,
-                "ndctl_dimm_handle_get_dimm",
-            ))
-            .dimm(),
-        )
+    guard!(c_uint::MAX, |f| {
+        Some(Handle(raw_handle(live!(dimm), f)).dimm())
     })
 }
 
 /// SMBIOS physical id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_phys_id(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_phys_id", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_get_phys_id", d.phys_id()).unwrap_or(c_ushort::MAX))
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.phys_id()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_vendor", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_get_vendor", d.vendor()).unwrap_or(c_ushort::MAX))
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.vendor()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_device", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_get_device", d.device_id()).unwrap_or(c_ushort::MAX))
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.device_id()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_revision", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_get_revision", d.revision()).unwrap_or(c_ushort::MAX))
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.revision()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Subsystem vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_subsystem_vendor", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(
-            known("ndctl_dimm_get_subsystem_vendor", d.subsystem_vendor()).unwrap_or(c_ushort::MAX),
-        )
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.subsystem_vendor()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Subsystem device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_subsystem_device", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(
-            known("ndctl_dimm_get_subsystem_device", d.subsystem_device()).unwrap_or(c_ushort::MAX),
-        )
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.subsystem_device()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Subsystem revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_subsystem_revision", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(
-            known("ndctl_dimm_get_subsystem_revision", d.subsystem_revision())
-                .unwrap_or(c_ushort::MAX),
-        )
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.subsystem_revision()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Manufacturing date from the unique id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_date(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_manufacturing_date", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(
-            known("ndctl_dimm_get_manufacturing_date", d.manufacturing_date())
-                .unwrap_or(c_ushort::MAX),
-        )
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.manufacturing_date()).unwrap_or(c_ushort::MAX))
     })
 }
 
 /// Manufacturing location from the unique id (`UCHAR_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_location(dimm: *mut ndctl_dimm) -> c_uchar {
-    ffi_guard(
-        "ndctl_dimm_get_manufacturing_location",
-        c_uchar::MAX,
-        || {
-            // SAFETY: NULL or a live DIMM handle.
-            let d = unsafe { obj(dimm) }?;
-            Some(
-                known(
-                    "ndctl_dimm_get_manufacturing_location",
-                    d.manufacturing_location(),
-                )
-                .unwrap_or(c_uchar::MAX),
-            )
-        },
-    )
+    guard!(c_uchar::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.manufacturing_location()).unwrap_or(c_uchar::MAX))
+    })
 }
 
 /// Serial number (`UINT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_serial(dimm: *mut ndctl_dimm) -> c_uint {
-    ffi_guard("ndctl_dimm_get_serial", c_uint::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_get_serial", d.serial()).unwrap_or(c_uint::MAX))
+    guard!(c_uint::MAX, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.serial()).unwrap_or(c_uint::MAX))
     })
 }
 
 /// The unique id, e.g. `8089-a2-1751-000004c9`; NULL when the DIMM has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *const c_char {
-    ffi_guard("ndctl_dimm_get_unique_id", std::ptr::null(), || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        let id = known("ndctl_dimm_get_unique_id", d.unique_id())?;
+    guard!(std::ptr::null(), |f| {
+        let d = live!(dimm);
+        let id = known(f, d.unique_id())?;
         owned_str(d.bus().ctx(), d, "unique_id", &id)
     })
 }
@@ -369,169 +265,144 @@ pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *con
 /// The dirty shutdown count; -ENOENT where the platform has none (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_dirty_shutdown(dimm: *mut ndctl_dimm) -> c_longlong {
-    ffi_guard(
-        "ndctl_dimm_get_dirty_shutdown",
-        c_longlong::from(-libc::EINVAL),
-        || {
-            // SAFETY: NULL or a live DIMM handle.
-            let d = unsafe { obj(dimm) }?;
-            Some(
-                known("ndctl_dimm_get_dirty_shutdown", d.dirty_shutdown())
-                    .map_or(c_longlong::from(-libc::ENOENT), |v| v as c_longlong),
-            )
-        },
-    )
+    guard!(c_longlong::from(-libc::EINVAL), |f| {
+        let d = live!(dimm);
+        Some(
+            known(f, d.dirty_shutdown())
+                .map_or(c_longlong::from(-libc::ENOENT), |v| v as c_longlong),
+        )
+    })
 }
 
 /// The first interface format code (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_format(dimm: *mut ndctl_dimm) -> c_ushort {
-    ffi_guard("ndctl_dimm_get_format", c_ushort::MAX, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
+    guard!(c_ushort::MAX, |f| {
+        let d = live!(dimm);
         // libndctl keeps the code in an int and returns its low 16 bits.
-        Some(known("ndctl_dimm_get_format", d.format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
+        Some(known(f, d.format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
     })
 }
 
 /// Number of interface format codes (1 or 2; -EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_formats(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_get_formats", -libc::EINVAL, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(value("ndctl_dimm_get_formats", d.formats()).map_or(1, |n| n as c_int))
+    guard!(-libc::EINVAL, |f| {
+        let d = live!(dimm);
+        Some(value(f, d.formats()).map_or(1, |n| n as c_int))
     })
 }
 
 /// Interface format code `i` (-1 when unknown; -EINVAL for `i` out of range or NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_formatN(dimm: *mut ndctl_dimm, i: c_int) -> c_int {
-    ffi_guard("ndctl_dimm_get_formatN", -libc::EINVAL, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        let formats = value("ndctl_dimm_get_formatN", d.formats()).unwrap_or(1);
+    guard!(-libc::EINVAL, |f| {
+        let d = live!(dimm);
+        let formats = value(f, d.formats()).unwrap_or(1);
         let i = index(i).and_then(|i| u32::try_from(i).ok())?;
         if i >= formats {
             return None;
         }
-        Some(known("ndctl_dimm_get_formatN", d.format(i)).map_or(-1, |f| f as c_int))
+        Some(known(f, d.format(i)).map_or(-1, |f| f as c_int))
     })
 }
 
 /// 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_locked(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_locked", -libc::EINVAL, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_locked", d.locked()).map_or(-1, c_int::from))
+    guard!(-libc::EINVAL, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.locked()).map_or(-1, c_int::from))
     })
 }
 
 /// 1 if the DIMM is aliased (has labels), 0 if not, -1 if unknown (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_aliased(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_aliased", -libc::EINVAL, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(known("ndctl_dimm_aliased", d.aliased()).map_or(-1, c_int::from))
+    guard!(-libc::EINVAL, |f| {
+        let d = live!(dimm);
+        Some(known(f, d.aliased()).map_or(-1, c_int::from))
     })
 }
 
 /// 1 if any failure or event flag is set.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_has_errors(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_has_errors", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(flags(d, "ndctl_dimm_has_errors").has_errors()))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).has_errors()))
     })
 }
 
 /// 1 if the platform sends health notifications (`smart_notify`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_has_notifications(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_has_notifications", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(
-            flags(d, "ndctl_dimm_has_notifications").smart_notify,
-        ))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).smart_notify))
     })
 }
 
 /// 1 if the last save failed (`save_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_save(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_failed_save", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(flags(d, "ndctl_dimm_failed_save").save_fail))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).save_fail))
     })
 }
 
 /// 1 if the DIMM is not armed (`not_armed`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_arm(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_failed_arm", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(flags(d, "ndctl_dimm_failed_arm").not_armed))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).not_armed))
     })
 }
 
 /// 1 if the last restore failed (`restore_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_restore(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_failed_restore", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(
-            flags(d, "ndctl_dimm_failed_restore").restore_fail,
-        ))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).restore_fail))
     })
 }
 
 /// 1 if the last flush failed (`flush_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_flush(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_failed_flush", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(flags(d, "ndctl_dimm_failed_flush").flush_fail))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).flush_fail))
     })
 }
 
 /// 1 if the DIMM could not be mapped (`map_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_map(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_failed_map", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(flags(d, "ndctl_dimm_failed_map").map_fail))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).map_fail))
     })
 }
 
 /// 1 if a SMART event is pending (`smart_event`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_smart_pending(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_smart_pending", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(c_int::from(
-            flags(d, "ndctl_dimm_smart_pending").smart_event,
-        ))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(c_int::from(flags(d, f).smart_event))
     })
 }
 
 /// Re-reads the health flags.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_refresh_flags(dimm: *mut ndctl_dimm) {
-    ffi_guard_void("ndctl_dimm_refresh_flags", || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        value("ndctl_dimm_refresh_flags", d.refresh_flags());
+    guard_void!(|f| {
+        let d = live!(dimm);
+        value(f, d.refresh_flags());
         Some(())
     })
 }
@@ -539,9 +410,8 @@ pub unsafe extern "C" fn ndctl_dimm_refresh_flags(dimm: *mut ndctl_dimm) {
 /// 1 if the DIMM supports `ND_CMD_*` command `cmd`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_cmd_supported(dimm: *mut ndctl_dimm, cmd: c_int) -> c_int {
-    ffi_guard("ndctl_dimm_is_cmd_supported", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
+    guard!(0, {
+        let d = live!(dimm);
         Some(u32::try_from(cmd).map_or(0, |c| c_int::from(d.is_cmd_supported(c))))
     })
 }
@@ -549,39 +419,28 @@ pub unsafe extern "C" fn ndctl_dimm_is_cmd_supported(dimm: *mut ndctl_dimm, cmd:
 /// 1 if a driver is bound.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_enabled(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_is_enabled", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(c_int::from(unsafe { obj(dimm) }?.is_enabled()))
-    })
+    guard!(0, Some(c_int::from(live!(dimm).is_enabled())))
 }
 
 /// 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_is_active", 0, || {
-        // SAFETY: NULL or a live DIMM handle.
-        let d = unsafe { obj(dimm) }?;
-        Some(crate::handles::flag("ndctl_dimm_is_active", d.is_active()))
+    guard!(0, |f| {
+        let d = live!(dimm);
+        Some(crate::handles::flag(f, d.is_active()))
     })
 }
 
 /// Binds the DIMM to its driver: 0, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_enable(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_enable", -libc::EINVAL, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(status("ndctl_dimm_enable", unsafe { obj(dimm) }?.enable()))
-    })
+    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dimm).enable())) })
 }
 
 /// Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_disable(dimm: *mut ndctl_dimm) -> c_int {
-    ffi_guard("ndctl_dimm_disable", -libc::EINVAL, || {
-        // SAFETY: NULL or a live DIMM handle.
-        Some(status(
-            "ndctl_dimm_disable",
-            unsafe { obj(dimm) }?.disable(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(f, live!(dimm).disable()))
     })
 }

@@ -1,20 +1,25 @@
 //! The boundary every exported function crosses: panics never unwind into C, and a NULL
 //! object pointer yields the function's documented error value instead of a crash.
 //!
-//! The pattern for an exported function (the build script only exports functions written
-//! exactly as `pub unsafe extern "C" fn ndctl_...` or `pub extern "C" fn ndctl_...` with
-//! `#[no_mangle]`):
+//! An export states its error value and its body once; the macros below supply the rest
+//! (the export's own name for logs, the panic boundary, the NULL check):
 //!
 //! ```ignore
-//! /// Kernel id of the bus (`N` of `/sys/class/nd/ndctlN`); 0 for a NULL bus.
+//! /// Kernel id of the bus (`N` of `/sys/class/nd/ndctlN`); UINT_MAX for a NULL bus.
 //! #[no_mangle]
 //! pub unsafe extern "C" fn ndctl_bus_get_id(bus: *mut ndctl_bus) -> c_uint {
-//!     ffi_guard("ndctl_bus_get_id", 0, || Some(obj(bus)?.id()))
+//!     guard!(c_uint::MAX, Some(live!(bus).id()))
 //! }
 //! ```
 //!
-//! `obj(ptr)?` turns NULL into the error value; any other early error is written as
-//! `return Some(-libc::ENXIO)` (or whatever libndctl returns for that failure).
+//! `live!(handle)` borrows the object behind a handle and turns NULL into the error value;
+//! `guard!(err, |f| body)` also binds `f` to the export's name for the conversion helpers
+//! that log under it. The build script and cbindgen read the signature, which stays
+//! written out in full.
+//!
+//! The safety contract of every export is libndctl's and is stated here once: a handle
+//! argument is NULL or a handle of a context that has not been released, and a buffer
+//! argument is NULL or as large as libndctl documents.
 
 use std::any::Any;
 use std::ffi::{c_char, CStr};
@@ -60,6 +65,70 @@ fn report_panic(func: &str, payload: &(dyn Any + Send)) {
         std::io::stderr(),
         "libndctl: {func}: internal error, call failed: {what}"
     );
+}
+
+/// The name of the exported function a [`guard!`] sits in, from the type name of a local
+/// item (`ndctl_capi::region::ndctl_region_get_size::here`).
+pub fn export_name(local_item: &'static str) -> &'static str {
+    let path = local_item.strip_suffix("::here").unwrap_or(local_item);
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+/// Runs an export's body behind [`ffi_guard`] under the export's own name.
+///
+/// `guard!(on_error, body)` or `guard!(on_error, |f| body)`, where `body` is an
+/// `Option` of the return value (`None`: return `on_error`) and `f` names the export.
+macro_rules! guard {
+    ($on_error:expr, |$f:ident| $body:expr $(,)?) => {{
+        fn here() {}
+        let $f: &'static str = $crate::ffi::export_name(::std::any::type_name_of_val(&here));
+        $crate::ffi::ffi_guard($f, $on_error, || $body)
+    }};
+    ($on_error:expr, $body:expr $(,)?) => {
+        guard!($on_error, |_f| $body)
+    };
+}
+
+/// [`guard!`] for exports returning `void`: the body is an `Option<()>`.
+macro_rules! guard_void {
+    (|$f:ident| $body:expr $(,)?) => {
+        guard!((), |$f| $body)
+    };
+    ($body:expr $(,)?) => {
+        guard!((), $body)
+    };
+}
+
+/// The object behind a handle argument; NULL returns the export's error value (`?`).
+macro_rules! live {
+    ($handle:expr) => {
+        // SAFETY: the contract of every export (module docs): NULL or a live handle.
+        unsafe { $crate::ffi::obj($handle) }?
+    };
+}
+
+/// The object behind an optional handle argument (`None` for NULL).
+macro_rules! maybe {
+    ($handle:expr) => {
+        // SAFETY: the contract of every export (module docs): NULL or a live handle.
+        unsafe { $crate::ffi::obj($handle) }
+    };
+}
+
+/// A C string argument; NULL returns the export's error value (`?`).
+macro_rules! str_arg {
+    ($ptr:expr) => {
+        // SAFETY: the contract of every export: NULL or a NUL-terminated string.
+        unsafe { $crate::ffi::c_str_arg($ptr) }?
+    };
+}
+
+/// A `uuid_t` argument read into a [`uuid::Uuid`]; NULL returns the export's error value.
+macro_rules! uuid_arg {
+    ($ptr:expr) => {
+        // SAFETY: the contract of every export: NULL or 16 readable bytes.
+        unsafe { $crate::handles::get_uuid($ptr) }?
+    };
 }
 
 /// Borrows the object behind a C handle; `None` for NULL.
@@ -146,5 +215,26 @@ mod tests {
             assert!(c_str_arg(std::ptr::null()).is_none());
             assert_eq!(c_str_arg(c"nfit_test.0".as_ptr()), Some(c"nfit_test.0"));
         }
+    }
+
+    #[test]
+    fn macros_name_the_export_and_check_null() {
+        fn ndctl_test_export(p: *const u32) -> i64 {
+            guard!(-22, |f| {
+                assert_eq!(f, "ndctl_test_export");
+                Some(i64::from(*live!(p)))
+            })
+        }
+        let v = 9u32;
+        assert_eq!(ndctl_test_export(&v), 9);
+        assert_eq!(ndctl_test_export(std::ptr::null()), -22);
+        fn ndctl_test_void(p: *const u32) {
+            guard_void!({
+                let _ = live!(p);
+                None
+            })
+        }
+        ndctl_test_void(std::ptr::null());
+        assert_eq!(export_name("a::b::ndctl_x::here"), "ndctl_x");
     }
 }

@@ -2,8 +2,6 @@
 
 use std::ffi::{c_double, c_uint};
 
-use crate::ffi::ffi_guard;
-
 /// Smallest namespace libndctl lets a label-based namespace have (16 MiB; the kernel's
 /// `NSLABEL_NAMESPACE_MIN_SIZE`).
 pub const MIN_NAMESPACE_SIZE: usize = 16 << 20;
@@ -41,18 +39,14 @@ pub extern "C" fn ndctl_sizeof_namespace_label() -> usize {
 /// 1/16 degree Celsius (`0x8170` is -23.0).
 #[no_mangle]
 pub extern "C" fn ndctl_decode_smart_temperature(temp: c_uint) -> c_double {
-    ffi_guard("ndctl_decode_smart_temperature", 0.0, || {
-        Some(decode_smart_temperature(temp))
-    })
+    guard!(0.0, Some(decode_smart_temperature(temp)))
 }
 
 /// Encodes degrees Celsius as a SMART temperature (see
 /// `ndctl_decode_smart_temperature()`); fractions of a degree are truncated.
 #[no_mangle]
 pub extern "C" fn ndctl_encode_smart_temperature(temp: c_double) -> c_uint {
-    ffi_guard("ndctl_encode_smart_temperature", 0, || {
-        Some(encode_smart_temperature(temp))
-    })
+    guard!(0, Some(encode_smart_temperature(temp)))
 }
 
 /// See [`ndctl_decode_smart_temperature`].

@@ -1,8 +1,4 @@
 //! Namespaces (group `namespace` of `libndctl.tsv`).
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 
@@ -10,10 +6,9 @@ use ndctl::Mode;
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
-use crate::ffi::{c_str_arg, ffi_guard, ffi_guard_void, obj};
 use crate::handles::{
-    device_type_name, first, flag, get_uuid, handle_of, index, known, ndctl_btt, ndctl_bus,
-    ndctl_namespace, ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    device_type_name, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace,
+    ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
@@ -26,12 +21,8 @@ fn sector_sizes(ns: &ndctl::Namespace, func: &'static str) -> (Vec<u32>, Option<
 pub unsafe extern "C" fn ndctl_namespace_get_first(
     region: *mut ndctl_region,
 ) -> *mut ndctl_namespace {
-    ffi_guard("ndctl_namespace_get_first", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        Some(first(
-            "ndctl_namespace_get_first",
-            unsafe { obj(region) }?.namespaces(),
-        ))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(first(f, live!(region).namespaces()))
     })
 }
 
@@ -40,10 +31,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_first(
 pub unsafe extern "C" fn ndctl_namespace_get_next(
     ndns: *mut ndctl_namespace,
 ) -> *mut ndctl_namespace {
-    ffi_guard("ndctl_namespace_get_next", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(opt_ptr(unsafe { obj(ndns) }?.next()))
-    })
+    guard!(std::ptr::null_mut(), Some(opt_ptr(live!(ndns).next())))
 }
 
 /// The region of `ndns`.
@@ -51,36 +39,30 @@ pub unsafe extern "C" fn ndctl_namespace_get_next(
 pub unsafe extern "C" fn ndctl_namespace_get_region(
     ndns: *mut ndctl_namespace,
 ) -> *mut ndctl_region {
-    ffi_guard("ndctl_namespace_get_region", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(ptr(unsafe { obj(ndns) }?.region()))
-    })
+    guard!(std::ptr::null_mut(), Some(ptr(live!(ndns).region())))
 }
 
 /// The bus of `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_bus(ndns: *mut ndctl_namespace) -> *mut ndctl_bus {
-    ffi_guard("ndctl_namespace_get_bus", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(ptr(unsafe { obj(ndns) }?.region().bus()))
+    guard!(std::ptr::null_mut(), {
+        Some(ptr(live!(ndns).region().bus()))
     })
 }
 
 /// The context of `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_ctx(ndns: *mut ndctl_namespace) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_namespace_get_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(handle_of(unsafe { obj(ndns) }?.region().bus().ctx()))
+    guard!(std::ptr::null_mut(), {
+        Some(handle_of(live!(ndns).region().bus().ctx()))
     })
 }
 
 /// `namespaceR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_devname(ndns: *mut ndctl_namespace) -> *const c_char {
-    ffi_guard("ndctl_namespace_get_devname", std::ptr::null(), || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(std::ptr::null(), {
+        let n = live!(ndns);
         owned_str(n.region().bus().ctx(), n, "devname", n.devname())
     })
 }
@@ -88,19 +70,13 @@ pub unsafe extern "C" fn ndctl_namespace_get_devname(ndns: *mut ndctl_namespace)
 /// N of `namespaceR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_id(ndns: *mut ndctl_namespace) -> c_uint {
-    ffi_guard("ndctl_namespace_get_id", c_uint::MAX, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(unsafe { obj(ndns) }?.id())
-    })
+    guard!(c_uint::MAX, Some(live!(ndns).id()))
 }
 
 /// `ND_DEVICE_NAMESPACE_{IO,PMEM,BLK}`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) -> c_uint {
-    ffi_guard("ndctl_namespace_get_type", c_uint::MAX, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(unsafe { obj(ndns) }?.ns_type())
-    })
+    guard!(c_uint::MAX, Some(live!(ndns).ns_type()))
 }
 
 /// `namespace_io`, `namespace_pmem` or `namespace_blk`.
@@ -108,9 +84,8 @@ pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) ->
 pub unsafe extern "C" fn ndctl_namespace_get_type_name(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    ffi_guard("ndctl_namespace_get_type_name", std::ptr::null(), || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(device_type_name(unsafe { obj(ndns) }?.ns_type()).as_ptr())
+    guard!(std::ptr::null(), {
+        Some(device_type_name(live!(ndns).ns_type()).as_ptr())
     })
 }
 
@@ -119,13 +94,12 @@ pub unsafe extern "C" fn ndctl_namespace_get_type_name(
 pub unsafe extern "C" fn ndctl_namespace_get_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    ffi_guard("ndctl_namespace_get_mode", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
         Some(match n.mode() {
             Ok(m) => m.to_c(),
             Err(e) => {
-                ::log::debug!(target: "ndctl_namespace_get_mode", "{e}");
+                ::log::debug!(target: f, "{e}");
                 -libc::ENXIO
             }
         })
@@ -137,10 +111,9 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
 pub unsafe extern "C" fn ndctl_namespace_get_enforce_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    ffi_guard("ndctl_namespace_get_enforce_mode", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(known("ndctl_namespace_get_enforce_mode", n.enforce_mode()).map_or(0, Mode::to_c))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(known(f, n.enforce_mode()).map_or(0, Mode::to_c))
     })
 }
 
@@ -151,24 +124,19 @@ pub unsafe extern "C" fn ndctl_namespace_set_enforce_mode(
     ndns: *mut ndctl_namespace,
     mode: ndctl_namespace_mode,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_set_enforce_mode", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
         let mode = Mode::from_c(mode)?;
-        Some(status(
-            "ndctl_namespace_set_enforce_mode",
-            n.set_enforce_mode(mode),
-        ))
+        Some(status(f, n.set_enforce_mode(mode)))
     })
 }
 
 /// 1 if forced to raw mode, 0 if not (negative errno if unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_raw_mode(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_get_raw_mode", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(flag("ndctl_namespace_get_raw_mode", n.raw_mode()))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(flag(f, n.raw_mode()))
     })
 }
 
@@ -178,26 +146,20 @@ pub unsafe extern "C" fn ndctl_namespace_set_raw_mode(
     ndns: *mut ndctl_namespace,
     raw_mode: c_int,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_set_raw_mode", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
         let raw = raw_mode != 0;
-        Some(
-            match status("ndctl_namespace_set_raw_mode", n.set_raw_mode(raw)) {
-                0 => c_int::from(raw),
-                e => e,
-            },
-        )
+        Some(match status(f, n.set_raw_mode(raw)) {
+            0 => c_int::from(raw),
+            e => e,
+        })
     })
 }
 
 /// Size in bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_size(ndns: *mut ndctl_namespace) -> c_ulonglong {
-    ffi_guard("ndctl_namespace_get_size", c_ulonglong::MAX, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(unsafe { obj(ndns) }?.size())
-    })
+    guard!(c_ulonglong::MAX, Some(live!(ndns).size()))
 }
 
 /// Sets the size of a PMEM/BLK namespace: 0, -EINVAL for size 0 (use
@@ -207,52 +169,44 @@ pub unsafe extern "C" fn ndctl_namespace_set_size(
     ndns: *mut ndctl_namespace,
     size: c_ulonglong,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_set_size", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(status(
-            "ndctl_namespace_set_size",
-            unsafe { obj(ndns) }?.set_size(size),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(f, live!(ndns).set_size(size)))
     })
 }
 
 /// Physical start address (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_resource(ndns: *mut ndctl_namespace) -> c_ulonglong {
-    ffi_guard("ndctl_namespace_get_resource", c_ulonglong::MAX, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(known("ndctl_namespace_get_resource", n.resource()).unwrap_or(c_ulonglong::MAX))
+    guard!(c_ulonglong::MAX, |f| {
+        let n = live!(ndns);
+        Some(known(f, n.resource()).unwrap_or(c_ulonglong::MAX))
     })
 }
 
 /// NUMA node (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_numa_node(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_get_numa_node", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(known("ndctl_namespace_get_numa_node", n.numa_node()).unwrap_or(-1))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(known(f, n.numa_node()).unwrap_or(-1))
     })
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_get_target_node", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(known("ndctl_namespace_get_target_node", n.target_node()).unwrap_or(-1))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(known(f, n.target_node()).unwrap_or(-1))
     })
 }
 
 /// Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) {
-    ffi_guard_void("ndctl_namespace_get_uuid", || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        let u = known("ndctl_namespace_get_uuid", n.uuid()).unwrap_or_default();
+    guard_void!(|f| {
+        let n = live!(ndns);
+        let u = known(f, n.uuid()).unwrap_or_default();
         // SAFETY: NULL or the caller's 16-byte uuid_t.
         unsafe { put_uuid(uu, &u) };
         Some(())
@@ -262,20 +216,18 @@ pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) -> c_int {
-    ffi_guard("ndctl_namespace_set_uuid", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle; NULL or the caller's 16-byte uuid_t.
-        let (n, u) = unsafe { (obj(ndns)?, get_uuid(uu)?) };
-        Some(status("ndctl_namespace_set_uuid", n.set_uuid(u)))
+    guard!(-libc::EINVAL, |f| {
+        let (n, u) = (live!(ndns), uuid_arg!(uu));
+        Some(status(f, n.set_uuid(u)))
     })
 }
 
 /// The friendly name (`""` when the namespace has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_alt_name(ndns: *mut ndctl_namespace) -> *const c_char {
-    ffi_guard("ndctl_namespace_get_alt_name", std::ptr::null(), || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        match known("ndctl_namespace_get_alt_name", n.alt_name()) {
+    guard!(std::ptr::null(), |f| {
+        let n = live!(ndns);
+        match known(f, n.alt_name()) {
             Some(name) => owned_str(n.region().bus().ctx(), n, "alt_name", &name),
             None => Some(EMPTY.as_ptr()),
         }
@@ -288,27 +240,21 @@ pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
     ndns: *mut ndctl_namespace,
     alt_name: *const c_char,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_set_alt_name", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle; NULL or a C string.
-        let (n, name) = unsafe { (obj(ndns)?, c_str_arg(alt_name)?) };
+    guard!(-libc::EINVAL, |f| {
+        let (n, name) = (live!(ndns), str_arg!(alt_name));
         let name = name.to_str().ok()?;
-        Some(status("ndctl_namespace_set_alt_name", n.set_alt_name(name)))
+        Some(status(f, n.set_alt_name(name)))
     })
 }
 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard(
-        "ndctl_namespace_get_num_sector_sizes",
-        -libc::EINVAL,
-        || {
-            // SAFETY: NULL or a live namespace handle.
-            let n = unsafe { obj(ndns) }?;
-            let (sizes, _) = sector_sizes(n, "ndctl_namespace_get_num_sector_sizes");
-            c_int::try_from(sizes.len()).ok()
-        },
-    )
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        let (sizes, _) = sector_sizes(n, f);
+        c_int::try_from(sizes.len()).ok()
+    })
 }
 
 /// Supported sector size `i`: 0 when the namespace has none, `UINT_MAX` for `i` out of range.
@@ -317,33 +263,27 @@ pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     ndns: *mut ndctl_namespace,
     i: c_int,
 ) -> c_uint {
-    ffi_guard(
-        "ndctl_namespace_get_supported_sector_size",
-        c_uint::MAX,
-        || {
-            // SAFETY: NULL or a live namespace handle.
-            let n = unsafe { obj(ndns) }?;
-            let (sizes, _) = sector_sizes(n, "ndctl_namespace_get_supported_sector_size");
-            if sizes.is_empty() {
-                return Some(0);
-            }
-            Some(
-                index(i)
-                    .and_then(|i| sizes.get(i).copied())
-                    .unwrap_or(c_uint::MAX),
-            )
-        },
-    )
+    guard!(c_uint::MAX, |f| {
+        let n = live!(ndns);
+        let (sizes, _) = sector_sizes(n, f);
+        if sizes.is_empty() {
+            return Some(0);
+        }
+        Some(
+            index(i)
+                .and_then(|i| sizes.get(i).copied())
+                .unwrap_or(c_uint::MAX),
+        )
+    })
 }
 
 /// The selected sector size: 0 when the namespace has none, `UINT_MAX` when none is
 /// selected.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
-    ffi_guard("ndctl_namespace_get_sector_size", c_uint::MAX, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        let (sizes, cur) = sector_sizes(n, "ndctl_namespace_get_sector_size");
+    guard!(c_uint::MAX, |f| {
+        let n = live!(ndns);
+        let (sizes, cur) = sector_sizes(n, f);
         if sizes.is_empty() {
             return Some(0);
         }
@@ -360,13 +300,9 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
     ndns: *mut ndctl_namespace,
     sector_size: c_uint,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_set_sector_size", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(status(
-            "ndctl_namespace_set_sector_size",
-            n.set_sector_size(sector_size),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(status(f, n.set_sector_size(sector_size)))
     })
 }
 
@@ -375,9 +311,8 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
 pub unsafe extern "C" fn ndctl_namespace_get_block_device(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    ffi_guard("ndctl_namespace_get_block_device", std::ptr::null(), || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(std::ptr::null(), {
+        let n = live!(ndns);
         match n.block_device() {
             Some(b) => owned_str(n.region().bus().ctx(), n, "block_device", &b),
             None => Some(EMPTY.as_ptr()),
@@ -388,54 +323,42 @@ pub unsafe extern "C" fn ndctl_namespace_get_block_device(
 /// The btt claiming the namespace.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> *mut ndctl_btt {
-    ffi_guard("ndctl_namespace_get_btt", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(opt_ptr(known(
-            "ndctl_namespace_get_btt",
-            unsafe { obj(ndns) }?.btt(),
-        )))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(opt_ptr(known(f, live!(ndns).btt())))
     })
 }
 
 /// 1 if the namespace is bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_enabled(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_is_enabled", 0, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(c_int::from(unsafe { obj(ndns) }?.is_enabled()))
-    })
+    guard!(0, Some(c_int::from(live!(ndns).is_enabled())))
 }
 
 /// Whether the namespace is in use (itself or through its btt/pfn/dax).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_active(ndns: *mut ndctl_namespace) -> bool {
-    ffi_guard("ndctl_namespace_is_active", false, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(value("ndctl_namespace_is_active", n.is_active()).unwrap_or(false))
+    guard!(false, |f| {
+        let n = live!(ndns);
+        Some(value(f, n.is_active()).unwrap_or(false))
     })
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_valid(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_is_valid", 0, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(c_int::from(unsafe { obj(ndns) }?.is_valid()))
-    })
+    guard!(0, Some(c_int::from(live!(ndns).is_valid())))
 }
 
 /// 1 if configured (size and uuid; a sector size for BLK), 0 if not, -ENXIO for an unknown
 /// namespace type.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_is_configured", 0, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(0, |f| {
+        let n = live!(ndns);
         Some(match n.is_configured() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                ::log::debug!(target: "ndctl_namespace_is_configured", "{e}");
+                ::log::debug!(target: f, "{e}");
                 -libc::ENXIO
             }
         })
@@ -447,16 +370,9 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
 pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_is_configuration_idle", 0, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(
-            value(
-                "ndctl_namespace_is_configuration_idle",
-                n.is_configuration_idle(),
-            )
-            .map_or(0, c_int::from),
-        )
+    guard!(0, |f| {
+        let n = live!(ndns);
+        Some(value(f, n.is_configuration_idle()).map_or(0, c_int::from))
     })
 }
 
@@ -464,13 +380,12 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 /// instead, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_enable", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
         Some(match n.enable() {
             Ok(claimed) => c_int::from(claimed),
             Err(e) => {
-                ::log::error!(target: "ndctl_namespace_enable", "{e}");
+                ::log::error!(target: f, "{e}");
                 e.errno()
             }
         })
@@ -480,25 +395,17 @@ pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c
 /// Unbinds the namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_disable", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(status(
-            "ndctl_namespace_disable",
-            unsafe { obj(ndns) }?.disable(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(f, live!(ndns).disable()))
     })
 }
 
 /// Deletes any btt/pfn/dax claiming the namespace, then disables it.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_invalidate(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_disable_invalidate", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(status(
-            "ndctl_namespace_disable_invalidate",
-            n.disable_invalidate(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(status(f, n.disable_invalidate()))
     })
 }
 
@@ -506,23 +413,16 @@ pub unsafe extern "C" fn ndctl_namespace_disable_invalidate(ndns: *mut ndctl_nam
 /// is in use, e.g. mounted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_safe(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_disable_safe", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(status("ndctl_namespace_disable_safe", n.disable_safe()))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(status(f, n.disable_safe()))
     })
 }
 
 /// Releases the namespace's capacity (size 0); -EBUSY while active.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_delete(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_delete", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        Some(status(
-            "ndctl_namespace_delete",
-            unsafe { obj(ndns) }?.delete(),
-        ))
-    })
+    guard!(-libc::EINVAL, |f| { Some(status(f, live!(ndns).delete())) })
 }
 
 /// 1 if the pmem write cache is enabled, 0 if not, negative errno when unknown.
@@ -530,13 +430,12 @@ pub unsafe extern "C" fn ndctl_namespace_delete(ndns: *mut ndctl_namespace) -> c
 pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    ffi_guard("ndctl_namespace_write_cache_is_enabled", 0, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
+    guard!(0, |f| {
+        let n = live!(ndns);
         Some(match n.write_cache_is_enabled() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                ::log::debug!(target: "ndctl_namespace_write_cache_is_enabled", "{e}");
+                ::log::debug!(target: f, "{e}");
                 e.errno()
             }
         })
@@ -546,25 +445,17 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
 /// Enables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_enable_write_cache", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(status(
-            "ndctl_namespace_enable_write_cache",
-            n.set_write_cache(true),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(status(f, n.set_write_cache(true)))
     })
 }
 
 /// Disables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    ffi_guard("ndctl_namespace_disable_write_cache", -libc::EINVAL, || {
-        // SAFETY: NULL or a live namespace handle.
-        let n = unsafe { obj(ndns) }?;
-        Some(status(
-            "ndctl_namespace_disable_write_cache",
-            n.set_write_cache(false),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let n = live!(ndns);
+        Some(status(f, n.set_write_cache(false)))
     })
 }

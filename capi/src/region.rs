@@ -1,8 +1,4 @@
 //! Regions (group `region` of `libndctl.tsv`).
-// The safety contract of every export is libndctl's: pointer arguments are NULL or live
-// handles of an unreleased context (see `crate::handles`); it is stated once here rather
-// than in each function's documentation, which becomes the C header.
-#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
@@ -10,7 +6,6 @@ use ndctl::region::Numa;
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
-use crate::ffi::{ffi_guard, ffi_guard_void, obj};
 use crate::handles::{
     device_type_name, first, handle_of, known, ndctl_bus, ndctl_dimm, ndctl_region, opt_ptr,
     owned_str, persistence_domain, ptr, status, value,
@@ -24,21 +19,16 @@ const NUMA_NO_ATTR: c_int = -2;
 /// The first region of `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_first(bus: *mut ndctl_bus) -> *mut ndctl_region {
-    ffi_guard("ndctl_region_get_first", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live bus handle.
-        Some(first(
-            "ndctl_region_get_first",
-            unsafe { obj(bus) }?.regions(),
-        ))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(first(f, live!(bus).regions()))
     })
 }
 
 /// The region after `region` on its bus.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_next(region: *mut ndctl_region) -> *mut ndctl_region {
-    ffi_guard("ndctl_region_get_next", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        Some(opt_ptr(unsafe { obj(region) }?.next()))
+    guard!(std::ptr::null_mut(), {
+        Some(opt_ptr(live!(region).next()))
     })
 }
 
@@ -48,44 +38,31 @@ pub unsafe extern "C" fn ndctl_bus_get_region_by_physical_address(
     bus: *mut ndctl_bus,
     address: c_ulonglong,
 ) -> *mut ndctl_region {
-    ffi_guard(
-        "ndctl_bus_get_region_by_physical_address",
-        std::ptr::null_mut(),
-        || {
-            // SAFETY: NULL or a live bus handle.
-            let b = unsafe { obj(bus) }?;
-            Some(opt_ptr(known(
-                "ndctl_bus_get_region_by_physical_address",
-                b.region_by_physical_address(address),
-            )))
-        },
-    )
+    guard!(std::ptr::null_mut(), |f| {
+        let b = live!(bus);
+        Some(opt_ptr(known(f, b.region_by_physical_address(address))))
+    })
 }
 
 /// The bus of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_bus(region: *mut ndctl_region) -> *mut ndctl_bus {
-    ffi_guard("ndctl_region_get_bus", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        Some(ptr(unsafe { obj(region) }?.bus()))
-    })
+    guard!(std::ptr::null_mut(), Some(ptr(live!(region).bus())))
 }
 
 /// The context of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_ctx(region: *mut ndctl_region) -> *mut ndctl_ctx {
-    ffi_guard("ndctl_region_get_ctx", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        Some(handle_of(unsafe { obj(region) }?.bus().ctx()))
+    guard!(std::ptr::null_mut(), {
+        Some(handle_of(live!(region).bus().ctx()))
     })
 }
 
 /// `regionN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_devname(region: *mut ndctl_region) -> *const c_char {
-    ffi_guard("ndctl_region_get_devname", std::ptr::null(), || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
+    guard!(std::ptr::null(), {
+        let r = live!(region);
         owned_str(r.bus().ctx(), r, "devname", r.devname())
     })
 }
@@ -93,41 +70,30 @@ pub unsafe extern "C" fn ndctl_region_get_devname(region: *mut ndctl_region) -> 
 /// N of `regionN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_id(region: *mut ndctl_region) -> c_uint {
-    ffi_guard("ndctl_region_get_id", c_uint::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        Some(unsafe { obj(region) }?.id())
-    })
+    guard!(c_uint::MAX, Some(live!(region).id()))
 }
 
 /// Size in bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_size(region: *mut ndctl_region) -> c_ulonglong {
-    ffi_guard("ndctl_region_get_size", c_ulonglong::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        Some(unsafe { obj(region) }?.size())
-    })
+    guard!(c_ulonglong::MAX, Some(live!(region).size()))
 }
 
 /// Physical start address, read now (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_resource(region: *mut ndctl_region) -> c_ulonglong {
-    ffi_guard("ndctl_region_get_resource", c_ulonglong::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(known("ndctl_region_get_resource", r.resource()).unwrap_or(c_ulonglong::MAX))
+    guard!(c_ulonglong::MAX, |f| {
+        let r = live!(region);
+        Some(known(f, r.resource()).unwrap_or(c_ulonglong::MAX))
     })
 }
 
 /// Unallocated capacity, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_available_size(region: *mut ndctl_region) -> c_ulonglong {
-    ffi_guard("ndctl_region_get_available_size", c_ulonglong::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(
-            known("ndctl_region_get_available_size", r.available_size())
-                .unwrap_or(c_ulonglong::MAX),
-        )
+    guard!(c_ulonglong::MAX, |f| {
+        let r = live!(region);
+        Some(known(f, r.available_size()).unwrap_or(c_ulonglong::MAX))
     })
 }
 
@@ -136,65 +102,43 @@ pub unsafe extern "C" fn ndctl_region_get_available_size(region: *mut ndctl_regi
 pub unsafe extern "C" fn ndctl_region_get_max_available_extent(
     region: *mut ndctl_region,
 ) -> c_ulonglong {
-    ffi_guard(
-        "ndctl_region_get_max_available_extent",
-        c_ulonglong::MAX,
-        || {
-            // SAFETY: NULL or a live region handle.
-            let r = unsafe { obj(region) }?;
-            Some(
-                known(
-                    "ndctl_region_get_max_available_extent",
-                    r.max_available_extent(),
-                )
-                .unwrap_or(c_ulonglong::MAX),
-            )
-        },
-    )
+    guard!(c_ulonglong::MAX, |f| {
+        let r = live!(region);
+        Some(known(f, r.max_available_extent()).unwrap_or(c_ulonglong::MAX))
+    })
 }
 
 /// Number of DIMM mappings.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_mappings(region: *mut ndctl_region) -> c_uint {
-    ffi_guard("ndctl_region_get_mappings", c_uint::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        Some(unsafe { obj(region) }?.num_mappings())
-    })
+    guard!(c_uint::MAX, Some(live!(region).num_mappings()))
 }
 
 /// Interleave ways: the number of mappings, at least 1.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_interleave_ways(region: *mut ndctl_region) -> c_uint {
-    ffi_guard("ndctl_region_get_interleave_ways", c_uint::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        Some(unsafe { obj(region) }?.interleave_ways())
-    })
+    guard!(c_uint::MAX, Some(live!(region).interleave_ways()))
 }
 
 /// The kernel's `nstype` (`ND_DEVICE_NAMESPACE_*`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_nstype(region: *mut ndctl_region) -> c_uint {
-    ffi_guard("ndctl_region_get_nstype", c_uint::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        Some(unsafe { obj(region) }?.nstype())
-    })
+    guard!(c_uint::MAX, Some(live!(region).nstype()))
 }
 
 /// `ND_DEVICE_REGION_PMEM` or `ND_DEVICE_REGION_BLK`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_uint {
-    ffi_guard("ndctl_region_get_type", c_uint::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        Some(unsafe { obj(region) }?.region_type().device_type())
+    guard!(c_uint::MAX, {
+        Some(live!(region).region_type().device_type())
     })
 }
 
 /// `pmem` or `blk`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -> *const c_char {
-    ffi_guard("ndctl_region_get_type_name", std::ptr::null(), || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
+    guard!(std::ptr::null(), {
+        let r = live!(region);
         Some(device_type_name(r.region_type().device_type()).as_ptr())
     })
 }
@@ -202,30 +146,27 @@ pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -
 /// NFIT SPA range index (`UINT_MAX` when the region has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_range_index(region: *mut ndctl_region) -> c_uint {
-    ffi_guard("ndctl_region_get_range_index", c_uint::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(known("ndctl_region_get_range_index", r.range_index()).unwrap_or(c_uint::MAX))
+    guard!(c_uint::MAX, |f| {
+        let r = live!(region);
+        Some(known(f, r.range_index()).unwrap_or(c_uint::MAX))
     })
 }
 
 /// 1 if the region is read-only, 0 if not (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_ro(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_get_ro", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        Some(c_int::from(unsafe { obj(region) }?.read_only()))
+    guard!(-libc::EINVAL, {
+        Some(c_int::from(live!(region).read_only()))
     })
 }
 
 /// Sets or clears read-only; returns the new setting (1/0) or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_set_ro(region: *mut ndctl_region, ro: c_int) -> c_int {
-    ffi_guard("ndctl_region_set_ro", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
+    guard!(-libc::EINVAL, |f| {
+        let r = live!(region);
         let ro = ro != 0;
-        Some(match status("ndctl_region_set_ro", r.set_ro(ro)) {
+        Some(match status(f, r.set_ro(ro)) {
             0 => c_int::from(ro),
             e => e,
         })
@@ -235,10 +176,9 @@ pub unsafe extern "C" fn ndctl_region_set_ro(region: *mut ndctl_region, ro: c_in
 /// NUMA node; `NUMA_NO_ATTR` (-2) without the attribute, `NUMA_NO_NODE` (-1) if unreadable.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_numa_node(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_get_numa_node", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(match value("ndctl_region_get_numa_node", r.numa()) {
+    guard!(-libc::EINVAL, |f| {
+        let r = live!(region);
+        Some(match value(f, r.numa()) {
             Some(Numa::NoAttr) => NUMA_NO_ATTR,
             Some(Numa::Node(n)) => n,
             None => NUMA_NO_NODE,
@@ -249,31 +189,28 @@ pub unsafe extern "C" fn ndctl_region_get_numa_node(region: *mut ndctl_region) -
 /// 1 if the region has a `numa_node` attribute.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_has_numa(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_has_numa", 0, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(value("ndctl_region_has_numa", r.has_numa()).map_or(0, c_int::from))
+    guard!(0, |f| {
+        let r = live!(region);
+        Some(value(f, r.has_numa()).map_or(0, c_int::from))
     })
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_target_node(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_get_target_node", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(known("ndctl_region_get_target_node", r.target_node()).unwrap_or(-1))
+    guard!(-libc::EINVAL, |f| {
+        let r = live!(region);
+        Some(known(f, r.target_node()).unwrap_or(-1))
     })
 }
 
 /// Namespace alignment (`ULONG_MAX` when the kernel has no `align`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_align(region: *mut ndctl_region) -> c_ulong {
-    ffi_guard("ndctl_region_get_align", c_ulong::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
+    guard!(c_ulong::MAX, |f| {
+        let r = live!(region);
         Some(
-            known("ndctl_region_get_align", r.align())
+            known(f, r.align())
                 .and_then(|a| c_ulong::try_from(a).ok())
                 .unwrap_or(c_ulong::MAX),
         )
@@ -286,13 +223,9 @@ pub unsafe extern "C" fn ndctl_region_set_align(
     region: *mut ndctl_region,
     align: c_ulong,
 ) -> c_int {
-    ffi_guard("ndctl_region_set_align", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(status(
-            "ndctl_region_set_align",
-            r.set_align(crate::handles::ulong(align)),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let r = live!(region);
+        Some(status(f, r.set_align(crate::handles::ulong(align))))
     })
 }
 
@@ -301,35 +234,23 @@ pub unsafe extern "C" fn ndctl_region_set_align(
 pub unsafe extern "C" fn ndctl_region_get_persistence_domain(
     region: *mut ndctl_region,
 ) -> ndctl_persistence_domain {
-    ffi_guard("ndctl_region_get_persistence_domain", c_int::MAX, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        value(
-            "ndctl_region_get_persistence_domain",
-            r.persistence_domain(),
-        )
-        .map(persistence_domain)
+    guard!(c_int::MAX, |f| {
+        let r = live!(region);
+        value(f, r.persistence_domain()).map(persistence_domain)
     })
 }
 
 /// 1 if the region is bound to its driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_is_enabled(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_is_enabled", 0, || {
-        // SAFETY: NULL or a live region handle.
-        Some(c_int::from(unsafe { obj(region) }?.is_enabled()))
-    })
+    guard!(0, Some(c_int::from(live!(region).is_enabled())))
 }
 
 /// Binds the region and rescans its children: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_enable", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        Some(status(
-            "ndctl_region_enable",
-            unsafe { obj(region) }?.enable(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(f, live!(region).enable()))
     })
 }
 
@@ -337,13 +258,9 @@ pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int
 /// invalid): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_disable_invalidate(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_disable_invalidate", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(status(
-            "ndctl_region_disable_invalidate",
-            r.disable_invalidate(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let r = live!(region);
+        Some(status(f, r.disable_invalidate()))
     })
 }
 
@@ -351,22 +268,17 @@ pub unsafe extern "C" fn ndctl_region_disable_invalidate(region: *mut ndctl_regi
 /// `ndctl_region_cleanup()`: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_disable_preserve(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_disable_preserve", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        let r = unsafe { obj(region) }?;
-        Some(status(
-            "ndctl_region_disable_preserve",
-            r.disable_preserve(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        let r = live!(region);
+        Some(status(f, r.disable_preserve()))
     })
 }
 
 /// Releases child objects left invalid by `ndctl_region_disable_preserve()`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_cleanup(region: *mut ndctl_region) {
-    ffi_guard_void("ndctl_region_cleanup", || {
-        // SAFETY: NULL or a live region handle.
-        unsafe { obj(region) }?.cleanup();
+    guard_void!({
+        live!(region).cleanup();
         Some(())
     })
 }
@@ -374,24 +286,16 @@ pub unsafe extern "C" fn ndctl_region_cleanup(region: *mut ndctl_region) {
 /// Flushes write buffers for the region (`deep_flush`): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_deep_flush(region: *mut ndctl_region) -> c_int {
-    ffi_guard("ndctl_region_deep_flush", -libc::EINVAL, || {
-        // SAFETY: NULL or a live region handle.
-        Some(status(
-            "ndctl_region_deep_flush",
-            unsafe { obj(region) }?.deep_flush(),
-        ))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(f, live!(region).deep_flush()))
     })
 }
 
 /// The first DIMM (in bus order) that the region maps.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_first_dimm(region: *mut ndctl_region) -> *mut ndctl_dimm {
-    ffi_guard("ndctl_region_get_first_dimm", std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live region handle.
-        Some(first(
-            "ndctl_region_get_first_dimm",
-            unsafe { obj(region) }?.dimms(),
-        ))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(first(f, live!(region).dimms()))
     })
 }
 
@@ -401,13 +305,9 @@ pub unsafe extern "C" fn ndctl_region_get_next_dimm(
     region: *mut ndctl_region,
     dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
-    ffi_guard("ndctl_region_get_next_dimm", std::ptr::null_mut(), || {
-        // SAFETY: NULL or live region and DIMM handles.
-        let (r, d) = unsafe { (obj(region)?, obj(dimm)?) };
-        Some(opt_ptr(known(
-            "ndctl_region_get_next_dimm",
-            r.dimm_after(d),
-        )))
+    guard!(std::ptr::null_mut(), |f| {
+        let (r, d) = (live!(region), live!(dimm));
+        Some(opt_ptr(known(f, r.dimm_after(d))))
     })
 }
 
@@ -416,16 +316,8 @@ pub unsafe extern "C" fn ndctl_region_get_next_dimm(
 pub unsafe extern "C" fn ndctl_region_get_namespace_seed(
     region: *mut ndctl_region,
 ) -> *mut crate::handles::ndctl_namespace {
-    ffi_guard(
-        "ndctl_region_get_namespace_seed",
-        std::ptr::null_mut(),
-        || {
-            // SAFETY: NULL or a live region handle.
-            let r = unsafe { obj(region) }?;
-            Some(opt_ptr(known(
-                "ndctl_region_get_namespace_seed",
-                r.namespace_seed(),
-            )))
-        },
-    )
+    guard!(std::ptr::null_mut(), |f| {
+        let r = live!(region);
+        Some(opt_ptr(known(f, r.namespace_seed())))
+    })
 }
