@@ -17,8 +17,11 @@ pub mod ffi;
 pub mod log;
 pub mod misc;
 
+pub mod ars;
+pub mod badblock;
 pub mod btt;
 pub mod bus;
+pub mod cmd;
 pub mod ctx;
 pub mod dax;
 mod daxctl;

@@ -182,6 +182,20 @@ enum ndctl_security_state {
 
 
 /**
+ * `struct ndctl_range`, filled by `ndctl_cmd_ars_cap_get_range()`.
+ */
+struct ndctl_range {
+        /**
+         * Start of the range (system physical address).
+         */
+        unsigned long long address;
+        /**
+         * Length in bytes.
+         */
+        unsigned long long length;
+};
+
+/**
  * One entry of a region's or namespace's `badblocks` list (`struct badblock`): a run of
  * `len` 512-byte sectors starting at sector `offset`.
  */
@@ -196,23 +210,19 @@ struct badblock {
         unsigned int len;
 };
 
-/**
- * `struct ndctl_range`, filled by `ndctl_cmd_ars_cap_get_range()`.
- */
-struct ndctl_range {
-        /**
-         * Start of the range (system physical address).
-         */
-        unsigned long long address;
-        /**
-         * Length in bytes.
-         */
-        unsigned long long length;
-};
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * First block of an injected-error run; ULLONG_MAX with errno EINVAL for NULL.
+ */
+unsigned long long ndctl_bb_get_block(struct ndctl_bb *bb);
+
+/**
+ * Blocks in an injected-error run; ULLONG_MAX with errno EINVAL for NULL.
+ */
+unsigned long long ndctl_bb_get_count(struct ndctl_bb *bb);
 
 /**
  * Unbinds the btt and detaches it from its namespace: 0 or a negative errno.
@@ -325,6 +335,28 @@ int ndctl_btt_set_sector_size(struct ndctl_btt *btt, unsigned int sector_size);
 int ndctl_btt_set_uuid(struct ndctl_btt *btt, uuid_t uu);
 
 /**
+ * An ARS capabilities command for `address`..`address + len`; NULL when the bus does
+ * not offer `ars_cap`.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_ars_cap(struct ndctl_bus *bus, unsigned long long address, unsigned long long len);
+
+/**
+ * An ARS start of scrub `type` over a completed ARS cap's range; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_ars_start(struct ndctl_cmd *ars_cap, int type);
+
+/**
+ * An ARS status sized by a completed ARS cap; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_ars_status(struct ndctl_cmd *ars_cap);
+
+/**
+ * A clear error for `address`..`address + len` inside a completed ARS cap's range,
+ * aligned to its clear unit; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_clear_error(unsigned long long address, unsigned long long len, struct ndctl_cmd *ars_cap);
+
+/**
  * The bus whose provider is `provider` (NULL if none or for NULL arguments).
  */
 struct ndctl_bus *ndctl_bus_get_by_provider(struct ndctl_ctx *ctx, const char *provider);
@@ -397,9 +429,25 @@ struct ndctl_region *ndctl_bus_get_region_by_physical_address(struct ndctl_bus *
 unsigned int ndctl_bus_get_revision(struct ndctl_bus *bus);
 
 /**
+ * Completed scrubs (`nfit/scrub`); UINT_MAX with errno set when unknown.
+ */
+unsigned int ndctl_bus_get_scrub_count(struct ndctl_bus *bus);
+
+/**
+ * 1 while a scrub runs, 0 when idle, -EOPNOTSUPP without `nfit/scrub`, -ENXIO when
+ * garbled.
+ */
+int ndctl_bus_get_scrub_state(struct ndctl_bus *bus);
+
+/**
  * 1 if the bus belongs to a CXL topology.
  */
 int ndctl_bus_has_cxl(struct ndctl_bus *bus);
+
+/**
+ * 1 when the bus offers NFIT error injection (inject set, get and clear), else 0.
+ */
+int ndctl_bus_has_error_injection(struct ndctl_bus *bus);
 
 /**
  * 1 if the bus has an ACPI NFIT.
@@ -434,10 +482,166 @@ int ndctl_bus_is_papr_scm(struct ndctl_bus *bus);
 int ndctl_bus_nfit_translate_spa(struct ndctl_bus *bus, unsigned long long addr, unsigned int *handle, unsigned long long *dpa);
 
 /**
+ * Waits for a running scrub, re-reading every `poll_interval` seconds, at most
+ * `timeout` seconds (0: forever): 0, -ETIMEDOUT or -errno.
+ */
+int ndctl_bus_poll_scrub_completion(struct ndctl_bus *bus, unsigned int poll_interval, unsigned int timeout);
+
+/**
+ * Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).
+ */
+int ndctl_bus_start_scrub(struct ndctl_bus *bus);
+
+/**
+ * Waits for a running scrub, however long: 0 or -errno.
+ */
+int ndctl_bus_wait_for_scrub_completion(struct ndctl_bus *bus);
+
+/**
  * Flushes the bus's asynchronous device probing: 0, or -ENXIO if `wait_probe` is
  * unreadable (-EINVAL for a NULL bus).
  */
 int ndctl_bus_wait_probe(struct ndctl_bus *bus);
+
+/**
+ * Clear-error unit of a completed ARS cap; 0 otherwise.
+ */
+unsigned int ndctl_cmd_ars_cap_get_clear_unit(struct ndctl_cmd *ars_cap);
+
+/**
+ * Fills `range` with a completed ARS cap's range: 0, or -EINVAL.
+ */
+int ndctl_cmd_ars_cap_get_range(struct ndctl_cmd *ars_cap, struct ndctl_range *range);
+
+/**
+ * ARS status buffer size of a completed ARS cap; 0 otherwise.
+ */
+unsigned int ndctl_cmd_ars_cap_get_size(struct ndctl_cmd *ars_cap);
+
+/**
+ * Address of error record `rec_index`; 0 when there is none.
+ */
+unsigned long long ndctl_cmd_ars_get_record_addr(struct ndctl_cmd *ars_stat, unsigned int rec_index);
+
+/**
+ * Length of error record `rec_index`; 0 when there is none.
+ */
+unsigned long long ndctl_cmd_ars_get_record_len(struct ndctl_cmd *ars_stat, unsigned int rec_index);
+
+/**
+ * 1 while the platform still scrubs, per a valid ARS status; 0 otherwise.
+ */
+int ndctl_cmd_ars_in_progress(struct ndctl_cmd *cmd);
+
+/**
+ * Error records of a valid ARS status (those that fit its buffer); 0 otherwise.
+ */
+unsigned int ndctl_cmd_ars_num_records(struct ndctl_cmd *ars_stat);
+
+/**
+ * 1 when the platform had more error records than fit; -EINVAL for an invalid status.
+ */
+int ndctl_cmd_ars_stat_get_flag_overflow(struct ndctl_cmd *ars_stat);
+
+/**
+ * Copies up to `len` bytes at config-area offset `offset` of a completed read into `buf`:
+ * the bytes copied, the read's -errno, or -EINVAL.
+ */
+ssize_t ndctl_cmd_cfg_read_get_data(struct ndctl_cmd *cfg_read, void *buf, unsigned int len, unsigned int offset);
+
+/**
+ * Bytes covered by a completed read; its -errno; -EINVAL otherwise.
+ */
+ssize_t ndctl_cmd_cfg_read_get_size(struct ndctl_cmd *cfg_read);
+
+/**
+ * Restricts an unsubmitted read to `len` bytes at `offset`; -EINVAL otherwise.
+ */
+int ndctl_cmd_cfg_read_set_extent(struct ndctl_cmd *cfg_read, unsigned int len, unsigned int offset);
+
+/**
+ * The config area size of a completed config-size command; 0 otherwise.
+ */
+unsigned int ndctl_cmd_cfg_size_get_size(struct ndctl_cmd *cfg_size);
+
+/**
+ * Puts `len` bytes from `buf` at config-area offset `offset` into an unsubmitted write:
+ * the bytes taken or -EINVAL.
+ */
+ssize_t ndctl_cmd_cfg_write_set_data(struct ndctl_cmd *cfg_write, void *buf, unsigned int len, unsigned int offset);
+
+/**
+ * Restricts an unsubmitted write to `len` bytes at `offset`; -EINVAL otherwise.
+ */
+int ndctl_cmd_cfg_write_set_extent(struct ndctl_cmd *cfg_write, unsigned int len, unsigned int offset);
+
+/**
+ * Zeroes the extent of an unsubmitted write: the bytes zeroed or -EINVAL.
+ */
+ssize_t ndctl_cmd_cfg_write_zero_data(struct ndctl_cmd *cfg_write);
+
+/**
+ * Bytes cleared by a completed clear error; 0 otherwise.
+ */
+unsigned long long ndctl_cmd_clear_error_get_cleared(struct ndctl_cmd *clear_err);
+
+/**
+ * The firmware's status word; UINT_MAX for NULL or a command without one.
+ */
+unsigned int ndctl_cmd_get_firmware_status(struct ndctl_cmd *cmd);
+
+/**
+ * 1 built, 0 success, -errno, or the residual byte count; -EINVAL for NULL.
+ */
+int ndctl_cmd_get_status(struct ndctl_cmd *cmd);
+
+/**
+ * The `ND_CMD_*` number of `cmd`; -EINVAL for NULL.
+ */
+int ndctl_cmd_get_type(struct ndctl_cmd *cmd);
+
+/**
+ * Takes another reference on `cmd`.
+ */
+void ndctl_cmd_ref(struct ndctl_cmd *cmd);
+
+/**
+ * Sends `cmd` to the kernel: 0, the residual byte count, or -errno.
+ */
+int ndctl_cmd_submit(struct ndctl_cmd *cmd);
+
+/**
+ * [`ndctl_cmd_submit`], then a failing firmware status translated to -errno.
+ */
+int ndctl_cmd_submit_xlat(struct ndctl_cmd *cmd);
+
+/**
+ * Drops a reference on `cmd`; the last one frees it.
+ */
+void ndctl_cmd_unref(struct ndctl_cmd *cmd);
+
+/**
+ * Copies up to `len` output bytes of a completed vendor command: the bytes copied, or
+ * what [`ndctl_cmd_vendor_get_output_size`] returns when negative.
+ */
+ssize_t ndctl_cmd_vendor_get_output(struct ndctl_cmd *cmd, void *buf, unsigned int len);
+
+/**
+ * The output size of a completed vendor command; its status when not 0 (libndctl);
+ * -EINVAL for another command.
+ */
+ssize_t ndctl_cmd_vendor_get_output_size(struct ndctl_cmd *cmd);
+
+/**
+ * Copies up to `len` bytes of input into a vendor command: the bytes taken or -EINVAL.
+ */
+ssize_t ndctl_cmd_vendor_set_input(struct ndctl_cmd *cmd, void *buf, unsigned int len);
+
+/**
+ * The firmware status as a negative errno by the DIMM family's rules; 0 when there are
+ * none (bus commands); -EINVAL for NULL.
+ */
+int ndctl_cmd_xlat_firmware_status(struct ndctl_cmd *cmd);
 
 /**
  * Unbinds the dax and detaches it from its namespace: 0 or a negative errno.
@@ -583,6 +787,26 @@ double ndctl_decode_smart_temperature(unsigned int temp);
 int ndctl_dimm_aliased(struct ndctl_dimm *dimm);
 
 /**
+ * A read of the whole config area from a completed config-size command.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_read(struct ndctl_cmd *cfg_size);
+
+/**
+ * A config-size command for `dimm`; NULL when the DIMM does not offer `get_size`.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_size(struct ndctl_dimm *dimm);
+
+/**
+ * A write of the extent of a completed read, sharing its data.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_write(struct ndctl_cmd *cfg_read);
+
+/**
+ * A vendor pass-through command; NULL when the DIMM does not offer `vendor`.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, unsigned int opcode, size_t input_size, size_t output_size);
+
+/**
  * Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).
  */
 int ndctl_dimm_disable(struct ndctl_dimm *dimm);
@@ -616,6 +840,12 @@ int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
  * 1 if the last save failed (`save_fail`).
  */
 int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
+
+/**
+ * Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when
+ * unknown.
+ */
+unsigned long ndctl_dimm_get_available_labels(struct ndctl_dimm *dimm);
 
 /**
  * The bus of `dimm`.
@@ -803,6 +1033,22 @@ int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
 
 /**
+ * Completed read of `len` bytes at `offset` of the config area (all of it for 0, 0);
+ * NULL on failure.
+ */
+struct ndctl_cmd *ndctl_dimm_read_label_extent(struct ndctl_dimm *dimm, unsigned int len, unsigned int offset);
+
+/**
+ * Completed read of the two namespace index blocks; NULL on failure.
+ */
+struct ndctl_cmd *ndctl_dimm_read_label_index(struct ndctl_dimm *dimm);
+
+/**
+ * Completed read of the whole config area; NULL on failure.
+ */
+struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
+
+/**
  * Re-reads the health flags.
  */
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
@@ -811,6 +1057,17 @@ void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
  * 1 if a SMART event is pending (`smart_event`).
  */
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
+
+/**
+ * Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the
+ * DIMM is active, or -errno.
+ */
+int ndctl_dimm_zero_label_extent(struct ndctl_dimm *dimm, unsigned int len, unsigned int offset);
+
+/**
+ * Zeroes the whole config area.
+ */
+int ndctl_dimm_zero_labels(struct ndctl_dimm *dimm);
 
 /**
  * Encodes degrees Celsius as a SMART temperature (see
@@ -1017,6 +1274,12 @@ enum ndctl_namespace_mode ndctl_namespace_get_enforce_mode(struct ndctl_namespac
 struct ndctl_namespace *ndctl_namespace_get_first(struct ndctl_region *region);
 
 /**
+ * The first known media error of the block device of `ndns` (raw or fsdax mode); NULL
+ * for none, and for BTT and device-dax namespaces.
+ */
+struct badblock *ndctl_namespace_get_first_badblock(struct ndctl_namespace *ndns);
+
+/**
  * N of `namespaceR.N`.
  */
 unsigned int ndctl_namespace_get_id(struct ndctl_namespace *ndns);
@@ -1030,6 +1293,11 @@ enum ndctl_namespace_mode ndctl_namespace_get_mode(struct ndctl_namespace *ndns)
  * The namespace after `ndns` in its region.
  */
 struct ndctl_namespace *ndctl_namespace_get_next(struct ndctl_namespace *ndns);
+
+/**
+ * The next media error of `ndns`; NULL at the end.
+ */
+struct badblock *ndctl_namespace_get_next_badblock(struct ndctl_namespace *ndns);
 
 /**
  * Number of supported sector sizes.
@@ -1098,6 +1366,34 @@ const char *ndctl_namespace_get_type_name(struct ndctl_namespace *ndns);
 void ndctl_namespace_get_uuid(struct ndctl_namespace *ndns, uuid_t uu);
 
 /**
+ * [`ndctl_namespace_inject_error2`] with only the notify option.
+ */
+int ndctl_namespace_inject_error(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, bool notify);
+
+/**
+ * Injects media errors into `count` blocks from `block` (flags: bit 0 notify, bit 1
+ * saturate): 0 or -errno (-EOPNOTSUPP without error injection).
+ */
+int ndctl_namespace_inject_error2(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, unsigned int flags);
+
+/**
+ * The first injected-error run of `ndns` (after `ndctl_namespace_injection_status`);
+ * NULL for none.
+ */
+struct ndctl_bb *ndctl_namespace_injection_get_first_bb(struct ndctl_namespace *ndns);
+
+/**
+ * The injected-error run after `bb`; NULL at the end.
+ */
+struct ndctl_bb *ndctl_namespace_injection_get_next_bb(struct ndctl_namespace *ndns, struct ndctl_bb *bb);
+
+/**
+ * Queries the platform's injected errors inside `ndns` and merges them into the
+ * namespace's list: 0 or -errno.
+ */
+int ndctl_namespace_injection_status(struct ndctl_namespace *ndns);
+
+/**
  * Whether the namespace is in use (itself or through its btt/pfn/dax).
  */
 bool ndctl_namespace_is_active(struct ndctl_namespace *ndns);
@@ -1154,6 +1450,16 @@ int ndctl_namespace_set_size(struct ndctl_namespace *ndns, unsigned long long si
  * Sets the uuid: 0 or a negative errno.
  */
 int ndctl_namespace_set_uuid(struct ndctl_namespace *ndns, uuid_t uu);
+
+/**
+ * [`ndctl_namespace_uninject_error2`] without options.
+ */
+int ndctl_namespace_uninject_error(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count);
+
+/**
+ * Removes injected errors from `count` blocks from `block`: 0 or -errno.
+ */
+int ndctl_namespace_uninject_error2(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, unsigned int flags);
 
 /**
  * 1 if the pmem write cache is enabled, 0 if not, negative errno when unknown.
@@ -1371,6 +1677,11 @@ const char *ndctl_region_get_devname(struct ndctl_region *region);
 struct ndctl_region *ndctl_region_get_first(struct ndctl_bus *bus);
 
 /**
+ * The first known media error of `region` (re-reading `badblocks`); NULL for none.
+ */
+struct badblock *ndctl_region_get_first_badblock(struct ndctl_region *region);
+
+/**
  * The first DIMM (in bus order) that the region maps.
  */
 struct ndctl_dimm *ndctl_region_get_first_dimm(struct ndctl_region *region);
@@ -1409,6 +1720,11 @@ struct ndctl_namespace *ndctl_region_get_namespace_seed(struct ndctl_region *reg
  * The region after `region` on its bus.
  */
 struct ndctl_region *ndctl_region_get_next(struct ndctl_region *region);
+
+/**
+ * The next media error of `region` after `ndctl_region_get_first_badblock`; NULL at the end.
+ */
+struct badblock *ndctl_region_get_next_badblock(struct ndctl_region *region);
 
 /**
  * The region's DIMM after `dimm` in bus order.
