@@ -164,7 +164,8 @@ fn inject(
     } else {
         ns.uninject_error(block, count, flags)
     };
-    if let Err(e) = &r {
+    // libndctl reports a failed injection (not a bus without injection) as an error.
+    if let Err(e @ (ndctl::Error::Io { .. } | ndctl::Error::Firmware { .. })) = &r {
         report(func, e);
     }
     match r {
