@@ -60,7 +60,8 @@ fn submitted(func: &'static str, r: ndctl::Result<u32>) -> c_int {
     match r {
         Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
         Err(e) => {
-            ::log::error!(target: func, "{e}");
+            // The crate already logged an unusable node at error priority.
+            ::log::debug!(target: func, "{e}");
             e.errno()
         }
     }

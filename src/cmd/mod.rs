@@ -382,18 +382,30 @@ impl Command {
     }
 
     fn submit_inner(&mut self) -> Result<u32> {
-        let file = match &self.target {
+        let opened = match &self.target {
             Target::Bus(b) => {
                 b.device()
                     .sysfs()
-                    .open_char_device(b.ctl_name(), b.major(), b.minor())?
+                    .open_char_device(b.ctl_name(), b.major(), b.minor())
             }
             Target::Dimm(d) => {
                 d.device()
                     .sysfs()
-                    .open_char_device(d.devname(), d.major(), d.minor())?
+                    .open_char_device(d.devname(), d.major(), d.minor())
             }
         };
+        // Like libndctl, a node that cannot be used is an error worth logging; what the
+        // kernel then answers is the caller's to judge.
+        let file = opened.inspect_err(|e| {
+            if e.errno() == -libc::ENXIO {
+                log::error!(
+                    "failed to validate /dev/{} as a control node",
+                    self.target.name()
+                );
+            } else {
+                log::error!("failed to open: {e}");
+            }
+        })?;
         if self.xfer.is_some() {
             return self.transfer(&file);
         }
