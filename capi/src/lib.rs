@@ -31,3 +31,4 @@ pub mod mapping;
 pub mod namespace;
 pub mod pfn;
 pub mod region;
+pub mod security;

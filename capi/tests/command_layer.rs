@@ -266,3 +266,43 @@ fn iterating_and_submitting_use_no_lasting_descriptors() {
         ndctl_unref(ctx);
     }
 }
+
+#[test]
+fn security_through_the_c_abi() {
+    use ndctl_capi::security::*;
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path());
+    let attr = dir
+        .path()
+        .join("sys/devices/platform/nfit_test.0/ndbus0/nmem0/security");
+    // SAFETY: handles of the live context.
+    unsafe {
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        let mut dimm = ndctl_dimm_get_first(bus);
+        while name(ndctl_dimm_get_devname(dimm)) != "nmem0" {
+            dimm = ndctl_dimm_get_next(dimm);
+        }
+        assert_eq!(ndctl_dimm_get_security(dimm), 0, "disabled");
+        assert!(!ndctl_dimm_security_is_frozen(dimm));
+        assert_eq!(ndctl_dimm_wait_overwrite(dimm), 0, "no overwrite running");
+        assert_eq!(ndctl_dimm_update_passphrase(dimm, 1, 2), 0);
+        assert!(fs::read_to_string(&attr)
+            .unwrap()
+            .starts_with("update 1 2\n"));
+        assert_eq!(ndctl_dimm_freeze_security(dimm), 0);
+        fs::write(&attr, "frozen\n").unwrap();
+        assert_eq!(ndctl_dimm_get_security(dimm), 3);
+        assert!(ndctl_dimm_security_is_frozen(dimm));
+        fs::write(&attr, "bogus\n").unwrap();
+        assert_eq!(ndctl_dimm_get_security(dimm), -1, "NDCTL_SECURITY_INVALID");
+        assert_eq!(ndctl_dimm_wait_overwrite(dimm), -libc::EOPNOTSUPP);
+        fs::remove_file(&attr).unwrap();
+        assert!(
+            ndctl_dimm_secure_erase(dimm, 5) < 0,
+            "no security attribute"
+        );
+        assert_eq!(ndctl_dimm_get_security(null_mut()), -1);
+        assert_eq!(ndctl_dimm_overwrite(null_mut(), 1), -libc::EINVAL);
+        ndctl_unref(ctx);
+    }
+}

@@ -812,6 +812,16 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, un
 int ndctl_dimm_disable(struct ndctl_dimm *dimm);
 
 /**
+ * Removes the master passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_master_passphrase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Removes the user passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_passphrase(struct ndctl_dimm *dimm, long key);
+
+/**
  * Binds the DIMM to its driver: 0, or a negative errno.
  */
 int ndctl_dimm_enable(struct ndctl_dimm *dimm);
@@ -840,6 +850,11 @@ int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
  * 1 if the last save failed (`save_fail`).
  */
 int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
+
+/**
+ * Freezes security: 0 or -errno.
+ */
+int ndctl_dimm_freeze_security(struct ndctl_dimm *dimm);
 
 /**
  * Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when
@@ -948,6 +963,11 @@ unsigned short ndctl_dimm_get_phys_id(struct ndctl_dimm *dimm);
 unsigned short ndctl_dimm_get_revision(struct ndctl_dimm *dimm);
 
 /**
+ * The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
+ */
+enum ndctl_security_state ndctl_dimm_get_security(struct ndctl_dimm *dimm);
+
+/**
  * Serial number (`UINT_MAX` when unknown).
  */
 unsigned int ndctl_dimm_get_serial(struct ndctl_dimm *dimm);
@@ -1033,6 +1053,16 @@ int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
 
 /**
+ * Erases the DIMM with the master passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_master_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Starts an overwrite with the passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_overwrite(struct ndctl_dimm *dimm, long key);
+
+/**
  * Completed read of `len` bytes at `offset` of the config area (all of it for 0, 0);
  * NULL on failure.
  */
@@ -1054,9 +1084,35 @@ struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
 
 /**
+ * Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.
+ */
+bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
+
+/**
  * 1 if a SMART event is pending (`smart_event`).
  */
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
+
+/**
+ * Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
+ */
+int ndctl_dimm_update_master_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
+ */
+int ndctl_dimm_update_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
+ * (-EOPNOTSUPP for an unreadable state).
+ */
+int ndctl_dimm_wait_overwrite(struct ndctl_dimm *dimm);
 
 /**
  * Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the

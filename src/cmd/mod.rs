@@ -26,6 +26,7 @@ mod ars;
 mod cfg;
 mod inject;
 mod scrub;
+mod security;
 
 use std::io;
 use std::os::fd::AsRawFd;
