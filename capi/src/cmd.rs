@@ -247,10 +247,16 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_data(
         if buf.is_null() {
             return Some(-(libc::EINVAL as ssize_t));
         }
-        // SAFETY: the caller provides `len` writable bytes at `buf` (libndctl's contract).
-        let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len as usize) };
-        Some(match c.cfg_read_data(out, offset) {
-            Ok(n) => ssize(n),
+        // Only the bytes inside the extent are touched, as in libndctl: `len` may exceed
+        // the caller's buffer when the extent ends first.
+        let n = c.cfg_clamp(len, offset).unwrap_or(0);
+        let mut tmp = vec![0u8; n];
+        Some(match c.cfg_read_data(&mut tmp, offset) {
+            Ok(got) => {
+                // SAFETY: `got` <= n <= the bytes libndctl would write at `buf`.
+                unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), buf.cast::<u8>(), got) };
+                ssize(got)
+            }
             Err(e) => e.errno() as ssize_t,
         })
     })
@@ -281,8 +287,9 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_data(
         if buf.is_null() {
             return Some(-(libc::EINVAL as ssize_t));
         }
-        // SAFETY: the caller provides `len` readable bytes at `buf` (libndctl's contract).
-        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize) };
+        let n = c.cfg_clamp(len, offset).unwrap_or(0);
+        // SAFETY: libndctl reads exactly the `n` bytes inside the extent from `buf`.
+        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
         Some(match c.cfg_write_data(src, offset) {
             Ok(n) => ssize(n),
             Err(e) => e.errno() as ssize_t,
@@ -442,8 +449,9 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
         if buf.is_null() {
             return Some(-(libc::EINVAL as ssize_t));
         }
-        // SAFETY: the caller provides `len` readable bytes at `buf`.
-        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize) };
+        let n = c.vendor_input_len().unwrap_or(0).min(len as usize);
+        // SAFETY: libndctl reads min(len, input size) bytes from `buf`.
+        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
         Some(match c.vendor_set_input(src) {
             Ok(n) => ssize(n),
             Err(e) => e.errno() as ssize_t,
