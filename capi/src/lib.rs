@@ -30,5 +30,6 @@ pub mod handles;
 pub mod mapping;
 pub mod namespace;
 pub mod pfn;
+mod pfn_shared;
 pub mod region;
 pub mod security;
