@@ -3,13 +3,11 @@
 //! load time (`LD_BIND_NOW`). Skipped, with the reason, when pmdk-tools is not installed
 //! (`scripts/fetch-libpmemblk.sh` installs it).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use ndctl_testsupport::capi::*;
 
 /// `name@NODE` of every `ndctl_*` symbol a shared object imports (undefined) or exports.
 fn ndctl_symbols(lib: &Path, undefined: bool) -> BTreeSet<String> {
@@ -51,7 +49,10 @@ fn pmdk_imports_are_all_exported_and_pmempool_starts() {
         needed.extend(ndctl_symbols(l, true));
     }
     assert!(needed.len() >= 10, "PMDK imports only {needed:?}");
-    eprintln!("PMDK imports {} libndctl functions; all exported", needed.len());
+    eprintln!(
+        "PMDK imports {} libndctl functions; all exported",
+        needed.len()
+    );
     let missing: Vec<_> = needed.difference(&exported).collect();
     assert!(missing.is_empty(), "PMDK needs, we lack: {missing:?}");
     for badblock_path in [
