@@ -33,3 +33,4 @@ pub mod pfn;
 mod pfn_shared;
 pub mod region;
 pub mod security;
+mod state;

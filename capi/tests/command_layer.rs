@@ -204,6 +204,12 @@ fn commands_fail_as_libndctl_without_a_kernel() {
         assert!(ndctl_dimm_read_label_index(dimm).is_null());
         assert!(ndctl_dimm_read_label_extent(dimm, 256, 0).is_null());
         assert_eq!(ndctl_dimm_zero_labels(dimm), -libc::EINVAL);
+        // No label area was read, so there is no label state.
+        assert_eq!(ndctl_dimm_validate_labels(dimm), -libc::EINVAL);
+        assert_eq!(ndctl_dimm_init_labels(dimm, 1), -libc::EINVAL);
+        assert_eq!(ndctl_dimm_init_labels(dimm, 7), -libc::EINVAL);
+        assert_eq!(ndctl_dimm_sizeof_namespace_label(dimm), 128);
+        assert_eq!(ndctl_dimm_sizeof_namespace_index(dimm), 0);
         // nfit_test DIMMs do not offer the vendor pass-through.
         assert!(ndctl_dimm_cmd_new_vendor_specific(dimm, 1, 8, 8).is_null());
         let avail: std::ffi::c_ulong = ndctl_dimm_get_available_labels(dimm);

@@ -1033,6 +1033,13 @@ int ndctl_dimm_has_errors(struct ndctl_dimm *dimm);
 int ndctl_dimm_has_notifications(struct ndctl_dimm *dimm);
 
 /**
+ * Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
+ * `ndctl_dimm_read_labels` (or `_read_label_index`): the number of label slots, or
+ * -errno (-EINVAL without a read, -ENXIO when a write fails).
+ */
+int ndctl_dimm_init_labels(struct ndctl_dimm *dimm, enum ndctl_namespace_version v);
+
+/**
  * 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
  */
 int ndctl_dimm_is_active(struct ndctl_dimm *dimm);
@@ -1094,6 +1101,18 @@ int ndctl_dimm_secure_erase(struct ndctl_dimm *dimm, long key);
 bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
 
 /**
+ * Size of one namespace index block for the DIMM's label area and label size; 0 when
+ * the area is too small (or was never read).
+ */
+unsigned int ndctl_dimm_sizeof_namespace_index(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's namespace label size: 128 (v1.1) or 256 (v1.2), as validated, initialised
+ * or probed from the index headers read last; 128 before any read.
+ */
+unsigned int ndctl_dimm_sizeof_namespace_label(struct ndctl_dimm *dimm);
+
+/**
  * 1 if a SMART event is pending (`smart_event`).
  */
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
@@ -1107,6 +1126,12 @@ int ndctl_dimm_update_master_passphrase(struct ndctl_dimm *dimm, long ckey, long
  * Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
  */
 int ndctl_dimm_update_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Validates the index blocks read by `ndctl_dimm_read_labels` (or `_read_label_index`):
+ * the number of label slots, or -EINVAL.
+ */
+int ndctl_dimm_validate_labels(struct ndctl_dimm *dimm);
 
 /**
  * Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno

@@ -23,6 +23,18 @@ pub(crate) struct Transfer {
     write: bool,
 }
 
+impl Transfer {
+    /// A copy of the config-area image.
+    pub(super) fn image_copy(&self) -> Vec<u8> {
+        lock(&self.image).clone()
+    }
+
+    /// Size of the whole config area.
+    pub(super) fn config_size(&self) -> u32 {
+        self.config_size
+    }
+}
+
 #[cfg(test)]
 impl Transfer {
     pub(super) fn image_for_tests(&self) -> MutexGuard<'_, Vec<u8>> {

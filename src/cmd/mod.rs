@@ -25,6 +25,7 @@ pub mod abi;
 mod ars;
 mod cfg;
 mod inject;
+mod labels;
 mod scrub;
 mod security;
 
@@ -39,6 +40,7 @@ use crate::error::{Error, Result};
 pub use ars::{ArsRecord, ArsType};
 pub use cfg::sizeof_namespace_index;
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
+pub use labels::DimmLabels;
 
 use abi::{get_u32, nd_cmd};
 

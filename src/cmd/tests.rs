@@ -367,3 +367,66 @@ fn xlat_is_zero_for_bus_commands() {
     abi::put_u32(&mut cap.buf, abi::ARS_CAP_STATUS, 3);
     assert_eq!(cap.xlat_firmware_status(), 0);
 }
+
+/// A config read pretending the kernel returned `area` (whole extent).
+fn completed_read(dimm: &Arc<Dimm>, area: &[u8]) -> Command {
+    let mut size = dimm.cfg_size().unwrap();
+    complete(&mut size, |b| {
+        abi::put_u32(b, abi::CONFIG_SIZE_CONFIG_SIZE, area.len() as u32);
+        abi::put_u32(b, abi::CONFIG_SIZE_MAX_XFER, 4096);
+    });
+    let mut read = size.cfg_read().unwrap();
+    lock_image(read.xfer.as_ref().unwrap()).copy_from_slice(area);
+    read.status = 0;
+    read
+}
+
+#[test]
+fn label_state_over_a_read_probes_validates_and_writes_through_the_read() {
+    use crate::labels::{self, Version};
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    let area = labels::init(Version::V1_2, 128 << 10).unwrap();
+    let read = completed_read(&dimm, &area);
+    let mut state = DimmLabels::new(read.share().unwrap(), None).unwrap();
+    assert_eq!(state.config_size(), 128 << 10);
+    assert_eq!(state.sizeof_namespace_label(), 256, "two v1.2 headers");
+    assert_eq!(state.sizeof_namespace_index().unwrap(), 256);
+    assert_eq!(state.validate().unwrap(), 510);
+
+    // A blank area: nothing validates, and libndctl then remembers 256-byte labels.
+    let blank = completed_read(&dimm, &vec![0; 128 << 10]);
+    let mut state = DimmLabels::new(blank, None).unwrap();
+    assert_eq!(
+        state.sizeof_namespace_label(),
+        128,
+        "no headers: v1.1 assumed"
+    );
+    assert!(state.validate().is_err());
+    assert_eq!(state.sizeof_namespace_label(), 256);
+    // Initialising writes through config writes: on a placeholder node the write fails.
+    let e = state.init(Version::V1_1).unwrap_err();
+    assert_eq!(e.errno(), -libc::ENXIO, "{e}");
+    assert_eq!(
+        state.sizeof_namespace_label(),
+        128,
+        "the requested version's size"
+    );
+
+    // Only a completed read carries label state.
+    assert!(DimmLabels::new(dimm.cfg_size().unwrap(), None).is_err());
+    assert!(dimm.cfg_size().unwrap().share().is_err());
+}
+
+#[test]
+fn a_shared_read_sees_writes_made_through_the_other() {
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    let read = completed_read(&dimm, &[1u8; 1024]);
+    let other = read.share().unwrap();
+    let mut w = other.cfg_write().unwrap();
+    w.cfg_write_data(&[7, 7], 10).unwrap();
+    let mut buf = [0u8; 4];
+    read.cfg_read_data(&mut buf, 9).unwrap();
+    assert_eq!(buf, [1, 7, 7, 1]);
+}
