@@ -26,6 +26,7 @@ pub mod ctx;
 pub mod dax;
 mod daxctl;
 pub mod dimm;
+pub mod firmware;
 pub mod handles;
 pub mod mapping;
 pub mod namespace;

@@ -311,3 +311,72 @@ fn security_through_the_c_abi() {
         ndctl_unref(ctx);
     }
 }
+
+#[test]
+fn firmware_activation_through_the_c_abi() {
+    use ndctl_capi::firmware::*;
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path());
+    let base = dir.path().join("sys/devices/platform/nfit_test.0/ndbus0");
+    // SAFETY: handles of the live context; commands are unreferenced once.
+    unsafe {
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        assert_eq!(ndctl_bus_get_fw_activate_state(bus), 2, "armed (captured)");
+        assert_eq!(
+            ndctl_bus_get_fw_activate_method(bus),
+            1,
+            "quiesce = suspend"
+        );
+        assert_eq!(ndctl_bus_activate_firmware(bus, 0), -libc::EINVAL, "reset");
+        assert_eq!(ndctl_bus_activate_firmware(bus, 2), 0);
+        assert!(fs::read_to_string(base.join("firmware/activate"))
+            .unwrap()
+            .starts_with("live\n"));
+        assert_eq!(ndctl_bus_set_fw_activate_noidle(bus), 0);
+        assert!(
+            fs::read_to_string(base.join("nfit/firmware_activate_noidle"))
+                .unwrap()
+                .starts_with("1\n")
+        );
+        let mut dimm = ndctl_dimm_get_first(bus);
+        while name(ndctl_dimm_get_devname(dimm)) != "nmem0" {
+            dimm = ndctl_dimm_get_next(dimm);
+        }
+        assert_eq!(ndctl_dimm_get_fw_activate_state(dimm), 1, "idle");
+        assert_eq!(ndctl_dimm_get_fw_activate_result(dimm), 1, "none");
+        assert_eq!(ndctl_dimm_fw_activate_arm(dimm), 2, "armed");
+        assert!(fs::read_to_string(base.join("nmem0/firmware/activate"))
+            .unwrap()
+            .starts_with("arm"));
+        assert_eq!(ndctl_dimm_fw_update_supported(dimm), 0);
+        // Update commands build, and fail to submit on the placeholder node.
+        let info = ndctl_dimm_cmd_new_fw_get_info(dimm);
+        assert!(!info.is_null());
+        assert_eq!(ndctl_cmd_submit(info), -libc::ENXIO);
+        assert_eq!(ndctl_cmd_fw_info_get_storage_size(info), c_uint::MAX);
+        assert_eq!(ndctl_cmd_fw_info_get_run_version(info), u64::MAX);
+        ndctl_cmd_unref(info);
+        let start = ndctl_dimm_cmd_new_fw_start_update(dimm);
+        assert!(!start.is_null());
+        let mut chunk = [0u8; 16];
+        let send = ndctl_dimm_cmd_new_fw_send(start, 0, 16, chunk.as_mut_ptr().cast());
+        assert!(!send.is_null());
+        assert_eq!(
+            ndctl_cmd_fw_start_get_context(start),
+            c_uint::MAX,
+            "not submitted"
+        );
+        ndctl_cmd_unref(send);
+        ndctl_cmd_unref(start);
+        assert_eq!(
+            ndctl_cmd_fw_xlat_firmware_status(null_mut()),
+            6,
+            "FW_EUNKNOWN"
+        );
+        // Without the attribute a DIMM has no activation state and cannot be armed.
+        fs::remove_file(base.join("nmem0/firmware/activate")).unwrap();
+        assert_eq!(ndctl_dimm_get_fw_activate_state(dimm), 0);
+        assert_eq!(ndctl_dimm_fw_activate_disarm(dimm), 0);
+        ndctl_unref(ctx);
+    }
+}

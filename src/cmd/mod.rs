@@ -24,6 +24,7 @@
 pub mod abi;
 mod ars;
 mod cfg;
+mod firmware;
 mod inject;
 mod labels;
 mod scrub;
@@ -39,6 +40,7 @@ use crate::error::{Error, Result};
 
 pub use ars::{ArsRecord, ArsType};
 pub use cfg::sizeof_namespace_index;
+pub use firmware::{intel_fw, FwStatus};
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
 pub use labels::DimmLabels;
 
@@ -200,12 +202,14 @@ impl Command {
         if !dimm.is_cmd_supported(nd_cmd::CALL) {
             return Err(unsupported(dimm.devname(), "cmd_call"));
         }
-        let mask = dimm.dsm_mask()?.unwrap_or(0);
-        if function >= 64 || mask & (1 << function) == 0 {
-            return Err(unsupported(
-                dimm.devname(),
-                &format!("DSM function {function} (dsm_mask {mask:#x})"),
-            ));
+        // Without a `dsm_mask` (older kernels) libndctl tries the call anyway.
+        if let Some(mask) = dimm.dsm_mask()? {
+            if function >= 64 || mask & (1 << function) == 0 {
+                return Err(unsupported(
+                    dimm.devname(),
+                    &format!("DSM function {function} (dsm_mask {mask:#x})"),
+                ));
+            }
         }
         let (size_in, size_out) = (
             u32::try_from(input.len())

@@ -430,3 +430,61 @@ fn a_shared_read_sees_writes_made_through_the_other() {
     read.cfg_read_data(&mut buf, 9).unwrap();
     assert_eq!(buf, [1, 7, 7, 1]);
 }
+
+#[test]
+fn firmware_update_commands_encode_the_intel_payloads() {
+    use super::firmware::intel_fw;
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    if dimm.cmd_family().unwrap() != Some(abi::family::INTEL) {
+        eprintln!("SKIP: the generated DIMM is not of the Intel family");
+        return;
+    }
+    let info = dimm.fw_get_info().unwrap();
+    assert_eq!(info.cmd_type(), nd_cmd::CALL);
+    assert_eq!(abi::get_u64(info.payload(), abi::PKG_COMMAND), Some(12));
+    assert_eq!(abi::get_u32(info.payload(), abi::PKG_SIZE_IN), Some(0));
+    assert_eq!(abi::get_u32(info.payload(), abi::PKG_SIZE_OUT), Some(44));
+    assert_eq!(info.fw_info_storage_size(), None, "not submitted");
+
+    let mut start = dimm.fw_start_update().unwrap();
+    complete(&mut start, |b| {
+        abi::put_u32(b, abi::PKG_HDR + 4, 0xc0ffee);
+    });
+    assert_eq!(start.fw_start_get_context(), Some(0xc0ffee));
+
+    let send = start.fw_send(4096, &[1, 2, 3]).unwrap();
+    let p = send.call_payload();
+    assert_eq!(abi::get_u32(send.payload(), abi::PKG_SIZE_IN), Some(12 + 3));
+    assert_eq!(abi::get_u32(send.payload(), abi::PKG_SIZE_OUT), Some(4));
+    assert_eq!(abi::get_u32(p, 0), Some(0xc0ffee));
+    assert_eq!(abi::get_u32(p, 4), Some(4096));
+    assert_eq!(abi::get_u32(p, 8), Some(3));
+    assert_eq!(&p[12..15], &[1, 2, 3]);
+
+    let finish = start.fw_finish().unwrap();
+    assert_eq!(finish.call_payload()[0], 0);
+    assert_eq!(abi::get_u32(finish.call_payload(), 4), Some(0xc0ffee));
+    let abort = start.fw_abort().unwrap();
+    assert_eq!(abort.call_payload()[0], 1, "abort flag");
+    let mut query = start.fw_finish_query().unwrap();
+    assert_eq!(abi::get_u32(query.payload(), abi::PKG_SIZE_IN), Some(4));
+    assert_eq!(abi::get_u32(query.payload(), abi::PKG_SIZE_OUT), Some(12));
+    complete(&mut query, |b| {
+        abi::put_u32(b, abi::PKG_HDR + 4, 0x0002_0007); // extended "busy"
+        abi::put_u64(b, abi::PKG_HDR + 8, 0x0102_0304_0506_0708);
+    });
+    assert_eq!(query.fw_fquery_fw_rev(), Some(0x0102_0304_0506_0708));
+    assert_eq!(query.firmware_status(), 0x0002_0007);
+    assert_eq!(query.fw_xlat_firmware_status(), FwStatus::Busy);
+    assert_eq!(query.xlat_firmware_status(), -libc::ENOMSG);
+
+    let mut fin = start.fw_finish().unwrap();
+    complete(&mut fin, |b| {
+        abi::put_u32(b, abi::PKG_HDR + 8, 0x0002_0007);
+    });
+    assert_eq!(fin.fw_xlat_firmware_status(), FwStatus::AlreadyDone);
+    // Only a start command carries a context.
+    assert!(info.fw_send(0, &[]).is_err());
+    assert_eq!(intel_fw::SEND_DATA, 14);
+}
