@@ -65,6 +65,14 @@ pub enum Error {
     /// No driver accepted the device, or the kernel refused the change.
     #[error("{object}: {reason}")]
     Failed { object: String, reason: String },
+    /// A command the firmware completed with a failing status, translated to `errno`
+    /// (negative) by the DIMM family's rules.
+    #[error("{object}: {reason}")]
+    Firmware {
+        object: String,
+        reason: String,
+        errno: i32,
+    },
 }
 
 impl Error {
@@ -84,6 +92,7 @@ impl Error {
             Error::Busy { .. } => -libc::EBUSY,
             Error::Failed { .. } => -libc::ENXIO,
             Error::Unsupported { .. } => -libc::EOPNOTSUPP,
+            Error::Firmware { errno, .. } => *errno,
         }
     }
 

@@ -182,6 +182,20 @@ enum ndctl_security_state {
 
 
 /**
+ * `struct ndctl_range`, filled by `ndctl_cmd_ars_cap_get_range()`.
+ */
+struct ndctl_range {
+        /**
+         * Start of the range (system physical address).
+         */
+        unsigned long long address;
+        /**
+         * Length in bytes.
+         */
+        unsigned long long length;
+};
+
+/**
  * One entry of a region's or namespace's `badblocks` list (`struct badblock`): a run of
  * `len` 512-byte sectors starting at sector `offset`.
  */
@@ -196,23 +210,19 @@ struct badblock {
         unsigned int len;
 };
 
-/**
- * `struct ndctl_range`, filled by `ndctl_cmd_ars_cap_get_range()`.
- */
-struct ndctl_range {
-        /**
-         * Start of the range (system physical address).
-         */
-        unsigned long long address;
-        /**
-         * Length in bytes.
-         */
-        unsigned long long length;
-};
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * First block of an injected-error run; ULLONG_MAX with errno EINVAL for NULL.
+ */
+unsigned long long ndctl_bb_get_block(struct ndctl_bb *bb);
+
+/**
+ * Blocks in an injected-error run; ULLONG_MAX with errno EINVAL for NULL.
+ */
+unsigned long long ndctl_bb_get_count(struct ndctl_bb *bb);
 
 /**
  * Unbinds the btt and detaches it from its namespace: 0 or a negative errno.
@@ -325,6 +335,44 @@ int ndctl_btt_set_sector_size(struct ndctl_btt *btt, unsigned int sector_size);
 int ndctl_btt_set_uuid(struct ndctl_btt *btt, uuid_t uu);
 
 /**
+ * Activates staged firmware (`NDCTL_FWA_METHOD_LIVE` or `_SUSPEND`): 0 or -errno
+ * (-EINVAL for another method).
+ */
+int ndctl_bus_activate_firmware(struct ndctl_bus *bus, enum ndctl_fwa_method method);
+
+/**
+ * Clears `nfit/firmware_activate_noidle`: 0 or -errno.
+ */
+int ndctl_bus_clear_fw_activate_noidle(struct ndctl_bus *bus);
+
+/**
+ * Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
+ */
+int ndctl_bus_clear_fw_activate_nosuspend(struct ndctl_bus *bus);
+
+/**
+ * An ARS capabilities command for `address`..`address + len`; NULL when the bus does
+ * not offer `ars_cap`.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_ars_cap(struct ndctl_bus *bus, unsigned long long address, unsigned long long len);
+
+/**
+ * An ARS start of scrub `type` over a completed ARS cap's range; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_ars_start(struct ndctl_cmd *ars_cap, int type);
+
+/**
+ * An ARS status sized by a completed ARS cap; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_ars_status(struct ndctl_cmd *ars_cap);
+
+/**
+ * A clear error for `address`..`address + len` inside a completed ARS cap's range,
+ * aligned to its clear unit; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_bus_cmd_new_clear_error(unsigned long long address, unsigned long long len, struct ndctl_cmd *ars_cap);
+
+/**
  * The bus whose provider is `provider` (NULL if none or for NULL arguments).
  */
 struct ndctl_bus *ndctl_bus_get_by_provider(struct ndctl_ctx *ctx, const char *provider);
@@ -354,6 +402,17 @@ struct ndctl_dimm *ndctl_bus_get_dimm_by_physical_address(struct ndctl_bus *bus,
  * The first bus of the context (NULL if none or for a NULL context).
  */
 struct ndctl_bus *ndctl_bus_get_first(struct ndctl_ctx *ctx);
+
+/**
+ * How the platform activates firmware (`firmware/capability`); reset when unknown.
+ */
+enum ndctl_fwa_method ndctl_bus_get_fw_activate_method(struct ndctl_bus *bus);
+
+/**
+ * The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
+ * when it has none.
+ */
+enum ndctl_fwa_state ndctl_bus_get_fw_activate_state(struct ndctl_bus *bus);
 
 /**
  * N of `ndctlN` (`UINT_MAX` for a NULL bus).
@@ -397,9 +456,25 @@ struct ndctl_region *ndctl_bus_get_region_by_physical_address(struct ndctl_bus *
 unsigned int ndctl_bus_get_revision(struct ndctl_bus *bus);
 
 /**
+ * Completed scrubs (`nfit/scrub`); UINT_MAX with errno set when unknown.
+ */
+unsigned int ndctl_bus_get_scrub_count(struct ndctl_bus *bus);
+
+/**
+ * 1 while a scrub runs, 0 when idle, -EOPNOTSUPP without `nfit/scrub`, -ENXIO when
+ * garbled.
+ */
+int ndctl_bus_get_scrub_state(struct ndctl_bus *bus);
+
+/**
  * 1 if the bus belongs to a CXL topology.
  */
 int ndctl_bus_has_cxl(struct ndctl_bus *bus);
+
+/**
+ * 1 when the bus offers NFIT error injection (inject set, get and clear), else 0.
+ */
+int ndctl_bus_has_error_injection(struct ndctl_bus *bus);
 
 /**
  * 1 if the bus has an ACPI NFIT.
@@ -434,10 +509,373 @@ int ndctl_bus_is_papr_scm(struct ndctl_bus *bus);
 int ndctl_bus_nfit_translate_spa(struct ndctl_bus *bus, unsigned long long addr, unsigned int *handle, unsigned long long *dpa);
 
 /**
+ * Waits for a running scrub, re-reading every `poll_interval` seconds, at most
+ * `timeout` seconds (0: forever): 0, -ETIMEDOUT or -errno.
+ */
+int ndctl_bus_poll_scrub_completion(struct ndctl_bus *bus, unsigned int poll_interval, unsigned int timeout);
+
+/**
+ * Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
+ */
+int ndctl_bus_set_fw_activate_noidle(struct ndctl_bus *bus);
+
+/**
+ * Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
+ */
+int ndctl_bus_set_fw_activate_nosuspend(struct ndctl_bus *bus);
+
+/**
+ * Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).
+ */
+int ndctl_bus_start_scrub(struct ndctl_bus *bus);
+
+/**
+ * Waits for a running scrub, however long: 0 or -errno.
+ */
+int ndctl_bus_wait_for_scrub_completion(struct ndctl_bus *bus);
+
+/**
  * Flushes the bus's asynchronous device probing: 0, or -ENXIO if `wait_probe` is
  * unreadable (-EINVAL for a NULL bus).
  */
 int ndctl_bus_wait_probe(struct ndctl_bus *bus);
+
+/**
+ * Clear-error unit of a completed ARS cap; 0 otherwise.
+ */
+unsigned int ndctl_cmd_ars_cap_get_clear_unit(struct ndctl_cmd *ars_cap);
+
+/**
+ * Fills `range` with a completed ARS cap's range: 0, or -EINVAL.
+ */
+int ndctl_cmd_ars_cap_get_range(struct ndctl_cmd *ars_cap, struct ndctl_range *range);
+
+/**
+ * ARS status buffer size of a completed ARS cap; 0 otherwise.
+ */
+unsigned int ndctl_cmd_ars_cap_get_size(struct ndctl_cmd *ars_cap);
+
+/**
+ * Address of error record `rec_index`; 0 when there is none.
+ */
+unsigned long long ndctl_cmd_ars_get_record_addr(struct ndctl_cmd *ars_stat, unsigned int rec_index);
+
+/**
+ * Length of error record `rec_index`; 0 when there is none.
+ */
+unsigned long long ndctl_cmd_ars_get_record_len(struct ndctl_cmd *ars_stat, unsigned int rec_index);
+
+/**
+ * 1 while the platform still scrubs, per a valid ARS status; 0 otherwise.
+ */
+int ndctl_cmd_ars_in_progress(struct ndctl_cmd *cmd);
+
+/**
+ * Error records of a valid ARS status (those that fit its buffer); 0 otherwise.
+ */
+unsigned int ndctl_cmd_ars_num_records(struct ndctl_cmd *ars_stat);
+
+/**
+ * 1 when the platform had more error records than fit; -EINVAL for an invalid status.
+ */
+int ndctl_cmd_ars_stat_get_flag_overflow(struct ndctl_cmd *ars_stat);
+
+/**
+ * Copies up to `len` bytes at config-area offset `offset` of a completed read into `buf`:
+ * the bytes copied, the read's -errno, or -EINVAL.
+ */
+ssize_t ndctl_cmd_cfg_read_get_data(struct ndctl_cmd *cfg_read, void *buf, unsigned int len, unsigned int offset);
+
+/**
+ * Bytes covered by a completed read; its -errno; -EINVAL otherwise.
+ */
+ssize_t ndctl_cmd_cfg_read_get_size(struct ndctl_cmd *cfg_read);
+
+/**
+ * Restricts an unsubmitted read to `len` bytes at `offset`; -EINVAL otherwise.
+ */
+int ndctl_cmd_cfg_read_set_extent(struct ndctl_cmd *cfg_read, unsigned int len, unsigned int offset);
+
+/**
+ * The config area size of a completed config-size command; 0 otherwise.
+ */
+unsigned int ndctl_cmd_cfg_size_get_size(struct ndctl_cmd *cfg_size);
+
+/**
+ * Puts `len` bytes from `buf` at config-area offset `offset` into an unsubmitted write:
+ * the bytes taken or -EINVAL.
+ */
+ssize_t ndctl_cmd_cfg_write_set_data(struct ndctl_cmd *cfg_write, void *buf, unsigned int len, unsigned int offset);
+
+/**
+ * Restricts an unsubmitted write to `len` bytes at `offset`; -EINVAL otherwise.
+ */
+int ndctl_cmd_cfg_write_set_extent(struct ndctl_cmd *cfg_write, unsigned int len, unsigned int offset);
+
+/**
+ * Zeroes the extent of an unsubmitted write: the bytes zeroed or -EINVAL.
+ */
+ssize_t ndctl_cmd_cfg_write_zero_data(struct ndctl_cmd *cfg_write);
+
+/**
+ * Bytes cleared by a completed clear error; 0 otherwise.
+ */
+unsigned long long ndctl_cmd_clear_error_get_cleared(struct ndctl_cmd *clear_err);
+
+/**
+ * Updated firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL)
+ * otherwise.
+ */
+unsigned long long ndctl_cmd_fw_fquery_get_fw_rev(struct ndctl_cmd *cmd);
+
+/**
+ * Longest finish time of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_max_query_time(struct ndctl_cmd *cmd);
+
+/**
+ * Largest send chunk of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_max_send_len(struct ndctl_cmd *cmd);
+
+/**
+ * Query interval of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_query_interval(struct ndctl_cmd *cmd);
+
+/**
+ * Running firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_info_get_run_version(struct ndctl_cmd *cmd);
+
+/**
+ * Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_storage_size(struct ndctl_cmd *cmd);
+
+/**
+ * Staged firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_info_get_updated_version(struct ndctl_cmd *cmd);
+
+/**
+ * Context of a completed start-update; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_start_get_context(struct ndctl_cmd *cmd);
+
+/**
+ * The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.
+ */
+enum ND_FW_STATUS ndctl_cmd_fw_xlat_firmware_status(struct ndctl_cmd *cmd);
+
+/**
+ * The firmware's status word; UINT_MAX for NULL or a command without one.
+ */
+unsigned int ndctl_cmd_get_firmware_status(struct ndctl_cmd *cmd);
+
+/**
+ * 1 built, 0 success, -errno, or the residual byte count; -EINVAL for NULL.
+ */
+int ndctl_cmd_get_status(struct ndctl_cmd *cmd);
+
+/**
+ * The `ND_CMD_*` number of `cmd`; -EINVAL for NULL.
+ */
+int ndctl_cmd_get_type(struct ndctl_cmd *cmd);
+
+/**
+ * Takes another reference on `cmd`.
+ */
+void ndctl_cmd_ref(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_alarm_flags`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_alarm_flags(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_ctrl_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_ctrl_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_flags`: 0 when the command did not complete.
+ */
+unsigned int ndctl_cmd_smart_get_flags(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_health`: 0 when the command did not complete.
+ */
+unsigned int ndctl_cmd_smart_get_health(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_life_used`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_life_used(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_media_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_media_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_shutdown_count`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_shutdown_count(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_shutdown_state`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_shutdown_state(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_spares`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_spares(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * The vendor data area of a completed SMART command (valid while the command lives);
+ * NULL otherwise.
+ */
+unsigned char *ndctl_cmd_smart_get_vendor_data(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_vendor_size`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_vendor_size(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_inject_ctrl_temperature`: no family implemented here (nor Intel in
+ * libndctl) offers controller-temperature injection: -ENXIO.
+ */
+int ndctl_cmd_smart_inject_ctrl_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_inject_fatal`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_fatal(struct ndctl_cmd *cmd, bool enable);
+
+/**
+ * `ndctl_cmd_smart_inject_media_temperature`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_media_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_inject_spares`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_spares(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_inject_unsafe_shutdown`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_unsafe_shutdown(struct ndctl_cmd *cmd, bool enable);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_alarm_control`: 0 when the command did not complete.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_alarm_control(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_ctrl_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_ctrl_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_media_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_media_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_spares`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_spares(struct ndctl_cmd *cmd);
+
+/**
+ * Alarms a set-threshold command can enable; 0 otherwise.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_supported_alarms(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_alarm_control`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_alarm_control(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_ctrl_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_ctrl_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_media_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_media_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_spares`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_spares(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * Sends `cmd` to the kernel: 0, the residual byte count, or -errno.
+ */
+int ndctl_cmd_submit(struct ndctl_cmd *cmd);
+
+/**
+ * [`ndctl_cmd_submit`], then a failing firmware status translated to -errno.
+ */
+int ndctl_cmd_submit_xlat(struct ndctl_cmd *cmd);
+
+/**
+ * Drops a reference on `cmd`; the last one frees it.
+ */
+void ndctl_cmd_unref(struct ndctl_cmd *cmd);
+
+/**
+ * Copies up to `len` output bytes of a completed vendor command: the bytes copied, or
+ * what [`ndctl_cmd_vendor_get_output_size`] returns when negative.
+ */
+ssize_t ndctl_cmd_vendor_get_output(struct ndctl_cmd *cmd, void *buf, unsigned int len);
+
+/**
+ * The output size of a completed vendor command; its status when not 0 (libndctl);
+ * -EINVAL for another command.
+ */
+ssize_t ndctl_cmd_vendor_get_output_size(struct ndctl_cmd *cmd);
+
+/**
+ * Copies up to `len` bytes of input into a vendor command: the bytes taken or -EINVAL.
+ */
+ssize_t ndctl_cmd_vendor_set_input(struct ndctl_cmd *cmd, void *buf, unsigned int len);
+
+/**
+ * The firmware status as a negative errno by the DIMM family's rules; 0 when there are
+ * none (bus commands); -EINVAL for NULL.
+ */
+int ndctl_cmd_xlat_firmware_status(struct ndctl_cmd *cmd);
 
 /**
  * Unbinds the dax and detaches it from its namespace: 0 or a negative errno.
@@ -583,9 +1021,96 @@ double ndctl_decode_smart_temperature(unsigned int temp);
 int ndctl_dimm_aliased(struct ndctl_dimm *dimm);
 
 /**
+ * An "ack shutdown count" command; NULL when not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_ack_shutdown_count(struct ndctl_dimm *dimm);
+
+/**
+ * A read of the whole config area from a completed config-size command.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_read(struct ndctl_cmd *cfg_size);
+
+/**
+ * A config-size command for `dimm`; NULL when the DIMM does not offer `get_size`.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_size(struct ndctl_dimm *dimm);
+
+/**
+ * A write of the extent of a completed read, sharing its data.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_write(struct ndctl_cmd *cfg_read);
+
+/**
+ * Intel "finish firmware update" with the abort flag; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_abort(struct ndctl_cmd *start);
+
+/**
+ * Intel "finish firmware update" in the context of `start`; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish(struct ndctl_cmd *start);
+
+/**
+ * Intel "finish status query" in the context of `start`; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish_query(struct ndctl_cmd *start);
+
+/**
+ * Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
+ * update or the DSM is not offered.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_get_info(struct ndctl_dimm *dimm);
+
+/**
+ * Intel "send firmware data": `len` bytes of `data` at image offset `offset`, in the
+ * context of `start`; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_send(struct ndctl_cmd *start, unsigned int offset, unsigned int len, void *data);
+
+/**
+ * Intel "start firmware update"; NULL when not offered.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_start_update(struct ndctl_dimm *dimm);
+
+/**
+ * A SMART command for `dimm`; NULL when its family or the DSM is not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart(struct ndctl_dimm *dimm);
+
+/**
+ * A SMART inject command; NULL when not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_inject(struct ndctl_dimm *dimm);
+
+/**
+ * A set-threshold command from a completed threshold command; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_set_threshold(struct ndctl_cmd *cmd);
+
+/**
+ * A SMART threshold command; NULL when not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_threshold(struct ndctl_dimm *dimm);
+
+/**
+ * A vendor pass-through command; NULL when the DIMM does not offer `vendor`.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, unsigned int opcode, size_t input_size, size_t output_size);
+
+/**
  * Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).
  */
 int ndctl_dimm_disable(struct ndctl_dimm *dimm);
+
+/**
+ * Removes the master passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_master_passphrase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Removes the user passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_passphrase(struct ndctl_dimm *dimm, long key);
 
 /**
  * Binds the DIMM to its driver: 0, or a negative errno.
@@ -616,6 +1141,33 @@ int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
  * 1 if the last save failed (`save_fail`).
  */
 int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
+
+/**
+ * Freezes security: 0 or -errno.
+ */
+int ndctl_dimm_freeze_security(struct ndctl_dimm *dimm);
+
+/**
+ * Arms the DIMM for activation.
+ */
+enum ndctl_fwa_state ndctl_dimm_fw_activate_arm(struct ndctl_dimm *dimm);
+
+/**
+ * Disarms the DIMM.
+ */
+enum ndctl_fwa_state ndctl_dimm_fw_activate_disarm(struct ndctl_dimm *dimm);
+
+/**
+ * 0 when the DIMM offers the whole firmware-update sequence; -ENOTTY (family without
+ * it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
+ */
+int ndctl_dimm_fw_update_supported(struct ndctl_dimm *dimm);
+
+/**
+ * Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when
+ * unknown.
+ */
+unsigned long ndctl_dimm_get_available_labels(struct ndctl_dimm *dimm);
 
 /**
  * The bus of `dimm`.
@@ -653,9 +1205,20 @@ const char *ndctl_dimm_get_devname(struct ndctl_dimm *dimm);
 long long ndctl_dimm_get_dirty_shutdown(struct ndctl_dimm *dimm);
 
 /**
+ * `ND_EVENT_*` bits from a fresh SMART command's alarms and shutdown state; UINT_MAX
+ * when it cannot be had.
+ */
+unsigned int ndctl_dimm_get_event_flags(struct ndctl_dimm *dimm);
+
+/**
  * The first DIMM of `bus`.
  */
 struct ndctl_dimm *ndctl_dimm_get_first(struct ndctl_bus *bus);
+
+/**
+ * Valid-field bits from a fresh SMART command; UINT_MAX when it cannot be had.
+ */
+unsigned int ndctl_dimm_get_flags(struct ndctl_dimm *dimm);
 
 /**
  * The first interface format code (`USHRT_MAX` when unknown).
@@ -673,9 +1236,31 @@ int ndctl_dimm_get_formatN(struct ndctl_dimm *dimm, int i);
 int ndctl_dimm_get_formats(struct ndctl_dimm *dimm);
 
 /**
+ * Result of the last activation (`firmware/result`); `NDCTL_FWA_RESULT_INVALID` when
+ * unknown.
+ */
+enum ndctl_fwa_result ndctl_dimm_get_fw_activate_result(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
+ */
+enum ndctl_fwa_state ndctl_dimm_get_fw_activate_state(struct ndctl_dimm *dimm);
+
+/**
  * The NFIT device handle (`UINT_MAX` when unknown).
  */
 unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
+
+/**
+ * Health bits from a fresh SMART command; UINT_MAX when it cannot be had.
+ */
+unsigned int ndctl_dimm_get_health(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's health event descriptor (its `flags` attribute, opened once and kept for the
+ * DIMM's life, to poll for health changes); -1 when there is none.
+ */
+int ndctl_dimm_get_health_eventfd(struct ndctl_dimm *dimm);
 
 /**
  * N of `nmemN`.
@@ -716,6 +1301,11 @@ unsigned short ndctl_dimm_get_phys_id(struct ndctl_dimm *dimm);
  * Revision id (`USHRT_MAX` when unknown).
  */
 unsigned short ndctl_dimm_get_revision(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
+ */
+enum ndctl_security_state ndctl_dimm_get_security(struct ndctl_dimm *dimm);
 
 /**
  * Serial number (`UINT_MAX` when unknown).
@@ -783,6 +1373,13 @@ int ndctl_dimm_has_errors(struct ndctl_dimm *dimm);
 int ndctl_dimm_has_notifications(struct ndctl_dimm *dimm);
 
 /**
+ * Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
+ * `ndctl_dimm_read_labels` (or `_read_label_index`): the number of label slots, or
+ * -errno (-EINVAL without a read, -ENXIO when a write fails).
+ */
+int ndctl_dimm_init_labels(struct ndctl_dimm *dimm, enum ndctl_namespace_version v);
+
+/**
  * 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
  */
 int ndctl_dimm_is_active(struct ndctl_dimm *dimm);
@@ -798,9 +1395,40 @@ int ndctl_dimm_is_cmd_supported(struct ndctl_dimm *dimm, int cmd);
 int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 
 /**
+ * Whether a fresh SMART command reports `flag` valid; 0 when it cannot be had.
+ */
+int ndctl_dimm_is_flag_supported(struct ndctl_dimm *dimm, unsigned int flag);
+
+/**
  * 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
  */
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
+
+/**
+ * Erases the DIMM with the master passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_master_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Starts an overwrite with the passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_overwrite(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Completed read of `len` bytes at `offset` of the config area (all of it for 0, 0);
+ * NULL on failure.
+ */
+struct ndctl_cmd *ndctl_dimm_read_label_extent(struct ndctl_dimm *dimm, unsigned int len, unsigned int offset);
+
+/**
+ * Completed read of the two namespace index blocks; NULL on failure.
+ */
+struct ndctl_cmd *ndctl_dimm_read_label_index(struct ndctl_dimm *dimm);
+
+/**
+ * Completed read of the whole config area; NULL on failure.
+ */
+struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
 
 /**
  * Re-reads the health flags.
@@ -808,9 +1436,69 @@ int ndctl_dimm_locked(struct ndctl_dimm *dimm);
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
 
 /**
+ * Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.
+ */
+bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
+
+/**
+ * Size of one namespace index block for the DIMM's label area and label size; 0 when
+ * the area is too small (or was never read).
+ */
+unsigned int ndctl_dimm_sizeof_namespace_index(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's namespace label size: 128 (v1.1) or 256 (v1.2), as validated, initialised
+ * or probed from the index headers read last; 128 before any read.
+ */
+unsigned int ndctl_dimm_sizeof_namespace_label(struct ndctl_dimm *dimm);
+
+/**
+ * Injections the DIMM accepts (`ND_SMART_INJECT_*`), or -ENOTTY / -EOPNOTSUPP / -EIO.
+ */
+int ndctl_dimm_smart_inject_supported(struct ndctl_dimm *dimm);
+
+/**
  * 1 if a SMART event is pending (`smart_event`).
  */
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
+
+/**
+ * Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
+ */
+int ndctl_dimm_update_master_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
+ */
+int ndctl_dimm_update_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Validates the index blocks read by `ndctl_dimm_read_labels` (or `_read_label_index`):
+ * the number of label slots, or -EINVAL.
+ */
+int ndctl_dimm_validate_labels(struct ndctl_dimm *dimm);
+
+/**
+ * Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
+ * (-EOPNOTSUPP for an unreadable state).
+ */
+int ndctl_dimm_wait_overwrite(struct ndctl_dimm *dimm);
+
+/**
+ * Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the
+ * DIMM is active, or -errno.
+ */
+int ndctl_dimm_zero_label_extent(struct ndctl_dimm *dimm, unsigned int len, unsigned int offset);
+
+/**
+ * Zeroes the whole config area.
+ */
+int ndctl_dimm_zero_labels(struct ndctl_dimm *dimm);
 
 /**
  * Encodes degrees Celsius as a SMART temperature (see
@@ -1017,6 +1705,12 @@ enum ndctl_namespace_mode ndctl_namespace_get_enforce_mode(struct ndctl_namespac
 struct ndctl_namespace *ndctl_namespace_get_first(struct ndctl_region *region);
 
 /**
+ * The first known media error of the block device of `ndns` (raw or fsdax mode); NULL
+ * for none, and for BTT and device-dax namespaces.
+ */
+struct badblock *ndctl_namespace_get_first_badblock(struct ndctl_namespace *ndns);
+
+/**
  * N of `namespaceR.N`.
  */
 unsigned int ndctl_namespace_get_id(struct ndctl_namespace *ndns);
@@ -1030,6 +1724,11 @@ enum ndctl_namespace_mode ndctl_namespace_get_mode(struct ndctl_namespace *ndns)
  * The namespace after `ndns` in its region.
  */
 struct ndctl_namespace *ndctl_namespace_get_next(struct ndctl_namespace *ndns);
+
+/**
+ * The next media error of `ndns`; NULL at the end.
+ */
+struct badblock *ndctl_namespace_get_next_badblock(struct ndctl_namespace *ndns);
 
 /**
  * Number of supported sector sizes.
@@ -1098,6 +1797,34 @@ const char *ndctl_namespace_get_type_name(struct ndctl_namespace *ndns);
 void ndctl_namespace_get_uuid(struct ndctl_namespace *ndns, uuid_t uu);
 
 /**
+ * [`ndctl_namespace_inject_error2`] with only the notify option.
+ */
+int ndctl_namespace_inject_error(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, bool notify);
+
+/**
+ * Injects media errors into `count` blocks from `block` (flags: bit 0 notify, bit 1
+ * saturate): 0 or -errno (-EOPNOTSUPP without error injection).
+ */
+int ndctl_namespace_inject_error2(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, unsigned int flags);
+
+/**
+ * The first injected-error run of `ndns` (after `ndctl_namespace_injection_status`);
+ * NULL for none.
+ */
+struct ndctl_bb *ndctl_namespace_injection_get_first_bb(struct ndctl_namespace *ndns);
+
+/**
+ * The injected-error run after `bb`; NULL at the end.
+ */
+struct ndctl_bb *ndctl_namespace_injection_get_next_bb(struct ndctl_namespace *ndns, struct ndctl_bb *bb);
+
+/**
+ * Queries the platform's injected errors inside `ndns` and merges them into the
+ * namespace's list: 0 or -errno.
+ */
+int ndctl_namespace_injection_status(struct ndctl_namespace *ndns);
+
+/**
  * Whether the namespace is in use (itself or through its btt/pfn/dax).
  */
 bool ndctl_namespace_is_active(struct ndctl_namespace *ndns);
@@ -1154,6 +1881,16 @@ int ndctl_namespace_set_size(struct ndctl_namespace *ndns, unsigned long long si
  * Sets the uuid: 0 or a negative errno.
  */
 int ndctl_namespace_set_uuid(struct ndctl_namespace *ndns, uuid_t uu);
+
+/**
+ * [`ndctl_namespace_uninject_error2`] without options.
+ */
+int ndctl_namespace_uninject_error(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count);
+
+/**
+ * Removes injected errors from `count` blocks from `block`: 0 or -errno.
+ */
+int ndctl_namespace_uninject_error2(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, unsigned int flags);
 
 /**
  * 1 if the pmem write cache is enabled, 0 if not, negative errno when unknown.
@@ -1371,6 +2108,11 @@ const char *ndctl_region_get_devname(struct ndctl_region *region);
 struct ndctl_region *ndctl_region_get_first(struct ndctl_bus *bus);
 
 /**
+ * The first known media error of `region` (re-reading `badblocks`); NULL for none.
+ */
+struct badblock *ndctl_region_get_first_badblock(struct ndctl_region *region);
+
+/**
  * The first DIMM (in bus order) that the region maps.
  */
 struct ndctl_dimm *ndctl_region_get_first_dimm(struct ndctl_region *region);
@@ -1409,6 +2151,11 @@ struct ndctl_namespace *ndctl_region_get_namespace_seed(struct ndctl_region *reg
  * The region after `region` on its bus.
  */
 struct ndctl_region *ndctl_region_get_next(struct ndctl_region *region);
+
+/**
+ * The next media error of `region` after `ndctl_region_get_first_badblock`; NULL at the end.
+ */
+struct badblock *ndctl_region_get_next_badblock(struct ndctl_region *region);
 
 /**
  * The region's DIMM after `dimm` in bus order.

@@ -15,6 +15,8 @@
 //! read, one trailing newline stripped, ENXIO and EACCES mean "unknown").
 
 pub mod device;
+// Control nodes and polled attributes (the command layer's file handles).
+mod devnode;
 pub mod parse;
 pub mod root;
 
