@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ndctl::btt_engine::{
-    check, format_btt, Btt, Durability, FileStorage, FormatOptions, MmapStorage,
+    check, format_btt, BttMedia, Durability, FileStorage, FormatOptions, MmapStorage,
 };
 
 /// A block device under test.
@@ -26,7 +26,7 @@ trait Dev: Sync {
     fn write(&self, lba: u64, buf: &[u8]);
 }
 
-impl Dev for Btt<MmapStorage> {
+impl Dev for BttMedia<MmapStorage> {
     fn nblock(&self) -> u64 {
         self.nlba()
     }
@@ -230,14 +230,14 @@ fn parse_opts() -> Opts {
     o
 }
 
-fn our_btt(path: &Path, size: u64, bsize: u32) -> Btt<MmapStorage> {
+fn our_btt(path: &Path, size: u64, bsize: u32) -> BttMedia<MmapStorage> {
     let _ = std::fs::remove_file(path);
     let f = std::fs::File::create(path).expect("create bench file");
     f.set_len(size).expect("size bench file");
     drop(f);
     let s = MmapStorage::open(path, Durability::CacheFlush).expect("map bench file");
     format_btt(&s, 0, &FormatOptions::new(bsize)).expect("format");
-    Btt::open(s, 0).expect("open")
+    BttMedia::open(s, 0).expect("open")
 }
 
 fn time_pmempool_check(path: &Path) -> Option<Duration> {

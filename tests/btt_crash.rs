@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use btt_support::{pattern, Rng};
 use ndctl::btt_engine::crash::{Loss, RecordingStorage};
-use ndctl::btt_engine::{check, format_btt, Btt, FormatOptions, MemStorage, Storage};
+use ndctl::btt_engine::{check, format_btt, BttMedia, FormatOptions, MemStorage, Storage};
 
 struct Write {
     lba: u64,
@@ -25,7 +25,7 @@ fn record(
     hot: u64,
     seed: u64,
 ) -> Vec<Write> {
-    let btt = Btt::open(rec, 0).unwrap();
+    let btt = BttMedia::open(rec, 0).unwrap();
     let mut rng = Rng(seed);
     let mut log = Vec::new();
     for i in 0..writes {
@@ -67,7 +67,7 @@ fn verify_image(
         expect.insert(w.lba, w.data.clone());
     }
     {
-        let btt = Btt::open(&s, 0).map_err(|e| format!("reopen: {e}"))?;
+        let btt = BttMedia::open(&s, 0).map_err(|e| format!("reopen: {e}"))?;
         let mut buf = vec![0u8; lbasize];
         for (lba, old) in &expect {
             btt.read_sector(*lba, &mut buf).map_err(|e| e.to_string())?;
@@ -86,7 +86,7 @@ fn verify_image(
         return Err(format!("check after recovery:\n{after}"));
     }
     // The recovered free lists must be usable: write every hot sector once more.
-    let btt = Btt::open(&s, 0).map_err(|e| e.to_string())?;
+    let btt = BttMedia::open(&s, 0).map_err(|e| e.to_string())?;
     for lba in 0..hot {
         btt.write_sector(lba, &pattern(lba, 1 << 40, lbasize))
             .map_err(|e| e.to_string())?;
@@ -176,7 +176,7 @@ fn crash_during_recovery() {
     let img = replay.image(Loss::DropAll);
     let rec2 = RecordingStorage::new(img);
     {
-        let btt = Btt::open(&rec2, 0).unwrap();
+        let btt = BttMedia::open(&rec2, 0).unwrap();
         assert_eq!(btt.arenas()[0].roll_forwards.len(), 1);
     }
     let mut r2 = rec2.replay();
@@ -205,7 +205,7 @@ fn harness_detects_missing_persistence() {
         }
     }
     let s = NoPersist(RecordingStorage::new(fresh(4096, (1, 1))));
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     btt.write_sector(1, &pattern(1, 1, 4096)).unwrap();
     s.0.mark(0);
     s.0.mark(1);

@@ -97,48 +97,11 @@ impl Arena {
                 lane: u32::MAX,
                 reason,
             })?;
-        let mut lanes = Vec::with_capacity(groups.len());
-        let mut roll_forwards = Vec::new();
-        let mut overlay = HashMap::new();
-        for (lane, g) in groups.iter().enumerate() {
-            let lane = lane as u32;
-            let bad = |reason: String| BttError::InvalidFlog {
-                arena_offset: base,
-                lane,
-                reason,
-            };
-            let l = flog::Lane::from_group(g, log_indices).map_err(bad)?;
-            let cur = l.current_entry();
-            if cur.lba >= info.external_nlba
-                || cur.old_block() >= info.internal_nlba
-                || cur.new_block() >= info.internal_nlba
-            {
-                return Err(bad(format!(
-                    "current entry {{lba {}, old {:#x}, new {:#x}}} out of range \
-                     (external_nlba {}, internal_nlba {})",
-                    cur.lba, cur.old_map, cur.new_map, info.external_nlba, info.internal_nlba
-                )));
-            }
-            lanes.push(Mutex::new(FreeEntry::from_lane(&l)));
-            if cur.old_block() == cur.new_block() {
-                continue;
-            }
-            let mapped = map::read_entry(s, &geo, cur.lba)?.postmap(cur.lba);
-            if mapped != cur.new_block() && mapped == cur.old_block() {
-                let rf = RollForward {
-                    lane,
-                    premap: cur.lba,
-                    old_block: cur.old_block(),
-                    new_block: cur.new_block(),
-                };
-                if writable {
-                    map::write_normal(s, &geo, cur.lba, cur.new_block())?;
-                } else {
-                    overlay.insert(cur.lba, cur.new_block());
-                }
-                roll_forwards.push(rf);
-            }
-        }
+        let FreeList {
+            lanes,
+            roll_forwards,
+            overlay,
+        } = init_freelist(s, &info, &geo, &groups, log_indices, writable)?;
         let nfree = info.nfree as usize;
         Ok(Arena {
             index,
@@ -146,7 +109,7 @@ impl Arena {
             lba_start,
             log_indices,
             roll_forwards,
-            lanes,
+            lanes: lanes.into_iter().map(Mutex::new).collect(),
             rtt: (0..nfree).map(|_| AtomicU32::new(RTT_INVALID)).collect(),
             map_locks: (0..nfree).map(|_| Mutex::new(())).collect(),
             overlay,
@@ -154,11 +117,6 @@ impl Arena {
             active_lanes: nfree.min(max_lanes).max(1),
             info,
         })
-    }
-
-    /// Number of lanes (= nfree).
-    pub fn nlanes(&self) -> usize {
-        self.lanes.len()
     }
 
     /// Number of lanes this handle hands out.
@@ -182,9 +140,7 @@ impl Arena {
 
     fn map_lookup<S: Storage + ?Sized>(&self, s: &S, premap: u32) -> Result<MapEntry> {
         if let Some(&post) = self.overlay.get(&premap) {
-            return Ok(MapEntry {
-                raw: post | super::format::MAP_ENT_NORMAL,
-            });
+            return Ok(MapEntry::normal(post));
         }
         map::read_entry(s, &self.geo, premap)
     }
@@ -285,7 +241,7 @@ impl Arena {
         io::persist(s, data_off, buf.len() as u64)?;
         flog::commit_entry(s, slot, entry)?;
         fe.advance(entry);
-        if let Err(e) = map::write_normal(s, &self.geo, premap, new) {
+        if let Err(e) = map::write_entry(s, &self.geo, premap, MapEntry::normal(new)) {
             // The flog now frees `old` although the map may still point at it: further writes
             // from this handle could overwrite live data. Recovery happens on the next open.
             self.failed.store(true, Ordering::Relaxed);
@@ -314,4 +270,61 @@ impl Arena {
     pub fn free_entries(&self) -> Vec<FreeEntry> {
         self.lanes.iter().map(|l| *lock(l)).collect()
     }
+}
+
+/// What rebuilding the free list of an arena yields.
+struct FreeList {
+    /// Each lane's free entry.
+    lanes: Vec<FreeEntry>,
+    /// Unfinished map updates found.
+    roll_forwards: Vec<RollForward>,
+    /// For read-only loads: the map updates rolled forward in memory only.
+    overlay: HashMap<u32, u32>,
+}
+
+/// Kernel `btt_freelist_init`: each lane's current flog entry names the block that lane may
+/// write next (its `old_map`); an entry whose map update did not land is completed, on media
+/// when `writable`, else only in the returned overlay.
+fn init_freelist<S: Storage + ?Sized>(
+    s: &S,
+    info: &InfoBlock,
+    geo: &Geometry,
+    groups: &[flog::Group],
+    log_indices: LogIndices,
+    writable: bool,
+) -> Result<FreeList> {
+    let mut list = FreeList {
+        lanes: Vec::with_capacity(groups.len()),
+        roll_forwards: Vec::new(),
+        overlay: HashMap::new(),
+    };
+    for (lane, g) in groups.iter().enumerate() {
+        let lane = lane as u32;
+        let bad = |reason: String| BttError::InvalidFlog {
+            arena_offset: geo.base,
+            lane,
+            reason,
+        };
+        let l = flog::Lane::from_group(g, log_indices).map_err(bad)?;
+        l.check_bounds(info.external_nlba, info.internal_nlba)
+            .map_err(bad)?;
+        list.lanes.push(FreeEntry::from_lane(&l));
+        let cur = l.current_entry();
+        let mapped = map::read_entry(s, geo, cur.lba)?.postmap(cur.lba);
+        let Some(cur) = l.unfinished_update(mapped) else {
+            continue;
+        };
+        if writable {
+            map::write_entry(s, geo, cur.lba, MapEntry::normal(cur.new_block()))?;
+        } else {
+            list.overlay.insert(cur.lba, cur.new_block());
+        }
+        list.roll_forwards.push(RollForward {
+            lane,
+            premap: cur.lba,
+            old_block: cur.old_block(),
+            new_block: cur.new_block(),
+        });
+    }
+    Ok(list)
 }

@@ -1,65 +1,28 @@
-//! Map operations: where an entry lives, reading it, and the durable map update that is the
-//! last step of a BTT write.
+//! Map operations (kernel `btt_map_read` / `btt_map_write`): reading an entry, the one
+//! durable map update that is the last step of a BTT write, and the lock that serialises
+//! updates of one entry.
 
 use super::error::{BttError, Result};
-use super::format::{MapEntry, MAP_ENT_NORMAL, MAP_ERR_MASK, MAP_LBA_MASK, MAP_TRIM_MASK};
+use super::format::MapEntry;
 use super::io::{self, Storage};
 use super::layout::Geometry;
-
-/// Absolute offset of the map entry for `premap`. The caller has checked
-/// `premap < external_nlba`, and validation put the whole map inside the storage.
-pub fn entry_offset(geo: &Geometry, premap: u32) -> u64 {
-    geo.map + u64::from(premap) * 4
-}
 
 /// Read the raw map entry of `premap` (kernel `btt_map_read`, without flag decoding).
 pub fn read_entry<S: Storage + ?Sized>(s: &S, geo: &Geometry, premap: u32) -> Result<MapEntry> {
     Ok(MapEntry {
-        raw: io::read_u32(s, entry_offset(geo, premap))?,
+        raw: io::read_u32(s, geo.map_entry(premap))?,
     })
 }
 
-/// Durably point `premap` at `postmap` as a normal entry (kernel `btt_map_write` with neither
-/// flag requested, which the on-media encoding spells as both bits set).
-pub fn write_normal<S: Storage + ?Sized>(
+/// Durably store `entry` as the map entry of `premap` (kernel `btt_map_write`). The word is
+/// written with one aligned store, so a reader or a crash sees the old or the new entry.
+pub fn write_entry<S: Storage + ?Sized>(
     s: &S,
     geo: &Geometry,
     premap: u32,
-    postmap: u32,
+    entry: MapEntry,
 ) -> Result<()> {
-    io::write_u32_durable(
-        s,
-        entry_offset(geo, premap),
-        (postmap & MAP_LBA_MASK) | MAP_ENT_NORMAL,
-    )
-}
-
-/// Durably mark `premap` as reading zeros (Z flag), keeping its block.
-pub fn write_zero_flag<S: Storage + ?Sized>(
-    s: &S,
-    geo: &Geometry,
-    premap: u32,
-    postmap: u32,
-) -> Result<()> {
-    io::write_u32_durable(
-        s,
-        entry_offset(geo, premap),
-        (postmap & MAP_LBA_MASK) | MAP_TRIM_MASK,
-    )
-}
-
-/// Durably mark `premap` as a media error (E flag), keeping its block.
-pub fn write_error_flag<S: Storage + ?Sized>(
-    s: &S,
-    geo: &Geometry,
-    premap: u32,
-    postmap: u32,
-) -> Result<()> {
-    io::write_u32_durable(
-        s,
-        entry_offset(geo, premap),
-        (postmap & MAP_LBA_MASK) | MAP_ERR_MASK,
-    )
+    io::write_u32_durable(s, geo.map_entry(premap), entry.raw)
 }
 
 /// Index of the map lock that covers `premap`: the kernel hashes the entry's cache line.
