@@ -162,7 +162,8 @@ fn exercise(img: Vec<u8>, b: &Base, rng: &mut Rng) {
             ..Default::default()
         },
     );
-    if let Ok(btt) = BttMedia::open(&s, 0) {
+    let reopened = BttMedia::open(&s, 0);
+    if let Ok(btt) = reopened {
         let mut buf = vec![0u8; b.lbasize];
         for lba in 0..4 {
             let _ = btt.read_sector(lba, &mut buf);

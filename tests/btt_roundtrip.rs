@@ -44,12 +44,12 @@ fn exercise<S: Storage>(s: S, version: (u16, u16), lbasize: u32, writes: u64, se
         }
     };
     verify(&btt);
-    let s = btt.into_storage();
+    let s = btt.into_storage().unwrap();
     let report = check(&s, 0).unwrap();
     assert!(report.is_clean(), "{report}");
     let btt = BttMedia::open(s, 0).unwrap();
     verify(&btt);
-    btt.into_storage()
+    btt.into_storage().unwrap()
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn concurrent_readers_and_writers() {
         t.join().unwrap();
     }
     let btt = Arc::try_unwrap(btt).unwrap();
-    let s = btt.into_storage();
+    let s = btt.into_storage().unwrap();
     let r = check(&s, 0).unwrap();
     assert!(r.is_clean(), "{r}");
 }

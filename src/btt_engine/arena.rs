@@ -56,15 +56,40 @@ pub struct Arena {
     pub log_indices: LogIndices,
     /// Unfinished map updates found (and, when writable, completed) on load.
     pub roll_forwards: Vec<RollForward>,
-    lanes: Vec<Mutex<FreeEntry>>,
-    rtt: Vec<AtomicU32>,
-    map_locks: Vec<Mutex<()>>,
+    lanes: Vec<Padded<Mutex<LaneState>>>,
+    // Read tracking table: one slot per concurrent reader, claimed with a compare-exchange
+    // (the kernel indexes it by lane; a reader here needs no lane, only a slot).
+    rtt: Vec<Padded<AtomicU32>>,
+    map_locks: Vec<Padded<Mutex<()>>>,
     // For read-only opens: premap -> postmap of map updates the flog says happened but the
     // map does not show yet (applied on writable opens instead).
     overlay: HashMap<u32, u32>,
     failed: AtomicBool,
-    // Lanes handed out (min(nfree, the handle's lane limit)): only their RTT slots can be set.
+    // Lanes handed out (min(nfree, the handle's lane limit)); also the RTT slots in use.
     active_lanes: usize,
+}
+
+/// Keeps per-thread state (lanes, RTT slots, map locks) on separate cache lines, so that
+/// threads working on different lanes do not bounce a shared line between CPUs.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// What a lane carries between writes.
+#[derive(Debug)]
+pub(crate) struct LaneState {
+    /// The kernel's `free_entry`: the block and flog slot the next write uses.
+    free: FreeEntry,
+    /// Map entry (absolute offset) this lane's last write stored without making it durable;
+    /// see [`map::store_entry`].
+    unflushed_map: Option<u64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -109,9 +134,19 @@ impl Arena {
             lba_start,
             log_indices,
             roll_forwards,
-            lanes: lanes.into_iter().map(Mutex::new).collect(),
-            rtt: (0..nfree).map(|_| AtomicU32::new(RTT_INVALID)).collect(),
-            map_locks: (0..nfree).map(|_| Mutex::new(())).collect(),
+            lanes: lanes
+                .into_iter()
+                .map(|free| {
+                    Padded(Mutex::new(LaneState {
+                        free,
+                        unflushed_map: None,
+                    }))
+                })
+                .collect(),
+            rtt: (0..nfree)
+                .map(|_| Padded(AtomicU32::new(RTT_INVALID)))
+                .collect(),
+            map_locks: (0..nfree).map(|_| Padded(Mutex::new(()))).collect(),
             overlay,
             failed: AtomicBool::new(false),
             active_lanes: nfree.min(max_lanes).max(1),
@@ -126,7 +161,7 @@ impl Arena {
 
     /// Lock a lane, preferring `hint` (modulo the lanes in use) but taking any free one if
     /// it is busy. Returns the lane index actually held.
-    pub fn acquire_lane(&self, hint: usize) -> (usize, MutexGuard<'_, FreeEntry>) {
+    pub(crate) fn acquire_lane(&self, hint: usize) -> (usize, MutexGuard<'_, LaneState>) {
         let n = self.active_lanes;
         let first = hint % n;
         for i in 0..n {
@@ -151,16 +186,48 @@ impl Arena {
         self.geo.data + u64::from(postmap) * u64::from(self.info.internal_lbasize)
     }
 
-    /// Kernel `btt_read_pg` for one block, with the caller holding lane `lane`.
-    pub fn read_block<S: Storage + ?Sized>(
+    /// Announce that a reader is about to copy `block`: claim a free RTT slot (starting at
+    /// `hint`) holding `RTT_VALID | block`. The compare-exchange is a full barrier, so the
+    /// map re-read that follows cannot be satisfied before the announcement is visible; it
+    /// pairs with the fence in [`Arena::wait_for_readers`].
+    fn rtt_claim(&self, hint: usize, block: u32) -> usize {
+        let n = self.active_lanes;
+        let busy = RTT_VALID | block;
+        let mut spins = 0u32;
+        loop {
+            for i in 0..n {
+                let slot = (hint + i) % n;
+                if self.rtt[slot]
+                    .compare_exchange(RTT_INVALID, busy, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return slot;
+                }
+            }
+            // More readers than slots: wait for one to finish.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    fn rtt_release(&self, slot: usize) {
+        self.rtt[slot].store(RTT_INVALID, Ordering::Release);
+    }
+
+    /// Kernel `btt_read_pg` for one block. `hint` spreads concurrent readers over the RTT.
+    pub(crate) fn read_block<S: Storage + ?Sized>(
         &self,
         s: &S,
-        lane: usize,
+        hint: usize,
         premap: u32,
         buf: &mut [u8],
     ) -> Result<()> {
         let mut entry = self.map_lookup(s, premap)?;
-        let post = loop {
+        let (slot, post) = loop {
             match entry.state() {
                 MapState::Zero => {
                     buf.fill(0);
@@ -176,30 +243,42 @@ impl Arena {
             }
             let post = map::check_postmap(&self.geo, premap, entry, self.info.internal_nlba)?;
             // Announce the block before re-reading the map: a writer that takes this block
-            // from a free list afterwards will see the announcement and wait.
-            // The fence pairs with the one in wait_for_readers: either the writer sees this
-            // announcement, or the map re-read below sees the writer's map update.
-            self.rtt[lane].store(RTT_VALID | post, Ordering::Relaxed);
-            fence(Ordering::SeqCst);
-            let again = self.map_lookup(s, premap)?;
+            // from a free list afterwards will see the announcement and wait; if the map
+            // moved on meanwhile, the block may already be reused, so start over.
+            let slot = self.rtt_claim(hint, post);
+            let again = match self.map_lookup(s, premap) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.rtt_release(slot);
+                    return Err(e);
+                }
+            };
             if again == entry {
-                break post;
+                break (slot, post);
             }
+            self.rtt_release(slot);
             entry = again;
         };
         let res = io::read_exact(s, self.block_offset(post), buf);
-        self.rtt[lane].store(RTT_INVALID, Ordering::Release);
+        self.rtt_release(slot);
         res
     }
 
     /// Kernel `btt_write_pg` for one block: data into the lane's free block, flog entry in two
-    /// durable halves (seq last, and only after the data is durable), then the map entry; the
-    /// caller holds lane `lane` (its free entry is `fe`).
-    pub fn write_block<S: Storage + ?Sized>(
+    /// halves (seq last, and only after the data is durable), then the map entry; the caller
+    /// holds lane `lane`.
+    ///
+    /// Persistence points: the data, the flog head and the write-back of the map words this
+    /// write depends on share one; the flog's seq half is the second, after which the write
+    /// is durable (a crash from here on rolls the map forward from the flog, as the kernel
+    /// does on attach). The map entry is only stored: it is written back by this lane's next
+    /// write, by the next write of the same entry, or when the handle is flushed or dropped,
+    /// each before a flog entry that could make it unrecoverable lands.
+    pub(crate) fn write_block<S: Storage + ?Sized>(
         &self,
         s: &S,
         lane: usize,
-        fe: &mut FreeEntry,
+        state: &mut LaneState,
         premap: u32,
         buf: &[u8],
     ) -> Result<()> {
@@ -208,6 +287,7 @@ impl Arena {
                 arena_offset: self.geo.base,
             });
         }
+        let fe = &mut state.free;
         let new = fe.block;
         if new >= self.info.internal_nlba {
             return Err(BttError::InvalidFlog {
@@ -234,20 +314,33 @@ impl Arena {
             new_map: new,
             seq: fe.seq,
         };
-        // The data and the flog entry's first half (which cannot make the entry current on
-        // its own) share one persistence point; the half carrying seq waits for both.
+        // Before this entry can become current, two map words must be durable: the one it
+        // was built from (another lane may have stored it without flushing), and this lane's
+        // previous update, whose flog entry becomes the older slot now and is overwritten by
+        // the next write. Their write-back rides on the data's persistence point, like the
+        // flog head, which cannot make the entry current on its own.
         let slot =
             flog::write_entry_head(s, &self.geo, self.log_indices, lane as u32, fe.sub, entry)?;
+        io::flush(s, self.geo.map_entry(premap), 4)?;
+        if let Some(prev) = state.unflushed_map.take() {
+            io::flush(s, prev, 4)?;
+        }
         io::persist(s, data_off, buf.len() as u64)?;
         flog::commit_entry(s, slot, entry)?;
         fe.advance(entry);
-        if let Err(e) = map::write_entry(s, &self.geo, premap, MapEntry::normal(new)) {
-            // The flog now frees `old` although the map may still point at it: further writes
-            // from this handle could overwrite live data. Recovery happens on the next open.
-            self.failed.store(true, Ordering::Relaxed);
-            return Err(e);
+        match map::store_entry(s, &self.geo, premap, MapEntry::normal(new)) {
+            Ok(off) => {
+                state.unflushed_map = Some(off);
+                Ok(())
+            }
+            Err(e) => {
+                // The flog now frees `old` although the map may still point at it: further
+                // writes from this handle could overwrite live data. Recovery happens on the
+                // next open.
+                self.failed.store(true, Ordering::Relaxed);
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     fn wait_for_readers(&self, block: u32) {
@@ -266,9 +359,27 @@ impl Arena {
         }
     }
 
+    /// Make every map update this arena's lanes stored without writing back durable.
+    pub(crate) fn flush<S: Storage + ?Sized>(&self, s: &S) -> Result<()> {
+        let mut last = None;
+        for l in &self.lanes {
+            let mut l = lock(l);
+            if let Some(off) = l.unflushed_map {
+                io::flush(s, off, 4)?;
+                last = Some(off);
+                l.unflushed_map = None;
+            }
+        }
+        match last {
+            // One persistence point completes all the write-backs started above.
+            Some(off) => io::persist(s, off, 4),
+            None => Ok(()),
+        }
+    }
+
     /// Current free entries of all lanes (for diagnostics and tests).
     pub fn free_entries(&self) -> Vec<FreeEntry> {
-        self.lanes.iter().map(|l| *lock(l)).collect()
+        self.lanes.iter().map(|l| lock(l).free).collect()
     }
 }
 

@@ -22,7 +22,24 @@ pub fn write_entry<S: Storage + ?Sized>(
     premap: u32,
     entry: MapEntry,
 ) -> Result<()> {
-    io::write_u32_durable(s, geo.map_entry(premap), entry.raw)
+    let off = store_entry(s, geo, premap, entry)?;
+    io::flush(s, off, 4)?;
+    io::persist(s, off, 4)
+}
+
+/// [`write_entry`] without the persistence point: the entry is visible at once but becomes
+/// durable only when the caller flushes and persists the returned offset. Safe only while
+/// the flog entry that records this update stays current for its lane (so a crash rolls
+/// the update forward), i.e. until that lane's next write, which must make it durable first.
+pub fn store_entry<S: Storage + ?Sized>(
+    s: &S,
+    geo: &Geometry,
+    premap: u32,
+    entry: MapEntry,
+) -> Result<u64> {
+    let off = geo.map_entry(premap);
+    io::store_u32(s, off, entry.raw)?;
+    Ok(off)
 }
 
 /// Index of the map lock that covers `premap`: the kernel hashes the entry's cache line.

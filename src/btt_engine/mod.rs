@@ -121,6 +121,15 @@ impl<S: Storage> std::fmt::Debug for BttMedia<S> {
     }
 }
 
+impl<S: Storage> Drop for BttMedia<S> {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            // Nothing is lost (the flog rolls the map forward on the next open), but say so.
+            log::warn!("BTT at {:#x}: flushing map updates on close: {e}", self.start);
+        }
+    }
+}
+
 static NEXT_LANE_HINT: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     // Spread threads over lanes the way the kernel's per-CPU lanes spread CPUs.
@@ -224,9 +233,31 @@ impl<S: Storage> BttMedia<S> {
         &self.storage
     }
 
-    /// Close the BTT and give the storage back.
-    pub fn into_storage(self) -> S {
-        self.storage
+    /// Make the map updates of completed writes durable in the map itself. A completed
+    /// write is durable without this (its flog entry lets the next open roll the map
+    /// forward); flushing leaves media on which neither the kernel nor [`check`] finds an
+    /// unfinished write. Dropping the handle flushes too.
+    pub fn flush(&self) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        for a in &self.arenas {
+            a.flush(&self.storage)?;
+        }
+        Ok(())
+    }
+
+    /// Flush, close the BTT and give the storage back.
+    pub fn into_storage(self) -> Result<S> {
+        self.flush()?;
+        let mut me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `me` is never used again and its Drop does not run; every field that owns
+        // anything is moved out (storage) or dropped (arenas) exactly once here, and the rest
+        // are plain values.
+        unsafe {
+            std::ptr::drop_in_place(&mut me.arenas);
+            Ok(std::ptr::read(&me.storage))
+        }
     }
 
     fn locate_lba(&self, lba: u64, len: usize) -> Result<(&Arena, u32)> {
@@ -254,9 +285,7 @@ impl<S: Storage> BttMedia<S> {
     /// [`BttError::MediaError`].
     pub fn read_sector(&self, lba: u64, buf: &mut [u8]) -> Result<()> {
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
-        let hint = LANE_HINT.with(|h| *h);
-        let (lane, _guard) = arena.acquire_lane(hint);
-        arena.read_block(&self.storage, lane, premap, buf)
+        arena.read_block(&self.storage, LANE_HINT.with(|h| *h), premap, buf)
     }
 
     /// Write one sector atomically: after a crash at any point the sector holds either its
@@ -268,8 +297,8 @@ impl<S: Storage> BttMedia<S> {
         }
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
         let hint = LANE_HINT.with(|h| *h);
-        let (lane, mut fe) = arena.acquire_lane(hint);
-        arena.write_block(&self.storage, lane, &mut fe, premap, buf)
+        let (lane, mut state) = arena.acquire_lane(hint);
+        arena.write_block(&self.storage, lane, &mut state, premap, buf)
     }
 
     /// Check a multi-sector transfer of `len` bytes at `lba` before doing any of it: whole
