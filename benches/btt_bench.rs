@@ -9,7 +9,7 @@
 //! metadata), which no BTT can beat.
 //!
 //! Run: `scripts/fetch-libpmemblk.sh && cargo bench --bench btt_bench [-- --size BYTES]
-//! [--rand-ops N] [--reps N] [--dir DIR] [--ours-only]`. libpmemblk is loaded at run time
+//! [--rand-ops N] [--reps N] [--dir DIR] [--work NAME] [--ours-only]`. libpmemblk is loaded at run time
 //! (dlopen), so the crate builds without it; when it cannot be loaded the bench fails with
 //! the reason, unless `--ours-only` asks for our figures alone.
 //!
@@ -304,32 +304,74 @@ fn splitmix(s: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Run a workload; returns (ops, elapsed).
-fn run(dev: &dyn Dev, work: Work, threads: u64, bsize: usize, rand_ops: u64) -> (u64, Duration) {
+/// CPU time the calling thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// One timed run.
+#[derive(Clone, Copy)]
+struct Sample {
+    ops: u64,
+    wall: Duration,
+    /// CPU time of the worker threads together: unlike wall time, it does not grow when
+    /// other processes take the CPUs away (it still includes stalls on fences and misses).
+    cpu: Duration,
+}
+
+impl Sample {
+    fn per_wall_second(self) -> f64 {
+        self.ops as f64 / self.wall.as_secs_f64()
+    }
+    fn per_cpu_second(self) -> f64 {
+        self.ops as f64 / self.cpu.as_secs_f64()
+    }
+}
+
+/// Run a workload.
+fn run(dev: &dyn Dev, work: Work, threads: u64, bsize: usize, rand_ops: u64) -> Sample {
     let n = dev.nblock();
     let ops = match work {
         Work::SeqWrite | Work::SeqRead => n,
         Work::RandWrite | Work::RandRead => rand_ops,
     };
     let start = Instant::now();
-    std::thread::scope(|sc| {
-        for t in 0..threads {
-            sc.spawn(move || {
-                let mut buf = vec![(t as u8).wrapping_add(1); bsize];
-                let mut rng = 0x1234_5678 ^ (t << 40) ^ bsize as u64;
-                let (lo, hi) = (ops * t / threads, ops * (t + 1) / threads);
-                for i in lo..hi {
-                    match work {
-                        Work::SeqWrite => dev.write(i, &buf),
-                        Work::SeqRead => dev.read(i, &mut buf),
-                        Work::RandWrite => dev.write(splitmix(&mut rng) % n, &buf),
-                        Work::RandRead => dev.read(splitmix(&mut rng) % n, &mut buf),
+    let cpu = std::thread::scope(|sc| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                sc.spawn(move || {
+                    let cpu0 = thread_cpu_time();
+                    let mut buf = vec![(t as u8).wrapping_add(1); bsize];
+                    let mut rng = 0x1234_5678 ^ (t << 40) ^ bsize as u64;
+                    let (lo, hi) = (ops * t / threads, ops * (t + 1) / threads);
+                    for i in lo..hi {
+                        match work {
+                            Work::SeqWrite => dev.write(i, &buf),
+                            Work::SeqRead => dev.read(i, &mut buf),
+                            Work::RandWrite => dev.write(splitmix(&mut rng) % n, &buf),
+                            Work::RandRead => dev.read(splitmix(&mut rng) % n, &mut buf),
+                        }
                     }
-                }
-            });
-        }
+                    thread_cpu_time() - cpu0
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("bench thread"))
+            .sum::<Duration>()
     });
-    (ops, start.elapsed())
+    Sample {
+        ops,
+        wall: start.elapsed(),
+        cpu,
+    }
 }
 
 /// The copy limit: the bench's accesses as bare block copies on a mapping like ours (a write
@@ -379,6 +421,8 @@ struct Opts {
     rand_ops: u64,
     reps: usize,
     ours_only: bool,
+    /// Run only the workloads whose name contains this (e.g. "rand write").
+    work: Option<String>,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -393,6 +437,7 @@ fn parse_opts() -> Opts {
         rand_ops: 300_000,
         reps: 3,
         ours_only: false,
+        work: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -403,6 +448,7 @@ fn parse_opts() -> Opts {
             "--dir" => o.dir = PathBuf::from(val),
             "--rand-ops" => o.rand_ops = val.parse().expect("--rand-ops N"),
             "--reps" => o.reps = val.parse::<usize>().expect("--reps N").max(1),
+            "--work" => o.work = Some(val),
             "--ours-only" => {
                 o.ours_only = true;
                 i += 1;
@@ -494,14 +540,20 @@ fn main() {
         o.rand_ops,
         o.reps
     );
+    println!("load average at start: {}", load_average());
     println!(
-        "{:>5} {:>10} {:>3} {:>14} {:>14} {:>7} {:>14} {:>10}",
+        "ratio = ours / pmemblk ops per wall second; cpu ratio = the same per CPU second of \
+         the worker threads (robust to other load); ours/copy = ours / the copy limit (wall)"
+    );
+    println!(
+        "{:>5} {:>10} {:>3} {:>12} {:>13} {:>7} {:>9} {:>12} {:>10}",
         "bsize",
         "workload",
         "thr",
         "ours ops/s",
         "pmemblk ops/s",
         "ratio",
+        "cpu ratio",
         "copy ops/s",
         "ours/copy"
     );
@@ -529,30 +581,45 @@ fn main() {
                 Work::RandRead,
                 Work::SeqRead,
             ] {
+                if o.work
+                    .as_ref()
+                    .is_some_and(|w| !work.name().contains(w.as_str()))
+                {
+                    continue;
+                }
                 // Alternate the implementations and keep the median of each, so that noise
                 // from other load on the machine hits them alike.
                 let mut ours_v = Vec::new();
                 let mut theirs_v = Vec::new();
                 let mut copy_v = Vec::new();
-                let rate = |(ops, t): (u64, Duration)| ops as f64 / t.as_secs_f64();
                 for _ in 0..o.reps {
-                    ours_v.push(rate(run(&btt, work, threads, bsize as usize, o.rand_ops)));
+                    ours_v.push(run(&btt, work, threads, bsize as usize, o.rand_ops));
                     if let Some(p) = pool.as_ref() {
-                        theirs_v.push(rate(run(p, work, threads, bsize as usize, o.rand_ops)));
+                        theirs_v.push(run(p, work, threads, bsize as usize, o.rand_ops));
                     }
-                    copy_v.push(rate(run(&copy, work, threads, bsize as usize, o.rand_ops)));
+                    copy_v.push(run(&copy, work, threads, bsize as usize, o.rand_ops));
                 }
-                let ours = median(&mut ours_v);
-                let copy = median(&mut copy_v);
-                let (theirs, ratio) = match pool.as_ref() {
+                let wall = |v: &[Sample]| {
+                    median(&mut v.iter().map(|s| s.per_wall_second()).collect::<Vec<_>>())
+                };
+                let cpu = |v: &[Sample]| {
+                    median(&mut v.iter().map(|s| s.per_cpu_second()).collect::<Vec<_>>())
+                };
+                let ours = wall(&ours_v);
+                let copy = wall(&copy_v);
+                let (theirs, ratio, cpu_ratio) = match pool.as_ref() {
                     Some(_) => {
-                        let th = median(&mut theirs_v);
-                        (format!("{th:.0}"), format!("{:.2}x", ours / th))
+                        let th = wall(&theirs_v);
+                        (
+                            format!("{th:.0}"),
+                            format!("{:.2}x", ours / th),
+                            format!("{:.2}x", cpu(&ours_v) / cpu(&theirs_v)),
+                        )
                     }
-                    None => ("-".into(), "-".into()),
+                    None => ("-".into(), "-".into(), "-".into()),
                 };
                 println!(
-                    "{bsize:>5} {:>10} {threads:>3} {ours:>14.0} {theirs:>14} {ratio:>7} {copy:>14.0} {:>9.2}x",
+                    "{bsize:>5} {:>10} {threads:>3} {ours:>12.0} {theirs:>13} {ratio:>7} {cpu_ratio:>9} {copy:>12.0} {:>9.2}x",
                     work.name(),
                     ours / copy
                 );
@@ -583,6 +650,14 @@ fn main() {
     for p in [&ours_path, &theirs_path, &copy_path] {
         let _ = std::fs::remove_file(p);
     }
+    println!("load average at end: {}", load_average());
+}
+
+/// The 1, 5 and 15 minute load averages: how much else ran on the machine meanwhile.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// `name` as found on PATH.

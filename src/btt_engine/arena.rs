@@ -2,7 +2,7 @@
 //! read tracking table (RTT) and map locks; and the per-block read and write protocols.
 
 use std::collections::HashMap;
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::error::{BttError, Result};
@@ -56,7 +56,7 @@ pub struct Arena {
     pub log_indices: LogIndices,
     /// Unfinished map updates found (and, when writable, completed) on load.
     pub roll_forwards: Vec<RollForward>,
-    lanes: Vec<Padded<Mutex<LaneState>>>,
+    lanes: Vec<Padded<Lane>>,
     // Read tracking table: one slot per concurrent reader, claimed with a compare-exchange
     // (the kernel indexes it by lane; a reader here needs no lane, only a slot).
     rtt: Vec<Padded<AtomicU32>>,
@@ -82,14 +82,27 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// One lane: what it carries between writes, under its lock, and the map entry its last
+/// write left to be written back, readable without the lock.
+#[derive(Debug)]
+struct Lane {
+    state: Mutex<LaneState>,
+    /// Absolute offset of the map entry this lane's last write stored without making it
+    /// durable (see [`map::store_entry`]), or [`NO_ENTRY`]. Set under the entry's map lock,
+    /// cleared only once the write-back is complete, so a writer of the same entry that
+    /// holds the map lock and does not find it here knows the entry is durable.
+    unflushed_map: AtomicU64,
+}
+
+const NO_ENTRY: u64 = u64::MAX;
+
 /// What a lane carries between writes.
 #[derive(Debug)]
 pub(crate) struct LaneState {
     /// The kernel's `free_entry`: the block and flog slot the next write uses.
     free: FreeEntry,
-    /// Map entry (absolute offset) this lane's last write stored without making it durable;
-    /// see [`map::store_entry`].
-    unflushed_map: Option<u64>,
+    /// Index of this lane (its flog group).
+    lane: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,11 +149,12 @@ impl Arena {
             roll_forwards,
             lanes: lanes
                 .into_iter()
-                .map(|free| {
-                    Padded(Mutex::new(LaneState {
-                        free,
-                        unflushed_map: None,
-                    }))
+                .enumerate()
+                .map(|(lane, free)| {
+                    Padded(Lane {
+                        state: Mutex::new(LaneState { free, lane }),
+                        unflushed_map: AtomicU64::new(NO_ENTRY),
+                    })
                 })
                 .collect(),
             rtt: (0..nfree)
@@ -161,16 +175,15 @@ impl Arena {
 
     /// Lock a lane, preferring `hint` (modulo the lanes in use) but taking any free one if
     /// it is busy. Returns the lane index actually held.
-    pub(crate) fn acquire_lane(&self, hint: usize) -> (usize, MutexGuard<'_, LaneState>) {
+    pub(crate) fn acquire_lane(&self, hint: usize) -> MutexGuard<'_, LaneState> {
         let n = self.active_lanes;
         let first = hint % n;
         for i in 0..n {
-            let l = (first + i) % n;
-            if let Ok(g) = self.lanes[l].try_lock() {
-                return (l, g);
+            if let Ok(g) = self.lanes[(first + i) % n].state.try_lock() {
+                return g;
             }
         }
-        (first, lock(&self.lanes[first]))
+        lock(&self.lanes[first].state)
     }
 
     fn map_lookup<S: Storage + ?Sized>(&self, s: &S, premap: u32) -> Result<MapEntry> {
@@ -266,7 +279,7 @@ impl Arena {
 
     /// Kernel `btt_write_pg` for one block: data into the lane's free block, flog entry in two
     /// halves (seq last, and only after the data is durable), then the map entry; the caller
-    /// holds lane `lane`.
+    /// holds the lane whose state is `state`.
     ///
     /// Persistence points: the data, the flog head and the write-back of the map words this
     /// write depends on share one; the flog's seq half is the second, after which the write
@@ -277,7 +290,6 @@ impl Arena {
     pub(crate) fn write_block<S: Storage + ?Sized>(
         &self,
         s: &S,
-        lane: usize,
         state: &mut LaneState,
         premap: u32,
         buf: &[u8],
@@ -287,6 +299,7 @@ impl Arena {
                 arena_offset: self.geo.base,
             });
         }
+        let lane = state.lane;
         let fe = &mut state.free;
         let new = fe.block;
         if new >= self.info.internal_nlba {
@@ -296,6 +309,10 @@ impl Arena {
                 reason: format!("free block {new} beyond internal_nlba"),
             });
         }
+        // The map entry is read under its lock after the data copy; start fetching it now so
+        // that the miss overlaps the copy instead of following it.
+        let entry_off = self.geo.map_entry(premap);
+        s.prefetch(entry_off, 4);
         self.wait_for_readers(new);
         let data_off = self.block_offset(new);
         io::write_all(s, data_off, buf)?;
@@ -321,16 +338,27 @@ impl Arena {
         // flog head, which cannot make the entry current on its own.
         let slot =
             flog::write_entry_head(s, &self.geo, self.log_indices, lane as u32, fe.sub, entry)?;
-        io::flush(s, self.geo.map_entry(premap), 4)?;
-        if let Some(prev) = state.unflushed_map.take() {
+        // (Only an entry still waiting for write-back is flushed: on some CPUs a write-back
+        // also evicts the line, and the store below would then miss.)
+        let own = &self.lanes[lane].unflushed_map;
+        if self.lanes[..self.active_lanes]
+            .iter()
+            .any(|l| l.unflushed_map.load(Ordering::SeqCst) == entry_off)
+        {
+            io::flush(s, entry_off, 4)?;
+        }
+        let prev = own.load(Ordering::Relaxed);
+        if prev != NO_ENTRY && prev != entry_off {
             io::flush(s, prev, 4)?;
         }
         io::persist(s, data_off, buf.len() as u64)?;
+        // Both write-backs are complete now.
+        own.store(NO_ENTRY, Ordering::SeqCst);
         flog::commit_entry(s, slot, entry)?;
         fe.advance(entry);
         match map::store_entry(s, &self.geo, premap, MapEntry::normal(new)) {
             Ok(off) => {
-                state.unflushed_map = Some(off);
+                own.store(off, Ordering::SeqCst);
                 Ok(())
             }
             Err(e) => {
@@ -361,25 +389,31 @@ impl Arena {
 
     /// Make every map update this arena's lanes stored without writing back durable.
     pub(crate) fn flush<S: Storage + ?Sized>(&self, s: &S) -> Result<()> {
+        let mut guards = Vec::new();
         let mut last = None;
         for l in &self.lanes {
-            let mut l = lock(l);
-            if let Some(off) = l.unflushed_map {
+            // Holding the lane keeps its marker from changing until the write-back is done.
+            let g = lock(&l.state);
+            let off = l.unflushed_map.load(Ordering::SeqCst);
+            if off != NO_ENTRY {
                 io::flush(s, off, 4)?;
                 last = Some(off);
-                l.unflushed_map = None;
+                guards.push((g, &l.unflushed_map));
             }
         }
-        match last {
+        if let Some(off) = last {
             // One persistence point completes all the write-backs started above.
-            Some(off) => io::persist(s, off, 4),
-            None => Ok(()),
+            io::persist(s, off, 4)?;
         }
+        for (_g, marker) in guards {
+            marker.store(NO_ENTRY, Ordering::SeqCst);
+        }
+        Ok(())
     }
 
     /// Current free entries of all lanes (for diagnostics and tests).
     pub fn free_entries(&self) -> Vec<FreeEntry> {
-        self.lanes.iter().map(|l| lock(l).free).collect()
+        self.lanes.iter().map(|l| lock(&l.state).free).collect()
     }
 }
 

@@ -74,6 +74,9 @@ pub trait Storage: Send + Sync {
     fn flush(&self, offset: u64, len: u64) -> io::Result<()> {
         self.persist(offset, len)
     }
+    /// A hint that `[offset, offset + len)` will be read soon, so that a slow fetch can
+    /// overlap other work. Out-of-range hints are ignored. Default: nothing.
+    fn prefetch(&self, _offset: u64, _len: u64) {}
 }
 
 macro_rules! forward_storage {
@@ -87,6 +90,7 @@ macro_rules! forward_storage {
             fn write_u32(&self, o: u64, v: u32) -> io::Result<()> { (**self).write_u32(o, v) }
             fn store_u32(&self, o: u64, v: u32) -> io::Result<()> { (**self).store_u32(o, v) }
             fn flush(&self, o: u64, l: u64) -> io::Result<()> { (**self).flush(o, l) }
+            fn prefetch(&self, o: u64, l: u64) { (**self).prefetch(o, l) }
         }
     )*};
 }
@@ -481,6 +485,14 @@ impl Storage for MmapStorage {
         a.store(value.to_le(), Ordering::SeqCst);
         Ok(())
     }
+    fn prefetch(&self, offset: u64, len: u64) {
+        let Ok(len) = usize::try_from(len) else {
+            return;
+        };
+        if let Ok(p) = self.slice_ptr(offset, len) {
+            cache::prefetch(p as usize, len);
+        }
+    }
     fn flush(&self, offset: u64, len: u64) -> io::Result<()> {
         if self.durability != Durability::CacheFlush {
             return self.persist(offset, len);
@@ -600,10 +612,15 @@ mod cache {
                 flush_range(dst as usize, len);
                 return;
             }
-            let head = dst.align_offset(16).min(len);
+            let head = dst.align_offset(32).min(len);
             std::ptr::copy_nonoverlapping(src.as_ptr(), dst, head);
             flush_range(dst as usize, head);
             let mut off = head;
+            if std::is_x86_feature_detected!("avx") {
+                // Half the store instructions of the SSE loop: a 4 KiB block is 128 of
+                // them, which keeps the store buffer from filling up behind the stream.
+                off += stream_avx(dst.add(off), src.as_ptr().add(off), len - off);
+            }
             while off + 16 <= len {
                 // SAFETY: dst + off is 16-byte aligned; both ranges are in bounds.
                 let v = _mm_loadu_si128(src.as_ptr().add(off).cast::<__m128i>());
@@ -613,6 +630,35 @@ mod cache {
             let tail = len - off;
             std::ptr::copy_nonoverlapping(src.as_ptr().add(off), dst.add(off), tail);
             flush_range(dst as usize + off, tail);
+        }
+
+        /// Non-temporal copy of the whole 32-byte chunks of `len` bytes; returns the bytes
+        /// copied.
+        ///
+        /// # Safety
+        /// `dst` must be 32-byte aligned and valid for `len` bytes of writes, `src` valid for
+        /// `len` bytes of reads, the two not overlapping, and the CPU must have AVX.
+        #[target_feature(enable = "avx")]
+        unsafe fn stream_avx(dst: *mut u8, src: *const u8, len: usize) -> usize {
+            use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_stream_si256};
+            let mut off = 0;
+            while off + 32 <= len {
+                let v = _mm256_loadu_si256(src.add(off).cast::<__m256i>());
+                _mm256_stream_si256(dst.add(off).cast::<__m256i>(), v);
+                off += 32;
+            }
+            off
+        }
+
+        /// Start loading the cache line(s) of `[addr, addr + len)`.
+        pub fn prefetch(addr: usize, len: usize) {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let mut line = addr & !63;
+            while line < addr + len {
+                // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(line as *const i8) };
+                line += 64;
+            }
         }
 
         pub fn fence() {
@@ -628,6 +674,7 @@ mod cache {
         pub const SUPPORTED: bool = false;
         pub fn fence() {}
         pub fn flush_range(_addr: usize, _len: usize) {}
+        pub fn prefetch(_addr: usize, _len: usize) {}
         pub unsafe fn copy_flush(dst: *mut u8, src: &[u8]) {
             std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
         }
@@ -637,5 +684,5 @@ mod cache {
         }
     }
 
-    pub use imp::{copy_flush, fence, flush_range, stream_u32, SUPPORTED};
+    pub use imp::{copy_flush, fence, flush_range, prefetch, stream_u32, SUPPORTED};
 }

@@ -125,7 +125,10 @@ impl<S: Storage> Drop for BttMedia<S> {
     fn drop(&mut self) {
         if let Err(e) = self.flush() {
             // Nothing is lost (the flog rolls the map forward on the next open), but say so.
-            log::warn!("BTT at {:#x}: flushing map updates on close: {e}", self.start);
+            log::warn!(
+                "BTT at {:#x}: flushing map updates on close: {e}",
+                self.start
+            );
         }
     }
 }
@@ -297,8 +300,8 @@ impl<S: Storage> BttMedia<S> {
         }
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
         let hint = LANE_HINT.with(|h| *h);
-        let (lane, mut state) = arena.acquire_lane(hint);
-        arena.write_block(&self.storage, lane, &mut state, premap, buf)
+        let mut lane = arena.acquire_lane(hint);
+        arena.write_block(&self.storage, &mut lane, premap, buf)
     }
 
     /// Check a multi-sector transfer of `len` bytes at `lba` before doing any of it: whole
