@@ -376,14 +376,22 @@ fn run(dev: &dyn Dev, work: Work, threads: u64, bsize: usize, rand_ops: u64) -> 
 
 /// The copy limit: the bench's accesses as bare block copies on a mapping like ours (a write
 /// is one copy plus one persistence fence, a read one copy), with no map, flog or lanes.
+/// With `commit_word`, a write also makes one aligned 8-byte word durable after its data,
+/// as a second persistence point: the least any atomic, durable-on-return block write
+/// needs (the data must be durable before the word that commits it).
 struct CopyOnly {
     storage: MmapStorage,
     bsize: u64,
     nblock: u64,
+    commit_word: bool,
 }
 
+/// Room for the commit words of [`CopyOnly`] (one cache line for each of 256 slots) before
+/// its blocks.
+const COMMIT_AREA: u64 = 256 * 64;
+
 impl CopyOnly {
-    fn new(path: &Path, size: u64, bsize: u32) -> CopyOnly {
+    fn new(path: &Path, size: u64, bsize: u32, commit_word: bool) -> CopyOnly {
         let _ = std::fs::remove_file(path);
         let f = std::fs::File::create(path).expect("create copy-limit file");
         f.set_len(size).expect("size copy-limit file");
@@ -392,7 +400,8 @@ impl CopyOnly {
         CopyOnly {
             storage,
             bsize: u64::from(bsize),
-            nblock: size / u64::from(bsize),
+            nblock: (size - COMMIT_AREA) / u64::from(bsize),
+            commit_word,
         }
     }
 }
@@ -403,15 +412,22 @@ impl Dev for CopyOnly {
     }
     fn read(&self, lba: u64, buf: &mut [u8]) {
         self.storage
-            .read_at(lba * self.bsize, buf)
+            .read_at(COMMIT_AREA + lba * self.bsize, buf)
             .expect("copy read");
     }
     fn write(&self, lba: u64, buf: &[u8]) {
-        let off = lba * self.bsize;
+        let off = COMMIT_AREA + lba * self.bsize;
         self.storage.write_at(off, buf).expect("copy write");
         self.storage
             .persist(off, buf.len() as u64)
             .expect("copy persist");
+        if self.commit_word {
+            let word = (lba % 256) * 64;
+            self.storage
+                .write_at(word, &lba.to_le_bytes())
+                .expect("commit word");
+            self.storage.persist(word, 8).expect("commit persist");
+        }
     }
 }
 
@@ -543,10 +559,12 @@ fn main() {
     println!("load average at start: {}", load_average());
     println!(
         "ratio = ours / pmemblk ops per wall second; cpu ratio = the same per CPU second of \
-         the worker threads (robust to other load); ours/copy = ours / the copy limit (wall)"
+         the worker threads (robust to other load); ours/copy = ours / the copy limit; \
+         2-point = copy + one durable 8-byte commit word per write (the floor of an atomic \
+         durable write); all wall"
     );
     println!(
-        "{:>5} {:>10} {:>3} {:>12} {:>13} {:>7} {:>9} {:>12} {:>10}",
+        "{:>5} {:>10} {:>3} {:>12} {:>13} {:>7} {:>9} {:>12} {:>10} {:>12} {:>10}",
         "bsize",
         "workload",
         "thr",
@@ -555,18 +573,22 @@ fn main() {
         "ratio",
         "cpu ratio",
         "copy ops/s",
-        "ours/copy"
+        "ours/copy",
+        "2-point/s",
+        "ours/2-pt"
     );
     let ours_path = o.dir.join("ndctl-btt-bench.img");
     let theirs_path = o.dir.join("ndctl-pmemblk-bench.pool");
     let copy_path = o.dir.join("ndctl-copy-bench.img");
+    let copy2_path = o.dir.join("ndctl-copy2-bench.img");
     for bsize in [4096u32, 512] {
         let btt = our_btt(&ours_path, o.size, bsize);
         let pool = lib.as_ref().map(|l| {
             Pool::create(Arc::clone(l), &theirs_path, bsize as usize, o.size as usize)
                 .expect("pmemblk pool")
         });
-        let copy = CopyOnly::new(&copy_path, o.size, bsize);
+        let copy = CopyOnly::new(&copy_path, o.size, bsize, false);
+        let copy2 = CopyOnly::new(&copy2_path, o.size, bsize, true);
         // Untimed warm-up: fault in every page of the files and map every block, so the
         // timed runs see a steady state (first-touch page faults dominate otherwise).
         run(&btt, Work::SeqWrite, 1, bsize as usize, 0);
@@ -574,6 +596,7 @@ fn main() {
             run(p, Work::SeqWrite, 1, bsize as usize, 0);
         }
         run(&copy, Work::SeqWrite, 1, bsize as usize, 0);
+        run(&copy2, Work::SeqWrite, 1, bsize as usize, 0);
         for threads in [1u64, 2] {
             for work in [
                 Work::SeqWrite,
@@ -592,12 +615,17 @@ fn main() {
                 let mut ours_v = Vec::new();
                 let mut theirs_v = Vec::new();
                 let mut copy_v = Vec::new();
+                let mut copy2_v = Vec::new();
+                let writes = matches!(work, Work::SeqWrite | Work::RandWrite);
                 for _ in 0..o.reps {
                     ours_v.push(run(&btt, work, threads, bsize as usize, o.rand_ops));
                     if let Some(p) = pool.as_ref() {
                         theirs_v.push(run(p, work, threads, bsize as usize, o.rand_ops));
                     }
                     copy_v.push(run(&copy, work, threads, bsize as usize, o.rand_ops));
+                    if writes {
+                        copy2_v.push(run(&copy2, work, threads, bsize as usize, o.rand_ops));
+                    }
                 }
                 let wall = |v: &[Sample]| {
                     median(&mut v.iter().map(|s| s.per_wall_second()).collect::<Vec<_>>())
@@ -607,6 +635,12 @@ fn main() {
                 };
                 let ours = wall(&ours_v);
                 let copy = wall(&copy_v);
+                let two_points = if writes {
+                    let c2 = wall(&copy2_v);
+                    format!("{c2:>12.0} {:>9.2}x", ours / c2)
+                } else {
+                    format!("{:>12} {:>10}", "-", "-")
+                };
                 let (theirs, ratio, cpu_ratio) = match pool.as_ref() {
                     Some(_) => {
                         let th = wall(&theirs_v);
@@ -619,7 +653,7 @@ fn main() {
                     None => ("-".into(), "-".into(), "-".into()),
                 };
                 println!(
-                    "{bsize:>5} {:>10} {threads:>3} {ours:>12.0} {theirs:>13} {ratio:>7} {cpu_ratio:>9} {copy:>12.0} {:>9.2}x",
+                    "{bsize:>5} {:>10} {threads:>3} {ours:>12.0} {theirs:>13} {ratio:>7} {cpu_ratio:>9} {copy:>12.0} {:>9.2}x {two_points}",
                     work.name(),
                     ours / copy
                 );
@@ -628,6 +662,7 @@ fn main() {
         drop(btt);
         drop(pool);
         drop(copy);
+        drop(copy2);
         // Check time on the fully written images.
         let s = FileStorage::open(&ours_path, false, Durability::None).expect("reopen");
         let start = Instant::now();
@@ -647,7 +682,7 @@ fn main() {
             println!("{bsize:>5} check: ours {:.1} ms", ours.as_secs_f64() * 1e3);
         }
     }
-    for p in [&ours_path, &theirs_path, &copy_path] {
+    for p in [&ours_path, &theirs_path, &copy_path, &copy2_path] {
         let _ = std::fs::remove_file(p);
     }
     println!("load average at end: {}", load_average());
