@@ -448,11 +448,6 @@ impl Bus {
         Ok(None)
     }
 
-    /// The DIMM named `nmemN` with this id.
-    pub fn dimm_by_id(&self, id: u32) -> Result<Option<Arc<Dimm>>> {
-        Ok(self.dimms()?.into_iter().find(|d| d.id() == id))
-    }
-
     /// The PMEM region whose NFIT SPA range index is `index`.
     pub fn region_by_range_index(&self, index: u32) -> Result<Option<Arc<Region>>> {
         for r in self.regions()? {

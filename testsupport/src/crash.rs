@@ -88,16 +88,6 @@ impl RecordingStorage {
             .clone()
     }
 
-    /// Forget the log and take the current contents as durable.
-    pub fn reset(&mut self) {
-        let cur = self.current();
-        self.initial = cur;
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-    }
-
     /// Walk the recorded history persistence point by persistence point.
     pub fn replay(&self) -> Replay {
         Replay {
