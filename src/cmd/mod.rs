@@ -405,14 +405,27 @@ impl Command {
         };
         // Like libndctl, a node that cannot be used is an error worth logging; what the
         // kernel then answers is the caller's to judge.
-        // Logged under libndctl's function name and in its words, so that a program's
-        // stderr reads the same on either library.
+        // Logged through the context's logger, under libndctl's function name and in its
+        // words, so that a program's stderr reads the same on either library.
+        let logger = self.target.bus().device().sysfs().logger();
         let file = opened.inspect_err(|e| {
             let node = format!("/dev/{}", self.target.name());
             if e.errno() == -libc::ENXIO {
-                log::error!(target: "ndctl_cmd_submit", "failed to validate {node} as a control node");
+                logger.log(
+                    log::Level::Error,
+                    "ndctl_cmd_submit",
+                    file!(),
+                    line!(),
+                    format_args!("failed to validate {node} as a control node"),
+                );
             } else {
-                log::error!(target: "ndctl_cmd_submit", "failed to open {node}: {}", strerror(-e.errno()));
+                logger.log(
+                    log::Level::Error,
+                    "ndctl_cmd_submit",
+                    file!(),
+                    line!(),
+                    format_args!("failed to open {node}: {}", strerror(-e.errno())),
+                );
             }
         })?;
         if self.xfer.is_some() {

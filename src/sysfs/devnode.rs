@@ -1,11 +1,9 @@
 //! Opening files that are used as handles rather than read as attributes: the control
 //! nodes `/dev/ndctlN` / `/dev/nmemN` that commands are submitted on, and attributes that
-//! are polled (`nfit/scrub`). Everything stays below the root, like the rest of [`Sysfs`].
+//! are polled (`nfit/scrub`). Both go through the root like every other access.
 
-use std::fs::{File, OpenOptions};
-use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::path::Path;
 
 use super::Sysfs;
 use crate::error::{Error, Result};
@@ -16,45 +14,30 @@ impl Sysfs {
     /// node before it issues an ioctl.
     ///
     /// A missing node fails with ENOENT; anything that is not that character device (a
-    /// regular file, a FIFO, another device) with ENXIO. The type is checked before the
-    /// open, so a FIFO or a foreign device is never opened, and again on the opened file.
+    /// regular file, a FIFO, another device) with ENXIO, and is never opened.
     pub fn open_char_device(&self, name: &str, major: u32, minor: u32) -> Result<File> {
-        let logical = PathBuf::from(format!("/dev/{name}"));
-        let enxio = || Error::io(&logical, io::Error::from_raw_os_error(libc::ENXIO));
-        let host = self
-            .dev_node(name)
-            .ok_or_else(|| Error::io(&logical, io::Error::from_raw_os_error(libc::ENOENT)))?;
-        let is_ours = |m: &std::fs::Metadata| {
-            m.file_type().is_char_device()
-                && libc::major(m.rdev()) == major
-                && libc::minor(m.rdev()) == minor
-        };
-        let meta = std::fs::symlink_metadata(&host).map_err(|e| Error::io(&logical, e))?;
-        if !is_ours(&meta) {
-            return Err(enxio());
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(&host)
-            .map_err(|e| Error::io(&logical, e))?;
-        let meta = file.metadata().map_err(|e| Error::io(&logical, e))?;
-        if !is_ours(&meta) {
-            return Err(enxio());
-        }
-        Ok(file)
+        let logical = Self::dev_path(name).ok_or_else(|| {
+            Error::io(
+                Path::new("/dev").join(name),
+                std::io::Error::from_raw_os_error(libc::EINVAL),
+            )
+        })?;
+        let resolved = self.resolve(&logical)?;
+        self.root
+            .open_char_device(
+                &resolved,
+                libc::O_RDWR | libc::O_CLOEXEC,
+                libc::makedev(major, minor),
+            )
+            .map_err(|e| match e {
+                Error::Io { source, .. } => Error::io(&logical, source),
+                e => e,
+            })
     }
 
     /// Opens the attribute `dir/name` read-only as a file to poll on (sysfs notifies
-    /// changes of some attributes with `POLLPRI`).
+    /// changes of some attributes with `POLLPRI`); only a regular file is opened.
     pub fn open_attr_for_poll(&self, dir: &Path, name: &str) -> Result<File> {
-        let logical = dir.join(name);
-        let resolved = self.resolve(&logical)?;
-        OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(self.host_path(&resolved))
-            .map_err(|e| Error::io(&logical, e))
+        self.open_for_read(&dir.join(name))
     }
 }
