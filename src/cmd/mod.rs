@@ -22,10 +22,13 @@
 //! ```
 
 pub mod abi;
+mod activate;
 mod ars;
 mod cfg;
+pub mod firmware;
 mod inject;
 mod scrub;
+pub mod security;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -37,7 +40,9 @@ use crate::error::{Error, Result};
 
 pub use ars::{ArsRecord, ArsType};
 pub use cfg::sizeof_namespace_index;
+pub use firmware::{FwInfo, FwStatus, FwUpdateSupport};
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
+pub use security::{KeySerial, SecurityOp};
 
 use abi::{get_u32, nd_cmd};
 
