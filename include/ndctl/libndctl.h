@@ -335,6 +335,22 @@ int ndctl_btt_set_sector_size(struct ndctl_btt *btt, unsigned int sector_size);
 int ndctl_btt_set_uuid(struct ndctl_btt *btt, uuid_t uu);
 
 /**
+ * Activates the armed DIMMs' staged firmware with `method` (LIVE or SUSPEND): 0 or
+ * -errno; -EINVAL for any other method.
+ */
+int ndctl_bus_activate_firmware(struct ndctl_bus *bus, enum ndctl_fwa_method method);
+
+/**
+ * Clears the NFIT "no idle" activation option: 0 or -errno.
+ */
+int ndctl_bus_clear_fw_activate_noidle(struct ndctl_bus *bus);
+
+/**
+ * Clears the NFIT "no suspend" activation option: 0 or -errno.
+ */
+int ndctl_bus_clear_fw_activate_nosuspend(struct ndctl_bus *bus);
+
+/**
  * An ARS capabilities command for `address`..`address + len`; NULL when the bus does
  * not offer `ars_cap`.
  */
@@ -386,6 +402,18 @@ struct ndctl_dimm *ndctl_bus_get_dimm_by_physical_address(struct ndctl_bus *bus,
  * The first bus of the context (NULL if none or for a NULL context).
  */
 struct ndctl_bus *ndctl_bus_get_first(struct ndctl_ctx *ctx);
+
+/**
+ * How the bus activates firmware (`firmware/capability`): NDCTL_FWA_METHOD_RESET when
+ * it cannot without a reset.
+ */
+enum ndctl_fwa_method ndctl_bus_get_fw_activate_method(struct ndctl_bus *bus);
+
+/**
+ * The bus's firmware activation state (`firmware/activate`), NDCTL_FWA_INVALID when it
+ * has none.
+ */
+enum ndctl_fwa_state ndctl_bus_get_fw_activate_state(struct ndctl_bus *bus);
 
 /**
  * N of `ndctlN` (`UINT_MAX` for a NULL bus).
@@ -488,6 +516,16 @@ int ndctl_bus_nfit_translate_spa(struct ndctl_bus *bus, unsigned long long addr,
 int ndctl_bus_poll_scrub_completion(struct ndctl_bus *bus, unsigned int poll_interval, unsigned int timeout);
 
 /**
+ * Sets the NFIT "no idle" activation option: 0 or -errno (-EOPNOTSUPP without NFIT).
+ */
+int ndctl_bus_set_fw_activate_noidle(struct ndctl_bus *bus);
+
+/**
+ * Sets the NFIT "no suspend" activation option: 0 or -errno (-EOPNOTSUPP without NFIT).
+ */
+int ndctl_bus_set_fw_activate_nosuspend(struct ndctl_bus *bus);
+
+/**
  * Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).
  */
 int ndctl_bus_start_scrub(struct ndctl_bus *bus);
@@ -584,6 +622,53 @@ ssize_t ndctl_cmd_cfg_write_zero_data(struct ndctl_cmd *cfg_write);
  * Bytes cleared by a completed clear error; 0 otherwise.
  */
 unsigned long long ndctl_cmd_clear_error_get_cleared(struct ndctl_cmd *clear_err);
+
+/**
+ * Firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_fquery_get_fw_rev(struct ndctl_cmd *cmd);
+
+/**
+ * Longest finish time (µs) of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_max_query_time(struct ndctl_cmd *cmd);
+
+/**
+ * Largest send-data piece of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_max_send_len(struct ndctl_cmd *cmd);
+
+/**
+ * Finish-query interval (µs) of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_query_interval(struct ndctl_cmd *cmd);
+
+/**
+ * Running firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_info_get_run_version(struct ndctl_cmd *cmd);
+
+/**
+ * Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) for another
+ * command of an Intel DIMM, 0 for commands of other DIMMs.
+ */
+unsigned int ndctl_cmd_fw_info_get_storage_size(struct ndctl_cmd *cmd);
+
+/**
+ * Staged firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_info_get_updated_version(struct ndctl_cmd *cmd);
+
+/**
+ * Update context of a completed start; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_start_get_context(struct ndctl_cmd *cmd);
+
+/**
+ * The firmware status of an Intel DSM call as `enum ND_FW_STATUS`; FW_EUNKNOWN for
+ * other commands, -EINVAL for NULL.
+ */
+enum ND_FW_STATUS ndctl_cmd_fw_xlat_firmware_status(struct ndctl_cmd *cmd);
 
 /**
  * The firmware's status word; UINT_MAX for NULL or a command without one.
@@ -802,6 +887,38 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_size(struct ndctl_dimm *dimm);
 struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_write(struct ndctl_cmd *cfg_read);
 
 /**
+ * An "abort firmware update" command for the submitted start command; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_abort(struct ndctl_cmd *start);
+
+/**
+ * A "finish firmware update" command for the submitted start command; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish(struct ndctl_cmd *start);
+
+/**
+ * A "finish status query" command for the submitted start command; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish_query(struct ndctl_cmd *start);
+
+/**
+ * An Intel "get firmware info" command for `dimm`; NULL when the DIMM has no firmware
+ * update (another family, no `cmd_call`, function not in `dsm_mask`).
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_get_info(struct ndctl_dimm *dimm);
+
+/**
+ * A "send firmware data" command carrying `len` bytes of `data` for image offset
+ * `offset`, in the context of the submitted start command `start`; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_send(struct ndctl_cmd *start, unsigned int offset, unsigned int len, void *data);
+
+/**
+ * An Intel "start firmware update" command for `dimm`; NULL when unsupported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_start_update(struct ndctl_dimm *dimm);
+
+/**
  * A vendor pass-through command; NULL when the DIMM does not offer `vendor`.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, unsigned int opcode, size_t input_size, size_t output_size);
@@ -810,6 +927,16 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, un
  * Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).
  */
 int ndctl_dimm_disable(struct ndctl_dimm *dimm);
+
+/**
+ * Removes the master passphrase held by key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_master_passphrase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Removes the user passphrase held by key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_passphrase(struct ndctl_dimm *dimm, long key);
 
 /**
  * Binds the DIMM to its driver: 0, or a negative errno.
@@ -840,6 +967,28 @@ int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
  * 1 if the last save failed (`save_fail`).
  */
 int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
+
+/**
+ * Freezes the DIMM's security state until the next reset: 0 or -errno.
+ */
+int ndctl_dimm_freeze_security(struct ndctl_dimm *dimm);
+
+/**
+ * Arms the DIMM for the next activation: NDCTL_FWA_ARMED, or NDCTL_FWA_INVALID.
+ */
+enum ndctl_fwa_state ndctl_dimm_fw_activate_arm(struct ndctl_dimm *dimm);
+
+/**
+ * Disarms the DIMM: NDCTL_FWA_ARMED when the write succeeded (as libndctl reports it),
+ * NDCTL_FWA_INVALID otherwise.
+ */
+enum ndctl_fwa_state ndctl_dimm_fw_activate_disarm(struct ndctl_dimm *dimm);
+
+/**
+ * 0 when `dimm` can update its firmware; -ENOTTY for a family without firmware update,
+ * -EOPNOTSUPP without `cmd_call`, -EIO when `dsm_mask` lacks an update function.
+ */
+int ndctl_dimm_fw_update_supported(struct ndctl_dimm *dimm);
 
 /**
  * Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when
@@ -903,6 +1052,16 @@ int ndctl_dimm_get_formatN(struct ndctl_dimm *dimm, int i);
 int ndctl_dimm_get_formats(struct ndctl_dimm *dimm);
 
 /**
+ * The outcome of the DIMM's last activation, NDCTL_FWA_RESULT_INVALID when unknown.
+ */
+enum ndctl_fwa_result ndctl_dimm_get_fw_activate_result(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's firmware activation state, NDCTL_FWA_INVALID when it has none.
+ */
+enum ndctl_fwa_state ndctl_dimm_get_fw_activate_state(struct ndctl_dimm *dimm);
+
+/**
  * The NFIT device handle (`UINT_MAX` when unknown).
  */
 unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
@@ -946,6 +1105,12 @@ unsigned short ndctl_dimm_get_phys_id(struct ndctl_dimm *dimm);
  * Revision id (`USHRT_MAX` when unknown).
  */
 unsigned short ndctl_dimm_get_revision(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's security state (`security`); NDCTL_SECURITY_INVALID when the DIMM has none
+ * or reports something else; -EINVAL for NULL.
+ */
+enum ndctl_security_state ndctl_dimm_get_security(struct ndctl_dimm *dimm);
 
 /**
  * Serial number (`UINT_MAX` when unknown).
@@ -1033,6 +1198,16 @@ int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
 
 /**
+ * Secure erase with the master passphrase held by key `key`: 0 or -errno.
+ */
+int ndctl_dimm_master_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Starts overwriting the DIMM with key `key`: 0 or -errno.
+ */
+int ndctl_dimm_overwrite(struct ndctl_dimm *dimm, long key);
+
+/**
  * Completed read of `len` bytes at `offset` of the config area (all of it for 0, 0);
  * NULL on failure.
  */
@@ -1054,9 +1229,36 @@ struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
 
 /**
+ * Secure erase with the user passphrase held by key `key`: 0 or -errno.
+ */
+int ndctl_dimm_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Whether the DIMM's security is frozen (state `frozen`, or `frozen` reads non-zero);
+ * false when unknown or for NULL.
+ */
+bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
+
+/**
  * 1 if a SMART event is pending (`smart_event`).
  */
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
+
+/**
+ * Changes the master passphrase from key `ckey` to key `nkey`: 0 or -errno.
+ */
+int ndctl_dimm_update_master_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Changes the user passphrase from key `ckey` to key `nkey`: 0 or -errno.
+ */
+int ndctl_dimm_update_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Waits for a running overwrite to end: 1 when the DIMM ended up `disabled`, 0 when no
+ * overwrite ran or it ended in another state, -errno on failure.
+ */
+int ndctl_dimm_wait_overwrite(struct ndctl_dimm *dimm);
 
 /**
  * Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the

@@ -5,8 +5,7 @@
 //! Only DIMMs of the Intel family have these commands (libndctl gives them to no other
 //! family); every builder fails with [`Error::Unsupported`] for the others, and when the
 //! DIMM's `dsm_mask` does not offer the function. The commands after "start" carry the
-//! context the firmware returned to "start", so they are built from a completed start
-//! command.
+//! context the firmware returned to "start", so they are built from the start command.
 //!
 //! ```no_run
 //! # fn demo(dimm: &std::sync::Arc<ndctl::Dimm>, image: &[u8]) -> ndctl::Result<()> {
@@ -268,11 +267,16 @@ impl Command {
     }
 
     /// libndctl's translation of the firmware status of a firmware update command
-    /// (`ndctl_cmd_fw_xlat_firmware_status`); [`FwStatus::Unknown`] for any other command.
+    /// (`ndctl_cmd_fw_xlat_firmware_status`). libndctl applies the same table to the
+    /// status of any Intel DSM call, and so does this; [`FwStatus::Unknown`] for
+    /// commands that are not Intel DSM calls.
     pub fn fw_status(&self) -> FwStatus {
-        match self.fw_function() {
-            Some(f) => fw_status_from(f, self.firmware_status()),
-            None => FwStatus::Unknown,
+        match self.kind {
+            Kind::DimmCall {
+                family: family::INTEL,
+                function,
+            } => fw_status_from(function, self.firmware_status()),
+            _ => FwStatus::Unknown,
         }
     }
 
@@ -307,9 +311,8 @@ impl Command {
             .ok_or_else(|| self.fw_truncated("firmware finish query"))
     }
 
-    /// "Send firmware data": `data` (at most what fits one ioctl) for image offset
-    /// `offset`, in the context of this completed start command
-    /// (`ndctl_dimm_cmd_new_fw_send`).
+    /// "Send firmware data": `data` for image offset `offset`, in the context of this
+    /// start command (`ndctl_dimm_cmd_new_fw_send`; see [`Command::fw_finish`]).
     pub fn fw_send(&self, offset: u32, data: &[u8]) -> Result<Command> {
         let (dimm, context) = self.fw_context()?;
         let length = u32::try_from(data.len())
@@ -323,8 +326,11 @@ impl Command {
         intel_call(&dimm, intel_fw::SEND_DATA, &input, 4)
     }
 
-    /// "Finish firmware update" for this completed start command
-    /// (`ndctl_dimm_cmd_new_fw_finish`).
+    /// "Finish firmware update" for this start command (`ndctl_dimm_cmd_new_fw_finish`).
+    ///
+    /// The commands after a start carry the context the firmware returned to it; built
+    /// from a start that was not submitted successfully they carry context 0, which the
+    /// firmware rejects (libndctl builds them the same way). Other commands are refused.
     pub fn fw_finish(&self) -> Result<Command> {
         self.fw_finish_with(0)
     }
@@ -335,7 +341,7 @@ impl Command {
         self.fw_finish_with(1)
     }
 
-    /// "Finish status query" for this completed start command
+    /// "Finish status query" for this start command
     /// (`ndctl_dimm_cmd_new_fw_finish_query`); submit it again while
     /// [`Command::fw_status`] is [`FwStatus::Busy`].
     pub fn fw_finish_query(&self) -> Result<Command> {
@@ -363,9 +369,18 @@ impl Command {
         )
     }
 
-    /// The DIMM and the context of a completed start command.
+    /// The DIMM and the context of a start command. Like libndctl, the context is taken
+    /// from the start command as it stands: what the firmware returned once it completed
+    /// (0 before), so that the firmware, not the library, judges a stale context.
     fn fw_context(&self) -> Result<(Arc<Dimm>, u32)> {
-        let context = self.fw_start_context()?;
+        if self.fw_function() != Some(intel_fw::START_UPDATE) {
+            return Err(Error::invalid(
+                self.target.name(),
+                "expected an Intel firmware start command",
+            ));
+        }
+        let context = get_u32(self.call_payload(), START_CONTEXT)
+            .ok_or_else(|| self.fw_truncated("firmware start"))?;
         let dimm = self
             .target
             .dimm()
@@ -462,10 +477,21 @@ mod tests {
         let start = d.fw_start_update().unwrap();
         assert_eq!(pkg(&start), (0, 13, 0, 8));
         assert!(start.fw_start_context().is_err());
-        assert!(start.fw_send(0, b"abc").is_err());
-        assert!(start.fw_finish().is_err());
-        assert!(start.fw_abort().is_err());
-        assert!(start.fw_finish_query().is_err());
+        // Built from an unsubmitted start, the later commands carry context 0.
+        for cmd in [
+            start.fw_send(0, b"abc").unwrap(),
+            start.fw_finish().unwrap(),
+            start.fw_abort().unwrap(),
+        ] {
+            let at = if cmd.fw_function() == Some(intel_fw::SEND_DATA) {
+                SEND_CONTEXT
+            } else {
+                FINISH_CONTEXT
+            };
+            assert_eq!(abi::get_u32(cmd.call_payload(), at), Some(0));
+        }
+        let q = start.fw_finish_query().unwrap();
+        assert_eq!(abi::get_u32(q.call_payload(), QUERY_CONTEXT), Some(0));
     }
 
     #[test]
@@ -565,7 +591,10 @@ mod tests {
         assert!(start.submit().is_err());
         assert!(start.status() < 0);
         assert!(start.fw_start_context().is_err());
-        assert!(start.fw_finish().is_err());
+        assert_eq!(
+            abi::get_u32(start.fw_finish().unwrap().call_payload(), FINISH_CONTEXT),
+            Some(0)
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 
 /// A key serial number as the kernel's keyring gives it (`key_serial_t`), passed as
 /// libndctl's `long`; the kernel rejects values that are not valid serials.
-pub type KeySerial = i64;
+pub type KeySerial = std::ffi::c_long;
 
 /// A command for the `security` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
