@@ -10,15 +10,15 @@
 //! `ndctl_namespace_injection_status` calls, merged, like libndctl's.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::ffi::{c_int, c_uint, c_ulonglong};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::Arc;
 
 use ndctl::cmd::{merge_injected, InjectFlags};
 
 use crate::cmd::arc_of;
 use crate::ctypes::badblock;
 use crate::handles::{flag, ndctl_bus, ndctl_namespace, ndctl_region, report, status};
+use crate::state::Table;
 
 /// `struct ndctl_bb`: one run of injected errors, in 512-byte blocks of the namespace.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,53 +32,6 @@ struct Cursor {
     items: Vec<ndctl::BadBlock>,
     next: usize,
     current: Box<badblock>,
-}
-
-/// State kept for one C handle. The weak reference keeps the object's allocation (and so
-/// its address) reserved, so a later object can never inherit the state; entries of
-/// objects that are gone (their context released) are dropped on the next insertion.
-struct Slot<V> {
-    owner: Weak<dyn Any + Send + Sync>,
-    value: V,
-}
-
-/// Per-handle state, keyed by the handle's address.
-struct Table<V>(Mutex<Option<HashMap<usize, Slot<V>>>>);
-
-impl<V> Table<V> {
-    const fn new() -> Self {
-        Table(Mutex::new(None))
-    }
-
-    fn map(&self) -> MutexGuard<'_, Option<HashMap<usize, Slot<V>>>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Runs `f` on the state of a live `key`, if any.
-    fn get<R>(&self, key: usize, f: impl FnOnce(&mut V) -> R) -> Option<R> {
-        let mut m = self.map();
-        let slot = m.as_mut()?.get_mut(&key)?;
-        (slot.owner.strong_count() > 0).then(|| f(&mut slot.value))
-    }
-
-    /// Runs `f` on the state of `owner` (created by `init` when there is none).
-    fn upsert<T: Any + Send + Sync, R>(
-        &self,
-        owner: &Arc<T>,
-        init: impl FnOnce() -> V,
-        f: impl FnOnce(&mut V) -> R,
-    ) -> R {
-        let key = Arc::as_ptr(owner) as usize;
-        let mut m = self.map();
-        let map = m.get_or_insert_with(HashMap::new);
-        map.retain(|_, s| s.owner.strong_count() > 0);
-        let weak: Weak<dyn Any + Send + Sync> = Arc::downgrade(owner) as _;
-        let slot = map.entry(key).or_insert_with(|| Slot {
-            owner: weak,
-            value: init(),
-        });
-        f(&mut slot.value)
-    }
 }
 
 static CURSORS: Table<Cursor> = Table::new();
@@ -408,10 +361,6 @@ mod tests {
         assert_eq!(T.get(key, |v| *v), None);
         let b = Arc::new(6u64);
         T.upsert(&b, || 7, |_| ());
-        assert_eq!(
-            T.map().as_ref().map(HashMap::len),
-            Some(1),
-            "dead entry purged"
-        );
+        assert_eq!(T.len(), 1, "dead entry purged");
     }
 }

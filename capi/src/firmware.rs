@@ -1,34 +1,19 @@
-//! Firmware update and activation (group `firmware` of `libndctl.tsv`): the Intel-family
-//! update commands over [`ndctl::cmd::firmware`], and the sysfs activation controls of
-//! buses and DIMMs.
-//!
-//! The C enums cross as `int`: `enum ndctl_fwa_state`, `enum ndctl_fwa_method`,
-//! `enum ndctl_fwa_result` and `enum ND_FW_STATUS` are converted from the crate's Rust
-//! enums here. A NULL object gives -EINVAL in an enum or `int`, UINT_MAX / ULLONG_MAX in
-//! an unsigned result, and NULL for a command.
+//! Firmware update and activation (group `firmware` of `libndctl.tsv`).
 
 use std::ffi::{c_int, c_uint, c_ulonglong, c_void};
 
 use ndctl::bus::{FwaMethod, FwaState};
-use ndctl::cmd::{FwInfo, FwStatus, FwUpdateSupport};
 use ndctl::dimm::FwaResult;
 
 use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
 use crate::handles::{ndctl_bus, ndctl_dimm, status};
 
-/// `NDCTL_FWA_INVALID`.
-const FWA_INVALID: ndctl_fwa_state = 0;
-/// `NDCTL_FWA_ARMED`.
-const FWA_ARMED: ndctl_fwa_state = 2;
-/// `FW_EUNKNOWN`.
-const FW_EUNKNOWN: ND_FW_STATUS = 6;
-
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
     match s {
-        FwaState::Invalid => FWA_INVALID,
+        FwaState::Invalid => 0,
         FwaState::Idle => 1,
-        FwaState::Armed => FWA_ARMED,
+        FwaState::Armed => 2,
         FwaState::Busy => 3,
         FwaState::ArmOverflow => 4,
     }
@@ -39,15 +24,6 @@ fn fwa_method(m: FwaMethod) -> ndctl_fwa_method {
         FwaMethod::Reset => 0,
         FwaMethod::Suspend => 1,
         FwaMethod::Live => 2,
-    }
-}
-
-fn fwa_method_from(m: ndctl_fwa_method) -> Option<FwaMethod> {
-    match m {
-        0 => Some(FwaMethod::Reset),
-        1 => Some(FwaMethod::Suspend),
-        2 => Some(FwaMethod::Live),
-        _ => None,
     }
 }
 
@@ -62,69 +38,14 @@ fn fwa_result(r: FwaResult) -> ndctl_fwa_result {
     }
 }
 
-/// `enum ND_FW_STATUS`.
-fn nd_fw_status(s: FwStatus) -> ND_FW_STATUS {
-    match s {
-        FwStatus::Success => 0,
-        FwStatus::NotSupported => 1,
-        FwStatus::NotExist => 2,
-        FwStatus::Invalid => 3,
-        FwStatus::HwError => 4,
-        FwStatus::Retry => 5,
-        FwStatus::Unknown => FW_EUNKNOWN,
-        FwStatus::NoResources => 7,
-        FwStatus::NotReady => 8,
-        FwStatus::Busy => 9,
-        FwStatus::InvalidContext => 10,
-        FwStatus::AlreadyDone => 11,
-        FwStatus::BadFirmware => 12,
-        FwStatus::Aborted => 13,
-        FwStatus::Sequence => 14,
-    }
-}
-
-fn set_errno(e: c_int) {
+/// Sets errno for the "unknown" value of a getter, as libndctl's do.
+fn errno_invalid() {
     // SAFETY: errno is thread-local and always writable.
-    unsafe { *libc::__errno_location() = e };
+    unsafe { *libc::__errno_location() = libc::EINVAL };
 }
 
-/// libndctl's getter dispatch: only a command of an Intel-family DIMM has the firmware
-/// getters (a field of a command that is not the right completed one is "all ones" with
-/// errno EINVAL); any other command answers 0.
-fn fw_field<T: Copy + From<u8>>(
-    cmd: &ndctl::Command,
-    all_ones: T,
-    field: impl FnOnce(&ndctl::Command) -> ndctl::Result<T>,
-) -> T {
-    let intel = cmd
-        .target()
-        .dimm()
-        .is_some_and(|d| matches!(d.cmd_family(), Ok(Some(ndctl::cmd::abi::family::INTEL))));
-    if !intel {
-        return T::from(0);
-    }
-    match field(cmd) {
-        Ok(v) => v,
-        Err(e) => {
-            ::log::debug!("{e}");
-            set_errno(libc::EINVAL);
-            all_ones
-        }
-    }
-}
-
-fn info_u32(cmd: &ndctl_cmd, get: fn(&FwInfo) -> u32) -> c_uint {
-    fw_field(&cmd.get(), c_uint::MAX, |c| c.fw_info().map(|i| get(&i)))
-}
-
-fn info_u64(cmd: &ndctl_cmd, get: fn(&FwInfo) -> u64) -> c_ulonglong {
-    fw_field(&cmd.get(), c_ulonglong::MAX, |c| {
-        c.fw_info().map(|i| get(&i))
-    })
-}
-
-/// An Intel "get firmware info" command for `dimm`; NULL when the DIMM has no firmware
-/// update (another family, no `cmd_call`, function not in `dsm_mask`).
+/// Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
+/// update or the DSM is not offered.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_get_info(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), |f| {
@@ -134,7 +55,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_get_info(dimm: *mut ndctl_dimm) -
     })
 }
 
-/// An Intel "start firmware update" command for `dimm`; NULL when unsupported.
+/// Intel "start firmware update"; NULL when not offered.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_start_update(
     dimm: *mut ndctl_dimm,
@@ -146,8 +67,8 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_start_update(
     })
 }
 
-/// A "send firmware data" command carrying `len` bytes of `data` for image offset
-/// `offset`, in the context of the submitted start command `start`; NULL otherwise.
+/// Intel "send firmware data": `len` bytes of `data` at image offset `offset`, in the
+/// context of `start`; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
     start: *mut ndctl_cmd,
@@ -156,194 +77,200 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
     data: *mut c_void,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), |f| {
-        let start = live!(start);
-        let len = usize::try_from(len).ok()?;
-        let bytes: &[u8] = if len == 0 {
-            &[]
-        } else if data.is_null() {
+        let s = live!(start).get();
+        if data.is_null() && len > 0 {
             return None;
+        }
+        let bytes = if len == 0 {
+            &[][..]
         } else {
             // SAFETY: the caller provides `len` readable bytes at `data` (libndctl's
-            // contract); they are copied into the command before this returns.
-            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+            // contract).
+            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
         };
-        Some(new_cmd(f, start.get().fw_send(offset, bytes)))
+        Some(new_cmd(f, s.fw_send(offset, bytes)))
     })
 }
 
-/// A "finish firmware update" command for the submitted start command; NULL otherwise.
+/// Intel "finish firmware update" in the context of `start`; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| Some(new_cmd(
-        f,
-        live!(start).get().fw_finish()
-    )))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(new_cmd(f, live!(start).get().fw_finish()))
+    })
 }
 
-/// An "abort firmware update" command for the submitted start command; NULL otherwise.
+/// Intel "finish firmware update" with the abort flag; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_abort(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| Some(new_cmd(
-        f,
-        live!(start).get().fw_abort()
-    )))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(new_cmd(f, live!(start).get().fw_abort()))
+    })
 }
 
-/// A "finish status query" command for the submitted start command; NULL otherwise.
+/// Intel "finish status query" in the context of `start`; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish_query(
     start: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| Some(new_cmd(
-        f,
-        live!(start).get().fw_finish_query()
-    )))
+    guard!(std::ptr::null_mut(), |f| {
+        Some(new_cmd(f, live!(start).get().fw_finish_query()))
+    })
 }
 
-/// Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) for another
-/// command of an Intel DIMM, 0 for commands of other DIMMs.
+/// Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_storage_size(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, Some(info_u32(live!(cmd), |i| i.storage_size)))
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_storage_size();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
 }
 
-/// Largest send-data piece of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+/// Largest send chunk of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_send_len(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, Some(info_u32(live!(cmd), |i| i.max_send_len)))
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_max_send_len();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
 }
 
-/// Finish-query interval (µs) of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+/// Query interval of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_query_interval(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        Some(info_u32(live!(cmd), |i| i.query_interval))
-    )
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_query_interval();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
 }
 
-/// Longest finish time (µs) of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+/// Longest finish time of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_query_time(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        Some(info_u32(live!(cmd), |i| i.max_query_time))
-    )
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_max_query_time();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
 }
 
 /// Running firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_run_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
-    guard!(
-        c_ulonglong::MAX,
-        Some(info_u64(live!(cmd), |i| i.run_version))
-    )
+    guard!(c_ulonglong::MAX, {
+        let v = live!(cmd).get().fw_info_run_version();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
 }
 
 /// Staged firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_updated_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
-    guard!(
-        c_ulonglong::MAX,
-        Some(info_u64(live!(cmd), |i| i.updated_version))
-    )
+    guard!(c_ulonglong::MAX, {
+        let v = live!(cmd).get().fw_info_updated_version();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
 }
 
-/// Update context of a completed start; UINT_MAX (errno EINVAL) otherwise.
+/// Context of a completed start-update; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_start_get_context(cmd: *mut ndctl_cmd) -> c_uint {
     guard!(c_uint::MAX, {
-        Some(fw_field(&live!(cmd).get(), c_uint::MAX, |c| {
-            c.fw_start_context()
-        }))
+        let v = live!(cmd).get().fw_start_get_context();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
     })
 }
 
-/// Firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL) otherwise.
+/// Updated firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL)
+/// otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_fquery_get_fw_rev(cmd: *mut ndctl_cmd) -> c_ulonglong {
     guard!(c_ulonglong::MAX, {
-        Some(fw_field(&live!(cmd).get(), c_ulonglong::MAX, |c| {
-            c.fw_query_fw_rev()
-        }))
+        let v = live!(cmd).get().fw_fquery_fw_rev();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
     })
 }
 
-/// The firmware status of an Intel DSM call as `enum ND_FW_STATUS`; FW_EUNKNOWN for
-/// other commands, -EINVAL for NULL.
+/// The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_xlat_firmware_status(cmd: *mut ndctl_cmd) -> ND_FW_STATUS {
     guard!(
-        -libc::EINVAL,
-        Some(nd_fw_status(live!(cmd).get().fw_status()))
+        6,
+        Some(live!(cmd).get().fw_xlat_firmware_status() as ND_FW_STATUS)
     )
 }
 
-/// 0 when `dimm` can update its firmware; -ENOTTY for a family without firmware update,
-/// -EOPNOTSUPP without `cmd_call`, -EIO when `dsm_mask` lacks an update function.
+/// 0 when the DIMM offers the whole firmware-update sequence; -ENOTTY (family without
+/// it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_update_supported(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(match live!(dimm).fw_update_support() {
-            Ok(FwUpdateSupport::Supported) => 0,
-            Ok(FwUpdateSupport::NoFamilySupport) => -libc::ENOTTY,
-            Ok(FwUpdateSupport::NoCommandCall) => -libc::EOPNOTSUPP,
-            Ok(FwUpdateSupport::MissingFunctions) => -libc::EIO,
-            Err(e) => {
-                ::log::debug!(target: f, "{e}");
-                e.errno()
-            }
-        })
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(dimm).fw_update_supported()
+    )))
 }
 
-/// The bus's firmware activation state (`firmware/activate`), NDCTL_FWA_INVALID when it
-/// has none.
+/// The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
+/// when it has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_fw_activate_state(bus: *mut ndctl_bus) -> ndctl_fwa_state {
-    guard!(-libc::EINVAL, |f| {
-        Some(match live!(bus).fw_activate_state() {
-            Ok(s) => fwa_state(s),
-            Err(e) => {
-                ::log::debug!(target: f, "{e}");
-                FWA_INVALID
-            }
-        })
-    })
+    guard!(0, Some(live!(bus).fw_activate_state().map_or(0, fwa_state)))
 }
 
-/// How the bus activates firmware (`firmware/capability`): NDCTL_FWA_METHOD_RESET when
-/// it cannot without a reset.
+/// How the platform activates firmware (`firmware/capability`); reset when unknown.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_fw_activate_method(bus: *mut ndctl_bus) -> ndctl_fwa_method {
-    guard!(-libc::EINVAL, |f| {
-        Some(fwa_method(live!(bus).fw_activate_method().unwrap_or_else(
-            |e| {
-                ::log::debug!(target: f, "{e}");
-                FwaMethod::Reset
-            },
-        )))
-    })
+    guard!(
+        0,
+        Some(live!(bus).fw_activate_method().map_or(0, fwa_method))
+    )
 }
 
-/// Activates the armed DIMMs' staged firmware with `method` (LIVE or SUSPEND): 0 or
-/// -errno; -EINVAL for any other method.
+/// Activates staged firmware (`NDCTL_FWA_METHOD_LIVE` or `_SUSPEND`): 0 or -errno
+/// (-EINVAL for another method).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_activate_firmware(
     bus: *mut ndctl_bus,
     method: ndctl_fwa_method,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let bus = live!(bus);
-        let Some(m) = fwa_method_from(method) else {
-            ::log::error!(target: f, "{}: method: {method} invalid", bus.devname());
-            return Some(-libc::EINVAL);
+        let m = match method {
+            1 => FwaMethod::Suspend,
+            2 => FwaMethod::Live,
+            _ => {
+                ::log::error!(target: f, "method: {method} invalid");
+                return Some(-libc::EINVAL);
+            }
         };
-        Some(status(f, bus.activate_firmware(m)))
+        Some(status(f, live!(bus).activate_firmware(m)))
     })
 }
 
-/// Sets the NFIT "no idle" activation option: 0 or -errno (-EOPNOTSUPP without NFIT).
+/// Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_set_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
@@ -352,7 +279,7 @@ pub unsafe extern "C" fn ndctl_bus_set_fw_activate_noidle(bus: *mut ndctl_bus) -
     )))
 }
 
-/// Clears the NFIT "no idle" activation option: 0 or -errno.
+/// Clears `nfit/firmware_activate_noidle`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
@@ -361,7 +288,7 @@ pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_noidle(bus: *mut ndctl_bus)
     )))
 }
 
-/// Sets the NFIT "no suspend" activation option: 0 or -errno (-EOPNOTSUPP without NFIT).
+/// Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_set_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
@@ -370,7 +297,7 @@ pub unsafe extern "C" fn ndctl_bus_set_fw_activate_nosuspend(bus: *mut ndctl_bus
     )))
 }
 
-/// Clears the NFIT "no suspend" activation option: 0 or -errno.
+/// Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
@@ -379,64 +306,52 @@ pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_nosuspend(bus: *mut ndctl_b
     )))
 }
 
-/// The DIMM's firmware activation state, NDCTL_FWA_INVALID when it has none.
+/// The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_state(
     dimm: *mut ndctl_dimm,
 ) -> ndctl_fwa_state {
-    guard!(-libc::EINVAL, |f| {
-        Some(match live!(dimm).fw_activate_state() {
-            Ok(s) => fwa_state(s),
-            Err(e) => {
-                ::log::debug!(target: f, "{e}");
-                FWA_INVALID
-            }
-        })
-    })
+    guard!(
+        0,
+        Some(live!(dimm).fw_activate_state().map_or(0, fwa_state))
+    )
 }
 
-/// The outcome of the DIMM's last activation, NDCTL_FWA_RESULT_INVALID when unknown.
+/// Result of the last activation (`firmware/result`); `NDCTL_FWA_RESULT_INVALID` when
+/// unknown.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
     dimm: *mut ndctl_dimm,
 ) -> ndctl_fwa_result {
-    guard!(-libc::EINVAL, |f| {
-        Some(fwa_result(live!(dimm).fw_activate_result().unwrap_or_else(
-            |e| {
-                ::log::debug!(target: f, "{e}");
-                FwaResult::Invalid
-            },
-        )))
-    })
+    guard!(
+        0,
+        Some(live!(dimm).fw_activate_result().map_or(0, fwa_result))
+    )
 }
 
-/// libndctl reports a successful arm or disarm alike as NDCTL_FWA_ARMED (the write went
-/// through), and any failure as NDCTL_FWA_INVALID.
-fn armed(func: &'static str, r: ndctl::Result<()>) -> ndctl_fwa_state {
-    match r {
-        Ok(()) => FWA_ARMED,
+/// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the
+/// write fails, else `NDCTL_FWA_ARMED` (for disarm too, as libndctl answers).
+fn set_arm(f: &'static str, d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
+    if !matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid) {
+        return 0;
+    }
+    match d.fw_activate_arm(arm) {
+        Ok(()) => 2,
         Err(e) => {
-            ::log::debug!(target: func, "{e}");
-            FWA_INVALID
+            ::log::debug!(target: f, "{e}");
+            0
         }
     }
 }
 
-/// Arms the DIMM for the next activation: NDCTL_FWA_ARMED, or NDCTL_FWA_INVALID.
+/// Arms the DIMM for activation.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_activate_arm(dimm: *mut ndctl_dimm) -> ndctl_fwa_state {
-    guard!(-libc::EINVAL, |f| Some(armed(
-        f,
-        live!(dimm).fw_activate_arm()
-    )))
+    guard!(0, |f| Some(set_arm(f, live!(dimm), true)))
 }
 
-/// Disarms the DIMM: NDCTL_FWA_ARMED when the write succeeded (as libndctl reports it),
-/// NDCTL_FWA_INVALID otherwise.
+/// Disarms the DIMM.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_activate_disarm(dimm: *mut ndctl_dimm) -> ndctl_fwa_state {
-    guard!(-libc::EINVAL, |f| Some(armed(
-        f,
-        live!(dimm).fw_activate_disarm()
-    )))
+    guard!(0, |f| Some(set_arm(f, live!(dimm), false)))
 }

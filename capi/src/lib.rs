@@ -31,5 +31,7 @@ pub mod handles;
 pub mod mapping;
 pub mod namespace;
 pub mod pfn;
+mod pfn_shared;
 pub mod region;
 pub mod security;
+mod state;

@@ -1,6 +1,5 @@
-//! DIMM security (group `security` of `libndctl.tsv`) over the crate's `security`
-//! attribute operations ([`ndctl::cmd::security`]). Keys are kernel key serial numbers,
-//! passed through as libndctl's `long`.
+//! DIMM security (group `security` of `libndctl.tsv`): the `security` attribute and the
+//! kernel key ids of the passphrases.
 
 use std::ffi::{c_int, c_long};
 
@@ -9,7 +8,13 @@ use ndctl::dimm::SecurityState;
 use crate::ctypes::ndctl_security_state;
 use crate::handles::{ndctl_dimm, status};
 
-/// `NDCTL_SECURITY_INVALID`.
+/// A key id argument (`long`) as the API's i64 (the same type on LP64).
+#[allow(clippy::useless_conversion)]
+fn key_id(k: c_long) -> i64 {
+    i64::from(k)
+}
+
+/// `enum ndctl_security_state` values.
 const SECURITY_INVALID: ndctl_security_state = -1;
 
 fn security_state(s: SecurityState) -> ndctl_security_state {
@@ -22,76 +27,68 @@ fn security_state(s: SecurityState) -> ndctl_security_state {
     }
 }
 
-/// The DIMM's security state (`security`); NDCTL_SECURITY_INVALID when the DIMM has none
-/// or reports something else; -EINVAL for NULL.
+/// The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_security(dimm: *mut ndctl_dimm) -> ndctl_security_state {
-    guard!(-libc::EINVAL, |f| {
-        Some(match live!(dimm).security() {
-            Ok(Some(s)) => security_state(s),
-            Ok(None) => SECURITY_INVALID,
+    guard!(SECURITY_INVALID, |f| {
+        match live!(dimm).security() {
+            Ok(Some(s)) => Some(security_state(s)),
+            Ok(None) => None,
             Err(e) => {
                 ::log::debug!(target: f, "{e}");
-                SECURITY_INVALID
+                None
             }
-        })
+        }
     })
 }
 
-/// Whether the DIMM's security is frozen (state `frozen`, or `frozen` reads non-zero);
-/// false when unknown or for NULL.
+/// Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_security_is_frozen(dimm: *mut ndctl_dimm) -> bool {
-    guard!(false, |f| {
-        let d = live!(dimm);
-        if matches!(d.security(), Ok(Some(SecurityState::Frozen))) {
-            return Some(true);
-        }
-        Some(d.security_is_frozen().unwrap_or_else(|e| {
-            ::log::debug!(target: f, "{e}");
-            false
-        }))
-    })
+    guard!(false, Some(live!(dimm).security_frozen().unwrap_or(false)))
 }
 
-/// Changes the user passphrase from key `ckey` to key `nkey`: 0 or -errno.
+/// Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_update_passphrase(
     dimm: *mut ndctl_dimm,
     ckey: c_long,
     nkey: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).update_passphrase(ckey, nkey)
-    )))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(
+            f,
+            live!(dimm).update_passphrase(key_id(ckey), key_id(nkey)),
+        ))
+    })
 }
 
-/// Removes the user passphrase held by key `key`: 0 or -errno.
+/// Removes the user passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_disable_passphrase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).disable_passphrase(key)
-    )))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(f, live!(dimm).disable_passphrase(key_id(key))))
+    })
 }
 
-/// Removes the master passphrase held by key `key`: 0 or -errno.
+/// Removes the master passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_disable_master_passphrase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).disable_master_passphrase(key)
-    )))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(
+            f,
+            live!(dimm).disable_master_passphrase(key_id(key)),
+        ))
+    })
 }
 
-/// Freezes the DIMM's security state until the next reset: 0 or -errno.
+/// Freezes security: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_freeze_security(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
@@ -100,32 +97,31 @@ pub unsafe extern "C" fn ndctl_dimm_freeze_security(dimm: *mut ndctl_dimm) -> c_
     )))
 }
 
-/// Secure erase with the user passphrase held by key `key`: 0 or -errno.
+/// Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_secure_erase(dimm: *mut ndctl_dimm, key: c_long) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
         f,
-        live!(dimm).secure_erase(key)
+        live!(dimm).secure_erase(key_id(key))
     )))
 }
 
-/// Starts overwriting the DIMM with key `key`: 0 or -errno.
+/// Starts an overwrite with the passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_overwrite(dimm: *mut ndctl_dimm, key: c_long) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
         f,
-        live!(dimm).overwrite(key)
+        live!(dimm).overwrite(key_id(key))
     )))
 }
 
-/// Waits for a running overwrite to end: 1 when the DIMM ended up `disabled`, 0 when no
-/// overwrite ran or it ended in another state, -errno on failure.
+/// Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
+/// (-EOPNOTSUPP for an unreadable state).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, |f| {
         Some(match live!(dimm).wait_overwrite() {
-            Ok(Some(SecurityState::Disabled)) => 1,
-            Ok(_) => 0,
+            Ok(done) => c_int::from(done),
             Err(e) => {
                 ::log::debug!(target: f, "{e}");
                 e.errno()
@@ -134,20 +130,22 @@ pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_i
     })
 }
 
-/// Changes the master passphrase from key `ckey` to key `nkey`: 0 or -errno.
+/// Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_update_master_passphrase(
     dimm: *mut ndctl_dimm,
     ckey: c_long,
     nkey: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).update_master_passphrase(ckey, nkey)
-    )))
+    guard!(-libc::EINVAL, |f| {
+        Some(status(
+            f,
+            live!(dimm).update_master_passphrase(key_id(ckey), key_id(nkey)),
+        ))
+    })
 }
 
-/// Secure erase with the master passphrase held by key `key`: 0 or -errno.
+/// Erases the DIMM with the master passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_master_secure_erase(
     dimm: *mut ndctl_dimm,
@@ -155,6 +153,6 @@ pub unsafe extern "C" fn ndctl_dimm_master_secure_erase(
 ) -> c_int {
     guard!(-libc::EINVAL, |f| Some(status(
         f,
-        live!(dimm).master_secure_erase(key)
+        live!(dimm).master_secure_erase(key_id(key))
     )))
 }

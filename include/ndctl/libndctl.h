@@ -335,18 +335,18 @@ int ndctl_btt_set_sector_size(struct ndctl_btt *btt, unsigned int sector_size);
 int ndctl_btt_set_uuid(struct ndctl_btt *btt, uuid_t uu);
 
 /**
- * Activates the armed DIMMs' staged firmware with `method` (LIVE or SUSPEND): 0 or
- * -errno; -EINVAL for any other method.
+ * Activates staged firmware (`NDCTL_FWA_METHOD_LIVE` or `_SUSPEND`): 0 or -errno
+ * (-EINVAL for another method).
  */
 int ndctl_bus_activate_firmware(struct ndctl_bus *bus, enum ndctl_fwa_method method);
 
 /**
- * Clears the NFIT "no idle" activation option: 0 or -errno.
+ * Clears `nfit/firmware_activate_noidle`: 0 or -errno.
  */
 int ndctl_bus_clear_fw_activate_noidle(struct ndctl_bus *bus);
 
 /**
- * Clears the NFIT "no suspend" activation option: 0 or -errno.
+ * Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
  */
 int ndctl_bus_clear_fw_activate_nosuspend(struct ndctl_bus *bus);
 
@@ -404,14 +404,13 @@ struct ndctl_dimm *ndctl_bus_get_dimm_by_physical_address(struct ndctl_bus *bus,
 struct ndctl_bus *ndctl_bus_get_first(struct ndctl_ctx *ctx);
 
 /**
- * How the bus activates firmware (`firmware/capability`): NDCTL_FWA_METHOD_RESET when
- * it cannot without a reset.
+ * How the platform activates firmware (`firmware/capability`); reset when unknown.
  */
 enum ndctl_fwa_method ndctl_bus_get_fw_activate_method(struct ndctl_bus *bus);
 
 /**
- * The bus's firmware activation state (`firmware/activate`), NDCTL_FWA_INVALID when it
- * has none.
+ * The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
+ * when it has none.
  */
 enum ndctl_fwa_state ndctl_bus_get_fw_activate_state(struct ndctl_bus *bus);
 
@@ -516,12 +515,12 @@ int ndctl_bus_nfit_translate_spa(struct ndctl_bus *bus, unsigned long long addr,
 int ndctl_bus_poll_scrub_completion(struct ndctl_bus *bus, unsigned int poll_interval, unsigned int timeout);
 
 /**
- * Sets the NFIT "no idle" activation option: 0 or -errno (-EOPNOTSUPP without NFIT).
+ * Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
  */
 int ndctl_bus_set_fw_activate_noidle(struct ndctl_bus *bus);
 
 /**
- * Sets the NFIT "no suspend" activation option: 0 or -errno (-EOPNOTSUPP without NFIT).
+ * Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
  */
 int ndctl_bus_set_fw_activate_nosuspend(struct ndctl_bus *bus);
 
@@ -624,22 +623,23 @@ ssize_t ndctl_cmd_cfg_write_zero_data(struct ndctl_cmd *cfg_write);
 unsigned long long ndctl_cmd_clear_error_get_cleared(struct ndctl_cmd *clear_err);
 
 /**
- * Firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL) otherwise.
+ * Updated firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL)
+ * otherwise.
  */
 unsigned long long ndctl_cmd_fw_fquery_get_fw_rev(struct ndctl_cmd *cmd);
 
 /**
- * Longest finish time (µs) of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ * Longest finish time of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
  */
 unsigned int ndctl_cmd_fw_info_get_max_query_time(struct ndctl_cmd *cmd);
 
 /**
- * Largest send-data piece of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ * Largest send chunk of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
  */
 unsigned int ndctl_cmd_fw_info_get_max_send_len(struct ndctl_cmd *cmd);
 
 /**
- * Finish-query interval (µs) of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ * Query interval of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
  */
 unsigned int ndctl_cmd_fw_info_get_query_interval(struct ndctl_cmd *cmd);
 
@@ -649,8 +649,7 @@ unsigned int ndctl_cmd_fw_info_get_query_interval(struct ndctl_cmd *cmd);
 unsigned long long ndctl_cmd_fw_info_get_run_version(struct ndctl_cmd *cmd);
 
 /**
- * Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) for another
- * command of an Intel DIMM, 0 for commands of other DIMMs.
+ * Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
  */
 unsigned int ndctl_cmd_fw_info_get_storage_size(struct ndctl_cmd *cmd);
 
@@ -660,13 +659,12 @@ unsigned int ndctl_cmd_fw_info_get_storage_size(struct ndctl_cmd *cmd);
 unsigned long long ndctl_cmd_fw_info_get_updated_version(struct ndctl_cmd *cmd);
 
 /**
- * Update context of a completed start; UINT_MAX (errno EINVAL) otherwise.
+ * Context of a completed start-update; UINT_MAX (errno EINVAL) otherwise.
  */
 unsigned int ndctl_cmd_fw_start_get_context(struct ndctl_cmd *cmd);
 
 /**
- * The firmware status of an Intel DSM call as `enum ND_FW_STATUS`; FW_EUNKNOWN for
- * other commands, -EINVAL for NULL.
+ * The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.
  */
 enum ND_FW_STATUS ndctl_cmd_fw_xlat_firmware_status(struct ndctl_cmd *cmd);
 
@@ -887,34 +885,34 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_size(struct ndctl_dimm *dimm);
 struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_write(struct ndctl_cmd *cfg_read);
 
 /**
- * An "abort firmware update" command for the submitted start command; NULL otherwise.
+ * Intel "finish firmware update" with the abort flag; NULL when refused.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_abort(struct ndctl_cmd *start);
 
 /**
- * A "finish firmware update" command for the submitted start command; NULL otherwise.
+ * Intel "finish firmware update" in the context of `start`; NULL when refused.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish(struct ndctl_cmd *start);
 
 /**
- * A "finish status query" command for the submitted start command; NULL otherwise.
+ * Intel "finish status query" in the context of `start`; NULL when refused.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish_query(struct ndctl_cmd *start);
 
 /**
- * An Intel "get firmware info" command for `dimm`; NULL when the DIMM has no firmware
- * update (another family, no `cmd_call`, function not in `dsm_mask`).
+ * Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
+ * update or the DSM is not offered.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_get_info(struct ndctl_dimm *dimm);
 
 /**
- * A "send firmware data" command carrying `len` bytes of `data` for image offset
- * `offset`, in the context of the submitted start command `start`; NULL otherwise.
+ * Intel "send firmware data": `len` bytes of `data` at image offset `offset`, in the
+ * context of `start`; NULL when refused.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_send(struct ndctl_cmd *start, unsigned int offset, unsigned int len, void *data);
 
 /**
- * An Intel "start firmware update" command for `dimm`; NULL when unsupported.
+ * Intel "start firmware update"; NULL when not offered.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_start_update(struct ndctl_dimm *dimm);
 
@@ -929,12 +927,12 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, un
 int ndctl_dimm_disable(struct ndctl_dimm *dimm);
 
 /**
- * Removes the master passphrase held by key `key`: 0 or -errno.
+ * Removes the master passphrase in key `key`: 0 or -errno.
  */
 int ndctl_dimm_disable_master_passphrase(struct ndctl_dimm *dimm, long key);
 
 /**
- * Removes the user passphrase held by key `key`: 0 or -errno.
+ * Removes the user passphrase in key `key`: 0 or -errno.
  */
 int ndctl_dimm_disable_passphrase(struct ndctl_dimm *dimm, long key);
 
@@ -969,24 +967,23 @@ int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
 int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
 
 /**
- * Freezes the DIMM's security state until the next reset: 0 or -errno.
+ * Freezes security: 0 or -errno.
  */
 int ndctl_dimm_freeze_security(struct ndctl_dimm *dimm);
 
 /**
- * Arms the DIMM for the next activation: NDCTL_FWA_ARMED, or NDCTL_FWA_INVALID.
+ * Arms the DIMM for activation.
  */
 enum ndctl_fwa_state ndctl_dimm_fw_activate_arm(struct ndctl_dimm *dimm);
 
 /**
- * Disarms the DIMM: NDCTL_FWA_ARMED when the write succeeded (as libndctl reports it),
- * NDCTL_FWA_INVALID otherwise.
+ * Disarms the DIMM.
  */
 enum ndctl_fwa_state ndctl_dimm_fw_activate_disarm(struct ndctl_dimm *dimm);
 
 /**
- * 0 when `dimm` can update its firmware; -ENOTTY for a family without firmware update,
- * -EOPNOTSUPP without `cmd_call`, -EIO when `dsm_mask` lacks an update function.
+ * 0 when the DIMM offers the whole firmware-update sequence; -ENOTTY (family without
+ * it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
  */
 int ndctl_dimm_fw_update_supported(struct ndctl_dimm *dimm);
 
@@ -1052,12 +1049,13 @@ int ndctl_dimm_get_formatN(struct ndctl_dimm *dimm, int i);
 int ndctl_dimm_get_formats(struct ndctl_dimm *dimm);
 
 /**
- * The outcome of the DIMM's last activation, NDCTL_FWA_RESULT_INVALID when unknown.
+ * Result of the last activation (`firmware/result`); `NDCTL_FWA_RESULT_INVALID` when
+ * unknown.
  */
 enum ndctl_fwa_result ndctl_dimm_get_fw_activate_result(struct ndctl_dimm *dimm);
 
 /**
- * The DIMM's firmware activation state, NDCTL_FWA_INVALID when it has none.
+ * The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
  */
 enum ndctl_fwa_state ndctl_dimm_get_fw_activate_state(struct ndctl_dimm *dimm);
 
@@ -1107,8 +1105,7 @@ unsigned short ndctl_dimm_get_phys_id(struct ndctl_dimm *dimm);
 unsigned short ndctl_dimm_get_revision(struct ndctl_dimm *dimm);
 
 /**
- * The DIMM's security state (`security`); NDCTL_SECURITY_INVALID when the DIMM has none
- * or reports something else; -EINVAL for NULL.
+ * The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
  */
 enum ndctl_security_state ndctl_dimm_get_security(struct ndctl_dimm *dimm);
 
@@ -1178,6 +1175,13 @@ int ndctl_dimm_has_errors(struct ndctl_dimm *dimm);
 int ndctl_dimm_has_notifications(struct ndctl_dimm *dimm);
 
 /**
+ * Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
+ * `ndctl_dimm_read_labels` (or `_read_label_index`): the number of label slots, or
+ * -errno (-EINVAL without a read, -ENXIO when a write fails).
+ */
+int ndctl_dimm_init_labels(struct ndctl_dimm *dimm, enum ndctl_namespace_version v);
+
+/**
  * 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
  */
 int ndctl_dimm_is_active(struct ndctl_dimm *dimm);
@@ -1198,12 +1202,12 @@ int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
 
 /**
- * Secure erase with the master passphrase held by key `key`: 0 or -errno.
+ * Erases the DIMM with the master passphrase in key `key`: 0 or -errno.
  */
 int ndctl_dimm_master_secure_erase(struct ndctl_dimm *dimm, long key);
 
 /**
- * Starts overwriting the DIMM with key `key`: 0 or -errno.
+ * Starts an overwrite with the passphrase in key `key`: 0 or -errno.
  */
 int ndctl_dimm_overwrite(struct ndctl_dimm *dimm, long key);
 
@@ -1229,15 +1233,26 @@ struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
 
 /**
- * Secure erase with the user passphrase held by key `key`: 0 or -errno.
+ * Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
  */
 int ndctl_dimm_secure_erase(struct ndctl_dimm *dimm, long key);
 
 /**
- * Whether the DIMM's security is frozen (state `frozen`, or `frozen` reads non-zero);
- * false when unknown or for NULL.
+ * Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.
  */
 bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
+
+/**
+ * Size of one namespace index block for the DIMM's label area and label size; 0 when
+ * the area is too small (or was never read).
+ */
+unsigned int ndctl_dimm_sizeof_namespace_index(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's namespace label size: 128 (v1.1) or 256 (v1.2), as validated, initialised
+ * or probed from the index headers read last; 128 before any read.
+ */
+unsigned int ndctl_dimm_sizeof_namespace_label(struct ndctl_dimm *dimm);
 
 /**
  * 1 if a SMART event is pending (`smart_event`).
@@ -1245,18 +1260,24 @@ bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
 
 /**
- * Changes the master passphrase from key `ckey` to key `nkey`: 0 or -errno.
+ * Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
  */
 int ndctl_dimm_update_master_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
 
 /**
- * Changes the user passphrase from key `ckey` to key `nkey`: 0 or -errno.
+ * Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
  */
 int ndctl_dimm_update_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
 
 /**
- * Waits for a running overwrite to end: 1 when the DIMM ended up `disabled`, 0 when no
- * overwrite ran or it ended in another state, -errno on failure.
+ * Validates the index blocks read by `ndctl_dimm_read_labels` (or `_read_label_index`):
+ * the number of label slots, or -EINVAL.
+ */
+int ndctl_dimm_validate_labels(struct ndctl_dimm *dimm);
+
+/**
+ * Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
+ * (-EOPNOTSUPP for an unreadable state).
  */
 int ndctl_dimm_wait_overwrite(struct ndctl_dimm *dimm);
 

@@ -22,13 +22,13 @@
 //! ```
 
 pub mod abi;
-mod activate;
 mod ars;
 mod cfg;
-pub mod firmware;
+mod firmware;
 mod inject;
+mod labels;
 mod scrub;
-pub mod security;
+mod security;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -40,9 +40,9 @@ use crate::error::{Error, Result};
 
 pub use ars::{ArsRecord, ArsType};
 pub use cfg::sizeof_namespace_index;
-pub use firmware::{FwInfo, FwStatus, FwUpdateSupport};
+pub use firmware::{intel_fw, FwStatus};
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
-pub use security::{KeySerial, SecurityOp};
+pub use labels::DimmLabels;
 
 use abi::{get_u32, nd_cmd};
 
@@ -202,12 +202,14 @@ impl Command {
         if !dimm.is_cmd_supported(nd_cmd::CALL) {
             return Err(unsupported(dimm.devname(), "cmd_call"));
         }
-        let mask = dimm.dsm_mask()?.unwrap_or(0);
-        if function >= 64 || mask & (1 << function) == 0 {
-            return Err(unsupported(
-                dimm.devname(),
-                &format!("DSM function {function} (dsm_mask {mask:#x})"),
-            ));
+        // Without a `dsm_mask` (older kernels) libndctl tries the call anyway.
+        if let Some(mask) = dimm.dsm_mask()? {
+            if function >= 64 || mask & (1 << function) == 0 {
+                return Err(unsupported(
+                    dimm.devname(),
+                    &format!("DSM function {function} (dsm_mask {mask:#x})"),
+                ));
+            }
         }
         let (size_in, size_out) = (
             u32::try_from(input.len())
