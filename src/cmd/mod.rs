@@ -514,4 +514,6 @@ pub(crate) fn unsupported(object: &str, what: &str) -> Error {
 }
 
 #[cfg(test)]
+mod fw_tests;
+#[cfg(test)]
 mod tests;
