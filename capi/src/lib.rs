@@ -34,4 +34,5 @@ pub mod pfn;
 mod pfn_shared;
 pub mod region;
 pub mod security;
+pub mod smart;
 mod state;

@@ -689,6 +689,157 @@ int ndctl_cmd_get_type(struct ndctl_cmd *cmd);
 void ndctl_cmd_ref(struct ndctl_cmd *cmd);
 
 /**
+ * `ndctl_cmd_smart_get_alarm_flags`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_alarm_flags(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_ctrl_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_ctrl_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_flags`: 0 when the command did not complete.
+ */
+unsigned int ndctl_cmd_smart_get_flags(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_health`: 0 when the command did not complete.
+ */
+unsigned int ndctl_cmd_smart_get_health(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_life_used`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_life_used(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_media_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_media_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_shutdown_count`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_shutdown_count(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_shutdown_state`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_shutdown_state(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_spares`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_spares(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * The vendor data area of a completed SMART command (valid while the command lives);
+ * NULL otherwise.
+ */
+unsigned char *ndctl_cmd_smart_get_vendor_data(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_get_vendor_size`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_get_vendor_size(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_inject_ctrl_temperature`: no family implemented here (nor Intel in
+ * libndctl) offers controller-temperature injection: -ENXIO.
+ */
+int ndctl_cmd_smart_inject_ctrl_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_inject_fatal`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_fatal(struct ndctl_cmd *cmd, bool enable);
+
+/**
+ * `ndctl_cmd_smart_inject_media_temperature`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_media_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_inject_spares`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_spares(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_inject_unsafe_shutdown`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_inject_unsafe_shutdown(struct ndctl_cmd *cmd, bool enable);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_alarm_control`: 0 when the command did not complete.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_alarm_control(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_ctrl_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_ctrl_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_media_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_media_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_spares`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_spares(struct ndctl_cmd *cmd);
+
+/**
+ * Alarms a set-threshold command can enable; 0 otherwise.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_supported_alarms(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_get_temperature`: see the module documentation for the unknown value.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_alarm_control`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_alarm_control(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_ctrl_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_ctrl_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_media_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_media_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_spares`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_spares(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * `ndctl_cmd_smart_threshold_set_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
+ * family operations.
+ */
+int ndctl_cmd_smart_threshold_set_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
  * Sends `cmd` to the kernel: 0, the residual byte count, or -errno.
  */
 int ndctl_cmd_submit(struct ndctl_cmd *cmd);
@@ -870,6 +1021,11 @@ double ndctl_decode_smart_temperature(unsigned int temp);
 int ndctl_dimm_aliased(struct ndctl_dimm *dimm);
 
 /**
+ * An "ack shutdown count" command; NULL when not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_ack_shutdown_count(struct ndctl_dimm *dimm);
+
+/**
  * A read of the whole config area from a completed config-size command.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_read(struct ndctl_cmd *cfg_size);
@@ -915,6 +1071,26 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_fw_send(struct ndctl_cmd *start, unsigned i
  * Intel "start firmware update"; NULL when not offered.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_start_update(struct ndctl_dimm *dimm);
+
+/**
+ * A SMART command for `dimm`; NULL when its family or the DSM is not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart(struct ndctl_dimm *dimm);
+
+/**
+ * A SMART inject command; NULL when not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_inject(struct ndctl_dimm *dimm);
+
+/**
+ * A set-threshold command from a completed threshold command; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_set_threshold(struct ndctl_cmd *cmd);
+
+/**
+ * A SMART threshold command; NULL when not supported.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_threshold(struct ndctl_dimm *dimm);
 
 /**
  * A vendor pass-through command; NULL when the DIMM does not offer `vendor`.
@@ -1029,9 +1205,20 @@ const char *ndctl_dimm_get_devname(struct ndctl_dimm *dimm);
 long long ndctl_dimm_get_dirty_shutdown(struct ndctl_dimm *dimm);
 
 /**
+ * `ND_EVENT_*` bits from a fresh SMART command's alarms and shutdown state; UINT_MAX
+ * when it cannot be had.
+ */
+unsigned int ndctl_dimm_get_event_flags(struct ndctl_dimm *dimm);
+
+/**
  * The first DIMM of `bus`.
  */
 struct ndctl_dimm *ndctl_dimm_get_first(struct ndctl_bus *bus);
+
+/**
+ * Valid-field bits from a fresh SMART command; UINT_MAX when it cannot be had.
+ */
+unsigned int ndctl_dimm_get_flags(struct ndctl_dimm *dimm);
 
 /**
  * The first interface format code (`USHRT_MAX` when unknown).
@@ -1063,6 +1250,17 @@ enum ndctl_fwa_state ndctl_dimm_get_fw_activate_state(struct ndctl_dimm *dimm);
  * The NFIT device handle (`UINT_MAX` when unknown).
  */
 unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
+
+/**
+ * Health bits from a fresh SMART command; UINT_MAX when it cannot be had.
+ */
+unsigned int ndctl_dimm_get_health(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's health event descriptor (its `flags` attribute, opened once and kept for the
+ * DIMM's life, to poll for health changes); -1 when there is none.
+ */
+int ndctl_dimm_get_health_eventfd(struct ndctl_dimm *dimm);
 
 /**
  * N of `nmemN`.
@@ -1197,6 +1395,11 @@ int ndctl_dimm_is_cmd_supported(struct ndctl_dimm *dimm, int cmd);
 int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 
 /**
+ * Whether a fresh SMART command reports `flag` valid; 0 when it cannot be had.
+ */
+int ndctl_dimm_is_flag_supported(struct ndctl_dimm *dimm, unsigned int flag);
+
+/**
  * 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
  */
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
@@ -1253,6 +1456,11 @@ unsigned int ndctl_dimm_sizeof_namespace_index(struct ndctl_dimm *dimm);
  * or probed from the index headers read last; 128 before any read.
  */
 unsigned int ndctl_dimm_sizeof_namespace_label(struct ndctl_dimm *dimm);
+
+/**
+ * Injections the DIMM accepts (`ND_SMART_INJECT_*`), or -ENOTTY / -EOPNOTSUPP / -EIO.
+ */
+int ndctl_dimm_smart_inject_supported(struct ndctl_dimm *dimm);
 
 /**
  * 1 if a SMART event is pending (`smart_event`).

@@ -29,6 +29,7 @@ mod inject;
 mod labels;
 mod scrub;
 mod security;
+mod smart;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -43,6 +44,7 @@ pub use cfg::sizeof_namespace_index;
 pub use firmware::{intel_fw, FwStatus};
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
 pub use labels::DimmLabels;
+pub use smart::{flags as smart_flags, smart_errno};
 
 use abi::{get_u32, nd_cmd};
 
@@ -403,14 +405,14 @@ impl Command {
         };
         // Like libndctl, a node that cannot be used is an error worth logging; what the
         // kernel then answers is the caller's to judge.
+        // Logged under libndctl's function name and in its words, so that a program's
+        // stderr reads the same on either library.
         let file = opened.inspect_err(|e| {
+            let node = format!("/dev/{}", self.target.name());
             if e.errno() == -libc::ENXIO {
-                log::error!(
-                    "failed to validate /dev/{} as a control node",
-                    self.target.name()
-                );
+                log::error!(target: "ndctl_cmd_submit", "failed to validate {node} as a control node");
             } else {
-                log::error!("failed to open: {e}");
+                log::error!(target: "ndctl_cmd_submit", "failed to open {node}: {}", strerror(-e.errno()));
             }
         })?;
         if self.xfer.is_some() {
@@ -502,6 +504,15 @@ impl Command {
                 format!("expected a successfully completed {what} command"),
             ))
         }
+    }
+}
+
+/// The C library's text for an errno (`strerror`), without Rust's "(os error N)".
+fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }
 

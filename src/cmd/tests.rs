@@ -488,3 +488,91 @@ fn firmware_update_commands_encode_the_intel_payloads() {
     assert!(info.fw_send(0, &[]).is_err());
     assert_eq!(intel_fw::SEND_DATA, 14);
 }
+
+#[test]
+fn intel_smart_replies_decode_and_thresholds_round_trip() {
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    if dimm.cmd_family().unwrap() != Some(abi::family::INTEL) {
+        eprintln!("SKIP: the generated DIMM is not of the Intel family");
+        return;
+    }
+    let mut smart = dimm.smart().unwrap();
+    assert_eq!(abi::get_u32(smart.payload(), abi::PKG_SIZE_OUT), Some(132));
+    assert_eq!(smart.smart_health(), None, "not submitted");
+    assert_eq!(smart_errno(&smart), -libc::EINVAL);
+    complete(&mut smart, |b| {
+        let o = abi::PKG_HDR;
+        abi::put_u32(b, o + 4, 0x0000_0e7f | 1 << 20); // valid bits plus one unknown
+        b[o + 12] = 0x2; // critical
+        b[o + 13] = 95; // spares
+        b[o + 14] = 3; // life used
+        b[o + 15] = 0x5; // spare and ctrl temperature trips
+        abi::put_u16(b, o + 16, 23 * 16);
+        abi::put_u16(b, o + 18, 30 * 16);
+        abi::put_u32(b, o + 20, 42);
+        b[o + 35] = 1;
+        abi::put_u32(b, o + 36, 7);
+        b[o + 40] = 0xaa;
+    });
+    assert_eq!(smart.smart_flags(), Some(0x0000_0e7f));
+    assert_eq!(smart.smart_health(), Some(smart_flags::CRITICAL_HEALTH));
+    assert_eq!(smart.smart_spares(), Some(95));
+    assert_eq!(smart.smart_life_used(), Some(3));
+    assert_eq!(smart.smart_alarm_flags(), Some(0x5));
+    assert_eq!(smart.smart_media_temperature(), Some(23 * 16));
+    assert_eq!(smart.smart_ctrl_temperature(), Some(30 * 16));
+    assert_eq!(smart.smart_shutdown_count(), Some(42));
+    assert_eq!(smart.smart_shutdown_state(), Some(1));
+    assert_eq!(smart.smart_vendor_size(), Some(7));
+    assert_eq!(
+        smart.smart_vendor_data().map(|d| (d.len(), d[0])),
+        Some((92, 0xaa))
+    );
+
+    let mut thresh = dimm.smart_threshold().unwrap();
+    assert!(
+        thresh.smart_set_threshold().is_err(),
+        "threshold not completed"
+    );
+    complete(&mut thresh, |b| {
+        let o = abi::PKG_HDR;
+        abi::put_u16(b, o + 4, 0x3);
+        b[o + 6] = 10;
+        abi::put_u16(b, o + 7, 40 * 16);
+        abi::put_u16(b, o + 9, 50 * 16);
+    });
+    assert_eq!(thresh.smart_threshold_alarm_control(), Some(0x3));
+    assert_eq!(thresh.smart_threshold_spares(), Some(10));
+    assert_eq!(thresh.smart_threshold_media_temperature(), Some(40 * 16));
+    assert_eq!(thresh.smart_threshold_ctrl_temperature(), Some(50 * 16));
+    let mut set = thresh.smart_set_threshold().unwrap();
+    let p = set.call_payload().to_vec();
+    assert_eq!(abi::get_u16(&p, 0), Some(0x3));
+    assert_eq!(p[2], 10);
+    assert_eq!(abi::get_u16(&p, 3), Some(40 * 16));
+    assert_eq!(abi::get_u16(&p, 5), Some(50 * 16));
+    assert_eq!(set.smart_threshold_supported_alarms(), 7);
+    set.smart_threshold_set_spares(20).unwrap();
+    set.smart_threshold_set_media_temperature(45 * 16).unwrap();
+    assert_eq!(set.call_payload()[2], 20);
+    assert_eq!(abi::get_u16(set.call_payload(), 3), Some(45 * 16));
+    set.status = -libc::EIO;
+    assert!(set.smart_threshold_set_spares(1).is_err(), "submitted");
+
+    let mut inj = dimm.smart_inject().unwrap();
+    inj.smart_inject_media_temperature(true, 60 * 16).unwrap();
+    inj.smart_inject_unsafe_shutdown(true).unwrap();
+    let p = inj.call_payload();
+    assert_eq!(abi::get_u64(p, 0), Some(0x9), "mtemp and shutdown flags");
+    assert_eq!(p[8], 1);
+    assert_eq!(abi::get_u16(p, 9), Some(60 * 16));
+    assert_eq!(p[14], 1);
+    assert!(
+        smart.smart_inject_fatal(true).is_err(),
+        "not an inject command"
+    );
+    assert_eq!(dimm.smart_inject_supported().unwrap(), 0x1f);
+    let ack = dimm.ack_shutdown_count().unwrap();
+    assert_eq!(ack.call_payload()[0], 1);
+}
