@@ -27,6 +27,13 @@ pub struct ndctl_bb {
     count: u64,
 }
 
+impl crate::handles::Handle for ndctl_bb {
+    /// A badblock record is plain data with no context to log through.
+    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
+        None
+    }
+}
+
 /// Where an object's badblock iteration stands.
 struct Cursor {
     items: Vec<ndctl::BadBlock>,
@@ -45,7 +52,7 @@ fn first_of<T: Any + Send + Sync>(
     list: ndctl::Result<Vec<ndctl::BadBlock>>,
 ) -> *mut badblock {
     let items = list.unwrap_or_else(|e| {
-        ::log::debug!(target: func, "{e}");
+        crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
         Vec::new()
     });
     let new = || Cursor {

@@ -423,7 +423,7 @@ pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm
         Some(match live!(dimm).smart_inject_supported() {
             Ok(bits) => c_int::try_from(bits).unwrap_or(c_int::MAX),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -437,9 +437,17 @@ fn smart_now(f: &'static str, dimm: *mut ndctl_dimm, loud: bool) -> Option<ndctl
     let d = unsafe { arc_of(dimm) }?;
     let log = |msg: &str| {
         if loud {
-            ::log::error!(target: f, "{}: {msg}", d.devname());
+            crate::log::call_log(
+                ::log::Level::Error,
+                f,
+                format_args!("{}: {msg}", d.devname()),
+            );
         } else {
-            ::log::debug!(target: f, "{}: {msg}", d.devname());
+            crate::log::call_log(
+                ::log::Level::Debug,
+                f,
+                format_args!("{}: {msg}", d.devname()),
+            );
         }
     };
     let Ok(mut cmd) = d.smart() else {
@@ -524,7 +532,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) ->
             &d,
             || {
                 d.open_health_events()
-                    .map_err(|e| ::log::debug!(target: f, "{e}"))
+                    .map_err(|e| crate::log::call_log(::log::Level::Debug, f, format_args!("{e}")))
                     .ok()
             },
             |file| file.as_ref().map_or(-1, |fl| fl.as_raw_fd()),

@@ -409,10 +409,23 @@ impl Command {
         // stderr reads the same on either library.
         let file = opened.inspect_err(|e| {
             let node = format!("/dev/{}", self.target.name());
+            let logger = self.target.bus().device().sysfs().logger();
+            let error = |args| {
+                logger.log(
+                    log::Level::Error,
+                    "ndctl_cmd_submit",
+                    file!(),
+                    line!(),
+                    args,
+                )
+            };
             if e.errno() == -libc::ENXIO {
-                log::error!(target: "ndctl_cmd_submit", "failed to validate {node} as a control node");
+                error(format_args!("failed to validate {node} as a control node"));
             } else {
-                log::error!(target: "ndctl_cmd_submit", "failed to open {node}: {}", strerror(-e.errno()));
+                error(format_args!(
+                    "failed to open {node}: {}",
+                    strerror(-e.errno())
+                ));
             }
         })?;
         if self.xfer.is_some() {
