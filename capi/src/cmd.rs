@@ -19,15 +19,9 @@ use crate::state::Table;
 pub struct ndctl_cmd {
     refs: AtomicUsize,
     cmd: Mutex<ndctl::Command>,
-}
-
-impl crate::handles::Handle for ndctl_cmd {
-    fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
-        let cmd = self.get();
-        Some(std::sync::Arc::clone(
-            cmd.target().bus().device().sysfs().logger(),
-        ))
-    }
+    /// The logger of the context the command's bus or DIMM belongs to, kept apart from the
+    /// command so that finding it never takes the command's lock.
+    logger: Arc<ndctl::logging::Logger>,
 }
 
 impl ndctl_cmd {
@@ -37,11 +31,19 @@ impl ndctl_cmd {
     }
 }
 
+impl crate::handles::Handle for ndctl_cmd {
+    /// A command logs through the context of the bus or DIMM it was built for.
+    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
+        Some(Arc::clone(&self.logger))
+    }
+}
+
 /// Hands a built command to C with one reference, or logs why there is none (NULL).
 pub(crate) fn new_cmd(func: &'static str, r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
     match r {
         Ok(cmd) => Box::into_raw(Box::new(ndctl_cmd {
             refs: AtomicUsize::new(1),
+            logger: Arc::clone(cmd.target().bus().device().sysfs().logger()),
             cmd: Mutex::new(cmd),
         })),
         Err(e) => {

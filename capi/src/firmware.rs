@@ -39,6 +39,23 @@ fn fwa_result(r: FwaResult) -> ndctl_fwa_result {
 }
 
 /// Sets errno for the "unknown" value of a getter, as libndctl's do.
+/// A firmware getter's value as libndctl gives it: 0 for a command that is not of an
+/// Intel-family DIMM (libndctl has no firmware ops for it), all ones with errno EINVAL
+/// (`None`) for an Intel command that is not the completed command the getter reads.
+fn fw_getter<T: From<u8>>(cmd: &ndctl::Command, v: Option<T>) -> Option<T> {
+    if v.is_some() {
+        return v;
+    }
+    let intel = cmd.target().dimm().is_some_and(
+        |d| matches!(d.cmd_family(), Ok(Some(f)) if f == ndctl::cmd::abi::family::INTEL),
+    );
+    if !intel {
+        return Some(T::from(0));
+    }
+    errno_invalid();
+    None
+}
+
 fn errno_invalid() {
     // SAFETY: errno is thread-local and always writable.
     unsafe { *libc::__errno_location() = libc::EINVAL };
@@ -122,11 +139,8 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish_query(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_storage_size(cmd: *mut ndctl_cmd) -> c_uint {
     guard!(c_uint::MAX, {
-        let v = live!(cmd).get().fw_info_storage_size();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_info_storage_size())
     })
 }
 
@@ -134,11 +148,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_info_get_storage_size(cmd: *mut ndctl_cmd)
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_send_len(cmd: *mut ndctl_cmd) -> c_uint {
     guard!(c_uint::MAX, {
-        let v = live!(cmd).get().fw_info_max_send_len();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_info_max_send_len())
     })
 }
 
@@ -146,11 +157,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_send_len(cmd: *mut ndctl_cmd)
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_query_interval(cmd: *mut ndctl_cmd) -> c_uint {
     guard!(c_uint::MAX, {
-        let v = live!(cmd).get().fw_info_query_interval();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_info_query_interval())
     })
 }
 
@@ -158,11 +166,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_info_get_query_interval(cmd: *mut ndctl_cm
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_query_time(cmd: *mut ndctl_cmd) -> c_uint {
     guard!(c_uint::MAX, {
-        let v = live!(cmd).get().fw_info_max_query_time();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_info_max_query_time())
     })
 }
 
@@ -170,11 +175,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_query_time(cmd: *mut ndctl_cm
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_run_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
     guard!(c_ulonglong::MAX, {
-        let v = live!(cmd).get().fw_info_run_version();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_info_run_version())
     })
 }
 
@@ -182,11 +184,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_info_get_run_version(cmd: *mut ndctl_cmd) 
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_updated_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
     guard!(c_ulonglong::MAX, {
-        let v = live!(cmd).get().fw_info_updated_version();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_info_updated_version())
     })
 }
 
@@ -194,11 +193,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_info_get_updated_version(cmd: *mut ndctl_c
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_start_get_context(cmd: *mut ndctl_cmd) -> c_uint {
     guard!(c_uint::MAX, {
-        let v = live!(cmd).get().fw_start_get_context();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_start_get_context())
     })
 }
 
@@ -207,11 +203,8 @@ pub unsafe extern "C" fn ndctl_cmd_fw_start_get_context(cmd: *mut ndctl_cmd) -> 
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_fquery_get_fw_rev(cmd: *mut ndctl_cmd) -> c_ulonglong {
     guard!(c_ulonglong::MAX, {
-        let v = live!(cmd).get().fw_fquery_fw_rev();
-        v.or_else(|| {
-            errno_invalid();
-            None
-        })
+        let c = live!(cmd).get();
+        fw_getter(&c, c.fw_fquery_fw_rev())
     })
 }
 

@@ -407,25 +407,25 @@ impl Command {
         // kernel then answers is the caller's to judge.
         // Logged through the context's logger, under libndctl's function name and in its
         // words, so that a program's stderr reads the same on either library.
-        let logger = self.target.bus().device().sysfs().logger();
         let file = opened.inspect_err(|e| {
             let node = format!("/dev/{}", self.target.name());
+            let logger = self.target.bus().device().sysfs().logger();
+            let error = |args| {
+                logger.log(
+                    log::Level::Error,
+                    "ndctl_cmd_submit",
+                    file!(),
+                    line!(),
+                    args,
+                )
+            };
             if e.errno() == -libc::ENXIO {
-                logger.log(
-                    log::Level::Error,
-                    "ndctl_cmd_submit",
-                    file!(),
-                    line!(),
-                    format_args!("failed to validate {node} as a control node"),
-                );
+                error(format_args!("failed to validate {node} as a control node"));
             } else {
-                logger.log(
-                    log::Level::Error,
-                    "ndctl_cmd_submit",
-                    file!(),
-                    line!(),
-                    format_args!("failed to open {node}: {}", strerror(-e.errno())),
-                );
+                error(format_args!(
+                    "failed to open {node}: {}",
+                    strerror(-e.errno())
+                ));
             }
         })?;
         if self.xfer.is_some() {
@@ -537,5 +537,7 @@ pub(crate) fn unsupported(object: &str, what: &str) -> Error {
     }
 }
 
+#[cfg(test)]
+mod fw_tests;
 #[cfg(test)]
 mod tests;
