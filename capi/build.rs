@@ -12,7 +12,7 @@
 //! 5. Generates `libndctl.h` with cbindgen (`cbindgen.toml`).
 //!
 //! Outputs land in OUT_DIR and are copied next to `libndctl.a` (the profile directory) so
-//! that `scripts/link-libndctl.sh` and the install step find them.
+//! that `scripts/link-libndctl.sh`, the install step and the integration tests find them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -48,6 +48,9 @@ fn main() {
         println!("cargo:rerun-if-changed={watched}");
     }
 
+    // The node list, once, for the integration tests too (`env!("LIBNDCTL_NODES")`).
+    println!("cargo:rustc-env=LIBNDCTL_NODES={}", NODES.join(","));
+
     let table = read_table(&manifest.join("libndctl.tsv"));
     let defined = exported_functions(&manifest.join("src"));
     for name in &defined {
@@ -76,6 +79,7 @@ fn main() {
     if let Some(profile_dir) = out.ancestors().nth(3) {
         write(&profile_dir.join("libndctl.sym"), &version_script);
         write(&profile_dir.join("libndctl-exports.ld"), &externs);
+        write(&profile_dir.join("libndctl.h"), &header);
     }
 }
 

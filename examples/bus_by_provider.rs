@@ -1,6 +1,5 @@
 //! Seed example: find the bus whose provider is `nfit_test.0`.
-#[path = "seed/mod.rs"]
-mod seed;
+use ndctl_testsupport::seed;
 
 fn main() -> std::process::ExitCode {
     seed::run("bus_by_provider", |ctx| {

@@ -1,6 +1,5 @@
 //! Seed example: find the DIMM `DIMM_HANDLE(0,0,0,0,0)` on bus `nfit_test.0`.
-#[path = "seed/mod.rs"]
-mod seed;
+use ndctl_testsupport::seed;
 
 use ndctl::dimm::Handle;
 

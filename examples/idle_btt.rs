@@ -1,6 +1,5 @@
 //! Seed example: find an idle (unconfigured, disabled) btt on `nfit_test.0`.
-#[path = "seed/mod.rs"]
-mod seed;
+use ndctl_testsupport::seed;
 
 fn main() -> std::process::ExitCode {
     seed::run("idle_btt", |ctx| {

@@ -9,9 +9,10 @@
 
 use std::process::ExitCode;
 
-use ndctl::fixture::nfit_test::{write_tree, Variant};
-use ndctl::list::{list, to_pretty, Options};
+use ndctl::list::list;
 use ndctl::Ctx;
+use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
+use ndctl_testsupport::list_cli::{parse_args, to_pretty};
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
         root = Some(tree_root.to_string_lossy().into_owned());
         generated = Some(dir);
     }
-    let opts = match Options::parse_args(&args) {
+    let opts = match parse_args(&args) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("list: {e}");

@@ -1,6 +1,5 @@
 //! Seed example: find namespace id 0 of the region with SPA range index 1 on `nfit_test.0`.
-#[path = "seed/mod.rs"]
-mod seed;
+use ndctl_testsupport::seed;
 
 fn main() -> std::process::ExitCode {
     seed::run("namespace_by_id", |ctx| {

@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ndctl::fixture::nfit_test::{write_tree, Variant};
+use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 
 const USAGE: &str = "usage: nfit_test_tree DIR [--with-blk]";
 

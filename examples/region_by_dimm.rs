@@ -1,7 +1,6 @@
 //! Seed example: find the BLK region (with `--with-blk`) or else the PMEM regions that use
 //! DIMM `DIMM_HANDLE(0,0,0,0,0)`, through the regions' mappings.
-#[path = "seed/mod.rs"]
-mod seed;
+use ndctl_testsupport::seed;
 
 use ndctl::dimm::Handle;
 use ndctl::region::RegionType;

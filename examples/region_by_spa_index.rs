@@ -1,6 +1,5 @@
 //! Seed example: find the PMEM region described by NFIT SPA range index 1 on `nfit_test.0`.
-#[path = "seed/mod.rs"]
-mod seed;
+use ndctl_testsupport::seed;
 
 use ndctl::region::RegionType;
 

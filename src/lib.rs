@@ -23,7 +23,7 @@ pub mod ctx;
 pub mod dax;
 pub mod dimm;
 pub mod error;
-pub mod fixture;
+pub mod labels;
 pub mod list;
 pub mod namespace;
 pub mod pfn;

@@ -1,7 +1,7 @@
 //! Injected corruption: every fault is detected by check, the repairable ones are repaired,
 //! the others are refused with a reason, and the engine never panics on them.
 
-mod btt_support;
+use ndctl_testsupport::btt as btt_support;
 
 use btt_support::{pattern, unpack, IMAGES};
 use ndctl::btt_engine::format::{FlogEntry, InfoBlock, INFO_FLAG_ERROR, INFO_SIZE};

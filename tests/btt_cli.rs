@@ -1,6 +1,6 @@
 //! The `btt` example CLI: exit codes and outputs on the kernel images and on fresh images.
 
-mod btt_support;
+use ndctl_testsupport::btt as btt_support;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -3,13 +3,13 @@
 //! kept, or torn at 8-byte granularity), reopen, and verify: each sector holds its old or its
 //! new contents, no acknowledged write is lost, and check passes.
 
-mod btt_support;
+use ndctl_testsupport::btt as btt_support;
 
 use std::collections::BTreeMap;
 
 use btt_support::{pattern, Rng};
-use ndctl::btt_engine::crash::{Loss, RecordingStorage};
 use ndctl::btt_engine::{check, format_btt, Btt, FormatOptions, MemStorage, Storage};
+use ndctl_testsupport::crash::{Loss, RecordingStorage};
 
 struct Write {
     lba: u64,

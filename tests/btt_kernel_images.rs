@@ -1,7 +1,7 @@
 //! The three BTTs written by a real Linux 6.1 kernel: open, read every sector the kernel
 //! wrote, check clean (without writing), and compare our format's layout with the kernel's.
 
-mod btt_support;
+use ndctl_testsupport::btt as btt_support;
 
 use btt_support::{unpack, writes, IMAGES};
 use ndctl::btt_engine::format::{FlogEntry, InfoBlock, INFO_SIZE};

@@ -2,7 +2,7 @@
 //! without a fixed-up checksum) never make check, repair, open, read or write panic, and no
 //! single allocation grows beyond the image size.
 
-mod btt_support;
+use ndctl_testsupport::btt as btt_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,7 +1,7 @@
 //! Format + random write/read round trips for both versions and every supported sector size,
 //! on memory, file (pread/pwrite) and mapped storage; multi-arena layouts; several threads.
 
-mod btt_support;
+use ndctl_testsupport::btt as btt_support;
 
 use std::sync::Arc;
 

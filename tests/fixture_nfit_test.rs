@@ -1,20 +1,19 @@
 //! The nfit_test generator against the real Linux 6.1 capture of a freshly loaded
 //! `nfit_test` (tests/fixtures/nfit_test-6.1/sysfs-00-loaded.tar.gz).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{read_tarball, Entry};
-use ndctl::fixture::nfit_test::{write_tree, Platform, Variant};
-use ndctl::fixture::sysfs_tree::{Node, SysfsTree};
+use ndctl_testsupport::captures::{read_tarball, Entry};
+use ndctl_testsupport::fixture::nfit_test::{write_tree, Platform, Variant};
+use ndctl_testsupport::fixture::sysfs_tree::{Node, SysfsTree};
 
 fn loaded_capture() -> BTreeMap<String, Entry> {
-    let mut entries =
-        read_tarball(&common::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"));
+    let mut entries = read_tarball(
+        &ndctl_testsupport::captures::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
+    );
     entries.remove("MANIFEST.tsv");
     entries
 }
@@ -81,8 +80,8 @@ fn pmem_variant_equals_the_loaded_capture() {
 fn enxio_files_match_the_manifest() {
     let tree = Platform::nfit_test(Variant::Pmem).render().unwrap();
     let generated: BTreeSet<String> = tree.enxio_paths().map(str::to_string).collect();
-    let captured = common::manifest_read_errors(
-        &common::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
+    let captured = ndctl_testsupport::captures::manifest_read_errors(
+        &ndctl_testsupport::captures::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
         "No such device or address",
     );
     assert_eq!(generated, captured);
@@ -212,10 +211,10 @@ fn both_variants_have_the_nfit_test_topology() {
 /// The generator's `dev/` nodes are the ones the test support derives for the capture.
 #[test]
 fn device_nodes_match_those_derived_from_the_capture() {
-    let unpacked = common::unpack_capture(
-        &common::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
+    let unpacked = ndctl_testsupport::captures::unpack_capture(
+        &ndctl_testsupport::captures::fixtures_dir().join("nfit_test-6.1/sysfs-00-loaded.tar.gz"),
     );
-    let derived = common::device_node_names(unpacked.path());
+    let derived = ndctl_testsupport::captures::device_node_names(unpacked.path());
     let generated: BTreeSet<String> = Platform::nfit_test(Variant::Pmem)
         .device_nodes()
         .into_iter()
@@ -226,8 +225,8 @@ fn device_nodes_match_those_derived_from_the_capture() {
 #[test]
 fn kernel_captures_record_enxio_for_seeds_and_label_less_dimms() {
     // What a sysfs reader must treat as "unknown" on the QEMU captures too.
-    let initial = common::manifest_read_errors(
-        &common::fixtures_dir().join("kernel-6.1/sysfs-00-initial.tar.gz"),
+    let initial = ndctl_testsupport::captures::manifest_read_errors(
+        &ndctl_testsupport::captures::fixtures_dir().join("kernel-6.1/sysfs-00-initial.tar.gz"),
         "No such device or address",
     );
     assert!(!initial.is_empty());

@@ -5,14 +5,13 @@
 //! are compared as multisets: their order follows `readdir()`, which differs between kernfs
 //! and the file system the capture is unpacked on.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
-use ndctl::list::{list, Options};
+use ndctl::list::list;
 use ndctl::Ctx;
+use ndctl_testsupport::captures::*;
+use ndctl_testsupport::list_cli::parse_args;
 use serde_json::Value;
 
 /// A capture keeps the files the kernel refused with ENXIO as empty files; make them
@@ -27,7 +26,7 @@ fn unpack_for_library(capture: &Path) -> tempfile::TempDir {
 }
 
 fn run_list(ctx: &Ctx, args: &[&str]) -> Value {
-    let opts = Options::parse_args(args).unwrap();
+    let opts = parse_args(args).unwrap();
     list(ctx, &opts).unwrap().expect("buses present")
 }
 
@@ -130,7 +129,11 @@ fn nfit_test_captures_match_real_ndctl_except_command_data() {
 fn generated_nfit_test_tree_lists_like_the_loaded_kernel() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    ndctl::fixture::nfit_test::write_tree(&root, ndctl::fixture::nfit_test::Variant::Pmem).unwrap();
+    ndctl_testsupport::fixture::nfit_test::write_tree(
+        &root,
+        ndctl_testsupport::fixture::nfit_test::Variant::Pmem,
+    )
+    .unwrap();
     let ctx = Ctx::with_root(&root).unwrap();
     let mut ours = run_list(&ctx, &["-BDRNXi", "-vvv"]);
     let loaded = nfit_test_captures()

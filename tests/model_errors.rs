@@ -221,8 +221,11 @@ fn writes_go_to_the_tree_under_the_root() {
 fn next_walks_siblings_like_get_next() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    ndctl::fixture::nfit_test::write_tree(&root, ndctl::fixture::nfit_test::Variant::WithBlk)
-        .unwrap();
+    ndctl_testsupport::fixture::nfit_test::write_tree(
+        &root,
+        ndctl_testsupport::fixture::nfit_test::Variant::WithBlk,
+    )
+    .unwrap();
     let ctx = Ctx::with_root(&root).unwrap();
     let buses = ctx.buses().unwrap();
     let mut walked = vec![buses[0].clone()];
@@ -308,7 +311,11 @@ fn invalidate_reports_garbage_that_appeared() {
 fn mappings_follow_libndctl_order_and_need_a_known_dimm() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    ndctl::fixture::nfit_test::write_tree(&root, ndctl::fixture::nfit_test::Variant::Pmem).unwrap();
+    ndctl_testsupport::fixture::nfit_test::write_tree(
+        &root,
+        ndctl_testsupport::fixture::nfit_test::Variant::Pmem,
+    )
+    .unwrap();
     let ctx = Ctx::with_root(&root).unwrap();
     let bus = ctx.bus_by_provider("nfit_test.0").unwrap().unwrap();
     let four_way = bus

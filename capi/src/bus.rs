@@ -11,10 +11,10 @@ use crate::handles::{
 /// The first bus of the context (NULL if none or for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_first(ctx: *mut ndctl_ctx) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), |f| {
-        let c = live!(ctx);
-        Some(first(f, c.ctx().buses()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(ctx).ctx().buses()
+    )))
 }
 
 /// The bus after `bus` (NULL at the end).
@@ -45,12 +45,13 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
 /// Name of bus command `cmd` (`"unknown"` for others); the bus is not consulted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int) -> *const c_char {
-    guard!(std::ptr::null(), {
+    guard!(
+        std::ptr::null(),
         Some(
             crate::handles::static_cstr(ndctl::bus::cmd_name(u32::try_from(cmd).unwrap_or(0)))
                 .as_ptr(),
         )
-    })
+    )
 }
 
 /// `ndbusK` (NULL for a NULL bus).
@@ -92,28 +93,25 @@ pub unsafe extern "C" fn ndctl_bus_get_minor(bus: *mut ndctl_bus) -> c_uint {
 /// NFIT revision; `UINT_MAX` without an NFIT (or for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_revision(bus: *mut ndctl_bus) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        let b = live!(bus);
-        Some(known(f, b.revision()).unwrap_or(c_uint::MAX))
-    })
+    guard!(c_uint::MAX, |f| Some(
+        known(f, live!(bus).revision()).unwrap_or(c_uint::MAX)
+    ))
 }
 
 /// 1 if the bus has an ACPI NFIT.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_nfit(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| {
-        let b = live!(bus);
-        Some(value(f, b.has_nfit()).map_or(0, c_int::from))
-    })
+    guard!(0, |f| Some(
+        value(f, live!(bus).has_nfit()).map_or(0, c_int::from)
+    ))
 }
 
 /// 1 if the bus comes from a device-tree node.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_of_node(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| {
-        let b = live!(bus);
-        Some(value(f, b.has_of_node()).map_or(0, c_int::from))
-    })
+    guard!(0, |f| Some(
+        value(f, live!(bus).has_of_node()).map_or(0, c_int::from)
+    ))
 }
 
 /// 1 if the bus belongs to a CXL topology.
@@ -125,18 +123,17 @@ pub unsafe extern "C" fn ndctl_bus_has_cxl(bus: *mut ndctl_bus) -> c_int {
 /// 1 if this is an IBM PAPR SCM bus.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_papr_scm(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| {
-        let b = live!(bus);
-        Some(value(f, b.is_papr_scm()).map_or(0, c_int::from))
-    })
+    guard!(0, |f| Some(
+        value(f, live!(bus).is_papr_scm()).map_or(0, c_int::from)
+    ))
 }
 
 /// 1 if the bus supports `ND_CMD_*` command `cmd`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
     guard!(0, {
-        let b = live!(bus);
-        Some(u32::try_from(cmd).map_or(0, |c| c_int::from(b.is_cmd_supported(c))))
+        let o = live!(bus);
+        Some(u32::try_from(cmd).map_or(0, |c| c_int::from(o.is_cmd_supported(c))))
     })
 }
 
@@ -144,11 +141,10 @@ pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
     guard!(0, |f| {
-        let b = live!(bus);
         let Ok(cmd) = u32::try_from(cmd) else {
             return Some(0);
         };
-        Some(value(f, b.is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
+        Some(value(f, live!(bus).is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
     })
 }
 
@@ -157,8 +153,7 @@ pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cm
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let b = live!(bus);
-        Some(match b.wait_probe() {
+        Some(match live!(bus).wait_probe() {
             Ok(()) => 0,
             Err(e) => {
                 ::log::debug!(target: f, "{e}");
@@ -174,10 +169,8 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
 pub unsafe extern "C" fn ndctl_bus_get_persistence_domain(
     bus: *mut ndctl_bus,
 ) -> ndctl_persistence_domain {
-    guard!(c_int::MAX, |f| {
-        let b = live!(bus);
-        value(f, b.persistence_domain()).map(persistence_domain)
-    })
+    guard!(c_int::MAX, |f| value(f, live!(bus).persistence_domain())
+        .map(persistence_domain))
 }
 
 /// Asks the platform (NFIT Translate SPA) which DIMM and DIMM physical address back the

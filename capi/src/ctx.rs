@@ -328,9 +328,10 @@ pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut 
 /// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void {
-    guard!(std::ptr::null_mut(), {
+    guard!(
+        std::ptr::null_mut(),
         Some(live!(ctx).userdata.load(Ordering::Relaxed))
-    })
+    )
 }
 
 /// Stores a second, independent user pointer.
@@ -345,17 +346,17 @@ pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut 
 /// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_void {
-    guard!(std::ptr::null_mut(), {
+    guard!(
+        std::ptr::null_mut(),
         Some(live!(ctx).private_data.load(Ordering::Relaxed))
-    })
+    )
 }
 
 /// Forgets cached attributes and rescans the buses; existing objects stay valid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
     guard_void!(|f| {
-        let c = live!(ctx);
-        if let Err(e) = c.ctx.invalidate() {
+        if let Err(e) = live!(ctx).ctx.invalidate() {
             crate::handles::report(f, &e);
         }
         Some(())
@@ -381,8 +382,7 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_char {
     guard!(std::ptr::null(), {
-        let c = live!(ctx);
-        let g = lock(&c.config_path);
+        let g = lock(&live!(ctx).config_path);
         Some(
             g.current
                 .get(&(0, "config_path"))

@@ -3,14 +3,12 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
-use ndctl::Location;
-
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
 use crate::handles::{
-    first, flag, handle_of, index, known, ndctl_bus, ndctl_dax, ndctl_namespace, ndctl_region,
-    opt_ptr, owned_str, ptr, put_uuid, status, value,
+    first, known, ndctl_bus, ndctl_dax, ndctl_namespace, ndctl_region, opt_ptr, value,
 };
+use crate::pfn_shared as shared;
 
 /// `struct daxctl_ctx`: a libdaxctl context (opaque; see `ndctl_get_daxctl_ctx()`).
 pub struct daxctl_ctx {
@@ -25,9 +23,10 @@ pub struct daxctl_region {
 /// The first dax of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_first(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(first(f, live!(region).daxs()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(region).daxs()
+    )))
 }
 
 /// The dax after `dax` in its region.
@@ -39,133 +38,97 @@ pub unsafe extern "C" fn ndctl_dax_get_next(dax: *mut ndctl_dax) -> *mut ndctl_d
 /// The idle dax the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_dax_seed(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| {
-        let r = live!(region);
-        Some(opt_ptr(known(f, r.dax_seed())))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
+        f,
+        live!(region).dax_seed()
+    ))))
 }
 
 /// The dax claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_dax(ndns: *mut ndctl_namespace) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(opt_ptr(known(f, live!(ndns).dax())))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
+        f,
+        live!(ndns).dax()
+    ))))
 }
 
 /// The region of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_region(dax: *mut ndctl_dax) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), Some(ptr(live!(dax).region())))
+    guard!(std::ptr::null_mut(), |f| shared::region(f, live!(dax)))
 }
 
 /// The bus of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_bus(dax: *mut ndctl_dax) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), {
-        Some(ptr(live!(dax).region().bus()))
-    })
+    guard!(std::ptr::null_mut(), |f| shared::bus(f, live!(dax)))
 }
 
 /// The context of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_ctx(dax: *mut ndctl_dax) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), {
-        Some(handle_of(live!(dax).region().bus().ctx()))
-    })
+    guard!(std::ptr::null_mut(), |f| shared::ctx(f, live!(dax)))
 }
 
 /// `daxR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_devname(dax: *mut ndctl_dax) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let p = live!(dax);
-        owned_str(p.region().bus().ctx(), p, "devname", p.devname())
-    })
+    guard!(std::ptr::null(), |f| shared::devname(f, live!(dax)))
 }
 
 /// N of `daxR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_id(dax: *mut ndctl_dax) -> c_uint {
-    guard!(c_uint::MAX, Some(live!(dax).id()))
+    guard!(c_uint::MAX, |f| shared::id(f, live!(dax)))
 }
 
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_uuid(dax: *mut ndctl_dax, uu: uuid_t) {
-    guard_void!(|f| {
-        let p = live!(dax);
-        let u = value(f, p.uuid()).unwrap_or_default();
-        // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, &u) };
-        Some(())
-    })
+    guard_void!(|f| shared::get_uuid(f, live!(dax), uu))
 }
 
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_uuid(dax: *mut ndctl_dax, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let (p, u) = (live!(dax), uuid_arg!(uu));
-        Some(status(f, p.set_uuid(u)))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_uuid(f, live!(dax), uu))
 }
 
 /// Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_location(dax: *mut ndctl_dax) -> ndctl_pfn_loc {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(dax);
-        Some(value(f, p.location()).map_or(-libc::ENXIO, Location::to_c))
-    })
+    guard!(-libc::EINVAL, |f| shared::location(f, live!(dax)))
 }
 
 /// Chooses where the memmap lives: 0, -EINVAL for an unknown location, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_location(dax: *mut ndctl_dax, loc: ndctl_pfn_loc) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(dax);
-        let loc = Location::from_c(loc)?;
-        Some(status(f, p.set_location(loc)))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_location(f, live!(dax), loc))
 }
 
 /// Mapping alignment (0 when the kernel does not say).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_align(dax: *mut ndctl_dax) -> c_ulong {
-    guard!(c_ulong::MAX, |f| {
-        let p = live!(dax);
-        Some(
-            known(f, p.align())
-                .and_then(|a| c_ulong::try_from(a).ok())
-                .unwrap_or(0),
-        )
-    })
+    guard!(c_ulong::MAX, |f| shared::align(f, live!(dax)))
 }
 
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_has_align(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, Some(c_int::from(live!(dax).has_align())))
+    guard!(0, |f| shared::has_align(f, live!(dax)))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_align(dax: *mut ndctl_dax, align: c_ulong) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(dax);
-        Some(status(f, p.set_align(crate::handles::ulong(align))))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_align(f, live!(dax), align))
 }
 
 /// Number of supported alignments.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_num_alignments(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(dax);
-        let n = value(f, p.alignments()).map_or(0, |v| v.len());
-        c_int::try_from(n).ok()
-    })
+    guard!(-libc::EINVAL, |f| shared::num_alignments(f, live!(dax)))
 }
 
 /// Supported alignment `i` (`ULONG_MAX` for `i` out of range).
@@ -174,43 +137,29 @@ pub unsafe extern "C" fn ndctl_dax_get_supported_alignment(
     dax: *mut ndctl_dax,
     i: c_int,
 ) -> c_ulong {
-    guard!(c_ulong::MAX, |f| {
-        let p = live!(dax);
-        let all = value(f, p.alignments()).unwrap_or_default();
-        Some(
-            index(i)
-                .and_then(|i| all.get(i).copied())
-                .and_then(|a| c_ulong::try_from(a).ok())
-                .unwrap_or(c_ulong::MAX),
-        )
-    })
+    guard!(c_ulong::MAX, |f| shared::supported_alignment(
+        f,
+        live!(dax),
+        i
+    ))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_size(dax: *mut ndctl_dax) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| {
-        let p = live!(dax);
-        Some(known(f, p.size()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, |f| shared::size(f, live!(dax)))
 }
 
 /// Physical start of the data (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_resource(dax: *mut ndctl_dax) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| {
-        let p = live!(dax);
-        Some(known(f, p.resource()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, |f| shared::resource(f, live!(dax)))
 }
 
 /// The namespace the dax is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_namespace(dax: *mut ndctl_dax) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| {
-        let p = live!(dax);
-        Some(opt_ptr(known(f, p.namespace())))
-    })
+    guard!(std::ptr::null_mut(), |f| shared::namespace(f, live!(dax)))
 }
 
 /// Attaches the dax to `ndns` (NULL detaches): 0 or a negative errno.
@@ -219,40 +168,41 @@ pub unsafe extern "C" fn ndctl_dax_set_namespace(
     dax: *mut ndctl_dax,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let (p, n) = (live!(dax), maybe!(ndns));
-        Some(status(f, p.set_namespace(n)))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_namespace(
+        f,
+        live!(dax),
+        maybe!(ndns)
+    ))
 }
 
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_enabled(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, Some(c_int::from(live!(dax).is_enabled())))
+    guard!(0, |f| shared::is_enabled(f, live!(dax)))
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_valid(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, Some(c_int::from(live!(dax).is_valid())))
+    guard!(0, |f| shared::is_valid(f, live!(dax)))
 }
 
 /// 1 if it has a namespace, a memmap location or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_configured(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, |f| { Some(flag(f, live!(dax).is_configured(),)) })
+    guard!(0, |f| shared::is_configured(f, live!(dax)))
 }
 
 /// Binds the dax: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_enable(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dax).enable())) })
+    guard!(-libc::EINVAL, |f| shared::enable(f, live!(dax)))
 }
 
 /// Unbinds the dax and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_delete(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dax).delete())) })
+    guard!(-libc::EINVAL, |f| shared::delete(f, live!(dax)))
 }
 
 /// The libdaxctl region of the dax device (created once per dax device from its sysfs

@@ -12,17 +12,16 @@ use crate::handles::{
 /// The first mapping of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_first(region: *mut ndctl_region) -> *mut ndctl_mapping {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(first(f, live!(region).mappings()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(region).mappings()
+    )))
 }
 
 /// The mapping after `mapping` in its region.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_next(mapping: *mut ndctl_mapping) -> *mut ndctl_mapping {
-    guard!(std::ptr::null_mut(), {
-        Some(opt_ptr(live!(mapping).next()))
-    })
+    guard!(std::ptr::null_mut(), Some(opt_ptr(live!(mapping).next())))
 }
 
 /// The DIMM of the mapping.
@@ -42,17 +41,19 @@ pub unsafe extern "C" fn ndctl_mapping_get_region(
 /// The bus of the mapping.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_bus(mapping: *mut ndctl_mapping) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), {
+    guard!(
+        std::ptr::null_mut(),
         Some(ptr(live!(mapping).region().bus()))
-    })
+    )
 }
 
 /// The context of the mapping.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_ctx(mapping: *mut ndctl_mapping) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), {
+    guard!(
+        std::ptr::null_mut(),
         Some(handle_of(live!(mapping).region().bus().ctx()))
-    })
+    )
 }
 
 /// DIMM physical address where the mapping starts.
@@ -70,9 +71,7 @@ pub unsafe extern "C" fn ndctl_mapping_get_length(mapping: *mut ndctl_mapping) -
 /// Position in the interleave set (-1 when the kernel does not say).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_position(mapping: *mut ndctl_mapping) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(live!(mapping).position().unwrap_or(-1))
-    })
+    guard!(-libc::EINVAL, Some(live!(mapping).position().unwrap_or(-1)))
 }
 
 /// The interleave set of a PMEM region (NULL for others).
@@ -80,9 +79,10 @@ pub unsafe extern "C" fn ndctl_mapping_get_position(mapping: *mut ndctl_mapping)
 pub unsafe extern "C" fn ndctl_region_get_interleave_set(
     region: *mut ndctl_region,
 ) -> *mut ndctl_interleave_set {
-    guard!(std::ptr::null_mut(), {
+    guard!(
+        std::ptr::null_mut(),
         Some(opt_ptr(live!(region).interleave_set()))
-    })
+    )
 }
 
 /// The first interleave set of `bus`.
@@ -90,10 +90,10 @@ pub unsafe extern "C" fn ndctl_region_get_interleave_set(
 pub unsafe extern "C" fn ndctl_interleave_set_get_first(
     bus: *mut ndctl_bus,
 ) -> *mut ndctl_interleave_set {
-    guard!(std::ptr::null_mut(), |f| {
-        let b = live!(bus);
-        Some(first(f, b.interleave_sets()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(bus).interleave_sets()
+    )))
 }
 
 /// The interleave set of the next PMEM region on the bus.
@@ -123,10 +123,7 @@ pub unsafe extern "C" fn ndctl_interleave_set_get_cookie(
 /// 1 if any member DIMM is active.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_interleave_set_is_active(iset: *mut ndctl_interleave_set) -> c_int {
-    guard!(0, |f| {
-        let s = live!(iset);
-        Some(flag(f, s.is_active()))
-    })
+    guard!(0, |f| Some(flag(f, live!(iset).is_active())))
 }
 
 /// The first member DIMM in bus order.
@@ -134,10 +131,10 @@ pub unsafe extern "C" fn ndctl_interleave_set_is_active(iset: *mut ndctl_interle
 pub unsafe extern "C" fn ndctl_interleave_set_get_first_dimm(
     iset: *mut ndctl_interleave_set,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| {
-        let s = live!(iset);
-        Some(first(f, s.dimms()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(iset).dimms()
+    )))
 }
 
 /// The member DIMM after `dimm`.

@@ -21,9 +21,10 @@ fn sector_sizes(ns: &ndctl::Namespace, func: &'static str) -> (Vec<u32>, Option<
 pub unsafe extern "C" fn ndctl_namespace_get_first(
     region: *mut ndctl_region,
 ) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(first(f, live!(region).namespaces()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(region).namespaces()
+    )))
 }
 
 /// The namespace after `ndns` in its region.
@@ -45,17 +46,16 @@ pub unsafe extern "C" fn ndctl_namespace_get_region(
 /// The bus of `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_bus(ndns: *mut ndctl_namespace) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), {
-        Some(ptr(live!(ndns).region().bus()))
-    })
+    guard!(std::ptr::null_mut(), Some(ptr(live!(ndns).region().bus())))
 }
 
 /// The context of `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_ctx(ndns: *mut ndctl_namespace) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), {
+    guard!(
+        std::ptr::null_mut(),
         Some(handle_of(live!(ndns).region().bus().ctx()))
-    })
+    )
 }
 
 /// `namespaceR.N`.
@@ -84,9 +84,10 @@ pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) ->
 pub unsafe extern "C" fn ndctl_namespace_get_type_name(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    guard!(std::ptr::null(), {
+    guard!(
+        std::ptr::null(),
         Some(device_type_name(live!(ndns).ns_type()).as_ptr())
-    })
+    )
 }
 
 /// The current mode, read now; -ENXIO when unreadable or unknown.
@@ -95,8 +96,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
     guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(match n.mode() {
+        Some(match live!(ndns).mode() {
             Ok(m) => m.to_c(),
             Err(e) => {
                 ::log::debug!(target: f, "{e}");
@@ -111,10 +111,9 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
 pub unsafe extern "C" fn ndctl_namespace_get_enforce_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(known(f, n.enforce_mode()).map_or(0, Mode::to_c))
-    })
+    guard!(-libc::EINVAL, |f| Some(
+        known(f, live!(ndns).enforce_mode()).map_or(0, Mode::to_c)
+    ))
 }
 
 /// Sets which kind of device may claim the namespace: 0 or a negative errno (-EINVAL for
@@ -125,19 +124,15 @@ pub unsafe extern "C" fn ndctl_namespace_set_enforce_mode(
     mode: ndctl_namespace_mode,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
         let mode = Mode::from_c(mode)?;
-        Some(status(f, n.set_enforce_mode(mode)))
+        Some(status(f, live!(ndns).set_enforce_mode(mode)))
     })
 }
 
 /// 1 if forced to raw mode, 0 if not (negative errno if unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_raw_mode(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(flag(f, n.raw_mode()))
-    })
+    guard!(-libc::EINVAL, |f| Some(flag(f, live!(ndns).raw_mode())))
 }
 
 /// Forces or releases raw mode; returns the new setting (1/0) or a negative errno.
@@ -147,9 +142,8 @@ pub unsafe extern "C" fn ndctl_namespace_set_raw_mode(
     raw_mode: c_int,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
         let raw = raw_mode != 0;
-        Some(match status(f, n.set_raw_mode(raw)) {
+        Some(match status(f, live!(ndns).set_raw_mode(raw)) {
             0 => c_int::from(raw),
             e => e,
         })
@@ -169,36 +163,34 @@ pub unsafe extern "C" fn ndctl_namespace_set_size(
     ndns: *mut ndctl_namespace,
     size: c_ulonglong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(ndns).set_size(size)))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(ndns).set_size(size)
+    )))
 }
 
 /// Physical start address (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_resource(ndns: *mut ndctl_namespace) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| {
-        let n = live!(ndns);
-        Some(known(f, n.resource()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, |f| Some(
+        known(f, live!(ndns).resource()).unwrap_or(c_ulonglong::MAX)
+    ))
 }
 
 /// NUMA node (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_numa_node(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(known(f, n.numa_node()).unwrap_or(-1))
-    })
+    guard!(-libc::EINVAL, |f| Some(
+        known(f, live!(ndns).numa_node()).unwrap_or(-1)
+    ))
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(known(f, n.target_node()).unwrap_or(-1))
-    })
+    guard!(-libc::EINVAL, |f| Some(
+        known(f, live!(ndns).target_node()).unwrap_or(-1)
+    ))
 }
 
 /// Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
@@ -251,8 +243,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_namespace) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        let (sizes, _) = sector_sizes(n, f);
+        let (sizes, _) = sector_sizes(live!(ndns), f);
         c_int::try_from(sizes.len()).ok()
     })
 }
@@ -264,8 +255,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     i: c_int,
 ) -> c_uint {
     guard!(c_uint::MAX, |f| {
-        let n = live!(ndns);
-        let (sizes, _) = sector_sizes(n, f);
+        let (sizes, _) = sector_sizes(live!(ndns), f);
         if sizes.is_empty() {
             return Some(0);
         }
@@ -282,8 +272,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
     guard!(c_uint::MAX, |f| {
-        let n = live!(ndns);
-        let (sizes, cur) = sector_sizes(n, f);
+        let (sizes, cur) = sector_sizes(live!(ndns), f);
         if sizes.is_empty() {
             return Some(0);
         }
@@ -300,10 +289,10 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
     ndns: *mut ndctl_namespace,
     sector_size: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(status(f, n.set_sector_size(sector_size)))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(ndns).set_sector_size(sector_size)
+    )))
 }
 
 /// The block device of a raw namespace (`""` when there is none).
@@ -323,9 +312,10 @@ pub unsafe extern "C" fn ndctl_namespace_get_block_device(
 /// The btt claiming the namespace.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(opt_ptr(known(f, live!(ndns).btt())))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
+        f,
+        live!(ndns).btt()
+    ))))
 }
 
 /// 1 if the namespace is bound to a driver.
@@ -337,10 +327,9 @@ pub unsafe extern "C" fn ndctl_namespace_is_enabled(ndns: *mut ndctl_namespace) 
 /// Whether the namespace is in use (itself or through its btt/pfn/dax).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_active(ndns: *mut ndctl_namespace) -> bool {
-    guard!(false, |f| {
-        let n = live!(ndns);
-        Some(value(f, n.is_active()).unwrap_or(false))
-    })
+    guard!(false, |f| Some(
+        value(f, live!(ndns).is_active()).unwrap_or(false)
+    ))
 }
 
 /// 1 while the region has not been disabled since the object was created.
@@ -354,8 +343,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_valid(ndns: *mut ndctl_namespace) ->
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespace) -> c_int {
     guard!(0, |f| {
-        let n = live!(ndns);
-        Some(match n.is_configured() {
+        Some(match live!(ndns).is_configured() {
             Ok(b) => c_int::from(b),
             Err(e) => {
                 ::log::debug!(target: f, "{e}");
@@ -370,10 +358,9 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
 pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(0, |f| {
-        let n = live!(ndns);
-        Some(value(f, n.is_configuration_idle()).map_or(0, c_int::from))
-    })
+    guard!(0, |f| Some(
+        value(f, live!(ndns).is_configuration_idle()).map_or(0, c_int::from)
+    ))
 }
 
 /// Binds the namespace: 0 if it is enabled, 1 if a btt/pfn/dax claiming it was enabled
@@ -381,8 +368,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(match n.enable() {
+        Some(match live!(ndns).enable() {
             Ok(claimed) => c_int::from(claimed),
             Err(e) => {
                 ::log::error!(target: f, "{e}");
@@ -395,28 +381,26 @@ pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c
 /// Unbinds the namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(ndns).disable()))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).disable())))
 }
 
 /// Deletes any btt/pfn/dax claiming the namespace, then disables it.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_invalidate(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(status(f, n.disable_invalidate()))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(ndns).disable_invalidate()
+    )))
 }
 
 /// Like `ndctl_namespace_disable_invalidate()`, but fails (-EBUSY) while the block device
 /// is in use, e.g. mounted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_safe(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(status(f, n.disable_safe()))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(ndns).disable_safe()
+    )))
 }
 
 /// Releases the namespace's capacity (size 0); -EBUSY while active.
@@ -431,8 +415,7 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
     guard!(0, |f| {
-        let n = live!(ndns);
-        Some(match n.write_cache_is_enabled() {
+        Some(match live!(ndns).write_cache_is_enabled() {
             Ok(b) => c_int::from(b),
             Err(e) => {
                 ::log::debug!(target: f, "{e}");
@@ -445,17 +428,17 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
 /// Enables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(status(f, n.set_write_cache(true)))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(ndns).set_write_cache(true)
+    )))
 }
 
 /// Disables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let n = live!(ndns);
-        Some(status(f, n.set_write_cache(false)))
-    })
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(ndns).set_write_cache(false)
+    )))
 }

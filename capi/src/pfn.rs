@@ -2,21 +2,20 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
-use ndctl::Location;
-
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
 use crate::handles::{
-    first, flag, handle_of, index, known, ndctl_bus, ndctl_namespace, ndctl_pfn, ndctl_region,
-    opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    first, known, ndctl_bus, ndctl_namespace, ndctl_pfn, ndctl_region, opt_ptr, owned_str, EMPTY,
 };
+use crate::pfn_shared as shared;
 
 /// The first pfn of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_first(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(first(f, live!(region).pfns()))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(first(
+        f,
+        live!(region).pfns()
+    )))
 }
 
 /// The pfn after `pfn` in its region.
@@ -28,133 +27,97 @@ pub unsafe extern "C" fn ndctl_pfn_get_next(pfn: *mut ndctl_pfn) -> *mut ndctl_p
 /// The idle pfn the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_pfn_seed(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| {
-        let r = live!(region);
-        Some(opt_ptr(known(f, r.pfn_seed())))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
+        f,
+        live!(region).pfn_seed()
+    ))))
 }
 
 /// The pfn claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_pfn(ndns: *mut ndctl_namespace) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(opt_ptr(known(f, live!(ndns).pfn())))
-    })
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
+        f,
+        live!(ndns).pfn()
+    ))))
 }
 
 /// The region of `pfn`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_region(pfn: *mut ndctl_pfn) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), Some(ptr(live!(pfn).region())))
+    guard!(std::ptr::null_mut(), |f| shared::region(f, live!(pfn)))
 }
 
 /// The bus of `pfn`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_bus(pfn: *mut ndctl_pfn) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), {
-        Some(ptr(live!(pfn).region().bus()))
-    })
+    guard!(std::ptr::null_mut(), |f| shared::bus(f, live!(pfn)))
 }
 
 /// The context of `pfn`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_ctx(pfn: *mut ndctl_pfn) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), {
-        Some(handle_of(live!(pfn).region().bus().ctx()))
-    })
+    guard!(std::ptr::null_mut(), |f| shared::ctx(f, live!(pfn)))
 }
 
 /// `pfnR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_devname(pfn: *mut ndctl_pfn) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let p = live!(pfn);
-        owned_str(p.region().bus().ctx(), p, "devname", p.devname())
-    })
+    guard!(std::ptr::null(), |f| shared::devname(f, live!(pfn)))
 }
 
 /// N of `pfnR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_id(pfn: *mut ndctl_pfn) -> c_uint {
-    guard!(c_uint::MAX, Some(live!(pfn).id()))
+    guard!(c_uint::MAX, |f| shared::id(f, live!(pfn)))
 }
 
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_uuid(pfn: *mut ndctl_pfn, uu: uuid_t) {
-    guard_void!(|f| {
-        let p = live!(pfn);
-        let u = value(f, p.uuid()).unwrap_or_default();
-        // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, &u) };
-        Some(())
-    })
+    guard_void!(|f| shared::get_uuid(f, live!(pfn), uu))
 }
 
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_uuid(pfn: *mut ndctl_pfn, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let (p, u) = (live!(pfn), uuid_arg!(uu));
-        Some(status(f, p.set_uuid(u)))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_uuid(f, live!(pfn), uu))
 }
 
 /// Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_location(pfn: *mut ndctl_pfn) -> ndctl_pfn_loc {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(pfn);
-        Some(value(f, p.location()).map_or(-libc::ENXIO, Location::to_c))
-    })
+    guard!(-libc::EINVAL, |f| shared::location(f, live!(pfn)))
 }
 
 /// Chooses where the memmap lives: 0, -EINVAL for an unknown location, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_location(pfn: *mut ndctl_pfn, loc: ndctl_pfn_loc) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(pfn);
-        let loc = Location::from_c(loc)?;
-        Some(status(f, p.set_location(loc)))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_location(f, live!(pfn), loc))
 }
 
 /// Mapping alignment (0 when the kernel does not say).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_align(pfn: *mut ndctl_pfn) -> c_ulong {
-    guard!(c_ulong::MAX, |f| {
-        let p = live!(pfn);
-        Some(
-            known(f, p.align())
-                .and_then(|a| c_ulong::try_from(a).ok())
-                .unwrap_or(0),
-        )
-    })
+    guard!(c_ulong::MAX, |f| shared::align(f, live!(pfn)))
 }
 
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_has_align(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, Some(c_int::from(live!(pfn).has_align())))
+    guard!(0, |f| shared::has_align(f, live!(pfn)))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_align(pfn: *mut ndctl_pfn, align: c_ulong) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(pfn);
-        Some(status(f, p.set_align(crate::handles::ulong(align))))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_align(f, live!(pfn), align))
 }
 
 /// Number of supported alignments.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_num_alignments(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let p = live!(pfn);
-        let n = value(f, p.alignments()).map_or(0, |v| v.len());
-        c_int::try_from(n).ok()
-    })
+    guard!(-libc::EINVAL, |f| shared::num_alignments(f, live!(pfn)))
 }
 
 /// Supported alignment `i` (`ULONG_MAX` for `i` out of range).
@@ -163,43 +126,29 @@ pub unsafe extern "C" fn ndctl_pfn_get_supported_alignment(
     pfn: *mut ndctl_pfn,
     i: c_int,
 ) -> c_ulong {
-    guard!(c_ulong::MAX, |f| {
-        let p = live!(pfn);
-        let all = value(f, p.alignments()).unwrap_or_default();
-        Some(
-            index(i)
-                .and_then(|i| all.get(i).copied())
-                .and_then(|a| c_ulong::try_from(a).ok())
-                .unwrap_or(c_ulong::MAX),
-        )
-    })
+    guard!(c_ulong::MAX, |f| shared::supported_alignment(
+        f,
+        live!(pfn),
+        i
+    ))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_size(pfn: *mut ndctl_pfn) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| {
-        let p = live!(pfn);
-        Some(known(f, p.size()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, |f| shared::size(f, live!(pfn)))
 }
 
 /// Physical start of the data (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_resource(pfn: *mut ndctl_pfn) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| {
-        let p = live!(pfn);
-        Some(known(f, p.resource()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, |f| shared::resource(f, live!(pfn)))
 }
 
 /// The namespace the pfn is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_namespace(pfn: *mut ndctl_pfn) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| {
-        let p = live!(pfn);
-        Some(opt_ptr(known(f, p.namespace())))
-    })
+    guard!(std::ptr::null_mut(), |f| shared::namespace(f, live!(pfn)))
 }
 
 /// Attaches the pfn to `ndns` (NULL detaches): 0 or a negative errno.
@@ -208,40 +157,41 @@ pub unsafe extern "C" fn ndctl_pfn_set_namespace(
     pfn: *mut ndctl_pfn,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let (p, n) = (live!(pfn), maybe!(ndns));
-        Some(status(f, p.set_namespace(n)))
-    })
+    guard!(-libc::EINVAL, |f| shared::set_namespace(
+        f,
+        live!(pfn),
+        maybe!(ndns)
+    ))
 }
 
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_enabled(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, Some(c_int::from(live!(pfn).is_enabled())))
+    guard!(0, |f| shared::is_enabled(f, live!(pfn)))
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_valid(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, Some(c_int::from(live!(pfn).is_valid())))
+    guard!(0, |f| shared::is_valid(f, live!(pfn)))
 }
 
 /// 1 if it has a namespace, a memmap location or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_configured(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, |f| { Some(flag(f, live!(pfn).is_configured(),)) })
+    guard!(0, |f| shared::is_configured(f, live!(pfn)))
 }
 
 /// Binds the pfn: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_enable(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(pfn).enable())) })
+    guard!(-libc::EINVAL, |f| shared::enable(f, live!(pfn)))
 }
 
 /// Unbinds the pfn and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_delete(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(pfn).delete())) })
+    guard!(-libc::EINVAL, |f| shared::delete(f, live!(pfn)))
 }
 
 /// The block device (`pmemX`; `""` when there is none).

@@ -1,11 +1,9 @@
 //! The context-free helpers give the same results as Debian's libndctl: one C program
 //! (tests/c/misc-diff.c), linked once against each library.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use ndctl_testsupport::capi::*;
 
 fn build_and_run(
     include: &std::path::Path,

@@ -3,11 +3,9 @@
 //! (run in a private mount namespace over the capture, needs root) and against ours (run
 //! with NDCTL_ROOT); the sorted outputs must be identical.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use ndctl_testsupport::capi::*;
 
 fn differential(args: &[&str]) -> (i32, String) {
     let mut cmd = Command::new(repo_dir().join("tests/c/run-differential.sh"));

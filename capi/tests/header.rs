@@ -5,12 +5,10 @@
 //! After changing an exported function, refresh the committed header with
 //! `NDCTL_UPDATE_HEADER=1 cargo test -p ndctl-capi --test header`.
 
-mod common;
-
 use std::fs;
 use std::process::Command;
 
-use common::*;
+use ndctl_testsupport::capi::*;
 
 #[test]
 fn committed_header_is_fresh() {

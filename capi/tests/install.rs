@@ -2,13 +2,11 @@
 //! built through pkg-config: against Debian's libndctl now (which proves the examples and
 //! their source compatibility), against ours once the object layer is exported.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use ndctl_testsupport::capi::*;
 
 /// Installs this build's artifacts with PREFIX=/usr into a fresh DESTDIR.
 fn install_into(destdir: &Path) {

@@ -10,12 +10,10 @@
 //! * persistence domains: `PERSISTENCE_UNKNOWN`;
 //! * other `int`, enum and `long long` results: -EINVAL.
 
-mod common;
-
 use std::fs;
 use std::process::Command;
 
-use common::*;
+use ndctl_testsupport::capi::*;
 
 /// The C expression a NULL-argument call of `name` (returning `ret`) must equal, or `None`
 /// when the result is not checked (void, and the context-free helpers tested elsewhere).

@@ -5,8 +5,7 @@
 //!
 //! `NDCTL_ROOT` is process-wide, so contexts are created under a lock.
 
-#[path = "../../tests/common/mod.rs"]
-mod kernel;
+use ndctl_testsupport::captures as kernel;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{c_char, c_int, CStr};
@@ -15,7 +14,6 @@ use std::path::Path;
 use std::ptr::null_mut;
 use std::sync::Mutex;
 
-use ndctl::fixture::nfit_test::{write_tree, NamespaceKind, Variant};
 use ndctl_capi::btt::*;
 use ndctl_capi::bus::*;
 use ndctl_capi::ctx::*;
@@ -25,6 +23,7 @@ use ndctl_capi::mapping::*;
 use ndctl_capi::namespace::*;
 use ndctl_capi::pfn::*;
 use ndctl_capi::region::*;
+use ndctl_testsupport::fixture::nfit_test::{write_tree, NamespaceKind, Variant};
 
 static ENV: Mutex<()> = Mutex::new(());
 
@@ -87,7 +86,7 @@ fn nfit_test_tree_values_through_the_c_abi() {
 
 unsafe fn check_platform(
     ctx: *mut ndctl_ctx,
-    tree: &ndctl::fixture::nfit_test::Tree,
+    tree: &ndctl_testsupport::fixture::nfit_test::Tree,
     variant: Variant,
 ) {
     unsafe {

@@ -21,7 +21,6 @@
 
 pub mod arena;
 pub mod check;
-pub mod crash;
 pub mod error;
 pub mod flog;
 pub mod format;

@@ -1,11 +1,9 @@
 //! Tests of the shared test support in `tests/common`.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use ndctl_testsupport::captures::*;
 use serde_json::json;
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use ndctl::fixture::nfit_test::{write_tree, Variant};
+use crate::fixture::nfit_test::{write_tree, Variant};
 use ndctl::Ctx;
 
 pub struct Setup {

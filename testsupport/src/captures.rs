@@ -1,8 +1,4 @@
-//! Shared test support: real-kernel captures, their ndctl JSON, and JSON comparison.
-//!
-//! Each integration test that needs it says `mod common;`. Not every test uses every
-//! helper, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! The real-kernel captures in `tests/fixtures`, their ndctl JSON, and JSON comparison.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
@@ -15,7 +11,7 @@ use tempfile::TempDir;
 
 /// `tests/fixtures` of this crate.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    crate::repo_dir().join("tests/fixtures")
 }
 
 /// The nine QEMU/Linux 6.1 captures (`tests/fixtures/kernel-6.1/sysfs-*.tar.gz`), in phase

@@ -7,7 +7,7 @@
 //! per aligned 8-byte store, nothing larger).
 //!
 //! ```
-//! use ndctl::btt_engine::crash::{Loss, RecordingStorage};
+//! use ndctl_testsupport::crash::{Loss, RecordingStorage};
 //! use ndctl::btt_engine::Storage;
 //! let rec = RecordingStorage::new(vec![0; 64]);
 //! rec.write_at(0, &[1; 16]).unwrap();
@@ -23,7 +23,7 @@
 use std::io;
 use std::sync::{Mutex, PoisonError, RwLock};
 
-use super::io::Storage;
+use ndctl::btt_engine::Storage;
 
 /// One recorded operation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,5 @@
 //! Shared helpers of capi's integration tests: the function table, the artifacts of the
 //! current build, and linking/compiling C against them.
-#![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -19,20 +18,20 @@ pub struct Row {
     pub prototype: String,
 }
 
+pub use crate::repo_dir;
+
+/// The C library's crate directory.
 pub fn capi_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    repo_dir().join("capi")
 }
 
-pub fn repo_dir() -> PathBuf {
-    capi_dir()
-        .parent()
-        .expect("capi/ has a parent")
-        .to_path_buf()
-}
-
-/// OUT_DIR of this build's build script (version script, export list, header).
+/// Where capi's build script leaves the version script, export list and header for this
+/// build: next to the static archive, in the profile directory above the test binary's
+/// `deps/`.
 pub fn out_dir() -> PathBuf {
-    PathBuf::from(env!("OUT_DIR"))
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps directory");
+    deps.parent().expect("profile directory").to_path_buf()
 }
 
 pub fn table() -> Vec<Row> {
