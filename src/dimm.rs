@@ -157,6 +157,9 @@ pub struct Dimm {
     modalias: String,
     /// `nfit`, `papr` or `cxl`: the subdirectory with the platform attributes.
     prefix: &'static str,
+    /// `<prefix>/flags` kept open for poll() (libndctl's `health_eventfd`), opened on
+    /// first use; `None` when it cannot be opened.
+    health_event: std::sync::OnceLock<Option<std::fs::File>>,
 }
 
 impl Child for Dimm {
@@ -197,6 +200,7 @@ impl Dimm {
             cmd_mask,
             modalias,
             prefix,
+            health_event: std::sync::OnceLock::new(),
         };
         // NFIT DIMMs cannot be used without their handle and physical id (libndctl drops
         // the DIMM when either is unreadable).
@@ -400,6 +404,24 @@ impl Dimm {
             .opt(&self.pattr("flags"))?
             .map(|s| DimmFlags::parse(&s))
             .unwrap_or_default())
+    }
+
+    /// The health flags attribute (`<prefix>/flags`) opened read-only, for poll(): sysfs
+    /// signals a health event on it with `POLLPRI` (`ndctl_dimm_get_health_eventfd`). The
+    /// descriptor is opened once and lives as long as the DIMM; `None` when the attribute
+    /// cannot be opened (as libndctl's -1).
+    pub fn health_eventfd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.health_event
+            .get_or_init(|| {
+                self.dev
+                    .sysfs()
+                    .open_attr_for_poll(self.dev.path(), &self.pattr("flags"))
+                    .inspect_err(|e| log::debug!("{}: no health event file: {e}", self.devname()))
+                    .ok()
+            })
+            .as_ref()
+            .map(|f| f.as_fd())
     }
 
     /// Re-read the health flags.

@@ -24,6 +24,7 @@
 pub mod abi;
 mod ars;
 mod cfg;
+pub mod family;
 mod inject;
 mod scrub;
 

@@ -6,7 +6,7 @@ use std::fs;
 use std::sync::Arc;
 
 use super::*;
-use crate::fixture::nfit_test::{write_tree, Variant};
+use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 use crate::Ctx;
 
 fn tree() -> (tempfile::TempDir, Ctx) {
