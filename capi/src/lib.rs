@@ -32,3 +32,4 @@ pub mod namespace;
 pub mod pfn;
 mod pfn_shared;
 pub mod region;
+pub mod smart;

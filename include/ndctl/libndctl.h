@@ -606,6 +606,153 @@ int ndctl_cmd_get_type(struct ndctl_cmd *cmd);
 void ndctl_cmd_ref(struct ndctl_cmd *cmd);
 
 /**
+ * `ND_SMART_*_TRIP` bits of the tripped alarms; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_alarm_flags(struct ndctl_cmd *cmd);
+
+/**
+ * Controller temperature (SMART encoding); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_ctrl_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * `ND_SMART_*_VALID` bits of a completed SMART command; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_flags(struct ndctl_cmd *cmd);
+
+/**
+ * `ND_SMART_*_HEALTH` bits of a completed SMART command; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_health(struct ndctl_cmd *cmd);
+
+/**
+ * Life used in percent; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_life_used(struct ndctl_cmd *cmd);
+
+/**
+ * Media temperature (SMART encoding); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_media_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * Dirty shutdown count; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_shutdown_count(struct ndctl_cmd *cmd);
+
+/**
+ * Last shutdown state (0 clean); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_shutdown_state(struct ndctl_cmd *cmd);
+
+/**
+ * Spare capacity left in percent; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_spares(struct ndctl_cmd *cmd);
+
+/**
+ * Media temperature (SMART encoding); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * The vendor-specific data area of a completed SMART command (valid while the command
+ * lives); NULL otherwise.
+ */
+unsigned char *ndctl_cmd_smart_get_vendor_data(struct ndctl_cmd *cmd);
+
+/**
+ * Size of the vendor-specific data; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_get_vendor_size(struct ndctl_cmd *cmd);
+
+/**
+ * Adds a controller temperature injection to an injection command; -ENXIO when the
+ * family cannot inject it (no family libndctl knows can), -EINVAL for NULL.
+ */
+int ndctl_cmd_smart_inject_ctrl_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int ctemp);
+
+/**
+ * Adds a fatal-health injection to an injection command; -ENXIO when the family cannot
+ * inject it, -EINVAL for NULL or a command in the wrong state.
+ */
+int ndctl_cmd_smart_inject_fatal(struct ndctl_cmd *cmd, bool enable);
+
+/**
+ * Adds a media temperature injection (or its removal) to an injection command; -ENXIO
+ * when the family cannot inject it, -EINVAL for NULL or a command in the wrong state.
+ */
+int ndctl_cmd_smart_inject_media_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int mtemp);
+
+/**
+ * Adds a spares injection to an injection command; -ENXIO when the family cannot
+ * inject it, -EINVAL for NULL or a command in the wrong state.
+ */
+int ndctl_cmd_smart_inject_spares(struct ndctl_cmd *cmd, bool enable, unsigned int spares);
+
+/**
+ * Adds an unsafe-shutdown injection to an injection command; -ENXIO when the family
+ * cannot inject it, -EINVAL for NULL or a command in the wrong state.
+ */
+int ndctl_cmd_smart_inject_unsafe_shutdown(struct ndctl_cmd *cmd, bool enable);
+
+/**
+ * `ND_SMART_*_TRIP` bits of the enabled alarms; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_alarm_control(struct ndctl_cmd *cmd);
+
+/**
+ * Controller temperature threshold (SMART encoding); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_ctrl_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * Media temperature threshold (SMART encoding); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_media_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * Spares threshold in percent; UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_spares(struct ndctl_cmd *cmd);
+
+/**
+ * The alarms an unsubmitted set-threshold command can enable; 0 for any other command,
+ * UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_supported_alarms(struct ndctl_cmd *cmd);
+
+/**
+ * Media temperature threshold (SMART encoding); UINT_MAX for NULL.
+ */
+unsigned int ndctl_cmd_smart_threshold_get_temperature(struct ndctl_cmd *cmd);
+
+/**
+ * Sets the enabled alarms of a set-threshold command; -EINVAL for NULL.
+ */
+int ndctl_cmd_smart_threshold_set_alarm_control(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * Sets the controller temperature threshold of a set-threshold command; -EINVAL for NULL.
+ */
+int ndctl_cmd_smart_threshold_set_ctrl_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
+ */
+int ndctl_cmd_smart_threshold_set_media_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * Sets the spares threshold of a set-threshold command; -EINVAL for NULL.
+ */
+int ndctl_cmd_smart_threshold_set_spares(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
+ * Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
+ */
+int ndctl_cmd_smart_threshold_set_temperature(struct ndctl_cmd *cmd, unsigned int val);
+
+/**
  * Sends `cmd` to the kernel: 0, the residual byte count, or -errno.
  */
 int ndctl_cmd_submit(struct ndctl_cmd *cmd);
@@ -787,6 +934,11 @@ double ndctl_decode_smart_temperature(unsigned int temp);
 int ndctl_dimm_aliased(struct ndctl_dimm *dimm);
 
 /**
+ * A command acknowledging the dirty shutdown count; NULL when the family has none.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_ack_shutdown_count(struct ndctl_dimm *dimm);
+
+/**
  * A read of the whole config area from a completed config-size command.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_read(struct ndctl_cmd *cfg_size);
@@ -800,6 +952,26 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_size(struct ndctl_dimm *dimm);
  * A write of the extent of a completed read, sharing its data.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_write(struct ndctl_cmd *cfg_read);
+
+/**
+ * A SMART command for `dimm`; NULL when its command family has none.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart(struct ndctl_dimm *dimm);
+
+/**
+ * A SMART injection command for `dimm`; NULL when its command family has none.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_inject(struct ndctl_dimm *dimm);
+
+/**
+ * A set-threshold command initialised from a completed threshold command; NULL otherwise.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_set_threshold(struct ndctl_cmd *cmd);
+
+/**
+ * A SMART threshold command for `dimm`; NULL when its command family has none.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_smart_threshold(struct ndctl_dimm *dimm);
 
 /**
  * A vendor pass-through command; NULL when the DIMM does not offer `vendor`.
@@ -883,9 +1055,21 @@ const char *ndctl_dimm_get_devname(struct ndctl_dimm *dimm);
 long long ndctl_dimm_get_dirty_shutdown(struct ndctl_dimm *dimm);
 
 /**
+ * `ND_EVENT_*` bits from the alarms and shutdown state of a SMART command submitted now;
+ * UINT_MAX when it cannot be built or fails (and for NULL).
+ */
+unsigned int ndctl_dimm_get_event_flags(struct ndctl_dimm *dimm);
+
+/**
  * The first DIMM of `bus`.
  */
 struct ndctl_dimm *ndctl_dimm_get_first(struct ndctl_bus *bus);
+
+/**
+ * The `ND_SMART_*_VALID` bits of a SMART command submitted now; UINT_MAX when it cannot
+ * be built or fails (and for NULL).
+ */
+unsigned int ndctl_dimm_get_flags(struct ndctl_dimm *dimm);
 
 /**
  * The first interface format code (`USHRT_MAX` when unknown).
@@ -906,6 +1090,18 @@ int ndctl_dimm_get_formats(struct ndctl_dimm *dimm);
  * The NFIT device handle (`UINT_MAX` when unknown).
  */
 unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
+
+/**
+ * The health bits of a SMART command submitted now; UINT_MAX when it cannot be built or
+ * fails (and for NULL).
+ */
+unsigned int ndctl_dimm_get_health(struct ndctl_dimm *dimm);
+
+/**
+ * The descriptor of the DIMM's health flags attribute, for poll(); -1 when it cannot be
+ * opened, -EINVAL for NULL.
+ */
+int ndctl_dimm_get_health_eventfd(struct ndctl_dimm *dimm);
 
 /**
  * N of `nmemN`.
@@ -1028,6 +1224,11 @@ int ndctl_dimm_is_cmd_supported(struct ndctl_dimm *dimm, int cmd);
 int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 
 /**
+ * 1 if a SMART command submitted now declares `flag` valid, 0 otherwise (and for NULL).
+ */
+int ndctl_dimm_is_flag_supported(struct ndctl_dimm *dimm, unsigned int flag);
+
+/**
  * 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
  */
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
@@ -1052,6 +1253,13 @@ struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
  * Re-reads the health flags.
  */
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
+
+/**
+ * `ND_SMART_INJECT_*` bits of what `dimm` can inject; -ENOTTY when its family cannot
+ * inject, -EOPNOTSUPP without `cmd_call`, -EIO when the DSM mask excludes injection,
+ * -EINVAL for NULL.
+ */
+int ndctl_dimm_smart_inject_supported(struct ndctl_dimm *dimm);
 
 /**
  * 1 if a SMART event is pending (`smart_event`).
