@@ -2,13 +2,11 @@
 //! state, error-injection support) read what the kernel wrote, and every command submitted
 //! on a capture's `/dev` placeholders (regular files) fails cleanly with ENXIO.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::*;
+use ndctl_testsupport::captures::*;
 use ndctl::cmd::{ArsType, InjectFlags};
 use ndctl::{BadBlock, Ctx};
 

@@ -3,8 +3,7 @@
 //! results for commands that cannot reach a kernel (placeholder `/dev` nodes) or that are
 //! built from commands that never completed.
 
-#[path = "../../tests/common/mod.rs"]
-mod kernel;
+use ndctl_testsupport::captures as kernel;
 
 use std::ffi::{c_int, c_uint, CStr};
 use std::fs;
