@@ -6,9 +6,9 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ndctl_testsupport::captures::*;
 use ndctl::cmd::{ArsType, InjectFlags};
 use ndctl::{BadBlock, Ctx};
+use ndctl_testsupport::captures::*;
 
 fn nfit_test_capture() -> std::path::PathBuf {
     nfit_test_captures()

@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 
 use ndctl::cmd::family::{Inject, SmartField, ThresholdField};
 
-use crate::cmd::{arc_of, new_cmd, ndctl_cmd};
+use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
 use crate::handles::ndctl_dimm;
 
 /// A setter's result as libndctl returns it: a missing operation is -ENXIO.
@@ -191,13 +191,19 @@ pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) ->
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_alarm_control(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::AlarmControl))
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::AlarmControl)
+    )
 }
 
 /// Media temperature threshold (SMART encoding); UINT_MAX for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_temperature(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::MediaTemperature))
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::MediaTemperature)
+    )
 }
 
 /// Media temperature threshold (SMART encoding); UINT_MAX for NULL.
@@ -205,7 +211,10 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_temperature(cmd: *mut ndc
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_media_temperature(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::MediaTemperature))
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::MediaTemperature)
+    )
 }
 
 /// Controller temperature threshold (SMART encoding); UINT_MAX for NULL.
@@ -213,7 +222,10 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_media_temperature(
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_ctrl_temperature(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::CtrlTemperature))
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::CtrlTemperature)
+    )
 }
 
 /// Spares threshold in percent; UINT_MAX for NULL.

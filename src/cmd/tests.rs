@@ -6,8 +6,8 @@ use std::fs;
 use std::sync::Arc;
 
 use super::*;
-use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 use crate::Ctx;
+use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 
 fn tree() -> (tempfile::TempDir, Ctx) {
     let dir = tempfile::tempdir().unwrap();

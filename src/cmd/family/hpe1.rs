@@ -48,7 +48,8 @@ const THRESH_END: usize = 4 + 32;
 
 /// What libndctl asks the firmware to report (`NDN_HPE1_SMART_*_VALID`): health,
 /// temperature, spares, alarms, life used, shutdown state and vendor data.
-const IN_VALID_FLAGS: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9);
+const IN_VALID_FLAGS: u32 =
+    (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9);
 
 /// The status libndctl presets, so that a firmware that writes nothing reads as failed.
 const PRESET_STATUS: u32 = 3;
@@ -91,12 +92,24 @@ pub(super) fn new_smart(dimm: &Arc<Dimm>) -> Result<Command> {
     )?;
     let p = cmd.pkg_payload_mut();
     put_field(dimm.devname(), p, 0, &IN_VALID_FLAGS.to_le_bytes())?;
-    put_field(dimm.devname(), p, SMART_STATUS, &PRESET_STATUS.to_le_bytes())?;
+    put_field(
+        dimm.devname(),
+        p,
+        SMART_STATUS,
+        &PRESET_STATUS.to_le_bytes(),
+    )?;
     Ok(cmd)
 }
 
 pub(super) fn new_threshold(dimm: &Arc<Dimm>) -> Result<Command> {
-    let mut cmd = call(dimm, Family::Hpe1, SMART_THRESHOLD, (0, THRESH_OUT), 0, true)?;
+    let mut cmd = call(
+        dimm,
+        Family::Hpe1,
+        SMART_THRESHOLD,
+        (0, THRESH_OUT),
+        0,
+        true,
+    )?;
     put_field(
         dimm.devname(),
         cmd.pkg_payload_mut(),

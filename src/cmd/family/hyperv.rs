@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::{call, Family, Health, HealthFlags, Reply, HEALTH_CRITICAL, HEALTH_FATAL, HEALTH_NON_CRITICAL};
+use super::{
+    call, Family, Health, HealthFlags, Reply, HEALTH_CRITICAL, HEALTH_FATAL, HEALTH_NON_CRITICAL,
+};
 use crate::cmd::{Command, Kind};
 use crate::dimm::Dimm;
 use crate::error::{Error, Result};
@@ -20,7 +22,14 @@ pub(super) const INFO_SIZE: usize = 8;
 pub(super) const INFO_VALUE: usize = 4;
 
 pub(super) fn new_smart(dimm: &Arc<Dimm>) -> Result<Command> {
-    call(dimm, Family::Hyperv, GET_HEALTH_INFO, (0, INFO_SIZE), 0, true)
+    call(
+        dimm,
+        Family::Hyperv,
+        GET_HEALTH_INFO,
+        (0, INFO_SIZE),
+        0,
+        true,
+    )
 }
 
 /// Decodes a health-information reply payload; the shutdown count is added by the caller
@@ -47,7 +56,14 @@ pub(super) fn decode_health(name: &str, p: &[u8]) -> Result<Health> {
 
 /// The dirty shutdown count, from a shutdown-information command submitted now.
 pub(super) fn shutdown_count(dimm: &Arc<Dimm>) -> Result<u32> {
-    let mut cmd = call(dimm, Family::Hyperv, GET_SHUTDOWN_INFO, (0, INFO_SIZE), 0, true)?;
+    let mut cmd = call(
+        dimm,
+        Family::Hyperv,
+        GET_SHUTDOWN_INFO,
+        (0, INFO_SIZE),
+        0,
+        true,
+    )?;
     cmd.submit_xlat()?;
     let completed = cmd.status == 0
         && cmd.kind
@@ -55,7 +71,12 @@ pub(super) fn shutdown_count(dimm: &Arc<Dimm>) -> Result<u32> {
                 family: Family::Hyperv.number(),
                 function: GET_SHUTDOWN_INFO,
             };
-    let r = Reply::new(dimm.devname(), "hyperv shutdown info", cmd.pkg_payload(), INFO_SIZE)?;
+    let r = Reply::new(
+        dimm.devname(),
+        "hyperv shutdown info",
+        cmd.pkg_payload(),
+        INFO_SIZE,
+    )?;
     if !completed || r.u32(0)? != 0 {
         return Err(Error::invalid(
             dimm.devname(),

@@ -119,7 +119,14 @@ pub(super) fn new_smart(dimm: &Arc<Dimm>) -> Result<Command> {
 }
 
 pub(super) fn new_threshold(dimm: &Arc<Dimm>) -> Result<Command> {
-    call(dimm, Family::Intel, SMART_THRESHOLD, (0, THRESH_SIZE), 0, true)
+    call(
+        dimm,
+        Family::Intel,
+        SMART_THRESHOLD,
+        (0, THRESH_SIZE),
+        0,
+        true,
+    )
 }
 
 /// A set-threshold request carrying the current thresholds of `thresh` (a completed
@@ -226,9 +233,12 @@ pub(super) fn set_threshold(
     value: u32,
 ) -> Result<()> {
     match field {
-        ThresholdField::AlarmControl => {
-            put_field(name, p, SET_THRESH_ALARM_CONTROL, &(value as u16).to_le_bytes())
-        }
+        ThresholdField::AlarmControl => put_field(
+            name,
+            p,
+            SET_THRESH_ALARM_CONTROL,
+            &(value as u16).to_le_bytes(),
+        ),
         ThresholdField::Spares => put_field(name, p, SET_THRESH_SPARES, &[value as u8]),
         ThresholdField::MediaTemperature => put_field(
             name,
@@ -247,14 +257,17 @@ pub(super) fn set_threshold(
 
 /// Adds one injection to a request: its flag bit, its enable byte and its value.
 pub(super) fn inject(name: &str, p: &mut [u8], inject: Inject) -> Result<()> {
-    let flags = super::Reply::new(name, "intel smart inject", p, INJECT_STATUS)?
-        .u64(INJECT_FLAGS)?;
+    let flags =
+        super::Reply::new(name, "intel smart inject", p, INJECT_STATUS)?.u64(INJECT_FLAGS)?;
     let (bit, enable_at, enable, value) = match inject {
         Inject::MediaTemperature { enable, value } => (
             INJECT_MTEMP,
             INJECT_MTEMP_ENABLE,
             enable,
-            Some((INJECT_MEDIA_TEMPERATURE, (value as u16).to_le_bytes().to_vec())),
+            Some((
+                INJECT_MEDIA_TEMPERATURE,
+                (value as u16).to_le_bytes().to_vec(),
+            )),
         ),
         Inject::Spares { enable, value } => (
             INJECT_SPARE,
@@ -263,12 +276,9 @@ pub(super) fn inject(name: &str, p: &mut [u8], inject: Inject) -> Result<()> {
             Some((INJECT_SPARES, vec![value as u8])),
         ),
         Inject::Fatal { enable } => (INJECT_FATAL, INJECT_FATAL_ENABLE, enable, None),
-        Inject::UnsafeShutdown { enable } => (
-            INJECT_SHUTDOWN,
-            INJECT_UNSAFE_SHUTDOWN_ENABLE,
-            enable,
-            None,
-        ),
+        Inject::UnsafeShutdown { enable } => {
+            (INJECT_SHUTDOWN, INJECT_UNSAFE_SHUTDOWN_ENABLE, enable, None)
+        }
         Inject::CtrlTemperature { .. } => {
             return Err(crate::error::Error::Unsupported {
                 object: name.to_string(),

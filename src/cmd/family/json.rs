@@ -20,19 +20,24 @@ pub fn health_json(dimm: &Arc<Dimm>) -> Option<Value> {
         log::debug!("{}: smart: {e}", dimm.devname());
         return Some(json!({ "health_state": "unknown" }));
     }
-    let thresholds = dimm.smart_threshold().ok().and_then(|mut t| match t.submit_xlat() {
-        Ok(_) => Some(t),
-        Err(e) => {
-            log::debug!("{}: smart threshold: {e}", dimm.devname());
-            None
-        }
-    });
+    let thresholds = dimm
+        .smart_threshold()
+        .ok()
+        .and_then(|mut t| match t.submit_xlat() {
+            Ok(_) => Some(t),
+            Err(e) => {
+                log::debug!("{}: smart threshold: {e}", dimm.devname());
+                None
+            }
+        });
     let threshold_value = thresholds
         .as_ref()
         .map(|t| move |f: ThresholdField| t.threshold_value(f));
     Some(Value::Object(smart_json(
         &|f| smart.smart_value(f),
-        threshold_value.as_ref().map(|f| f as &dyn Fn(ThresholdField) -> u32),
+        threshold_value
+            .as_ref()
+            .map(|f| f as &dyn Fn(ThresholdField) -> u32),
     )))
 }
 
@@ -96,7 +101,10 @@ pub(super) fn smart_json(
         }
     }
     if flags.contains(HealthFlags::USED) {
-        m.insert("life_used_percentage".into(), int(smart(SmartField::LifeUsed)));
+        m.insert(
+            "life_used_percentage".into(),
+            int(smart(SmartField::LifeUsed)),
+        );
     }
     if flags.contains(HealthFlags::SHUTDOWN) {
         let dirty = smart(SmartField::ShutdownState) != 0;
@@ -106,7 +114,10 @@ pub(super) fn smart_json(
         );
     }
     if flags.contains(HealthFlags::SHUTDOWN_COUNT) {
-        m.insert("shutdown_count".into(), int(smart(SmartField::ShutdownCount)));
+        m.insert(
+            "shutdown_count".into(),
+            int(smart(SmartField::ShutdownCount)),
+        );
     }
     m
 }

@@ -727,10 +727,7 @@ impl Command {
             Op::SetThreshold => "an unsubmitted smart set-threshold command",
             Op::Inject => "an unsubmitted smart inject command",
         };
-        Error::invalid(
-            self.target.name(),
-            format!("expected {what} ({why})"),
-        )
+        Error::invalid(self.target.name(), format!("expected {what} ({why})"))
     }
 
     /// The decoded reply of a completed SMART command.
@@ -857,9 +854,7 @@ impl Command {
         }
         match self.thresholds() {
             Ok(t) => t.value(field),
-            Err(_) if family == Some(Family::Intel) && field == ThresholdField::AlarmControl => {
-                0
-            }
+            Err(_) if family == Some(Family::Intel) && field == ThresholdField::AlarmControl => 0,
             Err(_) => u32::MAX,
         }
     }
@@ -887,7 +882,9 @@ impl Command {
             Some(Family::Intel) => {
                 self.check_op(Family::Intel, Op::SetThreshold)?;
                 Ok(AlarmFlags(
-                    AlarmFlags::SPARES | AlarmFlags::MEDIA_TEMPERATURE | AlarmFlags::CTRL_TEMPERATURE,
+                    AlarmFlags::SPARES
+                        | AlarmFlags::MEDIA_TEMPERATURE
+                        | AlarmFlags::CTRL_TEMPERATURE,
                 ))
             }
             _ => Err(self.not_op(Op::SetThreshold, "no thresholds in this family")),
@@ -1001,7 +998,11 @@ fn put_field(name: &str, p: &mut [u8], at: usize, bytes: &[u8]) -> Result<()> {
     } else {
         Err(Error::invalid(
             name,
-            format!("request of {} bytes has no {}-byte field at {at}", p.len(), bytes.len()),
+            format!(
+                "request of {} bytes has no {}-byte field at {at}",
+                p.len(),
+                bytes.len()
+            ),
         ))
     }
 }

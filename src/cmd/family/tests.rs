@@ -180,13 +180,17 @@ fn intel_reply_decodes_into_the_neutral_type() {
     assert_eq!(h.spares, Some(75));
     assert_eq!(
         h.alarm_flags,
-        Some(AlarmFlags(AlarmFlags::SPARES | AlarmFlags::MEDIA_TEMPERATURE))
+        Some(AlarmFlags(
+            AlarmFlags::SPARES | AlarmFlags::MEDIA_TEMPERATURE
+        ))
     );
     assert_eq!(h.life_used, Some(5));
     assert_eq!(h.shutdown_state, Some(0));
     assert_eq!(h.shutdown_count, Some(42));
     assert_eq!(h.vendor_size, Some(0));
-    assert!(h.flags.contains(HealthFlags::CTRL_TEMPERATURE | HealthFlags::SHUTDOWN_COUNT));
+    assert!(h
+        .flags
+        .contains(HealthFlags::CTRL_TEMPERATURE | HealthFlags::SHUTDOWN_COUNT));
     assert!(!h.flags.contains(HealthFlags::VENDOR));
     // Intel bits outside libndctl's set are dropped.
     let mut p = nfit_test_smart(23, 75, false, 42);
@@ -278,9 +282,12 @@ fn intel_thresholds_read_modify_write() {
     assert_eq!(&set.call_payload()[..7], &[3, 0, 5, 0x80, 0x02, 0xe0, 0x01]);
     assert_eq!(set.supported_alarms().unwrap(), AlarmFlags(7));
     set.set_threshold(ThresholdField::AlarmControl, 7).unwrap();
-    set.set_threshold(ThresholdField::MediaTemperature, encode_smart_temperature(45.5))
-        .unwrap();
-    set.set_threshold(ThresholdField::CtrlTemperature, 0x1_0000 | 35 * 16)
+    set.set_threshold(
+        ThresholdField::MediaTemperature,
+        encode_smart_temperature(45.5),
+    )
+    .unwrap();
+    set.set_threshold(ThresholdField::CtrlTemperature, 0x1_0000 | (35 * 16))
         .unwrap();
     set.set_threshold(ThresholdField::Spares, 0x1ff).unwrap();
     let p = set.call_payload();
@@ -353,7 +360,10 @@ fn a_dimm_without_the_functions_is_refused() {
     // nfit_test.1's DIMMs: Intel family, dsm_mask 0x470 (no SMART functions).
     let d = dimm(&ctx, "nmem4");
     assert!(matches!(d.smart(), Err(Error::Unsupported { .. })));
-    assert!(matches!(d.smart_threshold(), Err(Error::Unsupported { .. })));
+    assert!(matches!(
+        d.smart_threshold(),
+        Err(Error::Unsupported { .. })
+    ));
     assert!(matches!(d.smart_inject(), Err(Error::Unsupported { .. })));
     assert_eq!(d.smart_inject_supported().unwrap_err().errno(), -libc::EIO);
     assert!(health_json(&d).is_none(), "ndctl prints no health key");
@@ -376,7 +386,10 @@ fn families_without_an_operation_fail_cleanly() {
     let d = dimm(&ctx, "nmem0");
     assert_eq!(Family::of(&d).unwrap(), None);
     assert!(matches!(d.smart(), Err(Error::Unsupported { .. })));
-    assert_eq!(d.smart_inject_supported().unwrap_err().errno(), -libc::ENOTTY);
+    assert_eq!(
+        d.smart_inject_supported().unwrap_err().errno(),
+        -libc::ENOTTY
+    );
     // HPE type 2 has no operations in libndctl.
     let (_d, ctx) = tree_with(|root| as_family(root, 2, u64::MAX >> 1));
     let d = dimm(&ctx, "nmem0");
@@ -424,8 +437,14 @@ fn hpe1_requests_and_replies() {
     );
     assert_eq!(h.state(), HealthState::Critical);
     assert_eq!(h.media_temperature.unwrap().celsius(), 31.0);
-    assert_eq!(h.alarm_flags, Some(AlarmFlags(AlarmFlags::MEDIA_TEMPERATURE)));
-    assert_eq!((h.spares, h.life_used, h.shutdown_state), (Some(90), Some(12), Some(0)));
+    assert_eq!(
+        h.alarm_flags,
+        Some(AlarmFlags(AlarmFlags::MEDIA_TEMPERATURE))
+    );
+    assert_eq!(
+        (h.spares, h.life_used, h.shutdown_state),
+        (Some(90), Some(12), Some(0))
+    );
     assert_eq!(cmd.smart_vendor_data().unwrap(), b"hp");
     // Not reported by the family: 0 through the C getters.
     assert_eq!(cmd.smart_value(SmartField::CtrlTemperature), 0);
@@ -447,9 +466,15 @@ fn hpe1_requests_and_replies() {
         AlarmFlags(AlarmFlags::SPARES | AlarmFlags::MEDIA_TEMPERATURE)
     );
     assert_eq!((th.spares, th.ctrl_temperature), (Some(10), None));
-    assert!(t.smart_set_threshold().is_err(), "HPE1 cannot set thresholds");
+    assert!(
+        t.smart_set_threshold().is_err(),
+        "HPE1 cannot set thresholds"
+    );
     assert!(d.smart_inject().is_err() && d.ack_shutdown_count().is_err());
-    assert_eq!(d.smart_inject_supported().unwrap_err().errno(), -libc::ENOTTY);
+    assert_eq!(
+        d.smart_inject_supported().unwrap_err().errno(),
+        -libc::ENOTTY
+    );
 }
 
 #[test]
@@ -467,7 +492,10 @@ fn msft_health() {
     let h = cmd.health().unwrap();
     assert_eq!(h.state(), HealthState::NonCritical);
     assert_eq!(h.media_temperature.unwrap().celsius(), 27.0);
-    assert_eq!(h.alarm_flags, Some(AlarmFlags(AlarmFlags::CTRL_TEMPERATURE)));
+    assert_eq!(
+        h.alarm_flags,
+        Some(AlarmFlags(AlarmFlags::CTRL_TEMPERATURE))
+    );
     assert_eq!(h.life_used, Some(3));
     assert_eq!(cmd.smart_value(SmartField::Flags), 0x20d);
     assert_eq!(cmd.smart_value(SmartField::Spares), 0, "not an MSFT value");
@@ -520,7 +548,10 @@ fn papr_health_and_injection() {
     complete(&mut cmd, &p);
     let h = cmd.health().unwrap();
     assert_eq!(h.state(), HealthState::Critical);
-    assert_eq!((h.life_used, h.shutdown_count, h.shutdown_state), (Some(20), Some(9), Some(1)));
+    assert_eq!(
+        (h.life_used, h.shutdown_count, h.shutdown_state),
+        (Some(20), Some(9), Some(1))
+    );
     assert_eq!(h.flags.0, 0x1 | 0x400 | 0x4 | 0x20);
     // Without the extension flags neither life used nor the count is valid (0 in C).
     p[papr::EXTENSION_FLAGS] = 0;
@@ -546,7 +577,13 @@ fn papr_health_and_injection() {
     inj.smart_inject(Inject::Fatal { enable: true }).unwrap();
     let q = inj.call_payload();
     assert_eq!(abi::get_u32(q, papr::INJECT_FLAGS), Some(3));
-    assert_eq!((q[papr::INJECT_FATAL_ENABLE], q[papr::INJECT_UNSAFE_SHUTDOWN_ENABLE]), (1, 1));
+    assert_eq!(
+        (
+            q[papr::INJECT_FATAL_ENABLE],
+            q[papr::INJECT_UNSAFE_SHUTDOWN_ENABLE]
+        ),
+        (1, 1)
+    );
     assert!(matches!(
         inj.smart_inject(Inject::Spares {
             enable: true,
@@ -560,11 +597,16 @@ fn papr_health_and_injection() {
 #[test]
 fn garbage_and_short_replies_give_errors_not_panics() {
     // Every decoder on every truncation and on pseudo-random bytes of many lengths.
-    let decoders: [(&str, fn(&str, &[u8]) -> Result<()>); 7] = [
+    type Decode = fn(&str, &[u8]) -> Result<()>;
+    let decoders: [(&str, Decode); 7] = [
         ("intel", |n, p| intel::decode_health(n, p).map(drop)),
-        ("intel thresholds", |n, p| intel::decode_thresholds(n, p).map(drop)),
+        ("intel thresholds", |n, p| {
+            intel::decode_thresholds(n, p).map(drop)
+        }),
         ("hpe1", |n, p| hpe1::decode_health(n, p).map(drop)),
-        ("hpe1 thresholds", |n, p| hpe1::decode_thresholds(n, p).map(drop)),
+        ("hpe1 thresholds", |n, p| {
+            hpe1::decode_thresholds(n, p).map(drop)
+        }),
         ("msft", |n, p| msft::decode_health(n, p).map(drop)),
         ("hyperv", |n, p| hyperv::decode_health(n, p).map(drop)),
         ("papr", |n, p| papr::decode_health(n, p).map(drop)),
@@ -684,7 +726,11 @@ fn health_eventfd_is_the_flags_attribute_kept_open() {
     use std::os::fd::AsRawFd;
     let fd = d.health_eventfd().expect("nfit/flags opens").as_raw_fd();
     assert!(fd >= 0);
-    assert_eq!(d.health_eventfd().unwrap().as_raw_fd(), fd, "one descriptor");
+    assert_eq!(
+        d.health_eventfd().unwrap().as_raw_fd(),
+        fd,
+        "one descriptor"
+    );
     let (_d, ctx) = tree_with(|root| {
         fs::remove_file(find_dir(root, "nmem0").join("nfit/flags")).unwrap();
     });
