@@ -176,3 +176,63 @@ fn commands_on_every_capture_fail_cleanly_without_a_control_node() {
     }
     assert!(submitted > 20, "only {submitted} commands tried");
 }
+
+#[test]
+fn security_commands_are_written_to_the_security_attribute() {
+    use ndctl::dimm::SecurityState;
+    let dir = unpack_capture(&nfit_test_capture());
+    let rel = "sys/devices/platform/nfit_test.0/ndbus0/nmem0/security";
+    let ctx = Ctx::with_root(dir.path()).unwrap();
+    let dimm = ctx
+        .buses()
+        .unwrap()
+        .into_iter()
+        .flat_map(|b| b.dimms().unwrap())
+        .find(|d| d.devname() == "nmem0")
+        .unwrap();
+    assert_eq!(dimm.security().unwrap(), Some(SecurityState::Disabled));
+    assert!(!dimm.security_frozen().unwrap());
+    let read = || fs::read_to_string(dir.path().join(rel)).unwrap();
+    type Step = fn(&ndctl::Dimm) -> ndctl::Result<()>;
+    let steps: [(Step, &str); 8] = [
+        (|d| d.update_passphrase(12, 34), "update 12 34\n"),
+        (|d| d.disable_passphrase(-5), "disable -5\n"),
+        (|d| d.disable_master_passphrase(7), "disable_master 7\n"),
+        (|d| d.freeze_security(), "freeze"),
+        (|d| d.secure_erase(8), "erase 8\n"),
+        (|d| d.overwrite(9), "overwrite 9\n"),
+        (|d| d.update_master_passphrase(1, 2), "master_update 1 2\n"),
+        (|d| d.master_secure_erase(3), "master_erase 3\n"),
+    ];
+    for (step, want) in steps {
+        step(&dimm).unwrap();
+        // Written as libndctl writes attributes: the string and its NUL.
+        assert!(read().starts_with(&format!("{want}\0")), "{:?}", read());
+    }
+    // No overwrite running: nothing to wait for.
+    fs::write(dir.path().join(rel), "disabled\n").unwrap();
+    assert!(!dimm.wait_overwrite().unwrap());
+    // A running overwrite that finishes while we wait (a plain file never notifies, so
+    // this also shows the wait re-checks by itself).
+    fs::write(dir.path().join(rel), "overwrite\n").unwrap();
+    let path = dir.path().join(rel);
+    let finisher = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        fs::write(path, "disabled\n").unwrap();
+    });
+    let t = Instant::now();
+    assert!(dimm.wait_overwrite().unwrap());
+    assert!(t.elapsed() < Duration::from_secs(10));
+    finisher.join().unwrap();
+    // Frozen, by state or by the `frozen` attribute.
+    fs::write(dir.path().join(rel), "frozen\n").unwrap();
+    assert!(dimm.security_frozen().unwrap());
+    fs::write(dir.path().join(rel), "locked\n").unwrap();
+    fs::write(
+        dir.path()
+            .join("sys/devices/platform/nfit_test.0/ndbus0/nmem0/frozen"),
+        "1\n",
+    )
+    .unwrap();
+    assert!(dimm.security_frozen().unwrap());
+}

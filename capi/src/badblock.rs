@@ -9,14 +9,16 @@
 //! (`struct ndctl_bb`) is kept the same way and accumulates across
 //! `ndctl_namespace_injection_status` calls, merged, like libndctl's.
 
-use std::collections::HashMap;
+use std::any::Any;
 use std::ffi::{c_int, c_uint, c_ulonglong};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 use ndctl::cmd::{merge_injected, InjectFlags};
 
+use crate::cmd::arc_of;
 use crate::ctypes::badblock;
 use crate::handles::{flag, ndctl_bus, ndctl_namespace, ndctl_region, report, status};
+use crate::state::Table;
 
 /// `struct ndctl_bb`: one run of injected errors, in 512-byte blocks of the namespace.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,39 +34,30 @@ struct Cursor {
     current: Box<badblock>,
 }
 
-fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-static CURSORS: Mutex<Option<HashMap<usize, Cursor>>> = Mutex::new(None);
+static CURSORS: Table<Cursor> = Table::new();
 // Boxed so that a run's address (the C handle) survives changes to the list.
 #[allow(clippy::vec_box)]
-static INJECTED: Mutex<Option<HashMap<usize, Vec<Box<ndctl_bb>>>>> = Mutex::new(None);
+static INJECTED: Table<Vec<Box<ndctl_bb>>> = Table::new();
 
-fn first_of(
+fn first_of<T: Any + Send + Sync>(
     func: &'static str,
-    key: usize,
+    owner: &Arc<T>,
     list: ndctl::Result<Vec<ndctl::BadBlock>>,
 ) -> *mut badblock {
-    let mut all = lock(&CURSORS);
-    let map = all.get_or_insert_with(HashMap::new);
-    match list {
-        Ok(items) => {
-            let c = map.entry(key).or_insert_with(|| Cursor {
-                items: Vec::new(),
-                next: 0,
-                current: Box::default(),
-            });
-            c.items = items;
-            c.next = 0;
-            advance(c)
-        }
-        Err(e) => {
-            ::log::debug!(target: func, "{e}");
-            map.remove(&key);
-            std::ptr::null_mut()
-        }
-    }
+    let items = list.unwrap_or_else(|e| {
+        ::log::debug!(target: func, "{e}");
+        Vec::new()
+    });
+    let new = || Cursor {
+        items: Vec::new(),
+        next: 0,
+        current: Box::default(),
+    };
+    CURSORS.upsert(owner, new, |c| {
+        c.items = items;
+        c.next = 0;
+        advance(c)
+    })
 }
 
 fn advance(c: &mut Cursor) -> *mut badblock {
@@ -86,11 +79,7 @@ fn advance(c: &mut Cursor) -> *mut badblock {
 }
 
 fn next_of(key: usize) -> *mut badblock {
-    let mut all = lock(&CURSORS);
-    match all.as_mut().and_then(|m| m.get_mut(&key)) {
-        Some(c) => advance(c),
-        None => std::ptr::null_mut(),
-    }
+    CURSORS.get(key, advance).unwrap_or(std::ptr::null_mut())
 }
 
 /// The first known media error of `region` (re-reading `badblocks`); NULL for none.
@@ -99,7 +88,9 @@ pub unsafe extern "C" fn ndctl_region_get_first_badblock(
     region: *mut ndctl_region,
 ) -> *mut badblock {
     guard!(std::ptr::null_mut(), |f| {
-        Some(first_of(f, region as usize, live!(region).badblocks()))
+        // SAFETY: the export's contract: NULL or a live handle.
+        let r = unsafe { arc_of(region) }?;
+        Some(first_of(f, &r, r.badblocks()))
     })
 }
 
@@ -121,13 +112,14 @@ pub unsafe extern "C" fn ndctl_namespace_get_first_badblock(
     ndns: *mut ndctl_namespace,
 ) -> *mut badblock {
     guard!(std::ptr::null_mut(), |f| {
-        let ns = live!(ndns);
+        // SAFETY: the export's contract: NULL or a live handle.
+        let ns = unsafe { arc_of(ndns) }?;
         let list = match ns.dax() {
             Ok(Some(_)) => Ok(Vec::new()),
             Ok(None) => ns.badblocks(),
             Err(e) => Err(e),
         };
-        Some(first_of(f, ndns as usize, list))
+        Some(first_of(f, &ns, list))
     })
 }
 
@@ -254,33 +246,36 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_injection_status(ndns: *mut ndctl_namespace) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        let runs = match live!(ndns).injection_status() {
+        // SAFETY: the export's contract: NULL or a live handle.
+        let ns = unsafe { arc_of(ndns) }?;
+        let runs = match ns.injection_status() {
             Ok(r) => r,
             Err(e) => return Some(status(f, Err(e))),
         };
-        let mut all = lock(&INJECTED);
-        let list = all
-            .get_or_insert_with(HashMap::new)
-            .entry(ndns as usize)
-            .or_default();
-        let mut merged: Vec<(u64, u64)> = list.iter().map(|b| (b.block, b.count)).collect();
-        for (b, c) in runs {
-            merge_injected(&mut merged, b, c);
-        }
-        // Entries that did not change keep their address (a caller may hold one).
-        let mut old: Vec<Box<ndctl_bb>> = std::mem::take(list);
-        for (block, count) in merged {
-            let bb = match old
-                .iter()
-                .position(|o| o.block == block && o.count == count)
-            {
-                Some(i) => old.swap_remove(i),
-                None => Box::new(ndctl_bb { block, count }),
-            };
-            list.push(bb);
-        }
+        INJECTED.upsert(&ns, Vec::new, |list| merge_into(list, runs));
         Some(0)
     })
+}
+
+/// Merges fresh runs into a namespace's list like libndctl; runs that did not change keep
+/// their address (a caller may hold one).
+#[allow(clippy::vec_box)]
+fn merge_into(list: &mut Vec<Box<ndctl_bb>>, runs: Vec<(u64, u64)>) {
+    let mut merged: Vec<(u64, u64)> = list.iter().map(|b| (b.block, b.count)).collect();
+    for (b, c) in runs {
+        merge_injected(&mut merged, b, c);
+    }
+    let mut old: Vec<Box<ndctl_bb>> = std::mem::take(list);
+    for (block, count) in merged {
+        let bb = match old
+            .iter()
+            .position(|o| o.block == block && o.count == count)
+        {
+            Some(i) => old.swap_remove(i),
+            None => Box::new(ndctl_bb { block, count }),
+        };
+        list.push(bb);
+    }
 }
 
 /// The first injected-error run of `ndns` (after `ndctl_namespace_injection_status`);
@@ -291,12 +286,10 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_first_bb(
 ) -> *mut ndctl_bb {
     guard!(std::ptr::null_mut(), {
         live!(ndns);
-        let mut all = lock(&INJECTED);
-        let list = all.as_mut().and_then(|m| m.get_mut(&(ndns as usize)));
-        Some(
-            list.and_then(|l| l.first_mut())
-                .map_or(std::ptr::null_mut(), |b| &mut **b as *mut _),
-        )
+        let first = INJECTED.get(ndns as usize, |l| {
+            l.first_mut().map(|b| &mut **b as *mut ndctl_bb)
+        });
+        Some(first.flatten().unwrap_or(std::ptr::null_mut()))
     })
 }
 
@@ -308,13 +301,13 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_next_bb(
 ) -> *mut ndctl_bb {
     guard!(std::ptr::null_mut(), {
         live!(ndns);
-        let mut all = lock(&INJECTED);
-        let list = all.as_mut().and_then(|m| m.get_mut(&(ndns as usize)))?;
-        let at = list.iter().position(|b| std::ptr::eq(&**b, bb))?;
-        Some(
-            list.get_mut(at + 1)
-                .map_or(std::ptr::null_mut(), |b| &mut **b as *mut _),
-        )
+        INJECTED.get(ndns as usize, |list| {
+            let at = list.iter().position(|b| std::ptr::eq(&**b, bb))?;
+            Some(
+                list.get_mut(at + 1)
+                    .map_or(std::ptr::null_mut(), |b| &mut **b as *mut _),
+            )
+        })?
     })
 }
 
@@ -340,4 +333,34 @@ pub unsafe extern "C" fn ndctl_bb_get_count(bb: *mut ndctl_bb) -> c_ulonglong {
         }
         Some(live!(bb).count)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_keeps_unchanged_runs_in_place() {
+        let mut list = Vec::new();
+        merge_into(&mut list, vec![(2, 1), (10, 2)]);
+        let kept: *const ndctl_bb = &*list[1];
+        merge_into(&mut list, vec![(3, 1), (40, 1)]);
+        let runs: Vec<(u64, u64)> = list.iter().map(|b| (b.block, b.count)).collect();
+        assert_eq!(runs, vec![(2, 2), (10, 2), (40, 1)]);
+        assert!(std::ptr::eq(kept, &*list[1]), "unchanged run moved");
+    }
+
+    #[test]
+    fn state_of_a_dropped_object_is_forgotten() {
+        static T: Table<u32> = Table::new();
+        let a = Arc::new(5u64);
+        let key = Arc::as_ptr(&a) as usize;
+        T.upsert(&a, || 1, |v| *v += 1);
+        assert_eq!(T.get(key, |v| *v), Some(2));
+        drop(a);
+        assert_eq!(T.get(key, |v| *v), None);
+        let b = Arc::new(6u64);
+        T.upsert(&b, || 7, |_| ());
+        assert_eq!(T.len(), 1, "dead entry purged");
+    }
 }

@@ -8,8 +8,12 @@ use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::ctypes::ssize_t;
+use ndctl::cmd::DimmLabels;
+use ndctl::labels::Version;
+
+use crate::ctypes::{ndctl_namespace_version, ssize_t};
 use crate::handles::{ndctl_dimm, status};
+use crate::state::Table;
 
 /// `struct ndctl_cmd`: a command and its reference count.
 pub struct ndctl_cmd {
@@ -247,10 +251,16 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_data(
         if buf.is_null() {
             return Some(-(libc::EINVAL as ssize_t));
         }
-        // SAFETY: the caller provides `len` writable bytes at `buf` (libndctl's contract).
-        let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len as usize) };
-        Some(match c.cfg_read_data(out, offset) {
-            Ok(n) => ssize(n),
+        // Only the bytes inside the extent are touched, as in libndctl: `len` may exceed
+        // the caller's buffer when the extent ends first.
+        let n = c.cfg_clamp(len, offset).unwrap_or(0);
+        let mut tmp = vec![0u8; n];
+        Some(match c.cfg_read_data(&mut tmp, offset) {
+            Ok(got) => {
+                // SAFETY: `got` <= n <= the bytes libndctl would write at `buf`.
+                unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), buf.cast::<u8>(), got) };
+                ssize(got)
+            }
             Err(e) => e.errno() as ssize_t,
         })
     })
@@ -281,8 +291,9 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_data(
         if buf.is_null() {
             return Some(-(libc::EINVAL as ssize_t));
         }
-        // SAFETY: the caller provides `len` readable bytes at `buf` (libndctl's contract).
-        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize) };
+        let n = c.cfg_clamp(len, offset).unwrap_or(0);
+        // SAFETY: libndctl reads exactly the `n` bytes inside the extent from `buf`.
+        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
         Some(match c.cfg_write_data(src, offset) {
             Ok(n) => ssize(n),
             Err(e) => e.errno() as ssize_t,
@@ -312,7 +323,12 @@ pub unsafe extern "C" fn ndctl_dimm_read_label_extent(
     guard!(std::ptr::null_mut(), |f| {
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.read_label_extent(len, offset)))
+        let r = d.read_label_extent(len, offset);
+        // A read of the whole area is also the DIMM's label state, as in libndctl.
+        if len == 0 && offset == 0 {
+            remember_labels(&d, &r, None);
+        }
+        Some(new_cmd(f, r))
     })
 }
 
@@ -322,7 +338,9 @@ pub unsafe extern "C" fn ndctl_dimm_read_labels(dimm: *mut ndctl_dimm) -> *mut n
     guard!(std::ptr::null_mut(), |f| {
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.read_labels()))
+        let r = d.read_labels();
+        remember_labels(&d, &r, None);
+        Some(new_cmd(f, r))
     })
 }
 
@@ -332,7 +350,10 @@ pub unsafe extern "C" fn ndctl_dimm_read_label_index(dimm: *mut ndctl_dimm) -> *
     guard!(std::ptr::null_mut(), |f| {
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.read_label_index()))
+        let r = d.read_label_index();
+        // libndctl sizes the index read with 128-byte labels and keeps that size.
+        remember_labels(&d, &r, Some(128));
+        Some(new_cmd(f, r))
     })
 }
 
@@ -442,8 +463,9 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
         if buf.is_null() {
             return Some(-(libc::EINVAL as ssize_t));
         }
-        // SAFETY: the caller provides `len` readable bytes at `buf`.
-        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize) };
+        let n = c.vendor_input_len().unwrap_or(0).min(len as usize);
+        // SAFETY: libndctl reads min(len, input size) bytes from `buf`.
+        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
         Some(match c.vendor_set_input(src) {
             Ok(n) => ssize(n),
             Err(e) => e.errno() as ssize_t,
@@ -501,5 +523,108 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
             unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), buf.cast::<u8>(), n) };
         }
         Some(ssize(n))
+    })
+}
+
+/// Each DIMM's label state (libndctl's `struct nvdimm_data`), from its last whole-area or
+/// index read.
+static LABELS: Table<DimmLabels> = Table::new();
+
+fn remember_labels(
+    d: &Arc<ndctl::Dimm>,
+    r: &ndctl::Result<ndctl::Command>,
+    label_size: Option<usize>,
+) {
+    if let Ok(read) = r {
+        if let Ok(state) = read.share().and_then(|c| DimmLabels::new(c, label_size)) {
+            LABELS.set(d, state);
+        }
+    }
+}
+
+/// Runs `f` on the DIMM's label state; -EINVAL (logged as libndctl does) without one.
+fn with_labels(
+    func: &'static str,
+    dimm: *mut ndctl_dimm,
+    f: impl FnOnce(&mut DimmLabels) -> c_int,
+) -> c_int {
+    LABELS.get(dimm as usize, f).unwrap_or_else(|| {
+        ::log::error!(target: func, "needs to be initialized by ndctl_dimm_read_labels");
+        -libc::EINVAL
+    })
+}
+
+/// Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
+/// `ndctl_dimm_read_labels` (or `_read_label_index`): the number of label slots, or
+/// -errno (-EINVAL without a read, -ENXIO when a write fails).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_init_labels(
+    dimm: *mut ndctl_dimm,
+    v: ndctl_namespace_version,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| {
+        live!(dimm);
+        let version = match v {
+            0 => Version::V1_1,
+            1 => Version::V1_2,
+            _ => return Some(-libc::EINVAL),
+        };
+        Some(with_labels(f, dimm, |state| match state.init(version) {
+            Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
+            Err(e) => {
+                ::log::debug!(target: f, "{e}");
+                -libc::ENXIO
+            }
+        }))
+    })
+}
+
+/// Validates the index blocks read by `ndctl_dimm_read_labels` (or `_read_label_index`):
+/// the number of label slots, or -EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_int {
+    guard!(-libc::EINVAL, |f| {
+        live!(dimm);
+        Some(with_labels(f, dimm, |state| match state.validate() {
+            Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
+            Err(e) => {
+                ::log::debug!(target: f, "{e}");
+                -libc::EINVAL
+            }
+        }))
+    })
+}
+
+/// Size of one namespace index block for the DIMM's label area and label size; 0 when
+/// the area is too small (or was never read).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_index(dimm: *mut ndctl_dimm) -> c_uint {
+    guard!(0, |f| {
+        live!(dimm);
+        let size = LABELS.get(dimm as usize, |state| state.sizeof_namespace_index());
+        Some(match size {
+            Some(Ok(n)) => c_uint::try_from(n).unwrap_or(0),
+            Some(Err(e)) => {
+                ::log::error!(target: f, "{e}");
+                0
+            }
+            None => {
+                ::log::error!(target: f, "label area (0) too small to host labels");
+                0
+            }
+        })
+    })
+}
+
+/// The DIMM's namespace label size: 128 (v1.1) or 256 (v1.2), as validated, initialised
+/// or probed from the index headers read last; 128 before any read.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_label(dimm: *mut ndctl_dimm) -> c_uint {
+    guard!(0, {
+        live!(dimm);
+        let size = LABELS
+            .get(dimm as usize, |state| state.sizeof_namespace_label())
+            .unwrap_or(128);
+        Some(c_uint::try_from(size).unwrap_or(0))
     })
 }

@@ -204,6 +204,12 @@ fn commands_fail_as_libndctl_without_a_kernel() {
         assert!(ndctl_dimm_read_label_index(dimm).is_null());
         assert!(ndctl_dimm_read_label_extent(dimm, 256, 0).is_null());
         assert_eq!(ndctl_dimm_zero_labels(dimm), -libc::EINVAL);
+        // No label area was read, so there is no label state.
+        assert_eq!(ndctl_dimm_validate_labels(dimm), -libc::EINVAL);
+        assert_eq!(ndctl_dimm_init_labels(dimm, 1), -libc::EINVAL);
+        assert_eq!(ndctl_dimm_init_labels(dimm, 7), -libc::EINVAL);
+        assert_eq!(ndctl_dimm_sizeof_namespace_label(dimm), 128);
+        assert_eq!(ndctl_dimm_sizeof_namespace_index(dimm), 0);
         // nfit_test DIMMs do not offer the vendor pass-through.
         assert!(ndctl_dimm_cmd_new_vendor_specific(dimm, 1, 8, 8).is_null());
         let avail: std::ffi::c_ulong = ndctl_dimm_get_available_labels(dimm);
@@ -230,5 +236,147 @@ fn null_commands_are_refused_without_crashing() {
         assert!(ndctl_namespace_get_next_badblock(null_mut()).is_null());
         let rc: c_int = ndctl_bus_start_scrub(null_mut());
         assert_eq!(rc, -libc::EINVAL);
+    }
+}
+
+fn open_fds() -> usize {
+    fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn iterating_and_submitting_use_no_lasting_descriptors() {
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path());
+    // SAFETY: handles of the live context; commands are unreferenced once.
+    unsafe {
+        // 200 failing submissions would each log an error.
+        ndctl_set_log_priority(ctx, 0);
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        let region = ndctl_region_get_first(bus);
+        let _warm = ndctl_region_get_first_badblock(region);
+        let before = open_fds();
+        for _ in 0..200 {
+            // Abandoned half-way: libndctl would keep its FILE open until the next first().
+            assert!(!ndctl_region_get_first_badblock(region).is_null());
+            let cap = ndctl_bus_cmd_new_ars_cap(bus, 0, 4096);
+            assert_eq!(ndctl_cmd_submit(cap), -libc::ENXIO);
+            ndctl_cmd_unref(cap);
+        }
+        // Other tests of this binary may open files meanwhile; allow a little slack.
+        assert!(
+            open_fds() <= before + 4,
+            "descriptors grow: {before} -> {}",
+            open_fds()
+        );
+        ndctl_unref(ctx);
+    }
+}
+
+#[test]
+fn security_through_the_c_abi() {
+    use ndctl_capi::security::*;
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path());
+    let attr = dir
+        .path()
+        .join("sys/devices/platform/nfit_test.0/ndbus0/nmem0/security");
+    // SAFETY: handles of the live context.
+    unsafe {
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        let mut dimm = ndctl_dimm_get_first(bus);
+        while name(ndctl_dimm_get_devname(dimm)) != "nmem0" {
+            dimm = ndctl_dimm_get_next(dimm);
+        }
+        assert_eq!(ndctl_dimm_get_security(dimm), 0, "disabled");
+        assert!(!ndctl_dimm_security_is_frozen(dimm));
+        assert_eq!(ndctl_dimm_wait_overwrite(dimm), 0, "no overwrite running");
+        assert_eq!(ndctl_dimm_update_passphrase(dimm, 1, 2), 0);
+        assert!(fs::read_to_string(&attr)
+            .unwrap()
+            .starts_with("update 1 2\n"));
+        assert_eq!(ndctl_dimm_freeze_security(dimm), 0);
+        fs::write(&attr, "frozen\n").unwrap();
+        assert_eq!(ndctl_dimm_get_security(dimm), 3);
+        assert!(ndctl_dimm_security_is_frozen(dimm));
+        fs::write(&attr, "bogus\n").unwrap();
+        assert_eq!(ndctl_dimm_get_security(dimm), -1, "NDCTL_SECURITY_INVALID");
+        assert_eq!(ndctl_dimm_wait_overwrite(dimm), -libc::EOPNOTSUPP);
+        fs::remove_file(&attr).unwrap();
+        assert!(
+            ndctl_dimm_secure_erase(dimm, 5) < 0,
+            "no security attribute"
+        );
+        assert_eq!(ndctl_dimm_get_security(null_mut()), -1);
+        assert_eq!(ndctl_dimm_overwrite(null_mut(), 1), -libc::EINVAL);
+        ndctl_unref(ctx);
+    }
+}
+
+#[test]
+fn firmware_activation_through_the_c_abi() {
+    use ndctl_capi::firmware::*;
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path());
+    let base = dir.path().join("sys/devices/platform/nfit_test.0/ndbus0");
+    // SAFETY: handles of the live context; commands are unreferenced once.
+    unsafe {
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        assert_eq!(ndctl_bus_get_fw_activate_state(bus), 2, "armed (captured)");
+        assert_eq!(
+            ndctl_bus_get_fw_activate_method(bus),
+            1,
+            "quiesce = suspend"
+        );
+        assert_eq!(ndctl_bus_activate_firmware(bus, 0), -libc::EINVAL, "reset");
+        assert_eq!(ndctl_bus_activate_firmware(bus, 2), 0);
+        assert!(fs::read_to_string(base.join("firmware/activate"))
+            .unwrap()
+            .starts_with("live\n"));
+        assert_eq!(ndctl_bus_set_fw_activate_noidle(bus), 0);
+        assert!(
+            fs::read_to_string(base.join("nfit/firmware_activate_noidle"))
+                .unwrap()
+                .starts_with("1\n")
+        );
+        let mut dimm = ndctl_dimm_get_first(bus);
+        while name(ndctl_dimm_get_devname(dimm)) != "nmem0" {
+            dimm = ndctl_dimm_get_next(dimm);
+        }
+        assert_eq!(ndctl_dimm_get_fw_activate_state(dimm), 1, "idle");
+        assert_eq!(ndctl_dimm_get_fw_activate_result(dimm), 1, "none");
+        assert_eq!(ndctl_dimm_fw_activate_arm(dimm), 2, "armed");
+        assert!(fs::read_to_string(base.join("nmem0/firmware/activate"))
+            .unwrap()
+            .starts_with("arm"));
+        assert_eq!(ndctl_dimm_fw_update_supported(dimm), 0);
+        // Update commands build, and fail to submit on the placeholder node.
+        let info = ndctl_dimm_cmd_new_fw_get_info(dimm);
+        assert!(!info.is_null());
+        assert_eq!(ndctl_cmd_submit(info), -libc::ENXIO);
+        assert_eq!(ndctl_cmd_fw_info_get_storage_size(info), c_uint::MAX);
+        assert_eq!(ndctl_cmd_fw_info_get_run_version(info), u64::MAX);
+        ndctl_cmd_unref(info);
+        let start = ndctl_dimm_cmd_new_fw_start_update(dimm);
+        assert!(!start.is_null());
+        let mut chunk = [0u8; 16];
+        let send = ndctl_dimm_cmd_new_fw_send(start, 0, 16, chunk.as_mut_ptr().cast());
+        assert!(!send.is_null());
+        assert_eq!(
+            ndctl_cmd_fw_start_get_context(start),
+            c_uint::MAX,
+            "not submitted"
+        );
+        ndctl_cmd_unref(send);
+        ndctl_cmd_unref(start);
+        assert_eq!(
+            ndctl_cmd_fw_xlat_firmware_status(null_mut()),
+            6,
+            "FW_EUNKNOWN"
+        );
+        // Without the attribute a DIMM has no activation state and cannot be armed.
+        fs::remove_file(base.join("nmem0/firmware/activate")).unwrap();
+        assert_eq!(ndctl_dimm_get_fw_activate_state(dimm), 0);
+        assert_eq!(ndctl_dimm_fw_activate_disarm(dimm), 0);
+        ndctl_unref(ctx);
     }
 }

@@ -335,6 +335,22 @@ int ndctl_btt_set_sector_size(struct ndctl_btt *btt, unsigned int sector_size);
 int ndctl_btt_set_uuid(struct ndctl_btt *btt, uuid_t uu);
 
 /**
+ * Activates staged firmware (`NDCTL_FWA_METHOD_LIVE` or `_SUSPEND`): 0 or -errno
+ * (-EINVAL for another method).
+ */
+int ndctl_bus_activate_firmware(struct ndctl_bus *bus, enum ndctl_fwa_method method);
+
+/**
+ * Clears `nfit/firmware_activate_noidle`: 0 or -errno.
+ */
+int ndctl_bus_clear_fw_activate_noidle(struct ndctl_bus *bus);
+
+/**
+ * Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
+ */
+int ndctl_bus_clear_fw_activate_nosuspend(struct ndctl_bus *bus);
+
+/**
  * An ARS capabilities command for `address`..`address + len`; NULL when the bus does
  * not offer `ars_cap`.
  */
@@ -386,6 +402,17 @@ struct ndctl_dimm *ndctl_bus_get_dimm_by_physical_address(struct ndctl_bus *bus,
  * The first bus of the context (NULL if none or for a NULL context).
  */
 struct ndctl_bus *ndctl_bus_get_first(struct ndctl_ctx *ctx);
+
+/**
+ * How the platform activates firmware (`firmware/capability`); reset when unknown.
+ */
+enum ndctl_fwa_method ndctl_bus_get_fw_activate_method(struct ndctl_bus *bus);
+
+/**
+ * The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
+ * when it has none.
+ */
+enum ndctl_fwa_state ndctl_bus_get_fw_activate_state(struct ndctl_bus *bus);
 
 /**
  * N of `ndctlN` (`UINT_MAX` for a NULL bus).
@@ -488,6 +515,16 @@ int ndctl_bus_nfit_translate_spa(struct ndctl_bus *bus, unsigned long long addr,
 int ndctl_bus_poll_scrub_completion(struct ndctl_bus *bus, unsigned int poll_interval, unsigned int timeout);
 
 /**
+ * Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
+ */
+int ndctl_bus_set_fw_activate_noidle(struct ndctl_bus *bus);
+
+/**
+ * Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
+ */
+int ndctl_bus_set_fw_activate_nosuspend(struct ndctl_bus *bus);
+
+/**
  * Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).
  */
 int ndctl_bus_start_scrub(struct ndctl_bus *bus);
@@ -584,6 +621,52 @@ ssize_t ndctl_cmd_cfg_write_zero_data(struct ndctl_cmd *cfg_write);
  * Bytes cleared by a completed clear error; 0 otherwise.
  */
 unsigned long long ndctl_cmd_clear_error_get_cleared(struct ndctl_cmd *clear_err);
+
+/**
+ * Updated firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL)
+ * otherwise.
+ */
+unsigned long long ndctl_cmd_fw_fquery_get_fw_rev(struct ndctl_cmd *cmd);
+
+/**
+ * Longest finish time of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_max_query_time(struct ndctl_cmd *cmd);
+
+/**
+ * Largest send chunk of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_max_send_len(struct ndctl_cmd *cmd);
+
+/**
+ * Query interval of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_query_interval(struct ndctl_cmd *cmd);
+
+/**
+ * Running firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_info_get_run_version(struct ndctl_cmd *cmd);
+
+/**
+ * Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_info_get_storage_size(struct ndctl_cmd *cmd);
+
+/**
+ * Staged firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+ */
+unsigned long long ndctl_cmd_fw_info_get_updated_version(struct ndctl_cmd *cmd);
+
+/**
+ * Context of a completed start-update; UINT_MAX (errno EINVAL) otherwise.
+ */
+unsigned int ndctl_cmd_fw_start_get_context(struct ndctl_cmd *cmd);
+
+/**
+ * The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.
+ */
+enum ND_FW_STATUS ndctl_cmd_fw_xlat_firmware_status(struct ndctl_cmd *cmd);
 
 /**
  * The firmware's status word; UINT_MAX for NULL or a command without one.
@@ -954,6 +1037,38 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_size(struct ndctl_dimm *dimm);
 struct ndctl_cmd *ndctl_dimm_cmd_new_cfg_write(struct ndctl_cmd *cfg_read);
 
 /**
+ * Intel "finish firmware update" with the abort flag; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_abort(struct ndctl_cmd *start);
+
+/**
+ * Intel "finish firmware update" in the context of `start`; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish(struct ndctl_cmd *start);
+
+/**
+ * Intel "finish status query" in the context of `start`; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_finish_query(struct ndctl_cmd *start);
+
+/**
+ * Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
+ * update or the DSM is not offered.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_get_info(struct ndctl_dimm *dimm);
+
+/**
+ * Intel "send firmware data": `len` bytes of `data` at image offset `offset`, in the
+ * context of `start`; NULL when refused.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_send(struct ndctl_cmd *start, unsigned int offset, unsigned int len, void *data);
+
+/**
+ * Intel "start firmware update"; NULL when not offered.
+ */
+struct ndctl_cmd *ndctl_dimm_cmd_new_fw_start_update(struct ndctl_dimm *dimm);
+
+/**
  * A SMART command for `dimm`; NULL when its command family has none.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_smart(struct ndctl_dimm *dimm);
@@ -984,6 +1099,16 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_vendor_specific(struct ndctl_dimm *dimm, un
 int ndctl_dimm_disable(struct ndctl_dimm *dimm);
 
 /**
+ * Removes the master passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_master_passphrase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Removes the user passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_disable_passphrase(struct ndctl_dimm *dimm, long key);
+
+/**
  * Binds the DIMM to its driver: 0, or a negative errno.
  */
 int ndctl_dimm_enable(struct ndctl_dimm *dimm);
@@ -1012,6 +1137,27 @@ int ndctl_dimm_failed_restore(struct ndctl_dimm *dimm);
  * 1 if the last save failed (`save_fail`).
  */
 int ndctl_dimm_failed_save(struct ndctl_dimm *dimm);
+
+/**
+ * Freezes security: 0 or -errno.
+ */
+int ndctl_dimm_freeze_security(struct ndctl_dimm *dimm);
+
+/**
+ * Arms the DIMM for activation.
+ */
+enum ndctl_fwa_state ndctl_dimm_fw_activate_arm(struct ndctl_dimm *dimm);
+
+/**
+ * Disarms the DIMM.
+ */
+enum ndctl_fwa_state ndctl_dimm_fw_activate_disarm(struct ndctl_dimm *dimm);
+
+/**
+ * 0 when the DIMM offers the whole firmware-update sequence; -ENOTTY (family without
+ * it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
+ */
+int ndctl_dimm_fw_update_supported(struct ndctl_dimm *dimm);
 
 /**
  * Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when
@@ -1087,6 +1233,17 @@ int ndctl_dimm_get_formatN(struct ndctl_dimm *dimm, int i);
 int ndctl_dimm_get_formats(struct ndctl_dimm *dimm);
 
 /**
+ * Result of the last activation (`firmware/result`); `NDCTL_FWA_RESULT_INVALID` when
+ * unknown.
+ */
+enum ndctl_fwa_result ndctl_dimm_get_fw_activate_result(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
+ */
+enum ndctl_fwa_state ndctl_dimm_get_fw_activate_state(struct ndctl_dimm *dimm);
+
+/**
  * The NFIT device handle (`UINT_MAX` when unknown).
  */
 unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
@@ -1142,6 +1299,11 @@ unsigned short ndctl_dimm_get_phys_id(struct ndctl_dimm *dimm);
  * Revision id (`USHRT_MAX` when unknown).
  */
 unsigned short ndctl_dimm_get_revision(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
+ */
+enum ndctl_security_state ndctl_dimm_get_security(struct ndctl_dimm *dimm);
 
 /**
  * Serial number (`UINT_MAX` when unknown).
@@ -1209,6 +1371,13 @@ int ndctl_dimm_has_errors(struct ndctl_dimm *dimm);
 int ndctl_dimm_has_notifications(struct ndctl_dimm *dimm);
 
 /**
+ * Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
+ * `ndctl_dimm_read_labels` (or `_read_label_index`): the number of label slots, or
+ * -errno (-EINVAL without a read, -ENXIO when a write fails).
+ */
+int ndctl_dimm_init_labels(struct ndctl_dimm *dimm, enum ndctl_namespace_version v);
+
+/**
  * 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
  */
 int ndctl_dimm_is_active(struct ndctl_dimm *dimm);
@@ -1234,6 +1403,16 @@ int ndctl_dimm_is_flag_supported(struct ndctl_dimm *dimm, unsigned int flag);
 int ndctl_dimm_locked(struct ndctl_dimm *dimm);
 
 /**
+ * Erases the DIMM with the master passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_master_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Starts an overwrite with the passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_overwrite(struct ndctl_dimm *dimm, long key);
+
+/**
  * Completed read of `len` bytes at `offset` of the config area (all of it for 0, 0);
  * NULL on failure.
  */
@@ -1255,6 +1434,28 @@ struct ndctl_cmd *ndctl_dimm_read_labels(struct ndctl_dimm *dimm);
 void ndctl_dimm_refresh_flags(struct ndctl_dimm *dimm);
 
 /**
+ * Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
+ */
+int ndctl_dimm_secure_erase(struct ndctl_dimm *dimm, long key);
+
+/**
+ * Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.
+ */
+bool ndctl_dimm_security_is_frozen(struct ndctl_dimm *dimm);
+
+/**
+ * Size of one namespace index block for the DIMM's label area and label size; 0 when
+ * the area is too small (or was never read).
+ */
+unsigned int ndctl_dimm_sizeof_namespace_index(struct ndctl_dimm *dimm);
+
+/**
+ * The DIMM's namespace label size: 128 (v1.1) or 256 (v1.2), as validated, initialised
+ * or probed from the index headers read last; 128 before any read.
+ */
+unsigned int ndctl_dimm_sizeof_namespace_label(struct ndctl_dimm *dimm);
+
+/**
  * `ND_SMART_INJECT_*` bits of what `dimm` can inject; -ENOTTY when its family cannot
  * inject, -EOPNOTSUPP without `cmd_call`, -EIO when the DSM mask excludes injection,
  * -EINVAL for NULL.
@@ -1265,6 +1466,28 @@ int ndctl_dimm_smart_inject_supported(struct ndctl_dimm *dimm);
  * 1 if a SMART event is pending (`smart_event`).
  */
 int ndctl_dimm_smart_pending(struct ndctl_dimm *dimm);
+
+/**
+ * Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
+ */
+int ndctl_dimm_update_master_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
+ */
+int ndctl_dimm_update_passphrase(struct ndctl_dimm *dimm, long ckey, long nkey);
+
+/**
+ * Validates the index blocks read by `ndctl_dimm_read_labels` (or `_read_label_index`):
+ * the number of label slots, or -EINVAL.
+ */
+int ndctl_dimm_validate_labels(struct ndctl_dimm *dimm);
+
+/**
+ * Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
+ * (-EOPNOTSUPP for an unreadable state).
+ */
+int ndctl_dimm_wait_overwrite(struct ndctl_dimm *dimm);
 
 /**
  * Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the

@@ -23,6 +23,18 @@ pub(crate) struct Transfer {
     write: bool,
 }
 
+impl Transfer {
+    /// A copy of the config-area image.
+    pub(super) fn image_copy(&self) -> Vec<u8> {
+        lock(&self.image).clone()
+    }
+
+    /// Size of the whole config area.
+    pub(super) fn config_size(&self) -> u32 {
+        self.config_size
+    }
+}
+
 #[cfg(test)]
 impl Transfer {
     pub(super) fn image_for_tests(&self) -> MutexGuard<'_, Vec<u8>> {
@@ -284,6 +296,12 @@ impl Command {
         self.xfer.as_ref().map(|t| (t.init_offset, t.total))
     }
 
+    /// How many of `len` bytes at area offset `offset` lie in the extent of a config read
+    /// or write (what a data access copies); `None` when the offset is outside it.
+    pub fn cfg_clamp(&self, len: u32, offset: u32) -> Option<usize> {
+        self.cfg_access(len, offset).map(|(_, n)| n)
+    }
+
     /// Clamps an access of `len` bytes at area offset `offset` to the extent; `None` when
     /// the offset is outside it.
     fn cfg_access(&self, len: u32, offset: u32) -> Option<(usize, usize)> {
@@ -454,6 +472,14 @@ impl Command {
         let n = input.len().min(room);
         abi::put(&mut self.buf, abi::VENDOR_HDR, &input[..n]);
         Ok(n)
+    }
+
+    /// Bytes of input a vendor command carries.
+    pub fn vendor_input_len(&self) -> Option<usize> {
+        (self.kind == Kind::Vendor)
+            .then(|| self.u32_at(abi::VENDOR_IN_LENGTH))
+            .flatten()
+            .map(us)
     }
 
     /// The output of a completed vendor command: as many bytes as the firmware says it

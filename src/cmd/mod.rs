@@ -25,8 +25,11 @@ pub mod abi;
 mod ars;
 mod cfg;
 pub mod family;
+mod firmware;
 mod inject;
+mod labels;
 mod scrub;
+mod security;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -38,7 +41,9 @@ use crate::error::{Error, Result};
 
 pub use ars::{ArsRecord, ArsType};
 pub use cfg::sizeof_namespace_index;
+pub use firmware::{intel_fw, FwStatus};
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
+pub use labels::DimmLabels;
 
 use abi::{get_u32, nd_cmd};
 
@@ -198,12 +203,14 @@ impl Command {
         if !dimm.is_cmd_supported(nd_cmd::CALL) {
             return Err(unsupported(dimm.devname(), "cmd_call"));
         }
-        let mask = dimm.dsm_mask()?.unwrap_or(0);
-        if function >= 64 || mask & (1 << function) == 0 {
-            return Err(unsupported(
-                dimm.devname(),
-                &format!("DSM function {function} (dsm_mask {mask:#x})"),
-            ));
+        // Without a `dsm_mask` (older kernels) libndctl tries the call anyway.
+        if let Some(mask) = dimm.dsm_mask()? {
+            if function >= 64 || mask & (1 << function) == 0 {
+                return Err(unsupported(
+                    dimm.devname(),
+                    &format!("DSM function {function} (dsm_mask {mask:#x})"),
+                ));
+            }
         }
         let (size_in, size_out) = (
             u32::try_from(input.len())

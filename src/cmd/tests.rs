@@ -367,3 +367,124 @@ fn xlat_is_zero_for_bus_commands() {
     abi::put_u32(&mut cap.buf, abi::ARS_CAP_STATUS, 3);
     assert_eq!(cap.xlat_firmware_status(), 0);
 }
+
+/// A config read pretending the kernel returned `area` (whole extent).
+fn completed_read(dimm: &Arc<Dimm>, area: &[u8]) -> Command {
+    let mut size = dimm.cfg_size().unwrap();
+    complete(&mut size, |b| {
+        abi::put_u32(b, abi::CONFIG_SIZE_CONFIG_SIZE, area.len() as u32);
+        abi::put_u32(b, abi::CONFIG_SIZE_MAX_XFER, 4096);
+    });
+    let mut read = size.cfg_read().unwrap();
+    lock_image(read.xfer.as_ref().unwrap()).copy_from_slice(area);
+    read.status = 0;
+    read
+}
+
+#[test]
+fn label_state_over_a_read_probes_validates_and_writes_through_the_read() {
+    use crate::labels::{self, Version};
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    let area = labels::init(Version::V1_2, 128 << 10).unwrap();
+    let read = completed_read(&dimm, &area);
+    let mut state = DimmLabels::new(read.share().unwrap(), None).unwrap();
+    assert_eq!(state.config_size(), 128 << 10);
+    assert_eq!(state.sizeof_namespace_label(), 256, "two v1.2 headers");
+    assert_eq!(state.sizeof_namespace_index().unwrap(), 256);
+    assert_eq!(state.validate().unwrap(), 510);
+
+    // A blank area: nothing validates, and libndctl then remembers 256-byte labels.
+    let blank = completed_read(&dimm, &vec![0; 128 << 10]);
+    let mut state = DimmLabels::new(blank, None).unwrap();
+    assert_eq!(
+        state.sizeof_namespace_label(),
+        128,
+        "no headers: v1.1 assumed"
+    );
+    assert!(state.validate().is_err());
+    assert_eq!(state.sizeof_namespace_label(), 256);
+    // Initialising writes through config writes: on a placeholder node the write fails.
+    let e = state.init(Version::V1_1).unwrap_err();
+    assert_eq!(e.errno(), -libc::ENXIO, "{e}");
+    assert_eq!(
+        state.sizeof_namespace_label(),
+        128,
+        "the requested version's size"
+    );
+
+    // Only a completed read carries label state.
+    assert!(DimmLabels::new(dimm.cfg_size().unwrap(), None).is_err());
+    assert!(dimm.cfg_size().unwrap().share().is_err());
+}
+
+#[test]
+fn a_shared_read_sees_writes_made_through_the_other() {
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    let read = completed_read(&dimm, &[1u8; 1024]);
+    let other = read.share().unwrap();
+    let mut w = other.cfg_write().unwrap();
+    w.cfg_write_data(&[7, 7], 10).unwrap();
+    let mut buf = [0u8; 4];
+    read.cfg_read_data(&mut buf, 9).unwrap();
+    assert_eq!(buf, [1, 7, 7, 1]);
+}
+
+#[test]
+fn firmware_update_commands_encode_the_intel_payloads() {
+    use super::firmware::intel_fw;
+    let (_d, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    if dimm.cmd_family().unwrap() != Some(abi::family::INTEL) {
+        eprintln!("SKIP: the generated DIMM is not of the Intel family");
+        return;
+    }
+    let info = dimm.fw_get_info().unwrap();
+    assert_eq!(info.cmd_type(), nd_cmd::CALL);
+    assert_eq!(abi::get_u64(info.payload(), abi::PKG_COMMAND), Some(12));
+    assert_eq!(abi::get_u32(info.payload(), abi::PKG_SIZE_IN), Some(0));
+    assert_eq!(abi::get_u32(info.payload(), abi::PKG_SIZE_OUT), Some(44));
+    assert_eq!(info.fw_info_storage_size(), None, "not submitted");
+
+    let mut start = dimm.fw_start_update().unwrap();
+    complete(&mut start, |b| {
+        abi::put_u32(b, abi::PKG_HDR + 4, 0xc0ffee);
+    });
+    assert_eq!(start.fw_start_get_context(), Some(0xc0ffee));
+
+    let send = start.fw_send(4096, &[1, 2, 3]).unwrap();
+    let p = send.call_payload();
+    assert_eq!(abi::get_u32(send.payload(), abi::PKG_SIZE_IN), Some(12 + 3));
+    assert_eq!(abi::get_u32(send.payload(), abi::PKG_SIZE_OUT), Some(4));
+    assert_eq!(abi::get_u32(p, 0), Some(0xc0ffee));
+    assert_eq!(abi::get_u32(p, 4), Some(4096));
+    assert_eq!(abi::get_u32(p, 8), Some(3));
+    assert_eq!(&p[12..15], &[1, 2, 3]);
+
+    let finish = start.fw_finish().unwrap();
+    assert_eq!(finish.call_payload()[0], 0);
+    assert_eq!(abi::get_u32(finish.call_payload(), 4), Some(0xc0ffee));
+    let abort = start.fw_abort().unwrap();
+    assert_eq!(abort.call_payload()[0], 1, "abort flag");
+    let mut query = start.fw_finish_query().unwrap();
+    assert_eq!(abi::get_u32(query.payload(), abi::PKG_SIZE_IN), Some(4));
+    assert_eq!(abi::get_u32(query.payload(), abi::PKG_SIZE_OUT), Some(12));
+    complete(&mut query, |b| {
+        abi::put_u32(b, abi::PKG_HDR + 4, 0x0002_0007); // extended "busy"
+        abi::put_u64(b, abi::PKG_HDR + 8, 0x0102_0304_0506_0708);
+    });
+    assert_eq!(query.fw_fquery_fw_rev(), Some(0x0102_0304_0506_0708));
+    assert_eq!(query.firmware_status(), 0x0002_0007);
+    assert_eq!(query.fw_xlat_firmware_status(), FwStatus::Busy);
+    assert_eq!(query.xlat_firmware_status(), -libc::ENOMSG);
+
+    let mut fin = start.fw_finish().unwrap();
+    complete(&mut fin, |b| {
+        abi::put_u32(b, abi::PKG_HDR + 8, 0x0002_0007);
+    });
+    assert_eq!(fin.fw_xlat_firmware_status(), FwStatus::AlreadyDone);
+    // Only a start command carries a context.
+    assert!(info.fw_send(0, &[]).is_err());
+    assert_eq!(intel_fw::SEND_DATA, 14);
+}

@@ -1,0 +1,357 @@
+//! Firmware update and activation (group `firmware` of `libndctl.tsv`).
+
+use std::ffi::{c_int, c_uint, c_ulonglong, c_void};
+
+use ndctl::bus::{FwaMethod, FwaState};
+use ndctl::dimm::FwaResult;
+
+use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
+use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
+use crate::handles::{ndctl_bus, ndctl_dimm, status};
+
+fn fwa_state(s: FwaState) -> ndctl_fwa_state {
+    match s {
+        FwaState::Invalid => 0,
+        FwaState::Idle => 1,
+        FwaState::Armed => 2,
+        FwaState::Busy => 3,
+        FwaState::ArmOverflow => 4,
+    }
+}
+
+fn fwa_method(m: FwaMethod) -> ndctl_fwa_method {
+    match m {
+        FwaMethod::Reset => 0,
+        FwaMethod::Suspend => 1,
+        FwaMethod::Live => 2,
+    }
+}
+
+fn fwa_result(r: FwaResult) -> ndctl_fwa_result {
+    match r {
+        FwaResult::Invalid => 0,
+        FwaResult::None => 1,
+        FwaResult::Success => 2,
+        FwaResult::NotStaged => 3,
+        FwaResult::NeedReset => 4,
+        FwaResult::Fail => 5,
+    }
+}
+
+/// Sets errno for the "unknown" value of a getter, as libndctl's do.
+fn errno_invalid() {
+    // SAFETY: errno is thread-local and always writable.
+    unsafe { *libc::__errno_location() = libc::EINVAL };
+}
+
+/// Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
+/// update or the DSM is not offered.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_get_info(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
+    guard!(std::ptr::null_mut(), |f| {
+        // SAFETY: the export's contract: NULL or a live handle.
+        let d = unsafe { arc_of(dimm) }?;
+        Some(new_cmd(f, d.fw_get_info()))
+    })
+}
+
+/// Intel "start firmware update"; NULL when not offered.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_start_update(
+    dimm: *mut ndctl_dimm,
+) -> *mut ndctl_cmd {
+    guard!(std::ptr::null_mut(), |f| {
+        // SAFETY: the export's contract: NULL or a live handle.
+        let d = unsafe { arc_of(dimm) }?;
+        Some(new_cmd(f, d.fw_start_update()))
+    })
+}
+
+/// Intel "send firmware data": `len` bytes of `data` at image offset `offset`, in the
+/// context of `start`; NULL when refused.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
+    start: *mut ndctl_cmd,
+    offset: c_uint,
+    len: c_uint,
+    data: *mut c_void,
+) -> *mut ndctl_cmd {
+    guard!(std::ptr::null_mut(), |f| {
+        let s = live!(start).get();
+        if data.is_null() && len > 0 {
+            return None;
+        }
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: the caller provides `len` readable bytes at `data` (libndctl's
+            // contract).
+            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
+        };
+        Some(new_cmd(f, s.fw_send(offset, bytes)))
+    })
+}
+
+/// Intel "finish firmware update" in the context of `start`; NULL when refused.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
+    guard!(std::ptr::null_mut(), |f| {
+        Some(new_cmd(f, live!(start).get().fw_finish()))
+    })
+}
+
+/// Intel "finish firmware update" with the abort flag; NULL when refused.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_abort(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
+    guard!(std::ptr::null_mut(), |f| {
+        Some(new_cmd(f, live!(start).get().fw_abort()))
+    })
+}
+
+/// Intel "finish status query" in the context of `start`; NULL when refused.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish_query(
+    start: *mut ndctl_cmd,
+) -> *mut ndctl_cmd {
+    guard!(std::ptr::null_mut(), |f| {
+        Some(new_cmd(f, live!(start).get().fw_finish_query()))
+    })
+}
+
+/// Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_info_get_storage_size(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_storage_size();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Largest send chunk of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_send_len(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_max_send_len();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Query interval of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_info_get_query_interval(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_query_interval();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Longest finish time of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_query_time(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_info_max_query_time();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Running firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_info_get_run_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
+    guard!(c_ulonglong::MAX, {
+        let v = live!(cmd).get().fw_info_run_version();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Staged firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_info_get_updated_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
+    guard!(c_ulonglong::MAX, {
+        let v = live!(cmd).get().fw_info_updated_version();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Context of a completed start-update; UINT_MAX (errno EINVAL) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_start_get_context(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, {
+        let v = live!(cmd).get().fw_start_get_context();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// Updated firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL)
+/// otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_fquery_get_fw_rev(cmd: *mut ndctl_cmd) -> c_ulonglong {
+    guard!(c_ulonglong::MAX, {
+        let v = live!(cmd).get().fw_fquery_fw_rev();
+        v.or_else(|| {
+            errno_invalid();
+            None
+        })
+    })
+}
+
+/// The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_fw_xlat_firmware_status(cmd: *mut ndctl_cmd) -> ND_FW_STATUS {
+    guard!(
+        6,
+        Some(live!(cmd).get().fw_xlat_firmware_status() as ND_FW_STATUS)
+    )
+}
+
+/// 0 when the DIMM offers the whole firmware-update sequence; -ENOTTY (family without
+/// it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_fw_update_supported(dimm: *mut ndctl_dimm) -> c_int {
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(dimm).fw_update_supported()
+    )))
+}
+
+/// The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
+/// when it has none.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_get_fw_activate_state(bus: *mut ndctl_bus) -> ndctl_fwa_state {
+    guard!(0, Some(live!(bus).fw_activate_state().map_or(0, fwa_state)))
+}
+
+/// How the platform activates firmware (`firmware/capability`); reset when unknown.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_get_fw_activate_method(bus: *mut ndctl_bus) -> ndctl_fwa_method {
+    guard!(
+        0,
+        Some(live!(bus).fw_activate_method().map_or(0, fwa_method))
+    )
+}
+
+/// Activates staged firmware (`NDCTL_FWA_METHOD_LIVE` or `_SUSPEND`): 0 or -errno
+/// (-EINVAL for another method).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_activate_firmware(
+    bus: *mut ndctl_bus,
+    method: ndctl_fwa_method,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| {
+        let m = match method {
+            1 => FwaMethod::Suspend,
+            2 => FwaMethod::Live,
+            _ => {
+                ::log::error!(target: f, "method: {method} invalid");
+                return Some(-libc::EINVAL);
+            }
+        };
+        Some(status(f, live!(bus).activate_firmware(m)))
+    })
+}
+
+/// Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_set_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(bus).set_fw_activate_noidle(true)
+    )))
+}
+
+/// Clears `nfit/firmware_activate_noidle`: 0 or -errno.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(bus).set_fw_activate_noidle(false)
+    )))
+}
+
+/// Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_set_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(bus).set_fw_activate_nosuspend(true)
+    )))
+}
+
+/// Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
+    guard!(-libc::EINVAL, |f| Some(status(
+        f,
+        live!(bus).set_fw_activate_nosuspend(false)
+    )))
+}
+
+/// The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_state(
+    dimm: *mut ndctl_dimm,
+) -> ndctl_fwa_state {
+    guard!(
+        0,
+        Some(live!(dimm).fw_activate_state().map_or(0, fwa_state))
+    )
+}
+
+/// Result of the last activation (`firmware/result`); `NDCTL_FWA_RESULT_INVALID` when
+/// unknown.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
+    dimm: *mut ndctl_dimm,
+) -> ndctl_fwa_result {
+    guard!(
+        0,
+        Some(live!(dimm).fw_activate_result().map_or(0, fwa_result))
+    )
+}
+
+/// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the
+/// write fails, else `NDCTL_FWA_ARMED` (for disarm too, as libndctl answers).
+fn set_arm(f: &'static str, d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
+    if !matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid) {
+        return 0;
+    }
+    match d.fw_activate_arm(arm) {
+        Ok(()) => 2,
+        Err(e) => {
+            ::log::debug!(target: f, "{e}");
+            0
+        }
+    }
+}
+
+/// Arms the DIMM for activation.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_fw_activate_arm(dimm: *mut ndctl_dimm) -> ndctl_fwa_state {
+    guard!(0, |f| Some(set_arm(f, live!(dimm), true)))
+}
+
+/// Disarms the DIMM.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_fw_activate_disarm(dimm: *mut ndctl_dimm) -> ndctl_fwa_state {
+    guard!(0, |f| Some(set_arm(f, live!(dimm), false)))
+}
