@@ -6,7 +6,11 @@
 //! ```
 //! The root defaults to `$NDCTL_ROOT`, else `/`. `--nfit-test` lists a freshly generated
 //! tree of the kernel's nfit_test buses instead.
+//!
+//! Output into a closed pipe (`list | head -1`) ends the program quietly with status 0:
+//! the reader has all it wanted.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use ndctl::list::list;
@@ -71,10 +75,17 @@ fn main() -> ExitCode {
             };
             if empty {
                 eprintln!("  warning: no matching devices found");
-            } else {
-                println!("{}", to_pretty(&v));
+                return ExitCode::SUCCESS;
             }
-            ExitCode::SUCCESS
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{}", to_pretty(&v)).and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("list: writing the listing: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 
-use crate::children::{Child, ChildList, Presence};
+use crate::children::{Child, ChildList, Node};
 use crate::ctx::{Ctx, CtxInner};
 use crate::dimm::Dimm;
 use crate::error::{Error, Result};
-use crate::region::{InterleaveSet, PersistenceDomain, Region};
+use crate::mapping::InterleaveSet;
+use crate::region::{PersistenceDomain, Region};
 use crate::sysfs::{Device, Sysfs};
 
 /// The kernel's name of bus command `ND_CMD_*` number `cmd` (`nvdimm_bus_cmd_name`).
@@ -106,10 +107,9 @@ pub enum FwaMethod {
 pub struct Bus {
     me: Weak<Bus>,
     ctx: Weak<CtxInner>,
-    dev: Device,
+    /// The bus directory (`.../ndbusK`) with the id of `ndctlN`.
+    node: Node,
     ctl: Device,
-    presence: Presence,
-    id: u32,
     major: u32,
     minor: u32,
     provider: String,
@@ -118,12 +118,20 @@ pub struct Bus {
     regions: ChildList<Region>,
 }
 
+impl std::ops::Deref for Bus {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
 impl Child for Bus {
+    fn node(&self) -> &Node {
+        &self.node
+    }
+    // Buses are found as `/sys/class/nd/ndctlN`.
     fn child_name(&self) -> &str {
         self.ctl.name()
-    }
-    fn presence(&self) -> &Presence {
-        &self.presence
     }
 }
 
@@ -145,19 +153,18 @@ impl Bus {
             .iter()
             .filter(|c| commands.split_whitespace().any(|t| t == cmd_name(**c)))
             .fold(0u64, |m, c| m | (1 << c));
+        let logger = Arc::clone(dev.sysfs().logger());
         Ok(Arc::new_cyclic(|me| Bus {
             me: me.clone(),
             ctx,
             ctl: Device::new(sysfs, ctl),
-            dev,
-            presence: Presence::new(),
-            id,
+            node: Node::new(dev, id),
             major,
             minor,
             provider,
             cmd_mask,
-            dimms: ChildList::new(),
-            regions: ChildList::new(),
+            dimms: ChildList::new(&logger),
+            regions: ChildList::new(&logger),
         }))
     }
 
@@ -172,7 +179,7 @@ impl Bus {
     /// Forget cached attributes of the bus and everything below it, and rescan.
     /// Every object is refreshed even if one rescan fails; the first failure is returned.
     pub(crate) fn invalidate(&self) -> Result<()> {
-        self.dev.invalidate();
+        self.device().invalidate();
         self.ctl.invalidate();
         for d in self.dimms.all() {
             d.invalidate();
@@ -213,16 +220,6 @@ impl Bus {
         self.ctx.upgrade().map(Ctx::from_inner)
     }
 
-    /// The sysfs device of the bus (`.../ndbusK`).
-    pub fn device(&self) -> &Device {
-        &self.dev
-    }
-
-    /// N of `ndctlN`.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
     /// Major number of `/dev/ndctlN`.
     pub fn major(&self) -> u32 {
         self.major
@@ -233,14 +230,9 @@ impl Bus {
         self.minor
     }
 
-    /// `ndbusK`.
-    pub fn devname(&self) -> &str {
-        self.dev.name()
-    }
-
     /// The in-root path of the bus directory (`ndctl_bus_get_devname`'s directory).
     pub fn path(&self) -> &std::path::Path {
-        self.dev.path()
+        self.device().path()
     }
 
     /// The control device name, `ndctlN`.
@@ -260,15 +252,15 @@ impl Bus {
 
     /// Whether the bus is described by an ACPI NFIT (`nfit/revision` exists).
     pub fn has_nfit(&self) -> Result<bool> {
-        Ok(self.dev.opt("nfit/revision")?.is_some())
+        Ok(self.device().opt("nfit/revision")?.is_some())
     }
 
     /// The NFIT revision, `None` without an NFIT.
     pub fn revision(&self) -> Result<Option<u32>> {
-        match self.dev.opt_u64("nfit/revision")? {
+        match self.device().opt_u64("nfit/revision")? {
             Some(v) => u32::try_from(v).map(Some).map_err(|_| {
                 Error::parse(
-                    self.dev.attr_path("nfit/revision"),
+                    self.device().attr_path("nfit/revision"),
                     &v.to_string(),
                     "out of range",
                 )
@@ -279,7 +271,7 @@ impl Bus {
 
     /// The NFIT bus DSM mask (`nfit/dsm_mask`), 0 when absent.
     pub fn nfit_dsm_mask(&self) -> Result<u64> {
-        Ok(self.dev.opt_u64("nfit/dsm_mask")?.unwrap_or(0))
+        Ok(self.device().opt_u64("nfit/dsm_mask")?.unwrap_or(0))
     }
 
     /// Whether the NFIT bus function `cmd` is supported.
@@ -289,13 +281,13 @@ impl Bus {
 
     /// Whether the bus comes from a device tree node (`of_node/compatible`).
     pub fn has_of_node(&self) -> Result<bool> {
-        Ok(self.dev.opt("of_node/compatible")?.is_some())
+        Ok(self.device().opt("of_node/compatible")?.is_some())
     }
 
     /// Whether this is an IBM PAPR SCM bus (or its test emulation).
     pub fn is_papr_scm(&self) -> Result<bool> {
         Ok(matches!(
-            self.dev
+            self.device()
                 .read_fresh("of_node/compatible")?
                 .into_option()
                 .as_deref(),
@@ -307,11 +299,11 @@ impl Bus {
     /// reports CXL whenever `../subsys` does not resolve); we report what the
     /// attribute says: the bus's parent has a `subsys` link resolving under `/sys/bus/cxl`.
     pub fn has_cxl(&self) -> bool {
-        let parent = match self.dev.path().parent() {
+        let parent = match self.device().path().parent() {
             Some(p) => p.join("subsys"),
             None => return false,
         };
-        self.dev
+        self.device()
             .sysfs()
             .resolve(&parent)
             .map(|p| p.starts_with("/sys/bus/cxl"))
@@ -320,8 +312,8 @@ impl Bus {
 
     /// Address-range-scrub state, read now; `None` if the bus has no `nfit/scrub`.
     pub fn scrub_state(&self) -> Result<Option<ScrubState>> {
-        let path = self.dev.attr_path("nfit/scrub");
-        match self.dev.read_fresh("nfit/scrub")?.into_option() {
+        let path = self.device().attr_path("nfit/scrub");
+        match self.device().read_fresh("nfit/scrub")?.into_option() {
             None => Ok(None),
             Some(v) => {
                 let t = v.trim();
@@ -339,17 +331,17 @@ impl Bus {
 
     /// Start an address range scrub (`nfit/scrub` ← 1).
     pub fn start_scrub(&self) -> Result<()> {
-        self.dev.write("nfit/scrub", "1\n")
+        self.device().write("nfit/scrub", "1\n")
     }
 
     /// Firmware activation state, read now.
     pub fn fw_activate_state(&self) -> Result<FwaState> {
-        FwaState::read(&self.dev)
+        FwaState::read(self.device())
     }
 
     /// Firmware activation method.
     pub fn fw_activate_method(&self) -> Result<FwaMethod> {
-        Ok(match self.dev.opt("firmware/capability")?.as_deref() {
+        Ok(match self.device().opt("firmware/capability")?.as_deref() {
             Some("quiesce") => FwaMethod::Suspend,
             Some("live") => FwaMethod::Live,
             _ => FwaMethod::Reset,
@@ -362,30 +354,34 @@ impl Bus {
     /// is empty, polling every millisecond for up to `NDCTL_TIMEOUT` iterations (default
     /// 5000; 0 waits forever).
     pub fn wait_probe(&self) -> Result<()> {
-        let limit = std::env::var("NDCTL_TIMEOUT")
-            .ok()
+        let logger = self.device().sysfs().logger();
+        let limit = crate::env::secure_var("NDCTL_TIMEOUT")
             .and_then(|v| {
-                crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v)
-                    .map_err(|e| log::warn!("{e}; using the default 5000"))
+                crate::sysfs::parse_u64(std::path::Path::new("NDCTL_TIMEOUT"), &v.to_string_lossy())
+                    .map_err(|e| {
+                        crate::ctx_log!(logger, log::Level::Warn, "{e}; using the default 5000")
+                    })
                     .ok()
             })
             .unwrap_or(5000);
         let mut tries = 0u64;
         loop {
-            match self.dev.read_fresh("wait_probe")? {
+            match self.device().read_fresh("wait_probe")? {
                 crate::sysfs::Attr::Value(_) => {}
                 _ => {
                     return Err(Error::Missing {
-                        path: self.dev.attr_path("wait_probe"),
+                        path: self.device().attr_path("wait_probe"),
                     })
                 }
             }
-            if udev_queue_is_empty(self.dev.sysfs()) {
+            if udev_queue_is_empty(self.device().sysfs()) {
                 return Ok(());
             }
             tries += 1;
             if limit != 0 && tries >= limit {
-                log::info!(
+                crate::ctx_log!(
+                    logger,
+                    log::Level::Info,
                     "{}: udev queue still busy after {tries} tries",
                     self.devname()
                 );
@@ -399,9 +395,14 @@ impl Bus {
         // Like libndctl, let pending probes finish before trusting the directory; a tree
         // without the attribute (or a failed read) is scanned as it is.
         if let Err(e) = self.wait_probe() {
-            log::debug!("{}: wait_probe: {e}", self.devname());
+            crate::ctx_log!(
+                self.device().sysfs().logger(),
+                log::Level::Debug,
+                "{}: wait_probe: {e}",
+                self.devname()
+            );
         }
-        self.dev.children(prefix)
+        self.device().children(prefix)
     }
 
     /// The DIMMs (`nmemN`) on this bus.
@@ -490,7 +491,12 @@ impl Bus {
             _ if self.has_nfit()? => match self.nfit_translate_spa(address) {
                 Ok((handle, _)) => self.dimm_by_handle(handle),
                 Err(e) => {
-                    log::debug!("{}: translate spa {address:#x}: {e}", self.devname());
+                    crate::ctx_log!(
+                        self.device().sysfs().logger(),
+                        log::Level::Debug,
+                        "{}: translate spa {address:#x}: {e}",
+                        self.devname()
+                    );
                     Ok(None)
                 }
             },
@@ -517,7 +523,7 @@ impl Bus {
     pub fn nfit_translate_spa(&self, address: u64) -> Result<(u32, u64)> {
         if !self.has_nfit()? || !self.is_nfit_cmd_supported(NFIT_CMD_TRANSLATE_SPA)? {
             return Err(Error::io(
-                self.dev.attr_path("nfit/dsm_mask"),
+                self.device().attr_path("nfit/dsm_mask"),
                 std::io::Error::from_raw_os_error(libc::ENOTTY),
             ));
         }
@@ -571,15 +577,7 @@ impl Bus {
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let name = self.ctl_name();
         let logical = PathBuf::from(format!("/dev/{name}"));
-        let host =
-            self.dev.sysfs().dev_node(name).ok_or_else(|| {
-                Error::io(&logical, std::io::Error::from_raw_os_error(libc::ENOENT))
-            })?;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&host)
-            .map_err(|e| Error::io(&logical, e))?;
+        let file = self.device().sysfs().open_dev(name, libc::O_RDWR)?;
         let meta = file.metadata().map_err(|e| Error::io(&logical, e))?;
         let rdev = meta.rdev();
         if !meta.file_type().is_char_device()

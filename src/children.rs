@@ -1,4 +1,5 @@
-//! Lazily scanned, deduplicated lists of child objects.
+//! The skeleton of the object tree: the node every device object is built on, and the
+//! lazily scanned, deduplicated lists of child objects.
 //!
 //! A level of the tree is enumerated only when first asked for. Rescans keep the existing
 //! object for a name that is still there (so references handed out, including raw pointers
@@ -8,31 +9,100 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::btt::Btt;
+use crate::dax::Dax;
 use crate::error::{Error, Result};
+use crate::logging::Logger;
+use crate::namespace::Namespace;
+use crate::pfn::Pfn;
+use crate::region::Region;
+use crate::sysfs::Device;
 
-/// Implemented by objects kept in a [`ChildList`].
-pub(crate) trait Child {
-    /// The device name used to deduplicate across rescans.
-    fn child_name(&self) -> &str;
-    /// Whether the last scan still saw the object.
-    fn presence(&self) -> &Presence;
-}
-
-/// Whether an object's directory was seen by the last scan of its parent.
+/// What every device object of the tree has: its sysfs device, the number in its name, and
+/// whether the last scan of its parent still saw it. Every object dereferences to its node,
+/// so `device()`, `id()` and `devname()` are the same methods everywhere.
 #[derive(Debug)]
-pub(crate) struct Presence(AtomicBool);
+pub struct Node {
+    dev: Device,
+    id: u32,
+    present: AtomicBool,
+}
 
-impl Presence {
-    pub(crate) fn new() -> Presence {
-        Presence(AtomicBool::new(true))
+impl Node {
+    pub(crate) fn new(dev: Device, id: u32) -> Node {
+        Node {
+            dev,
+            id,
+            present: AtomicBool::new(true),
+        }
     }
-    pub(crate) fn get(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+
+    /// The sysfs device.
+    pub fn device(&self) -> &Device {
+        &self.dev
     }
-    pub(crate) fn set(&self, v: bool) {
-        self.0.store(v, Ordering::Relaxed)
+
+    /// The number in the device name (`N` of `regionN`, `namespaceR.N`, `ndctlN`, ...).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The device name (`regionN`, `nmemN`, `namespaceR.N`, ...).
+    pub fn devname(&self) -> &str {
+        self.dev.name()
+    }
+
+    /// Unbind the device from its driver, if it has one. An unbind the kernel did not carry
+    /// out (the device is still bound afterwards) is [`Error::Busy`].
+    pub(crate) fn unbind_driver(&self) -> Result<()> {
+        if self.dev.has_driver() {
+            self.dev.unbind()?;
+            if self.dev.has_driver() {
+                return Err(Error::Busy {
+                    object: self.devname().into(),
+                    reason: "failed to disable".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_present(&self) -> bool {
+        self.present.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_present(&self, v: bool) {
+        self.present.store(v, Ordering::Relaxed)
     }
 }
+
+/// Implemented by objects kept in a [`ChildList`]: anything built on a [`Node`].
+pub(crate) trait Child {
+    fn node(&self) -> &Node;
+    /// The name rescans recognise the object by (its directory name).
+    fn child_name(&self) -> &str {
+        self.node().devname()
+    }
+}
+
+/// Makes `$ty` an object of the tree built on the field `$field` (a [`Node`], or a core
+/// that itself dereferences to one): it dereferences to it and can live in a [`ChildList`].
+macro_rules! tree_object {
+    ($ty:ty, $field:ident: $target:ty) => {
+        impl std::ops::Deref for $ty {
+            type Target = $target;
+            fn deref(&self) -> &$target {
+                &self.$field
+            }
+        }
+        impl $crate::children::Child for $ty {
+            fn node(&self) -> &$crate::children::Node {
+                &self.$field
+            }
+        }
+    };
+}
+pub(crate) use tree_object;
 
 #[derive(Debug)]
 pub(crate) struct ChildList<T> {
@@ -42,13 +112,16 @@ pub(crate) struct ChildList<T> {
     // Objects of a previous generation (their region was disabled): no longer listed,
     // kept alive so that references to them stay valid.
     retired: Mutex<Vec<Arc<T>>>,
+    // The context's logger, for the children a scan skips.
+    logger: Arc<Logger>,
 }
 
 impl<T: Child> ChildList<T> {
-    pub(crate) fn new() -> ChildList<T> {
+    pub(crate) fn new(logger: &Arc<Logger>) -> ChildList<T> {
         ChildList {
             items: Mutex::new(None),
             retired: Mutex::new(Vec::new()),
+            logger: Arc::clone(logger),
         }
     }
 
@@ -65,8 +138,7 @@ impl<T: Child> ChildList<T> {
         let mut guard = self.lock();
         if guard.is_none() {
             *guard = Some(Vec::new());
-            if let Err(e) =
-                Self::merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
+            if let Err(e) = self.merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
             {
                 *guard = None;
                 return Err(e);
@@ -74,7 +146,12 @@ impl<T: Child> ChildList<T> {
         }
         Ok(guard
             .as_ref()
-            .map(|v| v.iter().filter(|c| c.presence().get()).cloned().collect())
+            .map(|v| {
+                v.iter()
+                    .filter(|c| c.node().is_present())
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -88,7 +165,7 @@ impl<T: Child> ChildList<T> {
         match guard.as_mut() {
             // Never listed: the next get() scans anyway.
             None => Ok(()),
-            Some(items) => Self::merge(items, scan, make),
+            Some(items) => self.merge(items, scan, make),
         }
     }
 
@@ -102,7 +179,7 @@ impl<T: Child> ChildList<T> {
             .position(|c| std::ptr::eq(Arc::as_ptr(c), item))?;
         items[pos + 1..]
             .iter()
-            .find(|c| c.presence().get())
+            .find(|c| c.node().is_present())
             .cloned()
     }
 
@@ -116,7 +193,7 @@ impl<T: Child> ChildList<T> {
     pub(crate) fn retire(&self) {
         let old = self.lock().take().unwrap_or_default();
         for c in &old {
-            c.presence().set(false);
+            c.node().set_present(false);
         }
         self.retired
             .lock()
@@ -155,7 +232,7 @@ impl<T: Child> ChildList<T> {
         v
     }
 
-    fn merge<S, M>(items: &mut Vec<Arc<T>>, scan: S, mut make: M) -> Result<()>
+    fn merge<S, M>(&self, items: &mut Vec<Arc<T>>, scan: S, mut make: M) -> Result<()>
     where
         S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
         M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
@@ -170,7 +247,7 @@ impl<T: Child> ChildList<T> {
                 .unwrap_or_default();
             if let Some(i) = items.iter().position(|c| c.child_name() == name) {
                 seen[i] = true;
-                items[i].presence().set(true);
+                items[i].node().set_present(true);
                 continue;
             }
             match make(id, path.clone()) {
@@ -178,14 +255,19 @@ impl<T: Child> ChildList<T> {
                 // A device without a required attribute is skipped as libndctl skips it
                 // (it may be vanishing under us); garbage in an attribute is an error.
                 Err(e @ Error::Missing { .. }) => {
-                    log::warn!("{}: skipped: {e}", path.display())
+                    crate::ctx_log!(
+                        self.logger,
+                        log::Level::Warn,
+                        "{}: skipped: {e}",
+                        path.display()
+                    )
                 }
                 Err(e) => return Err(e),
             }
         }
         for (i, s) in seen.iter().enumerate() {
             if !s {
-                items[i].presence().set(false);
+                items[i].node().set_present(false);
             }
         }
         // libndctl inserts at the head of its lists: iteration is the reverse of readdir.
@@ -193,5 +275,116 @@ impl<T: Child> ChildList<T> {
         added.append(items);
         *items = added;
         Ok(())
+    }
+}
+
+/// A kind of device carved from a region: namespaces and the btt, pfn and dax devices that
+/// claim them. Each kind is one file implementing this; the region lists, rescans,
+/// invalidates and retires every kind the same way.
+pub(crate) trait ChildKind: Child + Sized + 'static {
+    /// The directory prefix (`namespace` of `namespaceR.N`); the region's `<prefix>_seed`
+    /// names the idle one.
+    const PREFIX: &'static str;
+    /// Reads the object from its directory (`Error::Missing` skips a vanishing device).
+    fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Self>>;
+    /// The region's list of this kind.
+    fn list(region: &Region) -> &ChildList<Self>;
+    /// Forgets cached attributes.
+    fn invalidate(&self);
+}
+
+/// The region's lists of child devices, one per [`ChildKind`].
+#[derive(Debug)]
+pub(crate) struct Children {
+    pub(crate) namespaces: ChildList<Namespace>,
+    pub(crate) btts: ChildList<Btt>,
+    pub(crate) pfns: ChildList<Pfn>,
+    pub(crate) daxs: ChildList<Dax>,
+}
+
+impl Children {
+    pub(crate) fn each(&self) -> [&dyn KindList; 4] {
+        [&self.namespaces, &self.btts, &self.pfns, &self.daxs]
+    }
+}
+
+/// What the region does to every list alike, whatever its kind.
+pub(crate) trait KindList {
+    fn rescan(&self, region: &Region) -> Result<()>;
+    fn invalidate(&self);
+    fn retire(&self);
+    fn drop_retired(&self);
+    fn clear(&self);
+}
+
+impl<K: ChildKind> KindList for ChildList<K> {
+    fn rescan(&self, region: &Region) -> Result<()> {
+        let me = region.arc();
+        let prefix = region.child_prefix(K::PREFIX);
+        ChildList::rescan(
+            self,
+            || region.device().children(&prefix),
+            |id, path| K::new(Arc::clone(&me), id, path),
+        )
+    }
+    fn invalidate(&self) {
+        for c in self.all() {
+            c.invalidate();
+        }
+    }
+    fn retire(&self) {
+        ChildList::retire(self)
+    }
+    fn drop_retired(&self) {
+        ChildList::drop_retired(self)
+    }
+    fn clear(&self) {
+        ChildList::clear(self)
+    }
+}
+
+/// Listing, stepping through and finding the seed of child devices, alike for every kind.
+impl Region {
+    /// The devices of one kind (scanned on first use).
+    pub(crate) fn list_of<K: ChildKind>(&self) -> Result<Vec<Arc<K>>> {
+        let me = self.arc();
+        let prefix = self.child_prefix(K::PREFIX);
+        K::list(self).get(
+            || self.device().children(&prefix),
+            |id, p| K::new(Arc::clone(&me), id, p),
+        )
+    }
+
+    /// The device of the same kind listed after `item` (libndctl's `get_next`).
+    pub(crate) fn child_after<K: ChildKind>(&self, item: &K) -> Option<Arc<K>> {
+        K::list(self).after(item)
+    }
+
+    /// The idle device of one kind the kernel offers for configuration (`<kind>_seed`).
+    pub(crate) fn seed_of<K: ChildKind>(&self) -> Result<Option<Arc<K>>> {
+        let attr = format!("{}_seed", K::PREFIX);
+        let Some(name) = self.device().read_fresh(&attr)?.into_option() else {
+            return Ok(None);
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .list_of::<K>()?
+            .into_iter()
+            .find(|c| c.node().devname() == name))
+    }
+
+    pub(crate) fn child_prefix(&self, kind: &str) -> String {
+        if let Err(e) = self.bus().wait_probe() {
+            crate::ctx_log!(
+                self.device().sysfs().logger(),
+                log::Level::Debug,
+                "{}: wait_probe: {e}",
+                self.bus().devname()
+            );
+        }
+        format!("{kind}{}.", self.id())
     }
 }

@@ -7,7 +7,8 @@ use crate::bus::Bus;
 use crate::children::ChildList;
 use crate::dimm::Dimm;
 use crate::error::{Error, Result};
-use crate::sysfs::{parse_devnum, Sysfs};
+use crate::logging::Logger;
+use crate::sysfs::{parse_devnum, Resolver, Sysfs};
 
 /// Environment variable naming the directory used as `/` (default `/`).
 pub const ROOT_ENV: &str = "NDCTL_ROOT";
@@ -47,8 +48,11 @@ pub struct Ctx {
 
 impl Ctx {
     /// A context on the root named by the `NDCTL_ROOT` environment variable, or `/`.
+    ///
+    /// The variable is read with `secure_getenv` semantics ([`crate::env::secure_var`]):
+    /// a setuid or file-capability program always gets `/`.
     pub fn new() -> Result<Ctx> {
-        let root = std::env::var_os(ROOT_ENV)
+        let root = crate::env::secure_var(ROOT_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/"));
@@ -57,11 +61,18 @@ impl Ctx {
 
     /// A context reading `<root>/sys` and `<root>/dev` instead of `/sys` and `/dev`.
     pub fn with_root(root: impl AsRef<Path>) -> Result<Ctx> {
-        let sysfs = Arc::new(Sysfs::new(root.as_ref())?);
+        Ctx::with_resolver(root, Resolver::Auto)
+    }
+
+    /// Like [`Ctx::with_root`] with a choice of how paths are confined in the root (see
+    /// [`Resolver`]; `Userspace` forces the fallback used where `openat2` is missing).
+    pub fn with_resolver(root: impl AsRef<Path>, resolver: Resolver) -> Result<Ctx> {
+        let sysfs = Arc::new(Sysfs::with_resolver(root.as_ref(), resolver)?);
+        let logger = Arc::clone(sysfs.logger());
         Ok(Ctx {
             inner: Arc::new_cyclic(|me| CtxInner {
                 sysfs,
-                buses: ChildList::new(),
+                buses: ChildList::new(&logger),
                 me: me.clone(),
             }),
         })
@@ -75,6 +86,13 @@ impl Ctx {
     /// The host directory used as `/`.
     pub fn root(&self) -> &Path {
         self.inner.sysfs.root()
+    }
+
+    /// This context's log sink and threshold: records of the library about this context
+    /// (skipped devices, unreadable attributes, probing) go there and nowhere else. The
+    /// default sink is the `log` facade.
+    pub fn logger(&self) -> &Arc<Logger> {
+        self.inner.sysfs.logger()
     }
 
     pub(crate) fn from_inner(inner: Arc<CtxInner>) -> Ctx {
@@ -140,30 +158,28 @@ impl Ctx {
 
 fn scan_buses(inner: &CtxInner) -> Result<Vec<(u32, PathBuf)>> {
     let sysfs = &inner.sysfs;
-    if !sysfs.root().join("sys").is_dir() {
+    if !sysfs.is_dir(Path::new("/sys")) {
         return Err(Error::NotSysfs {
             root: sysfs.root().to_path_buf(),
         });
     }
     let class = Path::new("/sys/class/nd");
-    let names = match sysfs.list_dir(class) {
-        Ok(n) => n,
+    // Keyed by the number of ndctlN, as libndctl keys buses; the bus directory is found
+    // in make_bus.
+    let class_dir = crate::sysfs::Device::new(Arc::clone(sysfs), class.to_path_buf());
+    match class_dir.children("ndctl") {
+        Ok(n) => Ok(n),
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            log::debug!("{}: absent, no NVDIMM buses", class.display());
-            return Ok(Vec::new());
+            crate::ctx_log!(
+                sysfs.logger(),
+                log::Level::Debug,
+                "{}: absent, no NVDIMM buses",
+                class.display()
+            );
+            Ok(Vec::new())
         }
-        Err(e) => return Err(e),
-    };
-    let mut out = Vec::new();
-    for name in names {
-        let Some(num) = name.strip_prefix("ndctl") else {
-            continue;
-        };
-        let Ok(id) = num.parse::<u32>() else { continue };
-        // The object is keyed by the ndctlN name; the bus directory is found in make_bus.
-        out.push((id, class.join(&name)));
+        Err(e) => Err(e),
     }
-    Ok(out)
 }
 
 fn make_bus(inner: &CtxInner, id: u32, ctl: PathBuf) -> Result<Arc<Bus>> {
@@ -175,9 +191,11 @@ fn make_bus(inner: &CtxInner, id: u32, ctl: PathBuf) -> Result<Arc<Bus>> {
             path: ctl.join("dev"),
         })?;
     let (major, minor) = parse_devnum(&ctl.join("dev"), &dev)?;
-    let bus_path = sysfs.resolve(&PathBuf::from(format!(
-        "/sys/dev/char/{major}:{minor}/device"
-    )))?;
+    let bus_path = sysfs
+        .resolve(&PathBuf::from(format!(
+            "/sys/dev/char/{major}:{minor}/device"
+        )))?
+        .into_path_buf();
     Bus::new(
         inner.me.clone(),
         Arc::clone(sysfs),

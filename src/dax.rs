@@ -1,12 +1,9 @@
 //! Device-dax devices (`daxR.N`) and the dax region/devices below them.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::children::{Child, Presence};
 use crate::error::Result;
 use crate::pfn::PfnCore;
-use crate::region::{opt_i32, Region};
 use crate::sysfs::Device;
 
 /// The dax region a configured dax device exposes (`dax_region/`).
@@ -38,50 +35,21 @@ pub struct Dax {
     core: PfnCore,
 }
 
-impl std::ops::Deref for Dax {
-    type Target = PfnCore;
-    fn deref(&self) -> &PfnCore {
-        &self.core
-    }
-}
-
-impl Child for Dax {
-    fn child_name(&self) -> &str {
-        self.core.devname()
-    }
-    fn presence(&self) -> &Presence {
-        self.core.presence()
-    }
-}
+crate::pfn::pfn_kind!(Dax, "dax", daxs);
 
 impl Dax {
-    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Dax>> {
-        Ok(Arc::new(Dax {
-            core: PfnCore::new(region, id, path)?,
-        }))
-    }
-
-    pub(crate) fn invalidate(&self) {
-        self.core.invalidate()
-    }
-
-    /// The next dax of the same region.
-    pub fn next(&self) -> Option<Arc<Dax>> {
-        self.core.region().dax_after(self)
-    }
-
     /// The dax region and its character devices, as libdaxctl reads them; `None` when the
     /// device has no `dax_region/` (not enabled).
     ///
     /// A character device is listed only when its `/dev` node exists, as libdaxctl does.
     pub fn dax_region(&self) -> Result<Option<DaxRegion>> {
-        let dev = self.core.device();
+        let dev = self.device();
         if !dev.has("dax_region") {
             return Ok(None);
         }
         let mut devices = Vec::new();
         let sysfs = dev.sysfs();
-        for (_, path) in dev.children("dax")? {
+        for (_, path) in dev.entries("dax")? {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -99,8 +67,8 @@ impl Dax {
                 });
             devices.push(DaxChardev {
                 size: cd.opt_u64("size")?,
-                target_node: opt_i32(&cd, "target_node")?,
-                numa_node: opt_i32(&cd, "numa_node")?,
+                target_node: cd.opt_i32("target_node")?,
+                numa_node: cd.opt_i32("numa_node")?,
                 align: cd.opt_u64("align")?,
                 mode,
                 name,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::bus::{Bus, FwaState};
-use crate::children::{Child, Presence};
+use crate::children::{tree_object, Node};
 use crate::error::{Error, Result};
 use crate::sysfs::{parse_devnum, parse_u64, Device};
 
@@ -147,10 +147,8 @@ pub enum FwaResult {
 /// An NVDIMM.
 #[derive(Debug)]
 pub struct Dimm {
+    node: Node,
     bus: Arc<Bus>,
-    dev: Device,
-    presence: Presence,
-    id: u32,
     major: u32,
     minor: u32,
     cmd_mask: u64,
@@ -162,14 +160,7 @@ pub struct Dimm {
     health_event: std::sync::OnceLock<Option<std::fs::File>>,
 }
 
-impl Child for Dimm {
-    fn child_name(&self) -> &str {
-        self.dev.name()
-    }
-    fn presence(&self) -> &Presence {
-        &self.presence
-    }
-}
+tree_object!(Dimm, node: Node);
 
 impl Dimm {
     pub(crate) fn new(bus: Arc<Bus>, id: u32, path: PathBuf) -> Result<Arc<Dimm>> {
@@ -191,10 +182,8 @@ impl Dimm {
             "nfit"
         };
         let dimm = Dimm {
+            node: Node::new(dev, id),
             bus,
-            dev,
-            presence: Presence::new(),
-            id,
             major,
             minor,
             cmd_mask,
@@ -204,15 +193,15 @@ impl Dimm {
         };
         // NFIT DIMMs cannot be used without their handle and physical id (libndctl drops
         // the DIMM when either is unreadable).
-        if dimm.prefix == "nfit" && dimm.dev.has("nfit") {
-            dimm.dev.req_u64("nfit/handle")?;
-            dimm.dev.req_u64("nfit/phys_id")?;
+        if dimm.prefix == "nfit" && dimm.device().has("nfit") {
+            dimm.device().req_u64("nfit/handle")?;
+            dimm.device().req_u64("nfit/phys_id")?;
         }
         Ok(Arc::new(dimm))
     }
 
     pub(crate) fn invalidate(&self) {
-        self.dev.invalidate();
+        self.device().invalidate();
     }
 
     fn pattr(&self, name: &str) -> String {
@@ -220,25 +209,33 @@ impl Dimm {
     }
 
     fn opt_u64(&self, name: &str) -> Result<Option<u64>> {
-        self.dev.opt_u64(&self.pattr(name))
+        self.device().opt_u64(&self.pattr(name))
     }
 
     fn opt_u32(&self, name: &str) -> Result<Option<u32>> {
         let attr = self.pattr(name);
-        match self.dev.opt_u64(&attr)? {
+        match self.device().opt_u64(&attr)? {
             None => Ok(None),
             Some(v) => u32::try_from(v).map(Some).map_err(|_| {
-                Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")
+                Error::parse(
+                    self.device().attr_path(&attr),
+                    &v.to_string(),
+                    "out of range",
+                )
             }),
         }
     }
 
     fn opt_u16(&self, name: &str) -> Result<Option<u16>> {
         let attr = self.pattr(name);
-        match self.dev.opt_u64(&attr)? {
+        match self.device().opt_u64(&attr)? {
             None => Ok(None),
             Some(v) => u16::try_from(v).map(Some).map_err(|_| {
-                Error::parse(self.dev.attr_path(&attr), &v.to_string(), "out of range")
+                Error::parse(
+                    self.device().attr_path(&attr),
+                    &v.to_string(),
+                    "out of range",
+                )
             }),
         }
     }
@@ -251,21 +248,6 @@ impl Dimm {
     /// The next DIMM on the same bus.
     pub fn next(&self) -> Option<Arc<Dimm>> {
         self.bus.dimm_after(self)
-    }
-
-    /// The sysfs device.
-    pub fn device(&self) -> &Device {
-        &self.dev
-    }
-
-    /// N of `nmemN`.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    /// `nmemN`.
-    pub fn devname(&self) -> &str {
-        self.dev.name()
     }
 
     /// Major number of `/dev/nmemN`.
@@ -346,9 +328,9 @@ impl Dimm {
     /// The unique id (`id`), e.g. `8089-a2-1751-000004c9` or `8680-56341200`.
     pub fn unique_id(&self) -> Result<Option<String>> {
         if self.prefix == "cxl" {
-            return self.dev.opt("cxl/id");
+            return self.device().opt("cxl/id");
         }
-        self.dev.opt(&self.pattr("id"))
+        self.device().opt(&self.pattr("id"))
     }
 
     /// Parse `VVVV-LL-DDDD-SSSSSSSS` into (location, date); shorter ids carry neither.
@@ -360,7 +342,7 @@ impl Dimm {
         if parts.len() != 4 {
             return Ok(None);
         }
-        let path = self.dev.attr_path(&self.pattr("id"));
+        let path = self.device().attr_path(&self.pattr("id"));
         let loc = u8::from_str_radix(parts[1], 16)
             .map_err(|_| Error::parse(&path, &id, "bad manufacturing location"))?;
         let date = u16::from_str_radix(parts[2], 16)
@@ -400,7 +382,7 @@ impl Dimm {
     /// Health/state flags (`<family>/flags`), cached until [`Dimm::refresh_flags`].
     pub fn flags(&self) -> Result<DimmFlags> {
         Ok(self
-            .dev
+            .device()
             .opt(&self.pattr("flags"))?
             .map(|s| DimmFlags::parse(&s))
             .unwrap_or_default())
@@ -414,10 +396,17 @@ impl Dimm {
         use std::os::fd::AsFd;
         self.health_event
             .get_or_init(|| {
-                self.dev
+                self.device()
                     .sysfs()
-                    .open_attr_for_poll(self.dev.path(), &self.pattr("flags"))
-                    .inspect_err(|e| log::debug!("{}: no health event file: {e}", self.devname()))
+                    .open_attr_for_poll(self.device().path(), &self.pattr("flags"))
+                    .inspect_err(|e| {
+                        crate::ctx_log!(
+                            self.device().sysfs().logger(),
+                            log::Level::Debug,
+                            "{}: no health event file: {e}",
+                            self.devname()
+                        )
+                    })
                     .ok()
             })
             .as_ref()
@@ -426,14 +415,14 @@ impl Dimm {
 
     /// Re-read the health flags.
     pub fn refresh_flags(&self) -> Result<DimmFlags> {
-        self.dev.read_fresh(&self.pattr("flags"))?;
+        self.device().read_fresh(&self.pattr("flags"))?;
         self.flags()
     }
 
     /// Tokens of the top-level `flags` attribute (`lock`, `alias`, `label`); `None` if absent.
     fn top_flags(&self) -> Result<Option<Vec<String>>> {
         Ok(self
-            .dev
+            .device()
             .opt("flags")?
             .map(|s| s.split_whitespace().map(String::from).collect()))
     }
@@ -450,26 +439,26 @@ impl Dimm {
 
     /// Whether a driver is bound.
     pub fn is_enabled(&self) -> bool {
-        self.dev.has_driver()
+        self.device().has_driver()
     }
 
     /// Whether a region using this DIMM is active (`state` is `active`).
     pub fn is_active(&self) -> Result<bool> {
-        match self.dev.read_fresh("state")?.into_option() {
+        match self.device().read_fresh("state")?.into_option() {
             Some(state) => Ok(state.trim() == "active"),
             None => Err(Error::Missing {
-                path: self.dev.attr_path("state"),
+                path: self.device().attr_path("state"),
             }),
         }
     }
 
     /// Free label slots (`available_slots`), read now.
     pub fn available_labels(&self) -> Result<Option<u32>> {
-        match self.dev.fresh_u64("available_slots")? {
+        match self.device().fresh_u64("available_slots")? {
             None => Ok(None),
             Some(v) => u32::try_from(v).map(Some).map_err(|_| {
                 Error::parse(
-                    self.dev.attr_path("available_slots"),
+                    self.device().attr_path("available_slots"),
                     &v.to_string(),
                     "out of range",
                 )
@@ -479,8 +468,8 @@ impl Dimm {
 
     /// Security state, read now; `None` if the DIMM has no security attribute.
     pub fn security(&self) -> Result<Option<SecurityState>> {
-        let path = self.dev.attr_path("security");
-        match self.dev.read_fresh("security")?.into_option() {
+        let path = self.device().attr_path("security");
+        match self.device().read_fresh("security")?.into_option() {
             None => Ok(None),
             Some(s) => Ok(Some(match s.trim() {
                 "disabled" => SecurityState::Disabled,
@@ -495,22 +484,22 @@ impl Dimm {
 
     /// Whether security is frozen (`frozen`).
     pub fn security_is_frozen(&self) -> Result<bool> {
-        match self.dev.read_fresh("frozen")?.into_option() {
+        match self.device().read_fresh("frozen")?.into_option() {
             None => Ok(self.security()? == Some(SecurityState::Frozen)),
-            Some(v) => Ok(parse_u64(&self.dev.attr_path("frozen"), &v)? != 0),
+            Some(v) => Ok(parse_u64(&self.device().attr_path("frozen"), &v)? != 0),
         }
     }
 
     /// Firmware activation state of this DIMM.
     pub fn fw_activate_state(&self) -> Result<FwaState> {
-        FwaState::read(&self.dev)
+        FwaState::read(self.device())
     }
 
     /// Result of the last firmware activation.
     pub fn fw_activate_result(&self) -> Result<FwaResult> {
         Ok(
             match self
-                .dev
+                .device()
                 .read_fresh("firmware/result")?
                 .into_option()
                 .as_deref()
@@ -530,7 +519,7 @@ impl Dimm {
         if self.is_enabled() {
             return Ok(());
         }
-        self.dev.bind(Some(&self.modalias))?;
+        self.device().bind(Some(&self.modalias))?;
         if self.is_enabled() {
             Ok(())
         } else {
@@ -546,7 +535,7 @@ impl Dimm {
         if !self.is_enabled() {
             return Ok(());
         }
-        self.dev.unbind()?;
+        self.device().unbind()?;
         if self.is_enabled() {
             Err(Error::Busy {
                 object: self.devname().into(),

@@ -46,6 +46,10 @@ pub enum Error {
     /// A symbolic link points outside the configured root.
     #[error("{path}: symbolic link leads outside the root {root}")]
     Escape { path: PathBuf, root: PathBuf },
+    /// Something other than a regular file (a FIFO, socket, device node, directory) where
+    /// an attribute should be; it is never opened, so it cannot block or have side effects.
+    #[error("{path}: {what}, not an attribute file")]
+    NotRegular { path: PathBuf, what: &'static str },
     /// Symbolic link resolution did not terminate.
     #[error("{path}: too many levels of symbolic links")]
     Loop { path: PathBuf },
@@ -83,6 +87,7 @@ impl Error {
             Error::TooLarge { .. } => -libc::EFBIG,
             Error::Escape { .. } => -libc::EXDEV,
             Error::Loop { .. } => -libc::ELOOP,
+            Error::NotRegular { .. } => -libc::EINVAL,
             Error::Invalid { .. } => -libc::EINVAL,
             Error::Busy { .. } => -libc::EBUSY,
             Error::Failed { .. } => -libc::ENXIO,

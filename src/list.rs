@@ -26,7 +26,7 @@ use crate::dimm::Dimm;
 use crate::error::Result;
 use crate::namespace::{Mode, Namespace};
 use crate::pfn::Pfn;
-use crate::region::{device_type, Numa, Region};
+use crate::region::{Numa, Region};
 
 /// What to list and how (the flags of `ndctl list`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -375,8 +375,7 @@ fn namespace_json(
     m.insert("dev".into(), json!(ns.devname()));
     m.insert("mode".into(), json!(mode.as_str()));
     let Claims { btt, pfn, dax } = claims;
-    let has_uuid =
-        ns.ns_type() == device_type::NAMESPACE_PMEM || ns.ns_type() == device_type::NAMESPACE_BLK;
+    let has_uuid = ns.ns_type().is_labelled();
     let ns_uuid = if has_uuid { ns.uuid()? } else { None };
 
     let mut size = ns.size();

@@ -5,11 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::badblock::{parse_badblocks, BadBlock};
 use crate::btt::Btt;
-use crate::children::{Child, Presence};
+use crate::children::ChildKind;
+use crate::children::{tree_object, ChildList, Node};
 use crate::dax::Dax;
+use crate::device_type::DeviceType;
 use crate::error::{Error, Result};
 use crate::pfn::Pfn;
-use crate::region::{device_type, opt_i32, Region};
+use crate::region::Region;
 use crate::sysfs::{parse_size_list, Device};
 
 /// Smallest namespace libndctl considers configured (`ND_MIN_NAMESPACE_SIZE`, a page).
@@ -79,39 +81,32 @@ impl Mode {
 /// A namespace.
 #[derive(Debug)]
 pub struct Namespace {
+    node: Node,
     region: Arc<Region>,
-    dev: Device,
-    presence: Presence,
-    id: u32,
     generation: u64,
-    nstype: u32,
+    nstype: DeviceType,
     size: Mutex<u64>,
     modalias: String,
     bdev: Mutex<Option<String>>,
 }
 
-impl Child for Namespace {
-    fn child_name(&self) -> &str {
-        self.dev.name()
-    }
-    fn presence(&self) -> &Presence {
-        &self.presence
-    }
-}
+tree_object!(Namespace, node: Node);
 
-impl Namespace {
-    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Namespace>> {
+impl ChildKind for Namespace {
+    const PREFIX: &'static str = "namespace";
+    fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Namespace>> {
         let dev = Device::new(Arc::clone(region.device().sysfs()), path);
         let nstype = u32::try_from(dev.req_u64("nstype")?)
+            .map(DeviceType::from_code)
             .map_err(|_| Error::parse(dev.attr_path("nstype"), "", "out of range"))?;
         let size = dev.req_u64("size")?;
         dev.req_u64("force_raw")?;
-        if nstype == device_type::NAMESPACE_PMEM || nstype == device_type::NAMESPACE_BLK {
+        if nstype.is_labelled() {
             dev.required("alt_name")?;
             dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
                 path: dev.attr_path("uuid"),
             })?;
-            if nstype == device_type::NAMESPACE_BLK {
+            if nstype == DeviceType::NamespaceBlk {
                 dev.required("sector_size")?;
             }
         }
@@ -119,9 +114,7 @@ impl Namespace {
         Ok(Arc::new(Namespace {
             generation: region.generation(),
             region,
-            dev,
-            presence: Presence::new(),
-            id,
+            node: Node::new(dev, id),
             nstype,
             size: Mutex::new(size),
             modalias,
@@ -129,14 +122,20 @@ impl Namespace {
         }))
     }
 
-    pub(crate) fn invalidate(&self) {
-        self.dev.invalidate();
+    fn list(region: &Region) -> &ChildList<Namespace> {
+        &region.children().namespaces
+    }
+
+    fn invalidate(&self) {
+        self.device().invalidate();
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        if let Ok(s) = self.dev.req_u64("size") {
+        if let Ok(s) = self.device().req_u64("size") {
             *self.size.lock().unwrap_or_else(|p| p.into_inner()) = s;
         }
     }
+}
 
+impl Namespace {
     /// The region holding the namespace.
     pub fn region(&self) -> &Arc<Region> {
         &self.region
@@ -144,32 +143,17 @@ impl Namespace {
 
     /// The next namespace of the same region.
     pub fn next(&self) -> Option<Arc<Namespace>> {
-        self.region.namespace_after(self)
-    }
-
-    /// The sysfs device.
-    pub fn device(&self) -> &Device {
-        &self.dev
-    }
-
-    /// N of `namespaceR.N`.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    /// `namespaceR.N`.
-    pub fn devname(&self) -> &str {
-        self.dev.name()
+        self.region.child_after(self)
     }
 
     /// `ND_DEVICE_NAMESPACE_{IO,PMEM,BLK}`.
-    pub fn ns_type(&self) -> u32 {
+    pub fn ns_type(&self) -> DeviceType {
         self.nstype
     }
 
     /// `namespace_io`, `namespace_pmem` or `namespace_blk`.
     pub fn type_name(&self) -> &'static str {
-        device_type::name(self.nstype)
+        self.nstype.name()
     }
 
     /// The `modalias` used to load the driver on enable.
@@ -189,17 +173,17 @@ impl Namespace {
 
     /// Physical start address; `None` when unknown (e.g. a seed of size 0).
     pub fn resource(&self) -> Result<Option<u64>> {
-        self.dev.opt_u64("resource")
+        self.device().opt_u64("resource")
     }
 
     /// Whether the namespace is forced to raw mode (`force_raw`).
     pub fn raw_mode(&self) -> Result<bool> {
-        Ok(self.dev.req_u64("force_raw")? != 0)
+        Ok(self.device().req_u64("force_raw")? != 0)
     }
 
     /// The mode enforced by `holder_class`; `None` when the attribute is absent.
     pub fn enforce_mode(&self) -> Result<Option<Mode>> {
-        Ok(self.dev.opt("holder_class")?.map(|c| match c.trim() {
+        Ok(self.device().opt("holder_class")?.map(|c| match c.trim() {
             "pfn" => Mode::Fsdax,
             "btt" => Mode::Sector,
             "" => Mode::Raw,
@@ -210,8 +194,8 @@ impl Namespace {
 
     /// The current mode, read now (`mode`).
     pub fn mode(&self) -> Result<Mode> {
-        let path = self.dev.attr_path("mode");
-        match self.dev.read_fresh("mode")?.into_option() {
+        let path = self.device().attr_path("mode");
+        match self.device().read_fresh("mode")?.into_option() {
             None => Err(Error::Missing { path }),
             Some(m) => Ok(match m.trim() {
                 "memory" | "fsdax" => Mode::Fsdax,
@@ -225,28 +209,28 @@ impl Namespace {
 
     /// NUMA node.
     pub fn numa_node(&self) -> Result<Option<i32>> {
-        opt_i32(&self.dev, "numa_node")
+        self.device().opt_i32("numa_node")
     }
 
     /// NUMA node of the memory when onlined as RAM.
     pub fn target_node(&self) -> Result<Option<i32>> {
-        opt_i32(&self.dev, "target_node")
+        self.device().opt_i32("target_node")
     }
 
     /// The namespace uuid (nil when unconfigured); `None` for IO namespaces.
     pub fn uuid(&self) -> Result<Option<uuid::Uuid>> {
-        self.dev.opt_uuid("uuid")
+        self.device().opt_uuid("uuid")
     }
 
     /// The friendly name (`alt_name`); `None` for IO namespaces.
     pub fn alt_name(&self) -> Result<Option<String>> {
-        self.dev.opt("alt_name")
+        self.device().opt("alt_name")
     }
 
     /// Supported sector sizes and the index of the current one.
     pub fn sector_sizes(&self) -> Result<(Vec<u32>, Option<usize>)> {
-        match self.dev.opt("sector_size")? {
-            Some(s) => parse_size_list(&self.dev.attr_path("sector_size"), &s),
+        match self.device().opt("sector_size")? {
+            Some(s) => parse_size_list(&self.device().attr_path("sector_size"), &s),
             None => Ok((Vec::new(), None)),
         }
     }
@@ -261,14 +245,14 @@ impl Namespace {
     pub fn block_device(&self) -> Option<String> {
         let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
         if g.is_none() {
-            *g = self.dev.block_device();
+            *g = self.device().block_device();
         }
         g.clone()
     }
 
     fn holder(&self) -> Result<Option<String>> {
         Ok(self
-            .dev
+            .device()
             .read_fresh("holder")?
             .into_option()
             .filter(|h| !h.trim().is_empty()))
@@ -300,7 +284,7 @@ impl Namespace {
 
     /// Whether the namespace is bound to a driver.
     pub fn is_enabled(&self) -> bool {
-        self.dev.has_driver()
+        self.device().has_driver()
     }
 
     /// Whether the namespace is in use: its btt/pfn/dax is enabled, or it is enabled itself.
@@ -320,16 +304,15 @@ impl Namespace {
     /// Whether the namespace has a configuration (size and uuid, a sector size for BLK).
     pub fn is_configured(&self) -> Result<bool> {
         match self.nstype {
-            device_type::NAMESPACE_IO => Ok(true),
-            device_type::NAMESPACE_PMEM | device_type::NAMESPACE_BLK => {
+            DeviceType::NamespaceIo => Ok(true),
+            DeviceType::NamespacePmem | DeviceType::NamespaceBlk => {
                 if self.size() < MIN_NAMESPACE_SIZE {
                     return Ok(false);
                 }
                 if self.uuid()?.is_none_or(|u| u.is_nil()) {
                     return Ok(false);
                 }
-                if self.nstype == device_type::NAMESPACE_BLK
-                    && self.sector_size()?.unwrap_or(0) == 0
+                if self.nstype == DeviceType::NamespaceBlk && self.sector_size()?.unwrap_or(0) == 0
                 {
                     return Ok(false);
                 }
@@ -337,7 +320,7 @@ impl Namespace {
             }
             t => Err(Error::invalid(
                 self.devname(),
-                format!("unknown namespace type {t}"),
+                format!("unknown namespace type {}", t.code()),
             )),
         }
     }
@@ -347,7 +330,7 @@ impl Namespace {
         if self.is_active()? {
             return Ok(false);
         }
-        Ok(!self.is_configured()? || self.nstype == device_type::NAMESPACE_IO)
+        Ok(!self.is_configured()? || self.nstype == DeviceType::NamespaceIo)
     }
 
     /// Media errors of the namespace's block device (`/sys/block/<bdev>/badblocks`) in
@@ -365,7 +348,7 @@ impl Namespace {
             return Ok(Vec::new());
         };
         let dir = PathBuf::from(format!("/sys/block/{bdev}"));
-        match self.dev.sysfs().read_lines(&dir, "badblocks")? {
+        match self.device().sysfs().read_lines(&dir, "badblocks")? {
             Some(lines) => parse_badblocks(&dir.join("badblocks"), &lines),
             None => Ok(Vec::new()),
         }
@@ -378,7 +361,7 @@ impl Namespace {
         }
         // Without a disk there is no write cache to ask about (libndctl: -ENXIO).
         .ok_or_else(|| Error::Missing {
-            path: self.dev.attr_path("block"),
+            path: self.device().attr_path("block"),
         })?;
         Ok(PathBuf::from(format!("/sys/block/{bdev}/dax")))
     }
@@ -386,7 +369,7 @@ impl Namespace {
     /// Whether the pmem write cache is enabled (`/sys/block/<bdev>/dax/write_cache`).
     pub fn write_cache_is_enabled(&self) -> Result<bool> {
         let dir = self.write_cache_dir()?;
-        let sysfs = self.dev.sysfs();
+        let sysfs = self.device().sysfs();
         match sysfs.read_attr(&dir, "write_cache")?.into_option() {
             Some(v) => Ok(crate::sysfs::parse_u64(&dir.join("write_cache"), &v)? != 0),
             None => Err(Error::Missing {
@@ -398,7 +381,7 @@ impl Namespace {
     /// Enable or disable the pmem write cache.
     pub fn set_write_cache(&self, enabled: bool) -> Result<()> {
         let dir = self.write_cache_dir()?;
-        self.dev
+        self.device()
             .sysfs()
             .write_attr(&dir, "write_cache", if enabled { "1\n" } else { "0\n" })
     }
@@ -416,7 +399,7 @@ impl Namespace {
     /// Set the uuid (PMEM/BLK namespaces).
     pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
         self.require_idle("uuid")?;
-        self.dev
+        self.device()
             .write_remember("uuid", &uuid.hyphenated().to_string())
     }
 
@@ -428,10 +411,10 @@ impl Namespace {
                 "alt_name must be shorter than 64 bytes",
             ));
         }
-        if !self.dev.has("alt_name") {
+        if !self.device().has("alt_name") {
             return Err(Error::invalid(self.devname(), "namespace has no alt_name"));
         }
-        self.dev.write_remember("alt_name", name)
+        self.device().write_remember("alt_name", name)
     }
 
     /// Set the size (the kernel allocates DPA space) of a PMEM or BLK namespace. Size 0 is
@@ -444,22 +427,22 @@ impl Namespace {
             ));
         }
         self.require_idle("size")?;
-        if self.nstype != device_type::NAMESPACE_PMEM && self.nstype != device_type::NAMESPACE_BLK {
+        if !self.nstype.is_labelled() {
             return Err(Error::Failed {
                 object: self.devname().into(),
                 reason: format!("{} namespaces have a fixed size", self.type_name()),
             });
         }
-        self.dev.write("size", &format!("{size:#x}\n"))?;
+        self.device().write("size", &format!("{size:#x}\n"))?;
         *self.size.lock().unwrap_or_else(|p| p.into_inner()) = size;
-        self.dev.read_fresh("resource")?;
+        self.device().read_fresh("resource")?;
         Ok(())
     }
 
     /// Choose one of the supported sector sizes.
     pub fn set_sector_size(&self, size: u32) -> Result<()> {
         self.require_idle("sector size")?;
-        self.dev.write_selection("sector_size", size)
+        self.device().write_selection("sector_size", size)
     }
 
     /// Set which kind of device may claim the namespace (`holder_class`).
@@ -467,12 +450,12 @@ impl Namespace {
         let class = mode
             .holder_class()
             .ok_or_else(|| Error::invalid(self.devname(), "cannot enforce an unknown mode"))?;
-        self.dev.write_remember("holder_class", class)
+        self.device().write_remember("holder_class", class)
     }
 
     /// Force raw mode (ignore any btt/pfn/dax info block).
     pub fn set_raw_mode(&self, raw: bool) -> Result<()> {
-        self.dev
+        self.device()
             .write_remember("force_raw", if raw { "1\n" } else { "0\n" })
     }
 
@@ -482,7 +465,7 @@ impl Namespace {
         if !self.is_enabled() {
             // The kernel may hand the namespace to a claiming device: bind errors are
             // judged by the outcome below.
-            let bound = self.dev.bind(Some(&self.modalias));
+            let bound = self.device().bind(Some(&self.modalias));
             let _ = self.region.bus().wait_probe();
             self.region.refresh_children()?;
             if self.is_enabled() {
@@ -505,15 +488,7 @@ impl Namespace {
 
     /// Unbind the namespace.
     pub fn disable(&self) -> Result<()> {
-        if self.is_enabled() {
-            self.dev.unbind()?;
-            if self.is_enabled() {
-                return Err(Error::Busy {
-                    object: self.devname().into(),
-                    reason: "failed to disable".into(),
-                });
-            }
-        }
+        self.unbind_driver()?;
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(())
     }
@@ -543,13 +518,10 @@ impl Namespace {
             self.block_device()
         };
         if let Some(bdev) = bdev.filter(|_| self.is_active().unwrap_or(false)) {
-            if let Some(node) = self.dev.sysfs().dev_node(&bdev) {
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .custom_flags(libc::O_EXCL)
-                    .open(&node)
+            if self.device().sysfs().dev_node(&bdev).is_some() {
+                self.device()
+                    .sysfs()
+                    .open_dev(&bdev, libc::O_RDWR | libc::O_EXCL)
                     .map_err(|e| Error::Busy {
                         object: self.devname().into(),
                         reason: format!("{bdev} is in use: {e}"),
@@ -571,10 +543,10 @@ impl Namespace {
             });
         }
         match self.nstype {
-            device_type::NAMESPACE_PMEM | device_type::NAMESPACE_BLK => {}
+            DeviceType::NamespacePmem | DeviceType::NamespaceBlk => {}
             _ => return Ok(()),
         }
-        match self.dev.write("size", "0x0\n") {
+        match self.device().write("size", "0x0\n") {
             Ok(()) => {}
             Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::ENXIO) => {}
             Err(e) => return Err(e),

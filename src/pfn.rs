@@ -1,13 +1,12 @@
 //! Page-frame-number devices (`pfnR.N`): fsdax namespaces with a struct-page memmap.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::children::{Child, Presence};
+use crate::claim::ClaimCore;
 use crate::error::{Error, Result};
-use crate::namespace::Namespace;
 use crate::region::Region;
-use crate::sysfs::{parse_size_list, Device};
+use crate::sysfs::parse_size_list;
 
 /// Where the memmap (struct page array) lives (`mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,23 +25,6 @@ impl Location {
             Location::Pmem => "dev",
         }
     }
-    /// libndctl's `enum ndctl_pfn_loc`.
-    pub fn to_c(self) -> i32 {
-        match self {
-            Location::None => 0,
-            Location::Ram => 1,
-            Location::Pmem => 2,
-        }
-    }
-    /// From libndctl's enum value.
-    pub fn from_c(v: i32) -> Option<Location> {
-        Some(match v {
-            0 => Location::None,
-            1 => Location::Ram,
-            2 => Location::Pmem,
-            _ => return None,
-        })
-    }
     fn sysfs_name(self) -> &'static str {
         match self {
             Location::None => "none",
@@ -52,143 +34,76 @@ impl Location {
     }
 }
 
-/// What pfn and dax devices have in common (libndctl implements dax on top of pfn). Both
-/// [`Pfn`] and [`crate::Dax`] dereference to it, so every method here is available on
-/// either.
+/// What pfn and dax devices have in common (libndctl implements dax on top of pfn): the
+/// memmap location and alignment, on top of the namespace claim. Both [`Pfn`] and
+/// [`crate::Dax`] dereference to it, so every method here (and of [`ClaimCore`]) is
+/// available on either.
 #[derive(Debug)]
 pub struct PfnCore {
-    region: Arc<Region>,
-    dev: Device,
-    presence: Presence,
-    id: u32,
-    generation: u64,
-    modalias: String,
-    bdev: Mutex<Option<String>>,
+    claim: ClaimCore,
+}
+
+impl std::ops::Deref for PfnCore {
+    type Target = ClaimCore;
+    fn deref(&self) -> &ClaimCore {
+        &self.claim
+    }
 }
 
 impl PfnCore {
     pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<PfnCore> {
-        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
-        let modalias = dev.required("modalias")?;
-        dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
-            path: dev.attr_path("uuid"),
-        })?;
         let core = PfnCore {
-            generation: region.generation(),
-            region,
-            dev,
-            presence: Presence::new(),
-            id,
-            modalias,
-            bdev: Mutex::new(None),
+            claim: ClaimCore::new(region, id, path)?,
         };
         core.location()?;
         Ok(core)
     }
 
-    pub(crate) fn invalidate(&self) {
-        self.dev.invalidate();
-        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-
-    pub(crate) fn presence(&self) -> &Presence {
-        &self.presence
-    }
-
-    /// The region.
-    pub fn region(&self) -> &Arc<Region> {
-        &self.region
-    }
-
-    /// The sysfs device.
-    pub fn device(&self) -> &Device {
-        &self.dev
-    }
-
-    /// N of `pfnR.N` / `daxR.N`.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    /// `pfnR.N` / `daxR.N`.
-    pub fn devname(&self) -> &str {
-        self.dev.name()
-    }
-
-    /// Whether the region has not been disabled since this object was created.
-    pub fn is_valid(&self) -> bool {
-        self.generation == self.region.generation()
-    }
-
-    /// The uuid (nil when unconfigured).
-    pub fn uuid(&self) -> Result<uuid::Uuid> {
-        Ok(self.dev.opt_uuid("uuid")?.unwrap_or_default())
-    }
-
     /// Where the memmap lives (`mode`).
     pub fn location(&self) -> Result<Location> {
-        let path = self.dev.attr_path("mode");
-        let m = self.dev.required("mode")?;
+        let dev = self.device();
+        let m = dev.required("mode")?;
         Ok(match m.trim() {
             "none" => Location::None,
             "ram" => Location::Ram,
             "pmem" => Location::Pmem,
-            _ => return Err(Error::parse(path, &m, "expected none, ram or pmem")),
+            _ => {
+                return Err(Error::parse(
+                    dev.attr_path("mode"),
+                    &m,
+                    "expected none, ram or pmem",
+                ))
+            }
         })
     }
 
     /// Mapping alignment.
     pub fn align(&self) -> Result<Option<u64>> {
-        self.dev.opt_u64("align")
+        self.device().opt_u64("align")
     }
 
     /// Whether the kernel lets the alignment be chosen.
     pub fn has_align(&self) -> bool {
-        self.dev.has("align")
+        self.device().has("align")
     }
 
     /// Supported alignments.
     pub fn alignments(&self) -> Result<Vec<u64>> {
-        match self.dev.opt("supported_alignments")? {
+        let dev = self.device();
+        match dev.opt("supported_alignments")? {
             // Kernels without the attribute support base pages and PMD pages.
             None => Ok(vec![4096, 2 << 20]),
-            Some(s) => Ok(
-                parse_size_list(&self.dev.attr_path("supported_alignments"), &s)?
-                    .0
-                    .into_iter()
-                    .map(u64::from)
-                    .collect(),
-            ),
+            Some(s) => Ok(parse_size_list(&dev.attr_path("supported_alignments"), &s)?
+                .0
+                .into_iter()
+                .map(u64::from)
+                .collect()),
         }
-    }
-
-    /// Usable size; `None` for an idle seed.
-    pub fn size(&self) -> Result<Option<u64>> {
-        self.dev.opt_u64("size")
     }
 
     /// Physical start of the data; `None` for an idle seed.
     pub fn resource(&self) -> Result<Option<u64>> {
-        self.dev.opt_u64("resource")
-    }
-
-    /// The namespace the device is attached to.
-    pub fn namespace(&self) -> Result<Option<Arc<Namespace>>> {
-        self.region.claimed_namespace(&self.dev)
-    }
-
-    /// The block device (`pmemX`); only pfn devices have one, dax devices give `None`.
-    pub fn block_device(&self) -> Option<String> {
-        let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
-        if g.is_none() {
-            *g = self.dev.block_device();
-        }
-        g.clone()
-    }
-
-    /// Whether it is bound to a driver.
-    pub fn is_enabled(&self) -> bool {
-        self.dev.has_driver()
+        self.device().opt_u64("resource")
     }
 
     /// Whether it has any configuration (namespace, location or uuid).
@@ -198,36 +113,14 @@ impl PfnCore {
             || !self.uuid()?.is_nil())
     }
 
-    /// Set the uuid.
-    pub fn set_uuid(&self, uuid: uuid::Uuid) -> Result<()> {
-        self.dev
-            .write_remember("uuid", &uuid.hyphenated().to_string())
-    }
-
     /// Choose where the memmap lives.
     pub fn set_location(&self, loc: Location) -> Result<()> {
-        self.dev.write_remember("mode", loc.sysfs_name())
+        self.device().write_remember("mode", loc.sysfs_name())
     }
 
     /// Set the mapping alignment.
     pub fn set_align(&self, align: u64) -> Result<()> {
-        self.dev.write_remember("align", &format!("{align}\n"))
-    }
-
-    /// Attach to a namespace (`None` detaches).
-    pub fn set_namespace(&self, ns: Option<&Namespace>) -> Result<()> {
-        self.region.set_claimed_namespace(&self.dev, ns)
-    }
-
-    /// Bind to the driver; the region then offers a new seed.
-    pub fn enable(&self) -> Result<()> {
-        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.region.enable_claim(&self.dev, &self.modalias)
-    }
-
-    /// Unbind and detach from the namespace.
-    pub fn delete(&self) -> Result<()> {
-        self.region.delete_claim(&self.dev, self.is_valid())
+        self.device().write_remember("align", &format!("{align}\n"))
     }
 }
 
@@ -237,35 +130,38 @@ pub struct Pfn {
     core: PfnCore,
 }
 
-impl std::ops::Deref for Pfn {
-    type Target = PfnCore;
-    fn deref(&self) -> &PfnCore {
-        &self.core
-    }
+/// Declares a device kind built on [`PfnCore`] (pfn and dax): a tree object that the region
+/// lists under `$prefix` in its list `$list`.
+macro_rules! pfn_kind {
+    ($ty:ident, $prefix:literal, $list:ident) => {
+        $crate::children::tree_object!($ty, core: $crate::pfn::PfnCore);
+
+        impl $crate::children::ChildKind for $ty {
+            const PREFIX: &'static str = $prefix;
+            fn new(
+                region: std::sync::Arc<$crate::region::Region>,
+                id: u32,
+                path: std::path::PathBuf,
+            ) -> $crate::error::Result<std::sync::Arc<$ty>> {
+                let core = $crate::pfn::PfnCore::new(region, id, path)?;
+                Ok(std::sync::Arc::new($ty { core }))
+            }
+            fn list(region: &$crate::region::Region) -> &$crate::children::ChildList<$ty> {
+                &region.children().$list
+            }
+            fn invalidate(&self) {
+                self.core.invalidate()
+            }
+        }
+
+        impl $ty {
+            /// The next device of the same kind in the region.
+            pub fn next(&self) -> Option<std::sync::Arc<$ty>> {
+                self.region().child_after(self)
+            }
+        }
+    };
 }
+pub(crate) use pfn_kind;
 
-impl Child for Pfn {
-    fn child_name(&self) -> &str {
-        self.core.devname()
-    }
-    fn presence(&self) -> &Presence {
-        self.core.presence()
-    }
-}
-
-impl Pfn {
-    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Pfn>> {
-        Ok(Arc::new(Pfn {
-            core: PfnCore::new(region, id, path)?,
-        }))
-    }
-
-    pub(crate) fn invalidate(&self) {
-        self.core.invalidate()
-    }
-
-    /// The next pfn of the same region.
-    pub fn next(&self) -> Option<Arc<Pfn>> {
-        self.core.region().pfn_after(self)
-    }
-}
+pfn_kind!(Pfn, "pfn", pfns);

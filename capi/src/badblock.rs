@@ -27,6 +27,13 @@ pub struct ndctl_bb {
     count: u64,
 }
 
+/// A badblock record is plain data: calls on it log through no particular context.
+impl crate::handles::Handle for ndctl_bb {
+    fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
+        None
+    }
+}
+
 /// Where an object's badblock iteration stands.
 struct Cursor {
     items: Vec<ndctl::BadBlock>,

@@ -156,7 +156,7 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
         Some(match live!(bus).wait_probe() {
             Ok(()) => 0,
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 -libc::ENXIO
             }
         })
@@ -198,7 +198,7 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
                 Some(0)
             }
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 Some(e.errno())
             }
         }

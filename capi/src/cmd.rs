@@ -628,3 +628,10 @@ pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_label(dimm: *mut ndctl_dimm
         Some(c_uint::try_from(size).unwrap_or(0))
     })
 }
+
+impl crate::handles::Handle for ndctl_cmd {
+    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
+        let bus = Arc::clone(self.get().target().bus());
+        Some(Arc::clone(bus.device().sysfs().logger()))
+    }
+}

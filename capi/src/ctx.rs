@@ -2,20 +2,23 @@
 //!
 //! A C context is a heap handle around an [`ndctl::Ctx`] plus what only C needs: the
 //! reference count, the two user pointers, the log priority and sink, the config path, the
-//! strings handed out by getters and the libdaxctl state. Records of the `ndctl` crate's
-//! `log` facade reach every live context whose priority admits them, through the same sink
-//! as the context's own messages.
+//! strings handed out by getters and the libdaxctl state. Logging is the Rust context's
+//! own [`ndctl::logging::Logger`] with a [`ContextSink`]: the crate's records about this
+//! context and the C layer's messages reach this context's callback and no other.
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ctypes::va_list;
 use crate::daxctl;
 use crate::ffi::c_str_arg;
 use crate::handles::{register, unregister};
-use crate::log::{parse_log_priority, LogFn, LogSink, LOG_DEBUG, LOG_ERR, LOG_INFO};
+use crate::log::{
+    level_filter, parse_log_priority, priority_level, ContextSink, LogFn, LogSink, Silent,
+    LOG_DEBUG, LOG_ERR, LOG_INFO,
+};
 
 /// libndctl's default configuration directory (`NDCTL_CONF_DIR`).
 pub const DEFAULT_CONFIG_PATH: &CStr = c"/etc/ndctl.conf.d";
@@ -38,7 +41,6 @@ pub struct ndctl_ctx {
     userdata: AtomicPtr<c_void>,
     private_data: AtomicPtr<c_void>,
     log_priority: AtomicI32,
-    log_sink: Mutex<LogSink<ndctl_ctx>>,
     config_path: Mutex<Strings>,
     strings: Mutex<Strings>,
     daxctl: Mutex<daxctl::State>,
@@ -91,87 +93,34 @@ impl ndctl_ctx {
         if self.priority() < priority {
             return;
         }
-        // Copied out so that the callback runs without the lock (it may call
-        // ndctl_set_log_fn itself). LogSink's derived Copy needs `C: Copy`, hence by hand.
-        let sink = match &*lock(&self.log_sink) {
-            LogSink::Stderr => LogSink::Stderr,
-            LogSink::User(f) => LogSink::User(*f),
-        };
+        self.ctx.logger().log(
+            priority_level(priority),
+            func,
+            file,
+            line,
+            format_args!("{msg}"),
+        );
+    }
+
+    /// Sets the priority here (for `ndctl_get_log_priority`) and as the threshold of the
+    /// Rust context's logger.
+    fn set_priority(&self, priority: c_int) {
+        self.log_priority.store(priority, Ordering::Relaxed);
+        self.ctx.logger().set_level(level_filter(priority));
+    }
+
+    /// Installs `sink` (stderr or a user callback) as this context's log sink.
+    fn set_sink(&self, sink: LogSink<ndctl_ctx>) {
         let me = std::ptr::from_ref(self).cast_mut();
-        // SAFETY: `me` is this live context, the handle the user callback expects.
-        unsafe { sink.emit(me, priority, file, line, func, msg) };
+        self.ctx
+            .logger()
+            .set_sink(Arc::new(ContextSink::new(me, sink)));
     }
 
     /// The libdaxctl state.
     pub(crate) fn daxctl(&self) -> MutexGuard<'_, daxctl::State> {
         lock(&self.daxctl)
     }
-}
-
-/// syslog priority of a `log` record.
-fn record_priority(level: ::log::Level) -> c_int {
-    match level {
-        ::log::Level::Error => LOG_ERR,
-        ::log::Level::Warn => 4,
-        ::log::Level::Info => LOG_INFO,
-        ::log::Level::Debug | ::log::Level::Trace => LOG_DEBUG,
-    }
-}
-
-fn level_filter(priority: c_int) -> ::log::LevelFilter {
-    match priority {
-        p if p >= LOG_DEBUG => ::log::LevelFilter::Trace,
-        p if p >= LOG_INFO => ::log::LevelFilter::Info,
-        p if p >= 4 => ::log::LevelFilter::Warn,
-        p if p >= LOG_ERR => ::log::LevelFilter::Error,
-        _ => ::log::LevelFilter::Off,
-    }
-}
-
-/// The `log` backend: forwards each record to every live context that wants it.
-struct Forwarder;
-
-impl ::log::Log for Forwarder {
-    fn enabled(&self, metadata: &::log::Metadata) -> bool {
-        metadata.level() <= ::log::max_level()
-    }
-
-    fn log(&self, record: &::log::Record) {
-        let priority = record_priority(record.level());
-        let msg = record.args().to_string();
-        let file = record.file().unwrap_or("");
-        let line = record.line().unwrap_or(0);
-        // The registry lock is not held while callbacks run: they may call back into the
-        // library (e.g. ndctl_get_userdata or an object's get_ctx).
-        for h in crate::handles::live_handles() {
-            // SAFETY: registered handles are live (see handles::context_of).
-            if let Some(c) = unsafe { (h as *const ndctl_ctx).as_ref() } {
-                c.log(priority, file, line, record.target(), &msg);
-            }
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-static FORWARDER: Forwarder = Forwarder;
-
-/// Installs the forwarder once and lets through what the most verbose context wants.
-fn update_log_level() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // A program that installed its own `log` backend keeps it; the crate's records
-        // then go there instead of to the contexts.
-        let _ = ::log::set_logger(&FORWARDER);
-    });
-    let max = crate::handles::live_handles()
-        .into_iter()
-        // SAFETY: registered handles are live.
-        .filter_map(|h| unsafe { (h as *const ndctl_ctx).as_ref() })
-        .map(ndctl_ctx::priority)
-        .max()
-        .unwrap_or(0);
-    ::log::set_max_level(level_filter(max));
 }
 
 /// Creates a context on the tree named by `NDCTL_ROOT` (default `/`) and stores it in
@@ -192,9 +141,9 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
                 return Some(e.errno());
             }
         };
-        let priority = std::env::var(LOG_ENV)
-            .ok()
-            .map_or(LOG_ERR, |v| parse_log_priority(&v));
+        // secure_getenv semantics, as libndctl reads NDCTL_LOG.
+        let priority = ndctl::env::secure_var(LOG_ENV)
+            .map_or(LOG_ERR, |v| parse_log_priority(&v.to_string_lossy()));
         let id = rust.id();
         let handle = Box::into_raw(Box::new(ndctl_ctx {
             ctx: rust,
@@ -202,15 +151,15 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
             userdata: AtomicPtr::new(std::ptr::null_mut()),
             private_data: AtomicPtr::new(std::ptr::null_mut()),
             log_priority: AtomicI32::new(priority),
-            log_sink: Mutex::new(LogSink::Stderr),
             config_path: Mutex::new(Strings::default()),
             strings: Mutex::new(Strings::default()),
             daxctl: Mutex::new(daxctl::State::default()),
         }));
         register(id, handle);
-        update_log_level();
         // SAFETY: handle was just created and registered.
         let c = unsafe { &*handle };
+        c.set_priority(priority);
+        c.set_sink(LogSink::Stderr);
         c.log(
             LOG_INFO,
             file!(),
@@ -257,7 +206,8 @@ pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
             &format!("context {ctx:p} released"),
         );
         unregister(ctx);
-        update_log_level();
+        // Nothing may reach the callback with this handle once it is freed.
+        c.ctx.logger().set_sink(Arc::new(Silent));
         c.daxctl().release();
         // SAFETY: the last reference: the handle came from Box::into_raw in ndctl_new and
         // is no longer registered anywhere.
@@ -285,7 +235,7 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
     guard_void!(|f| {
         let c = live!(ctx);
         let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
-        *lock(&c.log_sink) = LogSink::from_callback(log_fn);
+        c.set_sink(LogSink::from_callback(log_fn));
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
         c.log(
             LOG_INFO,
@@ -309,8 +259,7 @@ pub unsafe extern "C" fn ndctl_get_log_priority(ctx: *mut ndctl_ctx) -> c_int {
 pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c_int) {
     guard_void!({
         let c = live!(ctx);
-        c.log_priority.store(priority, Ordering::Relaxed);
-        update_log_level();
+        c.set_priority(priority);
         c.daxctl().set_priority(priority);
         Some(())
     })
@@ -439,9 +388,13 @@ mod tests {
 
     #[test]
     fn levels() {
+        use crate::log::record_priority;
         assert_eq!(level_filter(LOG_ERR), ::log::LevelFilter::Error);
         assert_eq!(level_filter(LOG_DEBUG), ::log::LevelFilter::Trace);
         assert_eq!(level_filter(0), ::log::LevelFilter::Off);
         assert_eq!(record_priority(::log::Level::Info), LOG_INFO);
+        for p in [LOG_ERR, 4, LOG_INFO, LOG_DEBUG] {
+            assert_eq!(record_priority(priority_level(p)), p);
+        }
     }
 }

@@ -26,6 +26,8 @@ use std::ffi::{c_char, CStr};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::handles::Handle;
+
 /// Runs `body` behind a panic boundary.
 ///
 /// Returns `on_error` when `body` returns `None` (a NULL object pointer or another failure
@@ -37,7 +39,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// value; objects the body was changing stay owned by their context, which libndctl's API
 /// does not promise to keep consistent after a failed call either.
 pub fn ffi_guard<R>(func: &'static str, on_error: R, body: impl FnOnce() -> Option<R>) -> R {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match catch_unwind(AssertUnwindSafe(|| crate::log::call_scope(body))) {
         Ok(Some(value)) => value,
         Ok(None) => on_error,
         Err(payload) => {
@@ -131,14 +133,17 @@ macro_rules! uuid_arg {
     };
 }
 
-/// Borrows the object behind a C handle; `None` for NULL.
+/// Borrows the object behind a C handle; `None` for NULL. The call's messages go to the
+/// object's context from here on (see [`crate::log::enter_call`]).
 ///
 /// # Safety
 /// `ptr` must be NULL or a handle this library handed out that is still alive (owned by a
 /// context that has not been released).
-pub unsafe fn obj<'a, T>(ptr: *const T) -> Option<&'a T> {
+pub unsafe fn obj<'a, T: Handle>(ptr: *const T) -> Option<&'a T> {
     // SAFETY: the caller guarantees NULL or a live handle.
-    unsafe { ptr.as_ref() }
+    let o = unsafe { ptr.as_ref() }?;
+    crate::log::enter_call(o.logger());
+    Some(o)
 }
 
 /// Mutable variant of [`obj`].
@@ -166,6 +171,17 @@ pub unsafe fn c_str_arg<'a>(ptr: *const c_char) -> Option<&'a CStr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Handle for u64 {
+        fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
+            None
+        }
+    }
+    impl Handle for u32 {
+        fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
+            None
+        }
+    }
 
     #[test]
     fn guard_passes_value_through() {

@@ -52,11 +52,6 @@ pub(crate) fn unregister(handle: *mut ndctl_ctx) {
     contexts().retain(|&(_, h)| h != handle as usize);
 }
 
-/// Addresses of every live C context handle.
-pub(crate) fn live_handles() -> Vec<usize> {
-    contexts().iter().map(|&(_, h)| h).collect()
-}
-
 /// The C handle of a Rust context; NULL if the context was not created through `ndctl_new`
 /// or is already released.
 pub(crate) fn handle_of(ctx: Option<ndctl::Ctx>) -> *mut ndctl_ctx {
@@ -87,6 +82,42 @@ pub(crate) fn owned_str<T>(
     Some(context_of(ctx)?.intern(obj as usize, key, value))
 }
 
+/// An object handle whose context's logger an exported call logs through (see
+/// [`crate::log::enter_call`]).
+pub trait Handle {
+    /// The logger of the context owning the object.
+    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>>;
+}
+
+macro_rules! handle_logger {
+    ($($t:ty => |$o:ident| $e:expr;)*) => {$(
+        impl Handle for $t {
+            fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
+                let $o = self;
+                Some(Arc::clone($e.sysfs().logger()))
+            }
+        }
+    )*};
+}
+
+handle_logger! {
+    ndctl_bus => |o| o.device();
+    ndctl_dimm => |o| o.device();
+    ndctl_region => |o| o.device();
+    ndctl_mapping => |o| o.region().device();
+    ndctl_interleave_set => |o| o.region().device();
+    ndctl_namespace => |o| o.device();
+    ndctl_btt => |o| o.device();
+    ndctl_pfn => |o| o.device();
+    ndctl_dax => |o| o.device();
+}
+
+impl Handle for ndctl_ctx {
+    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
+        Some(Arc::clone(self.ctx().logger()))
+    }
+}
+
 /// The C handle of an object.
 pub(crate) fn ptr<T>(a: &Arc<T>) -> *mut T {
     Arc::as_ptr(a).cast_mut()
@@ -97,9 +128,10 @@ pub(crate) fn opt_ptr<T>(a: Option<Arc<T>>) -> *mut T {
     a.as_ref().map_or(std::ptr::null_mut(), ptr)
 }
 
-/// Logs a failure of the Rust API at error priority under the exported function's name.
+/// Logs a failure of the Rust API at error priority under the exported function's name,
+/// through the context of the handle the call was given.
 pub(crate) fn report(func: &'static str, e: &ndctl::Error) {
-    ::log::error!(target: func, "{e}");
+    crate::log::call_log(::log::Level::Error, func, format_args!("{e}"));
 }
 
 /// The value of a call whose failure libndctl reports as "unknown".
@@ -117,7 +149,7 @@ pub(crate) fn status(func: &'static str, r: ndctl::Result<()>) -> c_int {
     match r {
         Ok(()) => 0,
         Err(e) => {
-            ::log::debug!(target: func, "{e}");
+            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
             e.errno()
         }
     }
@@ -185,7 +217,7 @@ pub(crate) fn static_cstr(name: &'static str) -> &'static CStr {
 
 /// `ndctl_device_type_name()`: libndctl's names of `ND_DEVICE_*` values.
 pub(crate) fn device_type_name(t: u32) -> &'static CStr {
-    static_cstr(ndctl::region::device_type::name(t))
+    static_cstr(ndctl::device_type::DeviceType::from_code(t).name())
 }
 
 /// `enum ndctl_persistence_domain` of the Rust value (the Rust enum carries libndctl's

@@ -2,12 +2,19 @@
 //! receives a `va_list`, so it is called through the C shim `csrc/log_shim.c`) or, by
 //! default, stderr as `libndctl: <function>: <message>`.
 //!
-//! The context code owns a [`LogSink`] and the priority; it formats each message in Rust
-//! and calls [`LogSink::emit`]. Records of the `ndctl` crate's `log` facade go through the
-//! same `emit` so that C callers see one stream.
+//! Each C context installs a [`ContextSink`] as the sink of its Rust context's
+//! [`ndctl::logging::Logger`]; the crate's records about that context and the C layer's own
+//! messages go through it, and nowhere else: there is no process-wide registry of sinks.
+//! The C layer's error reports name no context, so each exported call remembers the
+//! logger of the handle it was given ([`enter_call`], done by `ffi::obj`) for the length of
+//! the call, on the calling thread.
 
+use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::io::Write;
+use std::sync::Arc;
+
+use ndctl::logging::Logger;
 
 use crate::ctypes::va_list;
 
@@ -110,6 +117,119 @@ impl<C> LogSink<C> {
                 }
             }
         }
+    }
+}
+
+/// The sink of one C context: its [`LogSink`] and the address of its handle, which is
+/// passed to the callback as libndctl passes it and never dereferenced here (so a record
+/// racing with `ndctl_unref` cannot touch freed memory through the sink).
+pub struct ContextSink<C> {
+    ctx: usize,
+    sink: LogSink<C>,
+}
+
+impl<C> ContextSink<C> {
+    /// The sink for the context handle `ctx`.
+    pub fn new(ctx: *mut C, sink: LogSink<C>) -> Self {
+        ContextSink {
+            ctx: ctx as usize,
+            sink,
+        }
+    }
+}
+
+// A usize and a function pointer are plain values; whether the callback may run on any
+// thread is the C program's contract with libndctl, as it is for libndctl itself.
+impl<C: 'static> ndctl::logging::LogSink for ContextSink<C> {
+    fn log(&self, record: &::log::Record<'_>) {
+        let msg = record.args().to_string();
+        // SAFETY: the handle value is only passed through to the user's callback, which
+        // the user installed for exactly this context.
+        unsafe {
+            self.sink.emit(
+                self.ctx as *mut C,
+                record_priority(record.level()),
+                record.file().unwrap_or(""),
+                record.line().unwrap_or(0),
+                record.target(),
+                &msg,
+            )
+        };
+    }
+}
+
+/// A sink that drops everything: installed when a context is released.
+pub struct Silent;
+
+impl ndctl::logging::LogSink for Silent {
+    fn log(&self, _: &::log::Record<'_>) {}
+}
+
+/// syslog priority of a `log` record.
+pub fn record_priority(level: ::log::Level) -> c_int {
+    match level {
+        ::log::Level::Error => LOG_ERR,
+        ::log::Level::Warn => 4,
+        ::log::Level::Info => LOG_INFO,
+        ::log::Level::Debug | ::log::Level::Trace => LOG_DEBUG,
+    }
+}
+
+/// The `log` level a syslog priority carries (notice counts as info).
+pub fn priority_level(priority: c_int) -> ::log::Level {
+    match priority {
+        p if p <= LOG_ERR => ::log::Level::Error,
+        4 => ::log::Level::Warn,
+        p if p < LOG_DEBUG => ::log::Level::Info,
+        _ => ::log::Level::Debug,
+    }
+}
+
+/// The records a context with log priority `priority` lets through.
+pub fn level_filter(priority: c_int) -> ::log::LevelFilter {
+    match priority {
+        p if p >= LOG_DEBUG => ::log::LevelFilter::Trace,
+        p if p >= LOG_INFO => ::log::LevelFilter::Info,
+        p if p >= 4 => ::log::LevelFilter::Warn,
+        p if p >= LOG_ERR => ::log::LevelFilter::Error,
+        _ => ::log::LevelFilter::Off,
+    }
+}
+
+thread_local! {
+    /// The logger of the context whose handle the current exported call was given.
+    static CALL_LOGGER: RefCell<Option<Arc<Logger>>> = const { RefCell::new(None) };
+}
+
+/// Remember `logger` as the current call's context logger (see the module doc).
+pub fn enter_call(logger: Option<Arc<Logger>>) {
+    if logger.is_some() {
+        CALL_LOGGER.with(|c| *c.borrow_mut() = logger);
+    }
+}
+
+/// Run an exported call's body with its own call scope: whatever the body enters is
+/// forgotten afterwards, and the caller's scope (a callback may call into the library)
+/// is restored.
+pub fn call_scope<R>(body: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<Logger>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            CALL_LOGGER.with(|c| *c.borrow_mut() = prev);
+        }
+    }
+    let _restore = Restore(CALL_LOGGER.with(|c| c.borrow().clone()));
+    body()
+}
+
+/// Log a message of the C layer about the current call through its context's logger;
+/// `func` is the exported function's name. Without a context (no handle was given)
+/// there is no sink to use, as in libndctl, and the message is dropped.
+pub fn call_log(level: ::log::Level, func: &str, msg: std::fmt::Arguments<'_>) {
+    let logger = CALL_LOGGER.with(|c| c.borrow().clone());
+    if let Some(l) = logger {
+        l.log(level, func, file!(), line!(), msg);
     }
 }
 

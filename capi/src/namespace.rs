@@ -76,7 +76,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_id(ndns: *mut ndctl_namespace) -> c
 /// `ND_DEVICE_NAMESPACE_{IO,PMEM,BLK}`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, Some(live!(ndns).ns_type()))
+    guard!(c_uint::MAX, Some(live!(ndns).ns_type().code()))
 }
 
 /// `namespace_io`, `namespace_pmem` or `namespace_blk`.
@@ -86,7 +86,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_type_name(
 ) -> *const c_char {
     guard!(
         std::ptr::null(),
-        Some(device_type_name(live!(ndns).ns_type()).as_ptr())
+        Some(device_type_name(live!(ndns).ns_type().code()).as_ptr())
     )
 }
 
@@ -99,7 +99,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
         Some(match live!(ndns).mode() {
             Ok(m) => m.to_c(),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 -libc::ENXIO
             }
         })
@@ -346,7 +346,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
         Some(match live!(ndns).is_configured() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 -libc::ENXIO
             }
         })
@@ -371,7 +371,7 @@ pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c
         Some(match live!(ndns).enable() {
             Ok(claimed) => c_int::from(claimed),
             Err(e) => {
-                ::log::error!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Error, f, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -418,7 +418,7 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
         Some(match live!(ndns).write_cache_is_enabled() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 e.errno()
             }
         })

@@ -14,6 +14,25 @@ use crate::handles::{
     ptr, put_uuid, status, ulong, value,
 };
 
+/// libndctl's `enum ndctl_pfn_loc` value of a memmap location.
+fn location_to_c(loc: Location) -> ndctl_pfn_loc {
+    match loc {
+        Location::None => 0,
+        Location::Ram => 1,
+        Location::Pmem => 2,
+    }
+}
+
+/// The memmap location of an `enum ndctl_pfn_loc` value; `None` for an unknown one.
+fn location_from_c(v: ndctl_pfn_loc) -> Option<Location> {
+    Some(match v {
+        0 => Location::None,
+        1 => Location::Ram,
+        2 => Location::Pmem,
+        _ => return None,
+    })
+}
+
 pub(crate) fn region(_f: &str, p: &PfnCore) -> Option<*mut ndctl_region> {
     Some(ptr(p.region()))
 }
@@ -46,11 +65,11 @@ pub(crate) fn set_uuid(f: &'static str, p: &PfnCore, uu: uuid_t) -> Option<c_int
 }
 
 pub(crate) fn location(f: &'static str, p: &PfnCore) -> Option<ndctl_pfn_loc> {
-    Some(value(f, p.location()).map_or(-libc::ENXIO, Location::to_c))
+    Some(value(f, p.location()).map_or(-libc::ENXIO, location_to_c))
 }
 
 pub(crate) fn set_location(f: &'static str, p: &PfnCore, loc: ndctl_pfn_loc) -> Option<c_int> {
-    Some(status(f, p.set_location(Location::from_c(loc)?)))
+    Some(status(f, p.set_location(location_from_c(loc)?)))
 }
 
 pub(crate) fn align(f: &'static str, p: &PfnCore) -> Option<c_ulong> {

@@ -120,13 +120,16 @@ pub unsafe extern "C" fn ndctl_region_get_interleave_ways(region: *mut ndctl_reg
 /// The kernel's `nstype` (`ND_DEVICE_NAMESPACE_*`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_nstype(region: *mut ndctl_region) -> c_uint {
-    guard!(c_uint::MAX, Some(live!(region).nstype()))
+    guard!(c_uint::MAX, Some(live!(region).nstype().code()))
 }
 
 /// `ND_DEVICE_REGION_PMEM` or `ND_DEVICE_REGION_BLK`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_uint {
-    guard!(c_uint::MAX, Some(live!(region).region_type().device_type()))
+    guard!(
+        c_uint::MAX,
+        Some(live!(region).region_type().device_type().code())
+    )
 }
 
 /// `pmem` or `blk`.
@@ -134,7 +137,7 @@ pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_u
 pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -> *const c_char {
     guard!(
         std::ptr::null(),
-        Some(device_type_name(live!(region).region_type().device_type()).as_ptr())
+        Some(device_type_name(live!(region).region_type().device_type().code()).as_ptr())
     )
 }
 

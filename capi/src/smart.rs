@@ -17,11 +17,15 @@ fn set_status(func: &'static str, r: ndctl::Result<()>) -> c_int {
     match r {
         Ok(()) => 0,
         Err(ndctl::Error::Unsupported { object, reason }) => {
-            ::log::debug!(target: func, "{object}: {reason}");
+            crate::log::call_log(
+                ::log::Level::Debug,
+                func,
+                format_args!("{object}: {reason}"),
+            );
             -libc::ENXIO
         }
         Err(e) => {
-            ::log::debug!(target: func, "{e}");
+            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
             e.errno()
         }
     }
@@ -179,7 +183,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) ->
             // the command lives.
             Ok(area) => Some(area.as_ptr().cast_mut()),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 None
             }
         }
@@ -399,7 +403,7 @@ pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm
         Some(match live!(dimm).smart_inject_supported() {
             Ok(t) => c_int::try_from(t.0).unwrap_or(c_int::MAX),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -420,10 +424,12 @@ pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) ->
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(c_uint::MAX, |f| {
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
         d.smart_health_bits()
-            .inspect_err(|e| ::log::error!(target: f, "{e}"))
+            .inspect_err(|e| crate::log::call_log(::log::Level::Error, f, format_args!("{e}")))
             .ok()
     })
 }
@@ -433,10 +439,12 @@ pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint 
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_flags(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(c_uint::MAX, |f| {
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
         d.smart_flags()
-            .inspect_err(|e| ::log::debug!(target: f, "{e}"))
+            .inspect_err(|e| crate::log::call_log(::log::Level::Debug, f, format_args!("{e}")))
             .ok()
     })
 }
@@ -448,13 +456,15 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
     flag: c_uint,
 ) -> c_int {
     guard!(0, |f| {
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
         Some(match d.smart_flags() {
             Ok(flags) if flags != c_uint::MAX => c_int::from(flags & flag != 0),
             Ok(_) => 0,
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 0
             }
         })
@@ -466,10 +476,12 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_event_flags(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(c_uint::MAX, |f| {
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
         d.event_flags()
-            .inspect_err(|e| ::log::error!(target: f, "{e}"))
+            .inspect_err(|e| crate::log::call_log(::log::Level::Error, f, format_args!("{e}")))
             .ok()
     })
 }

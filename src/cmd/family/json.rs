@@ -17,7 +17,12 @@ use crate::dimm::Dimm;
 pub fn health_json(dimm: &Arc<Dimm>) -> Option<Value> {
     let mut smart = dimm.smart().ok()?;
     if let Err(e) = smart.submit_xlat() {
-        log::debug!("{}: smart: {e}", dimm.devname());
+        crate::ctx_log!(
+            dimm.device().sysfs().logger(),
+            log::Level::Debug,
+            "{}: smart: {e}",
+            dimm.devname()
+        );
         return Some(json!({ "health_state": "unknown" }));
     }
     let thresholds = dimm
@@ -26,7 +31,12 @@ pub fn health_json(dimm: &Arc<Dimm>) -> Option<Value> {
         .and_then(|mut t| match t.submit_xlat() {
             Ok(_) => Some(t),
             Err(e) => {
-                log::debug!("{}: smart threshold: {e}", dimm.devname());
+                crate::ctx_log!(
+                    dimm.device().sysfs().logger(),
+                    log::Level::Debug,
+                    "{}: smart threshold: {e}",
+                    dimm.devname()
+                );
                 None
             }
         });

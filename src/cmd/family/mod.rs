@@ -594,7 +594,12 @@ impl Dimm {
             return Err(super::unsupported(self.devname(), "cmd_call"));
         }
         if dsm_excluded(self, function)? {
-            log::debug!("{}: smart injection functions unsupported", self.devname());
+            crate::ctx_log!(
+                self.device().sysfs().logger(),
+                log::Level::Debug,
+                "{}: smart injection functions unsupported",
+                self.devname()
+            );
             return Err(Error::io(node, io::Error::from_raw_os_error(libc::EIO)));
         }
         Ok(InjectTypes(types))

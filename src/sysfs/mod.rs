@@ -1,0 +1,562 @@
+//! The only place that touches the file system for sysfs attributes and `/dev` nodes.
+//!
+//! Every path the library uses is an *in-root* absolute path such as
+//! `/sys/devices/.../ndbus0/region1/size`. Three rooms:
+//!
+//! * [`root`]: confinement. Paths are resolved component by component relative to a
+//!   descriptor of the root directory, never as host path strings, and only a
+//!   [`Resolved`] path is ever read, written, listed or read as a link; `openat2` with
+//!   `RESOLVE_IN_ROOT` guards the opens where the kernel has it. No link, absolute or
+//!   relative, leads out of the root; only regular files are read or written.
+//! * [`parse`]: the text of attributes (numbers, device numbers, uuids, size lists).
+//! * [`device`]: a device directory with its attribute cache and driver bind / unbind.
+//!
+//! [`Sysfs`] ties them together with the attribute conventions of libndctl (one bounded
+//! read, one trailing newline stripped, ENXIO and EACCES mean "unknown").
+
+pub mod device;
+// Control nodes and polled attributes (the command layer's file handles).
+mod devnode;
+pub mod parse;
+pub mod root;
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use log::Level;
+
+use crate::ctx_log;
+use crate::error::{Error, Result};
+use crate::logging::Logger;
+
+pub use device::Device;
+pub use parse::{parse_devnum, parse_i64, parse_size_list, parse_u64, parse_uuid};
+pub use root::{Kind, Resolved, Resolver};
+
+/// libndctl refuses attributes of this size or more (`SYSFS_ATTR_SIZE`).
+pub const ATTR_SIZE_LIMIT: usize = 1024;
+/// Lists such as `badblocks` may be longer than one attribute buffer; cap them anyway so a
+/// hostile file cannot make us allocate without bound.
+pub const LIST_SIZE_LIMIT: usize = 16 << 20;
+
+/// What reading an attribute gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attr {
+    /// The contents, with one trailing newline removed.
+    Value(String),
+    /// The file does not exist.
+    Missing,
+    /// The kernel refused the read with ENXIO ("no such device or address"), as it does
+    /// for sizes of seed devices and some DIMM attributes, or the caller may not read it
+    /// (EACCES / EPERM: several attributes are mode 0400). libndctl treats such
+    /// attributes as unknown.
+    Unavailable,
+}
+
+impl Attr {
+    /// The value, or `None` when the attribute is missing or unavailable.
+    pub fn into_option(self) -> Option<String> {
+        match self {
+            Attr::Value(v) => Some(v),
+            Attr::Missing | Attr::Unavailable => None,
+        }
+    }
+}
+
+/// A sysfs (and `/dev`) tree below a root directory.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::create_dir_all(dir.path().join("sys/class/nd")).unwrap();
+/// let sysfs = ndctl::sysfs::Sysfs::new(dir.path()).unwrap();
+/// assert!(sysfs.list_dir(std::path::Path::new("/sys/class/nd")).unwrap().is_empty());
+/// ```
+#[derive(Debug)]
+pub struct Sysfs {
+    root: root::Root,
+    logger: Arc<Logger>,
+}
+
+impl Sysfs {
+    /// Use `root` (a host directory) as `/`. The directory must exist.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Sysfs> {
+        Sysfs::with_resolver(root, Resolver::Auto)
+    }
+
+    /// Like [`Sysfs::new`] with a choice of resolver: [`Resolver::Userspace`] forces the
+    /// fallback that runs on kernels without `openat2` (the tests use it to cover both);
+    /// [`Resolver::Openat2`] fails if the kernel does not offer `openat2`.
+    pub fn with_resolver(root: impl Into<PathBuf>, resolver: Resolver) -> Result<Sysfs> {
+        let root = root.into();
+        let root = root::Root::open(&root, resolver)?;
+        let logger = Arc::new(Logger::new());
+        if let Some(why) = root.fallback_reason() {
+            ctx_log!(logger, Level::Debug, "{why}; resolving paths in userspace");
+        }
+        Ok(Sysfs { root, logger })
+    }
+
+    /// The host directory used as `/`.
+    pub fn root(&self) -> &Path {
+        self.root.host()
+    }
+
+    /// The resolver in use: [`Resolver::Openat2`] or [`Resolver::Userspace`].
+    pub fn resolver(&self) -> Resolver {
+        self.root.resolver()
+    }
+
+    /// The log sink and threshold of the context this tree belongs to.
+    pub fn logger(&self) -> &Arc<Logger> {
+        &self.logger
+    }
+
+    /// The host path of an in-root path, resolved inside the root first (so it names what
+    /// the library would read), to hand a device directory to a library that reads it
+    /// itself, like libdaxctl.
+    ///
+    /// This is the one exception to confinement: whoever opens the returned string does
+    /// so by host path, and a link created after this call is not checked. Nothing in
+    /// this crate opens it. An unresolvable path is returned joined as it is.
+    pub fn host_path(&self, path: &Path) -> PathBuf {
+        let inner = match self.root.resolve(path, true) {
+            Ok((r, _)) => r.into_path_buf(),
+            Err(_) => path.to_path_buf(),
+        };
+        let rel = inner.strip_prefix("/").unwrap_or(&inner);
+        if rel.as_os_str().is_empty() {
+            self.root().to_path_buf()
+        } else {
+            self.root().join(rel)
+        }
+    }
+
+    /// Resolve every symbolic link of an in-root path, like `realpath(3)` inside the root.
+    ///
+    /// Absolute link targets are taken relative to the root; a `..` that would climb above
+    /// the root is an [`Error::Escape`]. Every component must exist.
+    pub fn resolve(&self, path: &Path) -> Result<Resolved> {
+        Ok(self.root.resolve(path, true)?.0)
+    }
+
+    /// Map a failed read of `path` to libndctl's view (see [`classify_read_error`]),
+    /// logging a refused permission at debug level.
+    fn read_failure(&self, path: &Path, e: Error) -> Result<Attr> {
+        match e {
+            Error::Io { source, .. } => {
+                if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+                    ctx_log!(
+                        self.logger,
+                        Level::Debug,
+                        "{}: {source}; treated as unknown",
+                        path.display()
+                    );
+                }
+                classify_read_error(path, source)
+            }
+            e => Err(e),
+        }
+    }
+
+    fn open_for_read(&self, path: &Path) -> Result<File> {
+        let resolved = self.resolve(path)?;
+        self.root.open_regular(&resolved, libc::O_RDONLY)
+    }
+
+    /// Read one attribute file `dir/name` the way libndctl does: a single read into a
+    /// buffer of [`ATTR_SIZE_LIMIT`] bytes (a value that fills it is refused), one trailing
+    /// newline stripped.
+    pub fn read_attr(&self, dir: &Path, name: &str) -> Result<Attr> {
+        let path = dir.join(name);
+        let mut file = match self.open_for_read(&path) {
+            Ok(f) => f,
+            Err(e) => return self.read_failure(&path, e),
+        };
+        let mut buf = match root::read_once(&mut file, ATTR_SIZE_LIMIT) {
+            Ok(b) => b,
+            Err(e) => return self.read_failure(&path, Error::io(&path, e)),
+        };
+        if buf.len() >= ATTR_SIZE_LIMIT {
+            return Err(Error::TooLarge {
+                path,
+                limit: ATTR_SIZE_LIMIT,
+            });
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        match String::from_utf8(buf) {
+            Ok(s) => Ok(Attr::Value(s)),
+            Err(e) => Err(Error::parse(
+                &path,
+                &String::from_utf8_lossy(e.as_bytes()),
+                "not valid UTF-8",
+            )),
+        }
+    }
+
+    /// Read a list attribute (one record per line, e.g. `badblocks`), which may be longer
+    /// than one attribute buffer, up to [`LIST_SIZE_LIMIT`] bytes. `None` when missing or
+    /// unavailable.
+    pub fn read_lines(&self, dir: &Path, name: &str) -> Result<Option<Vec<String>>> {
+        let path = dir.join(name);
+        let read = self.open_for_read(&path).and_then(|mut f| {
+            root::read_bounded(&mut f, LIST_SIZE_LIMIT).map_err(|e| Error::io(&path, e))
+        });
+        let buf = match read {
+            Ok(b) => b,
+            Err(e) => {
+                self.read_failure(&path, e)?;
+                return Ok(None);
+            }
+        };
+        if buf.len() > LIST_SIZE_LIMIT {
+            return Err(Error::TooLarge {
+                path,
+                limit: LIST_SIZE_LIMIT,
+            });
+        }
+        let text = String::from_utf8(buf).map_err(|e| {
+            Error::parse(&path, &String::from_utf8_lossy(e.as_bytes()), "not UTF-8")
+        })?;
+        Ok(Some(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
+        ))
+    }
+
+    /// Write an attribute as libndctl does: the string and its terminating NUL in one write.
+    pub fn write_attr(&self, dir: &Path, name: &str, value: &str) -> Result<()> {
+        let path = dir.join(name);
+        let resolved = self.resolve(&path)?;
+        let mut file = self
+            .root
+            .open_regular(&resolved, libc::O_WRONLY)
+            .map_err(|e| match e {
+                Error::Io { source, .. } => Error::io(&path, source),
+                e => e,
+            })?;
+        let mut bytes = Vec::with_capacity(value.len() + 1);
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.push(0);
+        let n = root::write_once(&mut file, &bytes).map_err(|e| Error::io(&path, e))?;
+        if n < value.len() {
+            return Err(Error::io(
+                &path,
+                io::Error::new(io::ErrorKind::WriteZero, "short write"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Names in a directory, in `readdir()` order, dot entries skipped.
+    pub fn list_dir(&self, dir: &Path) -> Result<Vec<String>> {
+        Ok(self
+            .list_dir_typed(dir)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect())
+    }
+
+    /// Entries of a directory with a flag telling whether each is a symbolic link. Names
+    /// starting with a dot are left out; names that are not UTF-8 are left out and logged
+    /// (the object model names devices by strings, and such a name cannot be written back
+    /// to `bind` or looked up in `/dev` unchanged).
+    pub fn list_dir_typed(&self, dir: &Path) -> Result<Vec<(String, bool)>> {
+        let resolved = self.resolve(dir)?;
+        let mut out = Vec::new();
+        for (name, is_link) in self.root.read_dir(&resolved)? {
+            if name.as_encoded_bytes().first() == Some(&b'.') {
+                continue;
+            }
+            match name.into_string() {
+                Ok(name) => out.push((name, is_link)),
+                Err(name) => ctx_log!(
+                    self.logger,
+                    Level::Warn,
+                    "{}/{}: skipped: name is not UTF-8",
+                    dir.display(),
+                    name.as_encoded_bytes().escape_ascii()
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an in-root path exists (following links inside the root).
+    pub fn exists(&self, path: &Path) -> bool {
+        self.resolve(path).is_ok()
+    }
+
+    /// Whether an in-root path is a directory (following links inside the root).
+    pub fn is_dir(&self, path: &Path) -> bool {
+        matches!(self.root.resolve(path, true), Ok((_, Kind::Dir)))
+    }
+
+    /// Whether an in-root path is itself a symbolic link (`lstat`), as libndctl tests
+    /// `driver` links.
+    pub fn is_symlink(&self, dir: &Path, name: &str) -> bool {
+        matches!(
+            self.root.resolve(&dir.join(name), false),
+            Ok((_, Kind::Symlink))
+        )
+    }
+
+    /// The final component of where the link `dir/name` points, if it is a link.
+    pub fn link_basename(&self, dir: &Path, name: &str) -> Option<String> {
+        let (p, kind) = self.root.resolve(&dir.join(name), false).ok()?;
+        if kind != Kind::Symlink {
+            return None;
+        }
+        let target = self.root.read_link(&p).ok()?;
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(String::from)
+    }
+
+    fn dev_path(name: &str) -> Option<PathBuf> {
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return None;
+        }
+        Some(Path::new("/dev").join(name))
+    }
+
+    /// The resolved in-root path of a `/dev` node, if such a node exists under the root.
+    pub fn dev_node(&self, name: &str) -> Option<PathBuf> {
+        let logical = Self::dev_path(name)?;
+        Some(self.resolve(&logical).ok()?.into_path_buf())
+    }
+
+    /// Open the `/dev` node `name` under the root with `flags` (e.g. `O_RDWR | O_EXCL`).
+    /// Only a device node (or, in a captured tree, a regular placeholder file) is opened;
+    /// a FIFO, socket or directory is refused before any open.
+    pub fn open_dev(&self, name: &str, flags: libc::c_int) -> Result<File> {
+        let logical = Self::dev_path(name).ok_or_else(|| {
+            Error::io(
+                Path::new("/dev").join(name),
+                io::Error::from_raw_os_error(libc::EINVAL),
+            )
+        })?;
+        let resolved = self.resolve(&logical)?;
+        self.root
+            .open_checked(&resolved, flags, &[Kind::Device, Kind::File])
+            .map_err(|e| match e {
+                Error::Io { source, .. } => Error::io(&logical, source),
+                e => e,
+            })
+    }
+}
+
+/// Map a read failure to libndctl's view: absent is "missing", ENXIO and a refused
+/// permission are "unknown", anything else is an error naming the path.
+pub fn classify_read_error(path: &Path, e: io::Error) -> Result<Attr> {
+    match e.raw_os_error() {
+        Some(libc::ENOENT) | Some(libc::ENOTDIR) => Ok(Attr::Missing),
+        Some(libc::ENXIO) | Some(libc::EACCES) | Some(libc::EPERM) => Ok(Attr::Unavailable),
+        _ => Err(Error::io(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    fn tree() -> (tempfile::TempDir, Sysfs) {
+        tree_with(Resolver::Auto)
+    }
+
+    fn tree_with(resolver: Resolver) -> (tempfile::TempDir, Sysfs) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("sys/devices/bus0/region0")).unwrap();
+        let s = Sysfs::with_resolver(dir.path(), resolver).unwrap();
+        (dir, s)
+    }
+
+    const BOTH: [Resolver; 2] = [Resolver::Auto, Resolver::Userspace];
+
+    #[test]
+    fn the_requested_resolver_is_used() {
+        let (_d, s) = tree_with(Resolver::Userspace);
+        assert_eq!(s.resolver(), Resolver::Userspace);
+        let (_d, s) = tree_with(Resolver::Auto);
+        // This machine's kernel (>= 5.6) has openat2 unless a filter forbids it.
+        assert!(matches!(
+            s.resolver(),
+            Resolver::Openat2 | Resolver::Userspace
+        ));
+    }
+
+    #[test]
+    fn only_regular_files_are_opened() {
+        for r in BOTH {
+            let (dir, s) = tree_with(r);
+            let d = dir.path().join("sys/devices/bus0/region0");
+            let fifo =
+                std::ffi::CString::new(d.join("fifo").as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: a valid path.
+            assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+            let _sock = std::os::unix::net::UnixListener::bind(d.join("sock")).unwrap();
+            fs::create_dir(d.join("subdir")).unwrap();
+            let p = Path::new("/sys/devices/bus0/region0");
+            for name in ["fifo", "sock", "subdir"] {
+                let e = s.read_attr(p, name).unwrap_err();
+                assert!(matches!(e, Error::NotRegular { .. }), "{r:?} {name}: {e}");
+                let e = s.write_attr(p, name, "1").unwrap_err();
+                assert!(matches!(e, Error::NotRegular { .. }), "{r:?} {name}: {e}");
+                assert!(s.read_lines(p, name).is_err(), "{r:?} {name}");
+            }
+            assert!(s.open_dev("../sys", libc::O_RDONLY).is_err());
+        }
+    }
+
+    #[test]
+    fn a_permission_error_makes_the_attribute_unknown() {
+        let p = Path::new("/sys/x/align");
+        for errno in [libc::EACCES, libc::EPERM] {
+            assert_eq!(
+                classify_read_error(p, io::Error::from_raw_os_error(errno)).unwrap(),
+                Attr::Unavailable
+            );
+        }
+    }
+
+    #[test]
+    fn reads_strip_one_newline_and_cap_size() {
+        let (dir, s) = tree();
+        let r = dir.path().join("sys/devices/bus0/region0");
+        fs::write(r.join("size"), "42\n\n").unwrap();
+        fs::write(r.join("big"), vec![b'1'; 4096]).unwrap();
+        fs::write(r.join("bin"), [0xff, 0xfe]).unwrap();
+        let d = Path::new("/sys/devices/bus0/region0");
+        assert_eq!(s.read_attr(d, "size").unwrap(), Attr::Value("42\n".into()));
+        assert!(matches!(s.read_attr(d, "big"), Err(Error::TooLarge { .. })));
+        assert!(matches!(s.read_attr(d, "bin"), Err(Error::Parse { .. })));
+        assert_eq!(s.read_attr(d, "nope").unwrap(), Attr::Missing);
+    }
+
+    #[test]
+    fn enxio_is_unknown_other_errors_are_errors() {
+        let p = Path::new("/sys/x/size");
+        assert_eq!(
+            classify_read_error(p, io::Error::from_raw_os_error(libc::ENXIO)).unwrap(),
+            Attr::Unavailable
+        );
+        assert_eq!(
+            classify_read_error(p, io::Error::from_raw_os_error(libc::ENOENT)).unwrap(),
+            Attr::Missing
+        );
+        let e = classify_read_error(p, io::Error::from_raw_os_error(libc::EIO)).unwrap_err();
+        assert!(e.to_string().contains("/sys/x/size"), "{e}");
+        assert_eq!(e.errno(), -libc::EIO);
+    }
+
+    #[test]
+    fn links_resolve_inside_the_root_and_never_escape() {
+        for r in BOTH {
+            links_resolve_inside_the_root_and_never_escape_with(r);
+        }
+    }
+
+    fn links_resolve_inside_the_root_and_never_escape_with(r: Resolver) {
+        let (dir, s) = tree_with(r);
+        let root = dir.path();
+        symlink("devices/bus0", root.join("sys/bus0link")).unwrap();
+        symlink("/sys/devices", root.join("sys/abs")).unwrap();
+        symlink(
+            "../../../../../../../../etc",
+            root.join("sys/devices/bus0/evil"),
+        )
+        .unwrap();
+        symlink("loop2", root.join("sys/loop1")).unwrap();
+        symlink("loop1", root.join("sys/loop2")).unwrap();
+        assert_eq!(
+            s.resolve(Path::new("/sys/bus0link/region0"))
+                .unwrap()
+                .as_path(),
+            Path::new("/sys/devices/bus0/region0")
+        );
+        // An absolute target means the root's /, not the host's.
+        assert_eq!(
+            s.resolve(Path::new("/sys/abs/bus0")).unwrap().as_path(),
+            Path::new("/sys/devices/bus0")
+        );
+        assert!(matches!(
+            s.resolve(Path::new("/sys/devices/bus0/evil/hostname")),
+            Err(Error::Escape { .. })
+        ));
+        assert!(matches!(
+            s.resolve(Path::new("/sys/loop1")),
+            Err(Error::Loop { .. })
+        ));
+        // Reading through the escaping link must not reach the host's /etc.
+        let d = Path::new("/sys/devices/bus0");
+        assert!(matches!(
+            s.read_attr(d, "evil/passwd"),
+            Err(Error::Escape { .. })
+        ));
+    }
+
+    #[test]
+    fn final_component_links_are_resolved_in_root() {
+        for r in BOTH {
+            final_component_links_are_resolved_in_root_with(r);
+        }
+    }
+
+    fn final_component_links_are_resolved_in_root_with(r: Resolver) {
+        let (dir, s) = tree_with(r);
+        let r = dir.path().join("sys/devices/bus0/region0");
+        fs::write(dir.path().join("sys/devices/target"), "5\n").unwrap();
+        symlink("../../target", r.join("ok")).unwrap();
+        symlink("/../../../../etc/passwd", r.join("abs")).unwrap();
+        let d = Path::new("/sys/devices/bus0/region0");
+        assert_eq!(s.read_attr(d, "ok").unwrap(), Attr::Value("5".into()));
+        // Climbing above the root, even from an absolute target, is refused.
+        assert!(matches!(s.read_attr(d, "abs"), Err(Error::Escape { .. })));
+    }
+
+    #[test]
+    fn missing_root_is_a_clear_error() {
+        let e = Sysfs::new("/nonexistent/ndctl-root").unwrap_err();
+        assert!(matches!(e, Error::Root { .. }));
+        assert!(e.to_string().contains("/nonexistent/ndctl-root"));
+    }
+
+    #[test]
+    fn device_cache_and_children() {
+        let (dir, s) = tree();
+        let s = Arc::new(s);
+        let b = dir.path().join("sys/devices/bus0");
+        fs::create_dir_all(b.join("region1")).unwrap();
+        fs::create_dir_all(b.join("regionx")).unwrap();
+        fs::create_dir_all(b.join("nmem0")).unwrap();
+        fs::write(b.join("region0/size"), "0x10\n").unwrap();
+        let dev = Device::new(s, PathBuf::from("/sys/devices/bus0"));
+        let mut ids: Vec<u32> = dev
+            .children("region")
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, vec![0, 1]);
+        let r0 = Device::new(
+            dev.sysfs().clone(),
+            PathBuf::from("/sys/devices/bus0/region0"),
+        );
+        assert_eq!(r0.req_u64("size").unwrap(), 16);
+        fs::write(b.join("region0/size"), "0x20\n").unwrap();
+        assert_eq!(r0.req_u64("size").unwrap(), 16, "cached");
+        r0.invalidate();
+        assert_eq!(r0.req_u64("size").unwrap(), 32);
+        assert!(matches!(r0.req_u64("nope"), Err(Error::Missing { .. })));
+    }
+}

@@ -1,0 +1,566 @@
+//! Confinement of paths in the root: the one place that calls into the file system for
+//! sysfs and `/dev`.
+//!
+//! A [`Root`] holds a directory file descriptor of the root. Paths are never turned into
+//! host path strings: the resolver walks an in-root path one component at a time, each
+//! looked up relative to the descriptor of the directory before it, never following a
+//! link implicitly (`O_NOFOLLOW`, `AT_SYMLINK_NOFOLLOW`). It reads links itself and
+//! interprets their targets inside the root: an absolute target starts again at the root,
+//! and a `..` that would climb above the root is refused ([`Error::Escape`]). What comes out
+//! is a [`Resolved`] path, a type only the resolver can make, and every read, write,
+//! directory listing and link read takes one.
+//!
+//! Opening a resolved path again goes through `openat2(RESOLVE_IN_ROOT |
+//! RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)` where the kernel has it (Linux 5.6+, and
+//! not forbidden by a seccomp filter): even if the tree changes between resolution and
+//! open, the kernel does not let the open leave the root or follow a link. Elsewhere the
+//! same walk with `O_NOFOLLOW` at every component does the open.
+//!
+//! Only regular files are read or written: the type is checked with `fstatat` before the
+//! open (so a FIFO or device node is never opened) and again on the open descriptor (so a
+//! file swapped in between is caught), and files are opened with `O_NONBLOCK`.
+
+use std::collections::VecDeque;
+use std::ffi::{CString, OsStr, OsString};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Same bound as the kernel's `MAXSYMLINKS`.
+const MAX_SYMLINKS: usize = 40;
+
+/// How paths are opened inside the root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolver {
+    /// `openat2()` with `RESOLVE_IN_ROOT` where the kernel offers it, else [`Resolver::Userspace`].
+    Auto,
+    /// The component-by-component walk over directory descriptors only (what `Auto` falls
+    /// back to on kernels before 5.6 or under a seccomp filter that forbids `openat2`).
+    Userspace,
+    /// `openat2()` with `RESOLVE_IN_ROOT`; reported by [`Root::resolver`] when in use.
+    Openat2,
+}
+
+/// An in-root path every component of which the resolver has looked up: absolute, without
+/// `.` or `..`, and (apart from the last component of a no-follow resolution) without
+/// symbolic links. Only [`Root`] makes one, so a function taking a `&Resolved` cannot be
+/// handed a path that was merely joined together.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Resolved(PathBuf);
+
+impl Resolved {
+    /// The in-root path (e.g. `/sys/devices/.../region1`).
+    pub fn as_path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path as an owned in-root path.
+    pub fn into_path_buf(self) -> PathBuf {
+        self.0
+    }
+
+    fn parent_and_name(&self) -> Option<(PathBuf, &OsStr)> {
+        Some((self.0.parent()?.to_path_buf(), self.0.file_name()?))
+    }
+}
+
+impl std::ops::Deref for Resolved {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Resolved {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+/// What the resolver found at the end of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A directory.
+    Dir,
+    /// A regular file.
+    File,
+    /// A symbolic link (only at the end of a no-follow resolution).
+    Symlink,
+    /// A character or block device node.
+    Device,
+    /// Anything else: FIFO, socket.
+    Other,
+}
+
+impl Kind {
+    fn of(mode: libc::mode_t) -> Kind {
+        match mode & libc::S_IFMT {
+            libc::S_IFDIR => Kind::Dir,
+            libc::S_IFREG => Kind::File,
+            libc::S_IFLNK => Kind::Symlink,
+            libc::S_IFCHR | libc::S_IFBLK => Kind::Device,
+            _ => Kind::Other,
+        }
+    }
+
+    fn describe(mode: libc::mode_t) -> &'static str {
+        match mode & libc::S_IFMT {
+            libc::S_IFDIR => "a directory",
+            libc::S_IFLNK => "a symbolic link",
+            libc::S_IFCHR => "a character device",
+            libc::S_IFBLK => "a block device",
+            libc::S_IFIFO => "a FIFO",
+            libc::S_IFSOCK => "a socket",
+            _ => "not a regular file",
+        }
+    }
+}
+
+/// The root directory, held open.
+#[derive(Debug)]
+pub struct Root {
+    fd: OwnedFd,
+    host: PathBuf,
+    openat2: AtomicBool,
+    /// Why `openat2` is not used although it was asked for (for the context's log).
+    fallback_reason: Option<String>,
+}
+
+fn cstr(name: &OsStr) -> io::Result<CString> {
+    CString::new(name.as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+fn openat(dir: RawFd, name: &OsStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let c = cstr(name)?;
+    // SAFETY: a valid NUL-terminated name; the returned descriptor is owned by us.
+    let fd = cvt(unsafe { libc::openat(dir, c.as_ptr(), flags | libc::O_CLOEXEC, 0) })?;
+    // SAFETY: fd was just returned by openat and is not owned elsewhere.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn lstat_at(dir: RawFd, name: &OsStr) -> io::Result<libc::stat> {
+    let c = cstr(name)?;
+    // SAFETY: stat is plain data; fstatat fills it on success.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid descriptor, name and output buffer.
+    cvt(unsafe { libc::fstatat(dir, c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+    Ok(st)
+}
+
+fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    // SAFETY: as in lstat_at.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid descriptor and output buffer.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st)
+}
+
+fn readlink_at(dir: RawFd, name: &OsStr) -> io::Result<PathBuf> {
+    let c = cstr(name)?;
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: the buffer is writable for its full length.
+    let n = unsafe { libc::readlinkat(dir, c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    if n >= buf.len() {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    buf.truncate(n);
+    Ok(PathBuf::from(OsString::from_vec(buf)))
+}
+
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+fn openat2(dir: RawFd, path: &OsStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let c = cstr(path)?;
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS,
+    };
+    // SAFETY: openat2(2) with a valid descriptor, path and open_how of the size passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir,
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new descriptor returned by the kernel, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) })
+}
+
+fn components(path: &Path) -> VecDeque<OsString> {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => None,
+        })
+        .collect()
+}
+
+/// A directory of the walk: its name and its descriptor.
+struct Step {
+    name: OsString,
+    fd: OwnedFd,
+}
+
+impl Root {
+    /// Open `host` (a host directory, trusted: it is the caller's choice of root).
+    pub fn open(host: &Path, resolver: Resolver) -> Result<Root> {
+        let host = std::fs::canonicalize(host).map_err(|source| Error::Root {
+            root: host.to_path_buf(),
+            source,
+        })?;
+        let c = cstr(host.as_os_str()).map_err(|source| Error::Root {
+            root: host.clone(),
+            source,
+        })?;
+        // SAFETY: valid NUL-terminated path.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(Error::Root {
+                root: host,
+                source: io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: fd was just opened and is owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut fallback_reason = None;
+        let use_openat2 = match resolver {
+            Resolver::Userspace => false,
+            Resolver::Auto | Resolver::Openat2 => {
+                // Probe once: ENOSYS (kernel < 5.6) or EPERM (seccomp) mean "not here".
+                match openat2(fd.as_raw_fd(), OsStr::new("."), libc::O_PATH) {
+                    Ok(_) => true,
+                    Err(e) if resolver == Resolver::Openat2 => {
+                        return Err(Error::Root {
+                            root: host,
+                            source: e,
+                        })
+                    }
+                    Err(e) => {
+                        fallback_reason = Some(format!("openat2 unavailable ({e})"));
+                        false
+                    }
+                }
+            }
+        };
+        Ok(Root {
+            fd,
+            host,
+            openat2: AtomicBool::new(use_openat2),
+            fallback_reason,
+        })
+    }
+
+    /// The host directory used as `/`.
+    pub fn host(&self) -> &Path {
+        &self.host
+    }
+
+    /// Which resolver opens files: [`Resolver::Openat2`] or [`Resolver::Userspace`].
+    pub fn resolver(&self) -> Resolver {
+        if self.openat2.load(Ordering::Relaxed) {
+            Resolver::Openat2
+        } else {
+            Resolver::Userspace
+        }
+    }
+
+    /// Why the userspace resolver is used although `openat2` was asked for, if so.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback_reason.as_deref()
+    }
+
+    /// Resolve an in-root path like `realpath(3)` inside the root: every link is read and
+    /// followed inside the root (with `follow_last` false the last component is kept even
+    /// if it is a link). Every component must exist; errors name `path`.
+    pub fn resolve(&self, path: &Path, follow_last: bool) -> Result<(Resolved, Kind)> {
+        let mut pending = components(path);
+        let mut steps: Vec<Step> = Vec::new();
+        let mut links = 0;
+        let here = |steps: &[Step], name: &OsStr| -> PathBuf {
+            let mut p = PathBuf::from("/");
+            for s in steps {
+                p.push(&s.name);
+            }
+            p.push(name);
+            p
+        };
+        while let Some(part) = pending.pop_front() {
+            if part == ".." {
+                if steps.pop().is_none() {
+                    return Err(Error::Escape {
+                        path: path.to_path_buf(),
+                        root: self.host.clone(),
+                    });
+                }
+                continue;
+            }
+            let dir = steps
+                .last()
+                .map_or(self.fd.as_raw_fd(), |s| s.fd.as_raw_fd());
+            let last = pending.is_empty();
+            // Fast path for the common case, a real directory: one openat that refuses links.
+            match openat(
+                dir,
+                &part,
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+            ) {
+                Ok(fd) => {
+                    steps.push(Step { name: part, fd });
+                    continue;
+                }
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP)) => {}
+                Err(e) => return Err(Error::io(here(&steps, &part), e)),
+            }
+            let st = lstat_at(dir, &part).map_err(|e| Error::io(here(&steps, &part), e))?;
+            let kind = Kind::of(st.st_mode);
+            match kind {
+                Kind::Symlink if last && !follow_last => {
+                    return Ok((Resolved(here(&steps, &part)), kind));
+                }
+                Kind::Symlink => {
+                    links += 1;
+                    if links > MAX_SYMLINKS {
+                        return Err(Error::Loop {
+                            path: path.to_path_buf(),
+                        });
+                    }
+                    let target =
+                        readlink_at(dir, &part).map_err(|e| Error::io(here(&steps, &part), e))?;
+                    if target.is_absolute() {
+                        steps.clear();
+                    }
+                    for c in components(&target).into_iter().rev() {
+                        pending.push_front(c);
+                    }
+                }
+                // Became a directory since the open above: the tree is changing under us.
+                Kind::Dir => {
+                    return Err(Error::io(
+                        here(&steps, &part),
+                        io::Error::from_raw_os_error(libc::EAGAIN),
+                    ))
+                }
+                _ if last => return Ok((Resolved(here(&steps, &part)), kind)),
+                _ => {
+                    return Err(Error::io(
+                        here(&steps, &part),
+                        io::Error::from_raw_os_error(libc::ENOTDIR),
+                    ))
+                }
+            }
+        }
+        let mut out = PathBuf::from("/");
+        for s in &steps {
+            out.push(&s.name);
+        }
+        Ok((Resolved(out), Kind::Dir))
+    }
+
+    /// Open the directory `dir` (resolved) with `flags`, refusing any link on the way.
+    fn open_dir(&self, dir: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+        let flags = flags | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+        let rel = dir.strip_prefix("/").unwrap_or(dir);
+        if self.openat2.load(Ordering::Relaxed) {
+            let rel = if rel.as_os_str().is_empty() {
+                OsStr::new(".")
+            } else {
+                rel.as_os_str()
+            };
+            return openat2(self.fd.as_raw_fd(), rel, flags);
+        }
+        let parts: Vec<OsString> = components(rel).into_iter().collect();
+        if parts.is_empty() {
+            return openat(self.fd.as_raw_fd(), OsStr::new("."), flags);
+        }
+        let mut cur: Option<OwnedFd> = None;
+        for (i, part) in parts.iter().enumerate() {
+            if part == ".." {
+                return Err(io::Error::from_raw_os_error(libc::EXDEV));
+            }
+            let f = if i + 1 == parts.len() {
+                flags
+            } else {
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW
+            };
+            let dir = cur.as_ref().map_or(self.fd.as_raw_fd(), |f| f.as_raw_fd());
+            cur = Some(openat(dir, part, f)?);
+        }
+        cur.ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
+    }
+
+    /// The parent directory of `p` (opened as a path-only descriptor) and the last name.
+    fn parent(&self, p: &Resolved) -> io::Result<(OwnedFd, OsString)> {
+        let (parent, name) = p
+            .parent_and_name()
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EISDIR))?;
+        Ok((self.open_dir(&parent, libc::O_PATH)?, name.to_os_string()))
+    }
+
+    /// Open the regular file `p` with `flags` (plus `O_NONBLOCK | O_NOFOLLOW`). Anything
+    /// but a regular file is refused without being opened.
+    pub fn open_regular(&self, p: &Resolved, flags: libc::c_int) -> Result<File> {
+        self.open_checked(p, flags, &[Kind::File])
+    }
+
+    /// Open `p` with `flags` if its type is one of `allowed` (checked before and after the
+    /// open, which has `O_NONBLOCK | O_NOFOLLOW`).
+    pub fn open_checked(&self, p: &Resolved, flags: libc::c_int, allowed: &[Kind]) -> Result<File> {
+        let err = |e| Error::io(p.as_path(), e);
+        let (dir, name) = self.parent(p).map_err(err)?;
+        let before = lstat_at(dir.as_raw_fd(), &name).map_err(err)?;
+        if !allowed.contains(&Kind::of(before.st_mode)) {
+            return Err(Error::NotRegular {
+                path: p.as_path().to_path_buf(),
+                what: Kind::describe(before.st_mode),
+            });
+        }
+        let fd = openat(
+            dir.as_raw_fd(),
+            &name,
+            flags | libc::O_NONBLOCK | libc::O_NOFOLLOW,
+        )
+        .map_err(err)?;
+        let after = fstat(fd.as_raw_fd()).map_err(err)?;
+        if after.st_dev != before.st_dev
+            || after.st_ino != before.st_ino
+            || !allowed.contains(&Kind::of(after.st_mode))
+        {
+            return Err(Error::NotRegular {
+                path: p.as_path().to_path_buf(),
+                what: "replaced while being opened",
+            });
+        }
+        Ok(File::from(fd))
+    }
+
+    /// The entries of the directory `p` in `readdir()` order, `.` and `..` left out, each
+    /// with whether it is a symbolic link.
+    pub fn read_dir(&self, p: &Resolved) -> Result<Vec<(OsString, bool)>> {
+        let fd = self
+            .open_dir(p, libc::O_RDONLY)
+            .map_err(|e| Error::io(p.as_path(), e))?;
+        let raw = fd.as_raw_fd();
+        // SAFETY: fdopendir takes ownership of the descriptor on success.
+        let dirp = unsafe { libc::fdopendir(raw) };
+        if dirp.is_null() {
+            return Err(Error::io(p.as_path(), io::Error::last_os_error()));
+        }
+        std::mem::forget(fd);
+        let mut out = Vec::new();
+        let result = loop {
+            // readdir reports errors only through errno.
+            // SAFETY: errno location is thread-local and always valid.
+            unsafe { *libc::__errno_location() = 0 };
+            // SAFETY: dirp is a valid open DIR stream.
+            let ent = unsafe { libc::readdir(dirp) };
+            if ent.is_null() {
+                let e = io::Error::last_os_error();
+                break match e.raw_os_error() {
+                    Some(0) | None => Ok(()),
+                    _ => Err(e),
+                };
+            }
+            // SAFETY: readdir returned a valid entry whose d_name is NUL-terminated.
+            let (name, dtype) = unsafe {
+                (
+                    std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()),
+                    (*ent).d_type,
+                )
+            };
+            let name = OsStr::from_bytes(name.to_bytes());
+            if name == "." || name == ".." {
+                continue;
+            }
+            let is_link = match dtype {
+                libc::DT_LNK => true,
+                libc::DT_UNKNOWN => {
+                    // SAFETY: dirp is valid; dirfd does not transfer ownership.
+                    let dfd = unsafe { libc::dirfd(dirp) };
+                    lstat_at(dfd, name)
+                        .map(|st| Kind::of(st.st_mode) == Kind::Symlink)
+                        .unwrap_or(false)
+                }
+                _ => false,
+            };
+            out.push((name.to_os_string(), is_link));
+        };
+        // SAFETY: dirp is valid and closed exactly once (also closing the descriptor).
+        unsafe { libc::closedir(dirp) };
+        result.map_err(|e| Error::io(p.as_path(), e))?;
+        Ok(out)
+    }
+
+    /// The target of the link `p` (a no-follow resolution ending in a link).
+    pub fn read_link(&self, p: &Resolved) -> Result<PathBuf> {
+        let err = |e| Error::io(p.as_path(), e);
+        let (dir, name) = self.parent(p).map_err(err)?;
+        readlink_at(dir.as_raw_fd(), &name).map_err(err)
+    }
+}
+
+/// Read from an open file once into a buffer of `limit` bytes (one `read(2)`, as libndctl
+/// reads an attribute).
+pub fn read_once(file: &mut File, limit: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; limit];
+    let n = loop {
+        match file.read(&mut buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => break r?,
+        }
+    };
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Read an open file to its end, at most `limit` bytes (one more tells the caller it was
+/// larger).
+pub fn read_bounded(file: &mut File, limit: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Write `bytes` with a single `write(2)`; returns how many were taken.
+pub fn write_once(file: &mut File, bytes: &[u8]) -> io::Result<usize> {
+    loop {
+        match file.write(bytes) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
