@@ -265,9 +265,27 @@ impl Dimm {
         &self.modalias
     }
 
-    /// Whether the DIMM supports `ND_CMD_*` command `cmd` (from `commands`).
+    /// Whether the DIMM supports `ND_CMD_*` command `cmd` (from `commands`). As in
+    /// libndctl, a DIMM of the MSFT, Hyper-V or PAPR family supports SMART (1) whatever
+    /// `commands` says: its health comes from the family's DSMs.
     pub fn is_cmd_supported(&self, cmd: u32) -> bool {
+        if cmd == 1 && self.smart_from_family() {
+            return true;
+        }
         cmd < 64 && self.cmd_mask & (1 << cmd) != 0
+    }
+
+    /// A PAPR DIMM (on an `ibm,pmemory` bus) or one of the MSFT (3) or Hyper-V (4)
+    /// family, whose SMART is emulated by family DSMs.
+    fn smart_from_family(&self) -> bool {
+        let compatible = self.bus.device().opt("of_node/compatible");
+        if matches!(
+            compatible.as_ref().map(|c| c.as_deref()),
+            Ok(Some("ibm,pmemory"))
+        ) {
+            return true;
+        }
+        matches!(self.cmd_family(), Ok(Some(3..=5)))
     }
 
     /// The NFIT device handle.

@@ -359,6 +359,7 @@ fn a_dimm_without_the_functions_is_refused() {
     let (_d, ctx) = tree_with(|_| {});
     // nfit_test.1's DIMMs: Intel family, dsm_mask 0x470 (no SMART functions).
     let d = dimm(&ctx, "nmem4");
+    assert!(!d.is_cmd_supported(nd_cmd::SMART));
     assert!(matches!(d.smart(), Err(Error::Unsupported { .. })));
     assert!(matches!(
         d.smart_threshold(),
@@ -481,6 +482,7 @@ fn hpe1_requests_and_replies() {
 fn msft_health() {
     let (_d, ctx) = tree_with(|root| as_family(root, 3, 1 << 11));
     let d = dimm(&ctx, "nmem0");
+    assert!(d.is_cmd_supported(nd_cmd::SMART));
     let mut cmd = d.smart().unwrap();
     assert_eq!(pkg(&cmd), (3, 11, 0, 13));
     assert_eq!(cmd.smart_value(SmartField::Health), u32::MAX);
@@ -735,4 +737,16 @@ fn health_eventfd_is_the_flags_attribute_kept_open() {
         fs::remove_file(find_dir(root, "nmem0").join("nfit/flags")).unwrap();
     });
     assert!(dimm(&ctx, "nmem0").health_eventfd().is_none());
+}
+
+#[test]
+fn families_with_emulated_smart_report_the_smart_command() {
+    // nmem4 lists no `smart` in `commands`; as a Hyper-V DIMM it still reports it.
+    let (_d, ctx) = tree_with(|root| {
+        let nfit = find_dir(root, "nmem4").join("nfit");
+        fs::write(nfit.join("family"), "4\n").unwrap();
+    });
+    let d = dimm(&ctx, "nmem4");
+    assert!(d.is_cmd_supported(nd_cmd::SMART));
+    assert!(!d.is_cmd_supported(nd_cmd::SMART_THRESHOLD));
 }
