@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ndctl::btt_engine::{
-    check_with, format_btt, repair, Btt, BttError, CheckOptions, Durability, FileStorage,
+    check_with, format_btt, repair, BttError, BttMedia, CheckOptions, Durability, FileStorage,
     FormatOptions, OpenOptions, RepairOptions,
 };
 
@@ -24,6 +24,10 @@ usage:
 --offset is where the namespace starts in IMAGE (default 0); --size is the namespace size
 (default: to the end of IMAGE). Numbers may be decimal or 0x-prefixed hex.
 exit status: 0 ok, 1 inconsistent or failed, 2 usage or I/O error";
+
+/// Sectors moved per `read_sectors` / `write_sectors` call: bounds the buffer whatever the
+/// COUNT or the input size.
+const CHUNK_SECTORS: u64 = 256;
 
 /// A failure with its exit status.
 struct Fail(u8, String);
@@ -140,7 +144,7 @@ fn run(a: &Args) -> Result<u8, Fail> {
                 read_only: true,
                 ..Default::default()
             };
-            let btt = Btt::open_with(s, a.offset, &ro)?;
+            let btt = BttMedia::open_with(s, a.offset, &ro)?;
             let text = serde_json::to_string_pretty(&btt.info().to_json())
                 .map_err(|e| Fail(2, e.to_string()))?;
             writeln!(stdout.lock(), "{text}").map_err(io_fail)?;
@@ -188,15 +192,20 @@ fn run(a: &Args) -> Result<u8, Fail> {
                 read_only: true,
                 ..Default::default()
             };
-            let btt = Btt::open_with(s, a.offset, &ro)?;
-            let mut buf = vec![0u8; btt.lba_size() as usize];
+            let btt = BttMedia::open_with(s, a.offset, &ro)?;
+            let n = btt.lba_size() as u64;
+            let end = lba
+                .checked_add(count)
+                .ok_or_else(|| usage("LBA + COUNT overflows"))?;
+            let mut buf = vec![0u8; (n * count.clamp(1, CHUNK_SECTORS)) as usize];
             let mut out = stdout.lock();
-            for i in 0..count {
-                let l = lba
-                    .checked_add(i)
-                    .ok_or_else(|| usage("LBA + COUNT overflows"))?;
-                btt.read_sector(l, &mut buf)?;
-                out.write_all(&buf).map_err(io_fail)?;
+            let mut l = lba;
+            while l < end {
+                let k = (end - l).min(CHUNK_SECTORS);
+                let chunk = &mut buf[..(k * n) as usize];
+                btt.read_sectors(l, chunk)?;
+                out.write_all(chunk).map_err(io_fail)?;
+                l += k;
             }
             out.flush().map_err(io_fail)?;
             Ok(0)
@@ -217,14 +226,14 @@ fn run(a: &Args) -> Result<u8, Fail> {
                 Durability::Sync
             };
             let s = FileStorage::open(&a.image, true, durability)?;
-            let btt = Btt::open(s, a.offset)?;
+            let btt = BttMedia::open(s, a.offset)?;
             let n = btt.lba_size() as usize;
             let mut input = std::io::stdin().lock();
-            let mut buf = vec![0u8; n];
+            let mut buf = vec![0u8; n * CHUNK_SECTORS as usize];
             let mut l = lba;
             loop {
                 let mut got = 0;
-                while got < n {
+                while got < buf.len() {
                     match input.read(&mut buf[got..]) {
                         Ok(0) => break,
                         Ok(k) => got += k,
@@ -232,17 +241,18 @@ fn run(a: &Args) -> Result<u8, Fail> {
                         Err(e) => return Err(Fail(2, format!("stdin: {e}"))),
                     }
                 }
-                if got == 0 {
+                let whole = got - got % n;
+                btt.write_sectors(l, &buf[..whole])?;
+                l += (whole / n) as u64;
+                if got < buf.len() {
+                    if got != whole {
+                        return Err(Fail(
+                            2,
+                            format!("stdin ended with a partial sector ({} of {n} bytes); {} sector(s) written", got - whole, l - lba),
+                        ));
+                    }
                     break;
                 }
-                if got < n {
-                    return Err(Fail(
-                        2,
-                        format!("stdin ended with a partial sector ({got} of {n} bytes); {} sector(s) written", l - lba),
-                    ));
-                }
-                btt.write_sector(l, &buf)?;
-                l += 1;
             }
             Ok(0)
         }

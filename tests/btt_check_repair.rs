@@ -6,8 +6,8 @@ use ndctl_testsupport::btt as btt_support;
 use btt_support::{pattern, unpack, IMAGES};
 use ndctl::btt_engine::format::{FlogEntry, InfoBlock, INFO_FLAG_ERROR, INFO_SIZE};
 use ndctl::btt_engine::{
-    check, check_with, format_btt, repair, Btt, BttError, CheckOptions, Durability, FileStorage,
-    FormatOptions, MemStorage, OpenOptions, RepairOptions, Severity, Storage,
+    check, check_with, format_btt, repair, BttError, BttMedia, CheckOptions, Durability,
+    FileStorage, FormatOptions, MemStorage, OpenOptions, RepairOptions, Severity, Storage,
 };
 
 const SIZE: usize = 20 << 20;
@@ -20,7 +20,7 @@ fn fixture() -> (MemStorage, Geo) {
     o.uuid = Some(uuid::Uuid::from_u128(0x1234));
     format_btt(&s, 0, &o).unwrap();
     let geo = {
-        let btt = Btt::open(&s, 0).unwrap();
+        let btt = BttMedia::open(&s, 0).unwrap();
         for lba in 0..64u64 {
             btt.write_sector(lba, &pattern(lba, 1, LBASIZE)).unwrap();
         }
@@ -62,7 +62,7 @@ fn wr_entry(s: &MemStorage, off: u64, e: FlogEntry) {
 }
 
 fn assert_data_intact(s: &MemStorage) {
-    let btt = Btt::open(s, 0).unwrap();
+    let btt = BttMedia::open(s, 0).unwrap();
     let mut buf = vec![0u8; LBASIZE];
     for lba in 0..64u64 {
         btt.read_sector(lba, &mut buf).unwrap();
@@ -100,7 +100,10 @@ fn bad_primary_checksum_is_restored_from_backup() {
         ["info-primary-invalid"],
         "{r}"
     );
-    assert!(matches!(Btt::open(&s, 0), Err(BttError::NotFound { .. })));
+    assert!(matches!(
+        BttMedia::open(&s, 0),
+        Err(BttError::NotFound { .. })
+    ));
     let r = repair(&s, 0, &RepairOptions::default()).unwrap();
     assert!(r.is_clean(), "{r}");
     assert_eq!(r.repairs.len(), 1);
@@ -155,7 +158,7 @@ fn out_of_range_map_entry_is_reported_not_repaired() {
         "repair must not touch what it cannot fix"
     );
     // Reading the bad sector fails cleanly; writing it too (old block unknown).
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     let mut buf = vec![0u8; LBASIZE];
     assert!(matches!(
         btt.read_sector(5, &mut buf),
@@ -226,7 +229,7 @@ fn torn_flog_seq_corruption_is_detected() {
     let r = check(&s, 0).unwrap();
     assert!(codes(&r, Severity::Error).contains(&"flog-seq"), "{r}");
     assert!(matches!(
-        Btt::open(&s, 0),
+        BttMedia::open(&s, 0),
         Err(BttError::InvalidFlog { lane: 200, .. })
     ));
     // Out-of-range sequence number.
@@ -234,7 +237,7 @@ fn torn_flog_seq_corruption_is_detected() {
     let e0 = rd_entry(&s, g.log + lane * 64);
     wr_entry(&s, g.log + lane * 64, FlogEntry { seq: 5, ..e0 });
     assert!(check(&s, 0).unwrap().has("flog-seq"));
-    assert!(Btt::open(&s, 0).is_err());
+    assert!(BttMedia::open(&s, 0).is_err());
 }
 
 #[test]
@@ -271,7 +274,7 @@ fn out_of_range_flog_entry_is_detected() {
     let r = check(&s, 0).unwrap();
     assert!(r.has("flog-out-of-range"), "{r}");
     assert!(matches!(
-        Btt::open(&s, 0),
+        BttMedia::open(&s, 0),
         Err(BttError::InvalidFlog { .. })
     ));
 }
@@ -283,7 +286,7 @@ fn unfinished_write_is_rolled_forward() {
     let (s, g) = fixture();
     let old_entry = rd32(&s, g.map + 9 * 4);
     {
-        let btt = Btt::open(&s, 0).unwrap();
+        let btt = BttMedia::open(&s, 0).unwrap();
         btt.write_sector(9, &pattern(9, 2, LBASIZE)).unwrap();
     }
     wr32(&s, g.map + 9 * 4, old_entry); // the map write "never happened"
@@ -292,7 +295,7 @@ fn unfinished_write_is_rolled_forward() {
     assert_eq!(r.arenas[0].unfinished_writes, 1);
 
     let before = s.to_vec();
-    let ro = Btt::open_with(
+    let ro = BttMedia::open_with(
         &s,
         0,
         &OpenOptions {
@@ -312,7 +315,7 @@ fn unfinished_write_is_rolled_forward() {
     let r = repair(&s, 0, &RepairOptions::default()).unwrap();
     assert!(r.is_clean(), "{r}");
     assert_eq!(r.repairs.len(), 1);
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     assert!(btt.arenas()[0].roll_forwards.is_empty());
     btt.read_sector(9, &mut buf).unwrap();
     assert_eq!(buf, pattern(9, 2, LBASIZE));
@@ -336,7 +339,7 @@ fn old_flog_layout_works_and_is_rewritten_on_request() {
     assert!(r.has("flog-old-layout"));
     assert_eq!(r.arenas[0].log_indices, Some([0, 2]));
     {
-        let btt = Btt::open(&s, 0).unwrap();
+        let btt = BttMedia::open(&s, 0).unwrap();
         assert_eq!(btt.arenas()[0].log_indices, [0, 2]);
         // Writes keep using slots 0 and 2.
         for _ in 0..5 {
@@ -372,7 +375,7 @@ fn unknown_flog_layout_is_refused() {
     let r = check(&s, 0).unwrap();
     assert!(codes(&r, Severity::Error).contains(&"flog-layout"), "{r}");
     assert!(matches!(
-        Btt::open(&s, 0),
+        BttMedia::open(&s, 0),
         Err(BttError::InvalidFlog { lane: u32::MAX, .. })
     ));
 }
@@ -389,7 +392,7 @@ fn error_flag_makes_arena_read_only() {
     }
     let r = check(&s, 0).unwrap();
     assert_eq!(codes(&r, Severity::Error), ["info-error-flag"], "{r}");
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     let mut buf = vec![0u8; LBASIZE];
     btt.read_sector(1, &mut buf).unwrap();
     assert_eq!(buf, pattern(1, 1, LBASIZE));
@@ -409,7 +412,7 @@ fn zero_and_error_flags_are_honoured() {
     let r = check(&s, 0).unwrap();
     assert!(r.is_clean(), "{r}");
     assert_eq!((r.arenas[0].map_zero, r.arenas[0].map_error), (1, 1));
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     let mut buf = vec![1u8; LBASIZE];
     btt.read_sector(10, &mut buf).unwrap();
     assert!(buf.iter().all(|&b| b == 0));
@@ -426,7 +429,7 @@ fn zero_and_error_flags_are_honoured() {
     let r = check(&s, 0).unwrap();
     assert!(r.is_clean(), "{r}");
     // The error-flagged free block gets reused normally.
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     for i in 0..300u64 {
         btt.write_sector(11, &pattern(11, 6 + i, LBASIZE)).unwrap();
     }
@@ -439,7 +442,10 @@ fn no_btt_is_reported() {
     let s = MemStorage::new(SIZE);
     let r = check(&s, 0).unwrap();
     assert_eq!(codes(&r, Severity::Error), ["no-btt"]);
-    assert!(matches!(Btt::open(&s, 0), Err(BttError::NotFound { .. })));
+    assert!(matches!(
+        BttMedia::open(&s, 0),
+        Err(BttError::NotFound { .. })
+    ));
     // Far beyond the storage: still a report, not a panic.
     let r = check(&s, u64::MAX - 10).unwrap();
     assert!(!r.is_clean());
@@ -456,7 +462,7 @@ fn geometry_beyond_storage_is_refused() {
     let r = check(&s, 0).unwrap();
     assert!(codes(&r, Severity::Error).contains(&"info-geometry"), "{r}");
     assert!(matches!(
-        Btt::open(&s, 0),
+        BttMedia::open(&s, 0),
         Err(BttError::InvalidInfo { .. })
     ));
 }
@@ -515,7 +521,7 @@ fn kernel_image_corruptions() {
     assert!(r.errors().count() > 0, "{r}");
     assert!(!repair(&s, img.ns_offset, &ropts).unwrap().is_clean());
     // The sectors the kernel wrote (all below the scribble) still read back.
-    let btt = Btt::open(&s, img.ns_offset).unwrap();
+    let btt = BttMedia::open(&s, img.ns_offset).unwrap();
     let (_, list) = btt_support::writes(img.writes);
     let mut buf = vec![0u8; 4096];
     for w in list.iter().filter(|w| w.lba < 1024) {

@@ -8,7 +8,7 @@ use ndctl_testsupport::btt as btt_support;
 use std::collections::BTreeMap;
 
 use btt_support::{pattern, Rng};
-use ndctl::btt_engine::{check, format_btt, Btt, FormatOptions, MemStorage, Storage};
+use ndctl::btt_engine::{check, format_btt, BttMedia, FormatOptions, MemStorage, Storage};
 use ndctl_testsupport::crash::{Loss, RecordingStorage};
 
 struct Write {
@@ -25,7 +25,7 @@ fn record(
     hot: u64,
     seed: u64,
 ) -> Vec<Write> {
-    let btt = Btt::open(rec, 0).unwrap();
+    let btt = BttMedia::open(rec, 0).unwrap();
     let mut rng = Rng(seed);
     let mut log = Vec::new();
     for i in 0..writes {
@@ -67,7 +67,7 @@ fn verify_image(
         expect.insert(w.lba, w.data.clone());
     }
     {
-        let btt = Btt::open(&s, 0).map_err(|e| format!("reopen: {e}"))?;
+        let btt = BttMedia::open(&s, 0).map_err(|e| format!("reopen: {e}"))?;
         let mut buf = vec![0u8; lbasize];
         for (lba, old) in &expect {
             btt.read_sector(*lba, &mut buf).map_err(|e| e.to_string())?;
@@ -86,7 +86,7 @@ fn verify_image(
         return Err(format!("check after recovery:\n{after}"));
     }
     // The recovered free lists must be usable: write every hot sector once more.
-    let btt = Btt::open(&s, 0).map_err(|e| e.to_string())?;
+    let btt = BttMedia::open(&s, 0).map_err(|e| e.to_string())?;
     for lba in 0..hot {
         btt.write_sector(lba, &pattern(lba, 1 << 40, lbasize))
             .map_err(|e| e.to_string())?;
@@ -137,13 +137,21 @@ fn fresh(lbasize: u32, version: (u16, u16)) -> Vec<u8> {
     s.into_vec()
 }
 
+/// The persist calls that `writes` writes and the close make on a recording storage (whose
+/// `flush` is a persist) lie in this range. Each write persists its data, its flog head and
+/// its flog seq half; it also writes back its lane's previous map update and the entry it
+/// read, when those still wait for it; closing writes back each lane's last update and
+/// fences once.
+fn persistence_points(writes: usize) -> std::ops::RangeInclusive<usize> {
+    3 * writes + 1..=6 * writes + 1
+}
+
 #[test]
 fn crash_at_every_persistence_point_4k() {
     let rec = RecordingStorage::new(fresh(4096, (1, 1)));
     let log = record(&rec, 4096, 40, 6, 11);
     let (points, images) = crash_everywhere(&rec, &log, 4096, 6).unwrap();
-    // data, two flog halves and the map entry: four persistence points per write.
-    assert_eq!(points, 4 * 40);
+    assert!(persistence_points(40).contains(&points), "{points}");
     assert!(images > 3 * points);
 }
 
@@ -152,7 +160,7 @@ fn crash_at_every_persistence_point_512_v2() {
     let rec = RecordingStorage::new(fresh(512, (2, 0)));
     let log = record(&rec, 512, 25, 4, 12);
     let (points, _) = crash_everywhere(&rec, &log, 512, 4).unwrap();
-    assert_eq!(points, 4 * 25);
+    assert!(persistence_points(25).contains(&points), "{points}");
 }
 
 /// Crash in the middle of recovery itself: the roll-forward map write of the reopen is
@@ -162,12 +170,11 @@ fn crash_during_recovery() {
     let rec = RecordingStorage::new(fresh(4096, (1, 1)));
     let log = record(&rec, 4096, 3, 2, 13);
     let mut replay = rec.replay();
-    // Stop right before the third write's map persist: flog done, map not durable.
+    // Stop at the first persistence point after the third write was acknowledged (the
+    // close's map flush): its flog entry is durable, its map update is not.
     let mut target = None;
-    let mut n = 0;
     while let Some(p) = replay.next_point() {
-        n += 1;
-        if n == 12 {
+        if p.marks.contains(&5) {
             target = Some(p);
             break;
         }
@@ -176,8 +183,8 @@ fn crash_during_recovery() {
     let img = replay.image(Loss::DropAll);
     let rec2 = RecordingStorage::new(img);
     {
-        let btt = Btt::open(&rec2, 0).unwrap();
-        assert_eq!(btt.arenas()[0].roll_forwards.len(), 1);
+        let btt = BttMedia::open(&rec2, 0).unwrap();
+        assert!(!btt.arenas()[0].roll_forwards.is_empty());
     }
     let mut r2 = rec2.replay();
     r2.next_point().expect("the roll-forward is persisted");
@@ -205,7 +212,7 @@ fn harness_detects_missing_persistence() {
         }
     }
     let s = NoPersist(RecordingStorage::new(fresh(4096, (1, 1))));
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     btt.write_sector(1, &pattern(1, 1, 4096)).unwrap();
     s.0.mark(0);
     s.0.mark(1);

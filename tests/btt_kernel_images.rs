@@ -6,8 +6,8 @@ use ndctl_testsupport::btt as btt_support;
 use btt_support::{unpack, writes, IMAGES};
 use ndctl::btt_engine::format::{FlogEntry, InfoBlock, INFO_SIZE};
 use ndctl::btt_engine::{
-    check_with, format_btt, Btt, CheckOptions, Durability, FileStorage, FormatOptions, MemStorage,
-    OpenOptions, Storage,
+    check_with, format_btt, BttMedia, CheckOptions, Durability, FileStorage, FormatOptions,
+    MemStorage, OpenOptions, Storage,
 };
 
 /// LBAs whose map entries the kernel's writes changed: dd went through the page cache, so on
@@ -35,7 +35,7 @@ fn kernel_images_read_back_every_written_sector() {
     let dir = tempfile::tempdir().unwrap();
     for img in &IMAGES {
         let path = unpack(dir.path(), img.file);
-        let btt = Btt::open_with(
+        let btt = BttMedia::open_with(
             read_only(&path),
             img.ns_offset,
             &OpenOptions {
@@ -83,7 +83,7 @@ fn kernel_images_info_matches_media_signatures() {
     ];
     for (img, e) in IMAGES.iter().zip(expect) {
         let path = unpack(dir.path(), img.file);
-        let btt = Btt::open_with(
+        let btt = BttMedia::open_with(
             read_only(&path),
             img.ns_offset,
             &OpenOptions {
@@ -147,7 +147,7 @@ fn format_matches_kernel_layout() {
     for img in &IMAGES {
         let path = unpack(dir.path(), img.file);
         let kernel = read_only(&path);
-        let btt = Btt::open_with(
+        let btt = BttMedia::open_with(
             &kernel,
             img.ns_offset,
             &OpenOptions {
@@ -252,7 +252,7 @@ fn write_into_kernel_images() {
     for img in &IMAGES {
         let path = unpack(dir.path(), img.file);
         let s = FileStorage::open(&path, true, Durability::None).unwrap();
-        let btt = Btt::open(&s, img.ns_offset).unwrap();
+        let btt = BttMedia::open(&s, img.ns_offset).unwrap();
         let n = img.lbasize as usize;
         let mut rng = btt_support::Rng(7);
         let (_, list) = writes(img.writes);
@@ -270,7 +270,7 @@ fn write_into_kernel_images() {
             mine.push((lba, data));
         }
         drop(btt);
-        let btt = Btt::open(&s, img.ns_offset).unwrap();
+        let btt = BttMedia::open(&s, img.ns_offset).unwrap();
         let mut buf = vec![0u8; n];
         for w in &list {
             btt.read_sector(w.lba, &mut buf).unwrap();

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use btt_support::{pattern, Rng};
 use ndctl::btt_engine::format::InfoBlock;
-use ndctl::btt_engine::{check, format_btt, repair, Btt, FormatOptions, MemStorage, RepairOptions};
+use ndctl::btt_engine::{
+    check, format_btt, repair, BttMedia, FormatOptions, MemStorage, RepairOptions,
+};
 
 /// Records the largest allocation requested while armed.
 struct Tracking;
@@ -51,7 +53,7 @@ fn base(lbasize: u32, version: (u16, u16)) -> Base {
     let mut o = FormatOptions::new(lbasize);
     o.version = version;
     format_btt(&s, 0, &o).unwrap();
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     for i in 0..200u64 {
         let lba = (i * 7) % 50;
         btt.write_sector(lba, &pattern(lba, i, lbasize as usize))
@@ -138,7 +140,7 @@ fn mutate(img: &mut [u8], b: &Base, rng: &mut Rng) {
 fn exercise(img: Vec<u8>, b: &Base, rng: &mut Rng) {
     let s = MemStorage::from_vec(img);
     let _ = check(&s, 0).map(|r| (r.to_json().to_string(), r.to_string()));
-    if let Ok(btt) = Btt::open(&s, 0) {
+    if let Ok(btt) = BttMedia::open(&s, 0) {
         let _ = btt.info().to_json();
         let mut buf = vec![0u8; b.lbasize];
         for _ in 0..6 {
@@ -160,7 +162,8 @@ fn exercise(img: Vec<u8>, b: &Base, rng: &mut Rng) {
             ..Default::default()
         },
     );
-    if let Ok(btt) = Btt::open(&s, 0) {
+    let reopened = BttMedia::open(&s, 0);
+    if let Ok(btt) = reopened {
         let mut buf = vec![0u8; b.lbasize];
         for lba in 0..4 {
             let _ = btt.read_sector(lba, &mut buf);

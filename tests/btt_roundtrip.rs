@@ -8,8 +8,8 @@ use std::sync::Arc;
 use btt_support::{pattern, Rng};
 use ndctl::btt_engine::format::SUPPORTED_LBASIZES;
 use ndctl::btt_engine::{
-    check, format_btt, Btt, Durability, FileStorage, FormatOptions, MemStorage, MmapStorage,
-    Storage,
+    check, format_btt, BttError, BttMedia, Durability, FileStorage, FormatOptions, MemStorage,
+    MmapStorage, Storage,
 };
 
 /// Random writes with a model, read everything written back, reopen, read again, check.
@@ -18,7 +18,7 @@ fn exercise<S: Storage>(s: S, version: (u16, u16), lbasize: u32, writes: u64, se
     o.version = version;
     let infos = format_btt(&s, 0, &o).unwrap();
     assert!(infos.iter().all(|i| i.version_major == version.0));
-    let btt = Btt::open(s, 0).unwrap();
+    let btt = BttMedia::open(s, 0).unwrap();
     assert_eq!(btt.version(), version);
     assert_eq!(btt.lba_size(), lbasize);
     let n = lbasize as usize;
@@ -36,7 +36,7 @@ fn exercise<S: Storage>(s: S, version: (u16, u16), lbasize: u32, writes: u64, se
         btt.write_sector(lba, &data).unwrap();
         model.insert(lba, data);
     }
-    let verify = |btt: &Btt<S>| {
+    let verify = |btt: &BttMedia<S>| {
         let mut buf = vec![0u8; n];
         for (lba, data) in &model {
             btt.read_sector(*lba, &mut buf).unwrap();
@@ -44,12 +44,12 @@ fn exercise<S: Storage>(s: S, version: (u16, u16), lbasize: u32, writes: u64, se
         }
     };
     verify(&btt);
-    let s = btt.into_storage();
+    let s = btt.into_storage().unwrap();
     let report = check(&s, 0).unwrap();
     assert!(report.is_clean(), "{report}");
-    let btt = Btt::open(s, 0).unwrap();
+    let btt = BttMedia::open(s, 0).unwrap();
     verify(&btt);
-    btt.into_storage()
+    btt.into_storage().unwrap()
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn multi_arena_layout() {
     assert_eq!(infos.len(), 3);
     assert_eq!(infos[0].nextoff, 16 << 20);
     assert_eq!(infos[2].nextoff, 0);
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     assert_eq!(btt.arenas().len(), 3);
     let total: u64 = infos.iter().map(|i| u64::from(i.external_nlba)).sum();
     assert_eq!(btt.nlba(), total);
@@ -110,6 +110,28 @@ fn multi_arena_layout() {
         assert_eq!(buf, pattern(lba, v as u64, 512));
     }
     assert!(btt.read_sector(total, &mut buf).is_err());
+
+    // A run of sectors across the arena boundary, in one call each way.
+    let run: Vec<u8> = (a1 - 2..a1 + 3)
+        .flat_map(|lba| pattern(lba, 100, 512))
+        .collect();
+    btt.write_sectors(a1 - 2, &run).unwrap();
+    let mut back = vec![0u8; run.len()];
+    btt.read_sectors(a1 - 2, &mut back).unwrap();
+    assert_eq!(back, run);
+    // A run that leaves the device or splits a sector is refused before any I/O.
+    let before = s.to_vec();
+    assert!(matches!(
+        btt.write_sectors(total - 2, &run),
+        Err(BttError::LbaOutOfRange { .. })
+    ));
+    assert!(matches!(
+        btt.write_sectors(0, &run[..700]),
+        Err(BttError::BadBuffer { .. })
+    ));
+    assert!(s.to_vec() == before, "a refused run wrote to the media");
+    assert!(btt.read_sectors(total - 1, &mut back).is_err());
+
     let r = check(&s, 0).unwrap();
     assert!(r.is_clean(), "{r}");
     assert_eq!(r.arenas.len(), 3);
@@ -141,11 +163,11 @@ fn reformat_between_versions() {
     let mut o = FormatOptions::new(4096);
     o.version = (2, 0);
     format_btt(&s, 0, &o).unwrap();
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     assert_eq!((btt.version(), btt.lba_size()), ((2, 0), 4096));
     drop(btt);
     format_btt(&s, 0, &FormatOptions::new(512)).unwrap();
-    let btt = Btt::open(&s, 0).unwrap();
+    let btt = BttMedia::open(&s, 0).unwrap();
     assert_eq!((btt.version(), btt.lba_size()), ((1, 1), 512));
 }
 
@@ -155,7 +177,7 @@ fn reformat_between_versions() {
 fn concurrent_readers_and_writers() {
     let s = MemStorage::new(17 << 20);
     format_btt(&s, 0, &FormatOptions::new(512)).unwrap();
-    let btt = Arc::new(Btt::open(s, 0).unwrap());
+    let btt = Arc::new(BttMedia::open(s, 0).unwrap());
     let hot = 24u64;
     for lba in 0..hot {
         btt.write_sector(lba, &pattern(lba, 0, 512)).unwrap();
@@ -190,7 +212,7 @@ fn concurrent_readers_and_writers() {
         t.join().unwrap();
     }
     let btt = Arc::try_unwrap(btt).unwrap();
-    let s = btt.into_storage();
+    let s = btt.into_storage().unwrap();
     let r = check(&s, 0).unwrap();
     assert!(r.is_clean(), "{r}");
 }
@@ -198,10 +220,10 @@ fn concurrent_readers_and_writers() {
 #[test]
 fn btt_is_send_and_sync() {
     fn assert_sync<T: Send + Sync>() {}
-    assert_sync::<Btt<MemStorage>>();
-    assert_sync::<Btt<FileStorage>>();
-    assert_sync::<Btt<MmapStorage>>();
-    assert_sync::<Btt<Arc<dyn Storage>>>();
+    assert_sync::<BttMedia<MemStorage>>();
+    assert_sync::<BttMedia<FileStorage>>();
+    assert_sync::<BttMedia<MmapStorage>>();
+    assert_sync::<BttMedia<Arc<dyn Storage>>>();
 }
 
 /// Storage that parks the first read at a chosen offset until released, to hold a reader in
@@ -256,7 +278,7 @@ fn writer_waits_for_reader_of_reused_block() {
         read_only: false,
         max_lanes: Some(2),
     };
-    let btt = Arc::new(Btt::open_with(s, 0, &opts).unwrap());
+    let btt = Arc::new(BttMedia::open_with(s, 0, &opts).unwrap());
     let lba = 5u64;
     btt.write_sector(lba, &pattern(lba, 1, 512)).unwrap();
     // Where LBA 5 lives now.

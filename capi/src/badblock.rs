@@ -27,7 +27,7 @@ pub struct ndctl_bb {
     count: u64,
 }
 
-/// A badblock record is plain data: calls on it log through no particular context.
+// A badblock record belongs to no context: its getters log nothing of their own.
 impl crate::handles::Handle for ndctl_bb {
     fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
         None
@@ -52,7 +52,7 @@ fn first_of<T: Any + Send + Sync>(
     list: ndctl::Result<Vec<ndctl::BadBlock>>,
 ) -> *mut badblock {
     let items = list.unwrap_or_else(|e| {
-        ::log::debug!(target: func, "{e}");
+        crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
         Vec::new()
     });
     let new = || Cursor {

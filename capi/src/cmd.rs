@@ -21,6 +21,15 @@ pub struct ndctl_cmd {
     cmd: Mutex<ndctl::Command>,
 }
 
+impl crate::handles::Handle for ndctl_cmd {
+    fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
+        let cmd = self.get();
+        Some(std::sync::Arc::clone(
+            cmd.target().bus().device().sysfs().logger(),
+        ))
+    }
+}
+
 impl ndctl_cmd {
     /// The command, locked for the duration of one export.
     pub(crate) fn get(&self) -> MutexGuard<'_, ndctl::Command> {
@@ -36,7 +45,7 @@ pub(crate) fn new_cmd(func: &'static str, r: ndctl::Result<ndctl::Command>) -> *
             cmd: Mutex::new(cmd),
         })),
         Err(e) => {
-            ::log::debug!(target: func, "{e}");
+            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
             std::ptr::null_mut()
         }
     }
@@ -65,7 +74,7 @@ fn submitted(func: &'static str, r: ndctl::Result<u32>) -> c_int {
         Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
         Err(e) => {
             // The crate already logged an unusable node at error priority.
-            ::log::debug!(target: func, "{e}");
+            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
             e.errno()
         }
     }
@@ -362,7 +371,7 @@ pub unsafe extern "C" fn ndctl_dimm_read_label_index(dimm: *mut ndctl_dimm) -> *
 /// cannot be zeroed, then the write's and the re-enable's own errors.
 fn zero_extent(func: &'static str, d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_uint) -> c_int {
     let step = |code: c_int, e: ndctl::Error| {
-        ::log::debug!(target: func, "{e}");
+        crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
         code
     };
     let read = match d.read_label_extent(len, offset) {
@@ -372,7 +381,11 @@ fn zero_extent(func: &'static str, d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_
     match d.is_active() {
         Ok(false) => {}
         Ok(true) => {
-            ::log::debug!(target: func, "{}: regions active, abort label write", d.devname());
+            crate::log::call_log(
+                ::log::Level::Debug,
+                func,
+                format_args!("{}: regions active, abort label write", d.devname()),
+            );
             return -libc::EBUSY;
         }
         Err(e) => return step(e.errno(), e),
@@ -549,7 +562,11 @@ fn with_labels(
     f: impl FnOnce(&mut DimmLabels) -> c_int,
 ) -> c_int {
     LABELS.get(dimm as usize, f).unwrap_or_else(|| {
-        ::log::error!(target: func, "needs to be initialized by ndctl_dimm_read_labels");
+        crate::log::call_log(
+            ::log::Level::Error,
+            func,
+            format_args!("needs to be initialized by ndctl_dimm_read_labels"),
+        );
         -libc::EINVAL
     })
 }
@@ -572,7 +589,7 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
         Some(with_labels(f, dimm, |state| match state.init(version) {
             Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 -libc::ENXIO
             }
         }))
@@ -588,7 +605,7 @@ pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_
         Some(with_labels(f, dimm, |state| match state.validate() {
             Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 -libc::EINVAL
             }
         }))
@@ -605,11 +622,15 @@ pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_index(dimm: *mut ndctl_dimm
         Some(match size {
             Some(Ok(n)) => c_uint::try_from(n).unwrap_or(0),
             Some(Err(e)) => {
-                ::log::error!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Error, f, format_args!("{e}"));
                 0
             }
             None => {
-                ::log::error!(target: f, "label area (0) too small to host labels");
+                crate::log::call_log(
+                    ::log::Level::Error,
+                    f,
+                    format_args!("label area (0) too small to host labels"),
+                );
                 0
             }
         })
@@ -627,11 +648,4 @@ pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_label(dimm: *mut ndctl_dimm
             .unwrap_or(128);
         Some(c_uint::try_from(size).unwrap_or(0))
     })
-}
-
-impl crate::handles::Handle for ndctl_cmd {
-    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
-        let bus = Arc::clone(self.get().target().bus());
-        Some(Arc::clone(bus.device().sysfs().logger()))
-    }
 }

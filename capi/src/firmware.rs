@@ -262,7 +262,11 @@ pub unsafe extern "C" fn ndctl_bus_activate_firmware(
             1 => FwaMethod::Suspend,
             2 => FwaMethod::Live,
             _ => {
-                ::log::error!(target: f, "method: {method} invalid");
+                crate::log::call_log(
+                    ::log::Level::Error,
+                    f,
+                    format_args!("method: {method} invalid"),
+                );
                 return Some(-libc::EINVAL);
             }
         };
@@ -338,7 +342,7 @@ fn set_arm(f: &'static str, d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
     match d.fw_activate_arm(arm) {
         Ok(()) => 2,
         Err(e) => {
-            ::log::debug!(target: f, "{e}");
+            crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
             0
         }
     }

@@ -35,7 +35,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_security(dimm: *mut ndctl_dimm) -> ndctl
             Ok(Some(s)) => Some(security_state(s)),
             Ok(None) => None,
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 None
             }
         }
@@ -123,7 +123,7 @@ pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_i
         Some(match live!(dimm).wait_overwrite() {
             Ok(done) => c_int::from(done),
             Err(e) => {
-                ::log::debug!(target: f, "{e}");
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 e.errno()
             }
         })

@@ -380,3 +380,72 @@ fn firmware_activation_through_the_c_abi() {
         ndctl_unref(ctx);
     }
 }
+
+#[test]
+fn smart_through_the_c_abi() {
+    use ndctl_capi::smart::*;
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path());
+    // SAFETY: handles of the live context; commands are unreferenced once.
+    unsafe {
+        ndctl_set_log_priority(ctx, 0);
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        let dimm = ndctl_dimm_get_first(bus);
+        // Intel-family nfit_test DIMMs: every injection kind.
+        assert_eq!(ndctl_dimm_smart_inject_supported(dimm), 0x1f);
+        let fd = ndctl_dimm_get_health_eventfd(dimm);
+        assert!(fd >= 0, "health event fd");
+        assert_eq!(ndctl_dimm_get_health_eventfd(dimm), fd, "opened once");
+        // No kernel behind the placeholder node.
+        assert_eq!(ndctl_dimm_get_health(dimm), c_uint::MAX);
+        assert_eq!(ndctl_dimm_get_flags(dimm), c_uint::MAX);
+        assert_eq!(ndctl_dimm_is_flag_supported(dimm, 1), 0);
+        assert_eq!(ndctl_dimm_get_event_flags(dimm), c_uint::MAX);
+        let smart = ndctl_dimm_cmd_new_smart(dimm);
+        assert!(!smart.is_null());
+        assert_eq!(ndctl_cmd_get_type(smart), 10, "ND_CMD_CALL");
+        assert_eq!(
+            ndctl_cmd_smart_get_temperature(smart),
+            c_uint::MAX,
+            "not submitted"
+        );
+        assert_eq!(ndctl_cmd_smart_get_flags(smart), 0);
+        assert!(ndctl_cmd_smart_get_vendor_data(smart).is_null());
+        assert_eq!(ndctl_cmd_submit(smart), -libc::ENXIO);
+        assert_eq!(ndctl_cmd_smart_get_spares(smart), c_uint::MAX);
+        ndctl_cmd_unref(smart);
+        let thresh = ndctl_dimm_cmd_new_smart_threshold(dimm);
+        assert!(
+            ndctl_dimm_cmd_new_smart_set_threshold(thresh).is_null(),
+            "not completed"
+        );
+        ndctl_cmd_unref(thresh);
+        let inj = ndctl_dimm_cmd_new_smart_inject(dimm);
+        assert_eq!(ndctl_cmd_smart_inject_fatal(inj, true), 0);
+        assert_eq!(ndctl_cmd_smart_inject_spares(inj, true, 5), 0);
+        assert_eq!(
+            ndctl_cmd_smart_inject_ctrl_temperature(inj, true, 5),
+            -libc::ENXIO
+        );
+        assert_eq!(ndctl_cmd_smart_threshold_set_spares(inj, 5), -libc::EINVAL);
+        assert_eq!(ndctl_cmd_submit(inj), -libc::ENXIO);
+        assert_eq!(
+            ndctl_cmd_smart_inject_fatal(inj, true),
+            -libc::EINVAL,
+            "submitted"
+        );
+        ndctl_cmd_unref(inj);
+        let ack = ndctl_dimm_cmd_new_ack_shutdown_count(dimm);
+        assert!(!ack.is_null());
+        ndctl_cmd_unref(ack);
+        // A bus command has no SMART operations.
+        let cap = ndctl_bus_cmd_new_ars_cap(bus, 0, 4096);
+        assert_eq!(ndctl_cmd_smart_get_media_temperature(cap), 0);
+        assert_eq!(
+            ndctl_cmd_smart_threshold_set_alarm_control(cap, 1),
+            -libc::ENXIO
+        );
+        ndctl_cmd_unref(cap);
+        ndctl_unref(ctx);
+    }
+}

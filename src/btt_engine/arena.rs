@@ -2,7 +2,7 @@
 //! read tracking table (RTT) and map locks; and the per-block read and write protocols.
 
 use std::collections::HashMap;
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::error::{BttError, Result};
@@ -56,15 +56,53 @@ pub struct Arena {
     pub log_indices: LogIndices,
     /// Unfinished map updates found (and, when writable, completed) on load.
     pub roll_forwards: Vec<RollForward>,
-    lanes: Vec<Mutex<FreeEntry>>,
-    rtt: Vec<AtomicU32>,
-    map_locks: Vec<Mutex<()>>,
+    lanes: Vec<Padded<Lane>>,
+    // Read tracking table: one slot per concurrent reader, claimed with a compare-exchange
+    // (the kernel indexes it by lane; a reader here needs no lane, only a slot).
+    rtt: Vec<Padded<AtomicU32>>,
+    map_locks: Vec<Padded<Mutex<()>>>,
     // For read-only opens: premap -> postmap of map updates the flog says happened but the
     // map does not show yet (applied on writable opens instead).
     overlay: HashMap<u32, u32>,
     failed: AtomicBool,
-    // Lanes handed out (min(nfree, the handle's lane limit)): only their RTT slots can be set.
+    // Lanes handed out (min(nfree, the handle's lane limit)); also the RTT slots in use.
     active_lanes: usize,
+}
+
+/// Keeps per-thread state (lanes, RTT slots, map locks) on separate cache lines, so that
+/// threads working on different lanes do not bounce a shared line between CPUs.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// One lane: what it carries between writes, under its lock, and the map entry its last
+/// write left to be written back, readable without the lock.
+#[derive(Debug)]
+struct Lane {
+    state: Mutex<LaneState>,
+    /// Absolute offset of the map entry this lane's last write stored without making it
+    /// durable (see [`map::store_entry`]), or [`NO_ENTRY`]. Set under the entry's map lock,
+    /// cleared only once the write-back is complete, so a writer of the same entry that
+    /// holds the map lock and does not find it here knows the entry is durable.
+    unflushed_map: AtomicU64,
+}
+
+const NO_ENTRY: u64 = u64::MAX;
+
+/// What a lane carries between writes.
+#[derive(Debug)]
+pub(crate) struct LaneState {
+    /// The kernel's `free_entry`: the block and flog slot the next write uses.
+    free: FreeEntry,
+    /// Index of this lane (its flog group).
+    lane: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,48 +135,11 @@ impl Arena {
                 lane: u32::MAX,
                 reason,
             })?;
-        let mut lanes = Vec::with_capacity(groups.len());
-        let mut roll_forwards = Vec::new();
-        let mut overlay = HashMap::new();
-        for (lane, g) in groups.iter().enumerate() {
-            let lane = lane as u32;
-            let bad = |reason: String| BttError::InvalidFlog {
-                arena_offset: base,
-                lane,
-                reason,
-            };
-            let l = flog::Lane::from_group(g, log_indices).map_err(bad)?;
-            let cur = l.current_entry();
-            if cur.lba >= info.external_nlba
-                || cur.old_block() >= info.internal_nlba
-                || cur.new_block() >= info.internal_nlba
-            {
-                return Err(bad(format!(
-                    "current entry {{lba {}, old {:#x}, new {:#x}}} out of range \
-                     (external_nlba {}, internal_nlba {})",
-                    cur.lba, cur.old_map, cur.new_map, info.external_nlba, info.internal_nlba
-                )));
-            }
-            lanes.push(Mutex::new(FreeEntry::from_lane(&l)));
-            if cur.old_block() == cur.new_block() {
-                continue;
-            }
-            let mapped = map::read_entry(s, &geo, cur.lba)?.postmap(cur.lba);
-            if mapped != cur.new_block() && mapped == cur.old_block() {
-                let rf = RollForward {
-                    lane,
-                    premap: cur.lba,
-                    old_block: cur.old_block(),
-                    new_block: cur.new_block(),
-                };
-                if writable {
-                    map::write_normal(s, &geo, cur.lba, cur.new_block())?;
-                } else {
-                    overlay.insert(cur.lba, cur.new_block());
-                }
-                roll_forwards.push(rf);
-            }
-        }
+        let FreeList {
+            lanes,
+            roll_forwards,
+            overlay,
+        } = init_freelist(s, &info, &geo, &groups, log_indices, writable)?;
         let nfree = info.nfree as usize;
         Ok(Arena {
             index,
@@ -146,19 +147,25 @@ impl Arena {
             lba_start,
             log_indices,
             roll_forwards,
-            lanes,
-            rtt: (0..nfree).map(|_| AtomicU32::new(RTT_INVALID)).collect(),
-            map_locks: (0..nfree).map(|_| Mutex::new(())).collect(),
+            lanes: lanes
+                .into_iter()
+                .enumerate()
+                .map(|(lane, free)| {
+                    Padded(Lane {
+                        state: Mutex::new(LaneState { free, lane }),
+                        unflushed_map: AtomicU64::new(NO_ENTRY),
+                    })
+                })
+                .collect(),
+            rtt: (0..nfree)
+                .map(|_| Padded(AtomicU32::new(RTT_INVALID)))
+                .collect(),
+            map_locks: (0..nfree).map(|_| Padded(Mutex::new(()))).collect(),
             overlay,
             failed: AtomicBool::new(false),
             active_lanes: nfree.min(max_lanes).max(1),
             info,
         })
-    }
-
-    /// Number of lanes (= nfree).
-    pub fn nlanes(&self) -> usize {
-        self.lanes.len()
     }
 
     /// Number of lanes this handle hands out.
@@ -168,23 +175,20 @@ impl Arena {
 
     /// Lock a lane, preferring `hint` (modulo the lanes in use) but taking any free one if
     /// it is busy. Returns the lane index actually held.
-    pub fn acquire_lane(&self, hint: usize) -> (usize, MutexGuard<'_, FreeEntry>) {
+    pub(crate) fn acquire_lane(&self, hint: usize) -> MutexGuard<'_, LaneState> {
         let n = self.active_lanes;
         let first = hint % n;
         for i in 0..n {
-            let l = (first + i) % n;
-            if let Ok(g) = self.lanes[l].try_lock() {
-                return (l, g);
+            if let Ok(g) = self.lanes[(first + i) % n].state.try_lock() {
+                return g;
             }
         }
-        (first, lock(&self.lanes[first]))
+        lock(&self.lanes[first].state)
     }
 
     fn map_lookup<S: Storage + ?Sized>(&self, s: &S, premap: u32) -> Result<MapEntry> {
         if let Some(&post) = self.overlay.get(&premap) {
-            return Ok(MapEntry {
-                raw: post | super::format::MAP_ENT_NORMAL,
-            });
+            return Ok(MapEntry::normal(post));
         }
         map::read_entry(s, &self.geo, premap)
     }
@@ -195,16 +199,48 @@ impl Arena {
         self.geo.data + u64::from(postmap) * u64::from(self.info.internal_lbasize)
     }
 
-    /// Kernel `btt_read_pg` for one block, with the caller holding lane `lane`.
-    pub fn read_block<S: Storage + ?Sized>(
+    /// Announce that a reader is about to copy `block`: claim a free RTT slot (starting at
+    /// `hint`) holding `RTT_VALID | block`. The compare-exchange is a full barrier, so the
+    /// map re-read that follows cannot be satisfied before the announcement is visible; it
+    /// pairs with the fence in [`Arena::wait_for_readers`].
+    fn rtt_claim(&self, hint: usize, block: u32) -> usize {
+        let n = self.active_lanes;
+        let busy = RTT_VALID | block;
+        let mut spins = 0u32;
+        loop {
+            for i in 0..n {
+                let slot = (hint + i) % n;
+                if self.rtt[slot]
+                    .compare_exchange(RTT_INVALID, busy, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return slot;
+                }
+            }
+            // More readers than slots: wait for one to finish.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    fn rtt_release(&self, slot: usize) {
+        self.rtt[slot].store(RTT_INVALID, Ordering::Release);
+    }
+
+    /// Kernel `btt_read_pg` for one block. `hint` spreads concurrent readers over the RTT.
+    pub(crate) fn read_block<S: Storage + ?Sized>(
         &self,
         s: &S,
-        lane: usize,
+        hint: usize,
         premap: u32,
         buf: &mut [u8],
     ) -> Result<()> {
         let mut entry = self.map_lookup(s, premap)?;
-        let post = loop {
+        let (slot, post) = loop {
             match entry.state() {
                 MapState::Zero => {
                     buf.fill(0);
@@ -220,30 +256,41 @@ impl Arena {
             }
             let post = map::check_postmap(&self.geo, premap, entry, self.info.internal_nlba)?;
             // Announce the block before re-reading the map: a writer that takes this block
-            // from a free list afterwards will see the announcement and wait.
-            // The fence pairs with the one in wait_for_readers: either the writer sees this
-            // announcement, or the map re-read below sees the writer's map update.
-            self.rtt[lane].store(RTT_VALID | post, Ordering::Relaxed);
-            fence(Ordering::SeqCst);
-            let again = self.map_lookup(s, premap)?;
+            // from a free list afterwards will see the announcement and wait; if the map
+            // moved on meanwhile, the block may already be reused, so start over.
+            let slot = self.rtt_claim(hint, post);
+            let again = match self.map_lookup(s, premap) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.rtt_release(slot);
+                    return Err(e);
+                }
+            };
             if again == entry {
-                break post;
+                break (slot, post);
             }
+            self.rtt_release(slot);
             entry = again;
         };
         let res = io::read_exact(s, self.block_offset(post), buf);
-        self.rtt[lane].store(RTT_INVALID, Ordering::Release);
+        self.rtt_release(slot);
         res
     }
 
     /// Kernel `btt_write_pg` for one block: data into the lane's free block, flog entry in two
-    /// durable halves (seq last, and only after the data is durable), then the map entry; the
-    /// caller holds lane `lane` (its free entry is `fe`).
-    pub fn write_block<S: Storage + ?Sized>(
+    /// halves (seq last, and only after the data is durable), then the map entry; the caller
+    /// holds the lane whose state is `state`.
+    ///
+    /// Persistence points: the data, the flog head and the write-back of the map words this
+    /// write depends on share one; the flog's seq half is the second, after which the write
+    /// is durable (a crash from here on rolls the map forward from the flog, as the kernel
+    /// does on attach). The map entry is only stored: it is written back by this lane's next
+    /// write, by the next write of the same entry, or when the handle is flushed or dropped,
+    /// each before a flog entry that could make it unrecoverable lands.
+    pub(crate) fn write_block<S: Storage + ?Sized>(
         &self,
         s: &S,
-        lane: usize,
-        fe: &mut FreeEntry,
+        state: &mut LaneState,
         premap: u32,
         buf: &[u8],
     ) -> Result<()> {
@@ -252,6 +299,8 @@ impl Arena {
                 arena_offset: self.geo.base,
             });
         }
+        let lane = state.lane;
+        let fe = &mut state.free;
         let new = fe.block;
         if new >= self.info.internal_nlba {
             return Err(BttError::InvalidFlog {
@@ -260,6 +309,10 @@ impl Arena {
                 reason: format!("free block {new} beyond internal_nlba"),
             });
         }
+        // The map entry is read under its lock after the data copy; start fetching it now so
+        // that the miss overlaps the copy instead of following it.
+        let entry_off = self.geo.map_entry(premap);
+        s.prefetch(entry_off, 4);
         self.wait_for_readers(new);
         let data_off = self.block_offset(new);
         io::write_all(s, data_off, buf)?;
@@ -278,20 +331,44 @@ impl Arena {
             new_map: new,
             seq: fe.seq,
         };
-        // The data and the flog entry's first half (which cannot make the entry current on
-        // its own) share one persistence point; the half carrying seq waits for both.
+        // Before this entry can become current, two map words must be durable: the one it
+        // was built from (another lane may have stored it without flushing), and this lane's
+        // previous update, whose flog entry becomes the older slot now and is overwritten by
+        // the next write. Their write-back rides on the data's persistence point, like the
+        // flog head, which cannot make the entry current on its own.
         let slot =
             flog::write_entry_head(s, &self.geo, self.log_indices, lane as u32, fe.sub, entry)?;
+        // (Only an entry still waiting for write-back is flushed: on some CPUs a write-back
+        // also evicts the line, and the store below would then miss.)
+        let own = &self.lanes[lane].unflushed_map;
+        if self.lanes[..self.active_lanes]
+            .iter()
+            .any(|l| l.unflushed_map.load(Ordering::SeqCst) == entry_off)
+        {
+            io::flush(s, entry_off, 4)?;
+        }
+        let prev = own.load(Ordering::Relaxed);
+        if prev != NO_ENTRY && prev != entry_off {
+            io::flush(s, prev, 4)?;
+        }
         io::persist(s, data_off, buf.len() as u64)?;
+        // Both write-backs are complete now.
+        own.store(NO_ENTRY, Ordering::SeqCst);
         flog::commit_entry(s, slot, entry)?;
         fe.advance(entry);
-        if let Err(e) = map::write_normal(s, &self.geo, premap, new) {
-            // The flog now frees `old` although the map may still point at it: further writes
-            // from this handle could overwrite live data. Recovery happens on the next open.
-            self.failed.store(true, Ordering::Relaxed);
-            return Err(e);
+        match map::store_entry(s, &self.geo, premap, MapEntry::normal(new)) {
+            Ok(off) => {
+                own.store(off, Ordering::SeqCst);
+                Ok(())
+            }
+            Err(e) => {
+                // The flog now frees `old` although the map may still point at it: further
+                // writes from this handle could overwrite live data. Recovery happens on the
+                // next open.
+                self.failed.store(true, Ordering::Relaxed);
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     fn wait_for_readers(&self, block: u32) {
@@ -310,8 +387,89 @@ impl Arena {
         }
     }
 
+    /// Make every map update this arena's lanes stored without writing back durable.
+    pub(crate) fn flush<S: Storage + ?Sized>(&self, s: &S) -> Result<()> {
+        let mut guards = Vec::new();
+        let mut last = None;
+        for l in &self.lanes {
+            // Holding the lane keeps its marker from changing until the write-back is done.
+            let g = lock(&l.state);
+            let off = l.unflushed_map.load(Ordering::SeqCst);
+            if off != NO_ENTRY {
+                io::flush(s, off, 4)?;
+                last = Some(off);
+                guards.push((g, &l.unflushed_map));
+            }
+        }
+        if let Some(off) = last {
+            // One persistence point completes all the write-backs started above.
+            io::persist(s, off, 4)?;
+        }
+        for (_g, marker) in guards {
+            marker.store(NO_ENTRY, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
     /// Current free entries of all lanes (for diagnostics and tests).
     pub fn free_entries(&self) -> Vec<FreeEntry> {
-        self.lanes.iter().map(|l| *lock(l)).collect()
+        self.lanes.iter().map(|l| lock(&l.state).free).collect()
     }
+}
+
+/// What rebuilding the free list of an arena yields.
+struct FreeList {
+    /// Each lane's free entry.
+    lanes: Vec<FreeEntry>,
+    /// Unfinished map updates found.
+    roll_forwards: Vec<RollForward>,
+    /// For read-only loads: the map updates rolled forward in memory only.
+    overlay: HashMap<u32, u32>,
+}
+
+/// Kernel `btt_freelist_init`: each lane's current flog entry names the block that lane may
+/// write next (its `old_map`); an entry whose map update did not land is completed, on media
+/// when `writable`, else only in the returned overlay.
+fn init_freelist<S: Storage + ?Sized>(
+    s: &S,
+    info: &InfoBlock,
+    geo: &Geometry,
+    groups: &[flog::Group],
+    log_indices: LogIndices,
+    writable: bool,
+) -> Result<FreeList> {
+    let mut list = FreeList {
+        lanes: Vec::with_capacity(groups.len()),
+        roll_forwards: Vec::new(),
+        overlay: HashMap::new(),
+    };
+    for (lane, g) in groups.iter().enumerate() {
+        let lane = lane as u32;
+        let bad = |reason: String| BttError::InvalidFlog {
+            arena_offset: geo.base,
+            lane,
+            reason,
+        };
+        let l = flog::Lane::from_group(g, log_indices).map_err(bad)?;
+        l.check_bounds(info.external_nlba, info.internal_nlba)
+            .map_err(bad)?;
+        list.lanes.push(FreeEntry::from_lane(&l));
+        let cur = l.current_entry();
+        let mapped = map::read_entry(s, geo, cur.lba)?.postmap(cur.lba);
+        let Some(cur) = l.unfinished_update(mapped) else {
+            continue;
+        };
+        if writable {
+            map::write_entry(s, geo, cur.lba, MapEntry::normal(cur.new_block()))?;
+        } else {
+            list.overlay.insert(cur.lba, cur.new_block());
+        }
+        list.roll_forwards.push(RollForward {
+            lane,
+            premap: cur.lba,
+            old_block: cur.old_block(),
+            new_block: cur.new_block(),
+        });
+    }
+    Ok(list)
 }

@@ -18,10 +18,11 @@ use super::error::{BttError, Result};
 use super::flog::{self, Lane, LogIndices};
 use super::format::{
     FlogEntry, InfoBlock, MapEntry, MapState, ARENA_MAX_SIZE, BTT1_START_OFFSET, BTT2_START_OFFSET,
-    INFO_SIZE, MAP_ENT_NORMAL, MAP_ERR_MASK, MAP_LBA_MASK,
+    INFO_SIZE, MAP_ERR_MASK, MAP_LBA_MASK,
 };
 use super::io::{self, Storage};
 use super::layout::{self, Geometry};
+use super::map;
 use super::{locate, MAX_ARENAS};
 
 /// How bad a finding is.
@@ -252,8 +253,9 @@ enum Action {
         what: String,
     },
     RollForward {
-        offset: u64,
-        value: u32,
+        geo: Geometry,
+        premap: u32,
+        block: u32,
         what: String,
     },
     RewriteLane {
@@ -370,11 +372,12 @@ fn apply<S: Storage + ?Sized>(s: &S, action: &Action) -> Result<String> {
             Ok(what.clone())
         }
         Action::RollForward {
-            offset,
-            value,
+            geo,
+            premap,
+            block,
             what,
         } => {
-            io::write_u32_durable(s, *offset, *value)?;
+            map::write_entry(s, geo, *premap, MapEntry::normal(*block))?;
             Ok(what.clone())
         }
         Action::RewriteLane { geo, lane, current } => {
@@ -543,7 +546,16 @@ fn analyse<S: Storage + ?Sized>(
             break;
         };
         check_info2(s, &mut a, idx, &geo, &raw)?;
-        check_arena_metadata(s, &mut a, idx, &info, &geo, rewrite_log)?;
+        check_arena_metadata(
+            s,
+            &mut a,
+            ArenaRef {
+                idx,
+                info: &info,
+                geo: &geo,
+            },
+            rewrite_log,
+        )?;
         if info.nextoff == 0 {
             break;
         }
@@ -771,23 +783,43 @@ impl Bitmap {
     }
 }
 
-/// Flog, map and block ownership checks of one arena.
+/// The arena a metadata check looks at.
+#[derive(Clone, Copy)]
+struct ArenaRef<'a> {
+    idx: usize,
+    info: &'a InfoBlock,
+    geo: &'a Geometry,
+}
+
+/// Flog, map and block ownership checks of one arena, one invariant at a time.
 fn check_arena_metadata<S: Storage + ?Sized>(
     s: &S,
     a: &mut Analysis,
-    idx: usize,
-    info: &InfoBlock,
-    geo: &Geometry,
+    arena: ArenaRef<'_>,
     rewrite_log: bool,
 ) -> Result<()> {
-    let nfree = info.nfree;
-    let ext = info.external_nlba;
-    let int = info.internal_nlba;
+    let lanes = check_flog(s, a, arena, rewrite_log)?;
+    let rolled = check_unfinished_writes(s, a, arena, &lanes)?;
+    let owned = check_map(s, a, arena, &rolled)?;
+    check_free_blocks(a, arena, &lanes, owned);
+    Ok(())
+}
 
-    // Flog layout and lanes.
-    let groups = flog::read_groups(s, geo, nfree)?;
-    let indices: Option<LogIndices> = match flog::detect_indices(&groups) {
-        Ok(i) => Some(i),
+/// The flog's lanes as the checker sees them: `None` when the slot layout cannot be deduced,
+/// else one entry per lane, `None` for a lane that is unusable.
+type CheckedLanes = Option<Vec<Option<Lane>>>;
+
+/// Invariant: the flog has one of the kernel's two slot layouts, and every lane holds a
+/// valid pair of sequence numbers whose current entry lies inside the arena.
+fn check_flog<S: Storage + ?Sized>(
+    s: &S,
+    a: &mut Analysis,
+    ArenaRef { idx, info, geo }: ArenaRef<'_>,
+    rewrite_log: bool,
+) -> Result<CheckedLanes> {
+    let groups = flog::read_groups(s, geo, info.nfree)?;
+    let indices: LogIndices = match flog::detect_indices(&groups) {
+        Ok(i) => i,
         Err(reason) => {
             a.add(
                 Severity::Error,
@@ -796,122 +828,135 @@ fn check_arena_metadata<S: Storage + ?Sized>(
                 "flog-layout",
                 format!("flog slot layout cannot be deduced: {reason}"),
             );
-            None
+            return Ok(None);
         }
     };
     if let Some(summary) = a.report.arenas.last_mut() {
-        summary.log_indices = indices;
+        summary.log_indices = Some(indices);
+    }
+    if indices == [0, 2] {
+        a.add(
+            Severity::Info,
+            Some(idx),
+            Some(geo.log),
+            "flog-old-layout",
+            "flog uses the pre-4.15 (0,2) slot layout; `repair --rewrite-log` converts it".into(),
+        );
     }
     let mut lanes: Vec<Option<Lane>> = vec![None; groups.len()];
-    if let Some(ind) = indices {
-        if ind == [0, 2] {
-            a.add(
-                Severity::Info,
-                Some(idx),
-                Some(geo.log),
-                "flog-old-layout",
-                "flog uses the pre-4.15 (0,2) slot layout; `repair --rewrite-log` converts it"
-                    .into(),
-            );
-        }
-        for (lane, g) in groups.iter().enumerate() {
-            let off = geo.log + lane as u64 * 64;
-            let l = match Lane::from_group(g, ind) {
-                Ok(l) => l,
-                Err(reason) => {
-                    a.add(
-                        Severity::Error,
-                        Some(idx),
-                        Some(off),
-                        "flog-seq",
-                        format!("lane {lane}: {reason}"),
-                    );
-                    continue;
-                }
-            };
-            let cur = l.current_entry();
-            if cur.lba >= ext || cur.old_block() >= int || cur.new_block() >= int {
+    for (lane, g) in groups.iter().enumerate() {
+        let off = geo.flog_group(lane as u32);
+        let l = match Lane::from_group(g, indices) {
+            Ok(l) => l,
+            Err(reason) => {
                 a.add(
                     Severity::Error,
                     Some(idx),
                     Some(off),
-                    "flog-out-of-range",
-                    format!(
-                        "lane {lane}: current entry {{lba {}, old {:#x}, new {:#x}, seq {}}} out of range (external_nlba {ext}, internal_nlba {int})",
-                        cur.lba, cur.old_map, cur.new_map, cur.seq
-                    ),
+                    "flog-seq",
+                    format!("lane {lane}: {reason}"),
                 );
                 continue;
             }
-            let flags =
-                (cur.old_map & !(MAP_LBA_MASK | MAP_ERR_MASK)) | (cur.new_map & !MAP_LBA_MASK);
-            if flags != 0 {
-                a.add(
-                    Severity::Info,
-                    Some(idx),
-                    Some(off),
-                    "flog-flag-bits",
-                    format!("lane {lane}: map flag bits in the flog entry (written by PMDK or another OS); ignored as the kernel does"),
-                );
-            }
-            lanes[lane] = Some(l);
-        }
-        if ind == [0, 2] && rewrite_log && lanes.iter().all(Option::is_some) {
-            for (lane, l) in lanes.iter().enumerate() {
-                if let Some(l) = l {
-                    a.actions.push(Action::RewriteLane {
-                        geo: geo.clone(),
-                        lane: lane as u32,
-                        current: l.current_entry(),
-                    });
-                }
-            }
-        }
-    }
-
-    // Unfinished writes: replay the kernel's load-time check lane by lane.
-    let mut effective: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut unfinished = 0u32;
-    for (lane, l) in lanes.iter().enumerate() {
-        let Some(l) = l else { continue };
-        let cur = l.current_entry();
-        if cur.old_block() == cur.new_block() {
-            continue;
-        }
-        let mapped = match effective.get(&cur.lba) {
-            Some(&m) => m,
-            None => super::map::read_entry(s, geo, cur.lba)?.postmap(cur.lba),
         };
-        if mapped != cur.new_block() && mapped == cur.old_block() {
-            unfinished += 1;
-            let off = super::map::entry_offset(geo, cur.lba);
+        if let Err(reason) = l.check_bounds(info.external_nlba, info.internal_nlba) {
             a.add(
-                Severity::Repairable,
+                Severity::Error,
                 Some(idx),
                 Some(off),
-                "unfinished-write",
-                format!(
-                    "lane {lane}: write of premap {} to block {} is in the flog but not in the map (still block {})",
-                    cur.lba,
-                    cur.new_block(),
-                    cur.old_block()
-                ),
+                "flog-out-of-range",
+                format!("lane {lane}: {reason}"),
             );
-            a.actions.push(Action::RollForward {
-                offset: off,
-                value: cur.new_block() | MAP_ENT_NORMAL,
-                what: format!(
-                    "arena {idx}: map entry {} set to block {} (interrupted write completed)",
-                    cur.lba,
-                    cur.new_block()
-                ),
-            });
-            effective.insert(cur.lba, cur.new_block());
+            continue;
+        }
+        let cur = l.current_entry();
+        let flags = (cur.old_map & !(MAP_LBA_MASK | MAP_ERR_MASK)) | (cur.new_map & !MAP_LBA_MASK);
+        if flags != 0 {
+            a.add(
+                Severity::Info,
+                Some(idx),
+                Some(off),
+                "flog-flag-bits",
+                format!("lane {lane}: map flag bits in the flog entry (written by PMDK or another OS); ignored as the kernel does"),
+            );
+        }
+        lanes[lane] = Some(l);
+    }
+    if indices == [0, 2] && rewrite_log && lanes.iter().all(Option::is_some) {
+        for (lane, l) in lanes.iter().enumerate() {
+            if let Some(l) = l {
+                a.actions.push(Action::RewriteLane {
+                    geo: geo.clone(),
+                    lane: lane as u32,
+                    current: l.current_entry(),
+                });
+            }
         }
     }
+    Ok(Some(lanes))
+}
 
-    // Map bounds and block ownership.
-    let mut seen = Bitmap::new(int);
+/// Invariant: every lane's last map update is in the map. Replays the kernel's load-time
+/// roll-forward lane by lane and returns the map entries it would change (premap -> block).
+fn check_unfinished_writes<S: Storage + ?Sized>(
+    s: &S,
+    a: &mut Analysis,
+    ArenaRef { idx, geo, .. }: ArenaRef<'_>,
+    lanes: &CheckedLanes,
+) -> Result<BTreeMap<u32, u32>> {
+    let mut rolled: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut unfinished = 0u32;
+    for (lane, l) in lanes.iter().flatten().enumerate() {
+        let Some(l) = l else { continue };
+        let lba = l.current_entry().lba;
+        let mapped = match rolled.get(&lba) {
+            Some(&m) => m,
+            None => map::read_entry(s, geo, lba)?.postmap(lba),
+        };
+        let Some(cur) = l.unfinished_update(mapped) else {
+            continue;
+        };
+        unfinished += 1;
+        a.add(
+            Severity::Repairable,
+            Some(idx),
+            Some(geo.map_entry(lba)),
+            "unfinished-write",
+            format!(
+                "lane {lane}: write of premap {lba} to block {} is in the flog but not in the map (still block {})",
+                cur.new_block(),
+                cur.old_block()
+            ),
+        );
+        a.actions.push(Action::RollForward {
+            geo: geo.clone(),
+            premap: lba,
+            block: cur.new_block(),
+            what: format!(
+                "arena {idx}: map entry {lba} set to block {} (interrupted write completed)",
+                cur.new_block()
+            ),
+        });
+        rolled.insert(lba, cur.new_block());
+    }
+    if let Some(summary) = a.report.arenas.last_mut() {
+        summary.unfinished_writes = unfinished;
+    }
+    Ok(rolled)
+}
+
+/// Invariant: every map entry (after the roll-forwards in `rolled`) points inside the data
+/// area, and no two entries share a block. Counts the entry kinds for the summary and
+/// returns the blocks the map owns.
+fn check_map<S: Storage + ?Sized>(
+    s: &S,
+    a: &mut Analysis,
+    ArenaRef { idx, info, geo }: ArenaRef<'_>,
+    rolled: &BTreeMap<u32, u32>,
+) -> Result<Bitmap> {
+    let ext = info.external_nlba;
+    let int = info.internal_nlba;
+    let mut owned = Bitmap::new(int);
     let mut counts = [0u64; 4];
     const CHUNK: u32 = 1 << 16;
     let mut buf = vec![0u8; CHUNK as usize * 4];
@@ -919,7 +964,7 @@ fn check_arena_metadata<S: Storage + ?Sized>(
     while premap < ext {
         let n = CHUNK.min(ext - premap);
         let bytes = &mut buf[..n as usize * 4];
-        io::read_exact(s, geo.map + u64::from(premap) * 4, bytes)?;
+        io::read_exact(s, geo.map_entry(premap), bytes)?;
         for (i, w) in bytes.chunks_exact(4).enumerate() {
             let p = premap + i as u32;
             let mut word = [0u8; 4];
@@ -933,22 +978,22 @@ fn check_arena_metadata<S: Storage + ?Sized>(
                 MapState::Zero => 2,
                 MapState::Error => 3,
             }] += 1;
-            let post = effective.get(&p).copied().unwrap_or(entry.postmap(p));
+            let post = rolled.get(&p).copied().unwrap_or(entry.postmap(p));
             if post >= int {
                 a.add(
                     Severity::Error,
                     Some(idx),
-                    Some(geo.map + u64::from(p) * 4),
+                    Some(geo.map_entry(p)),
                     "map-out-of-range",
                     format!("map entry {p} = {:#010x} points to block {post}, beyond internal_nlba {int}", entry.raw),
                 );
                 continue;
             }
-            if seen.test_and_set(post) {
+            if owned.test_and_set(post) {
                 a.add(
                     Severity::Error,
                     Some(idx),
-                    Some(geo.map + u64::from(p) * 4),
+                    Some(geo.map_entry(p)),
                     "map-duplicate",
                     format!(
                         "map entry {p} points to block {post}, which an earlier entry already uses"
@@ -963,9 +1008,20 @@ fn check_arena_metadata<S: Storage + ?Sized>(
         summary.map_mapped = counts[1];
         summary.map_zero = counts[2];
         summary.map_error = counts[3];
-        summary.unfinished_writes = unfinished;
     }
-    if indices.is_none() || lanes.iter().any(Option::is_none) {
+    Ok(owned)
+}
+
+/// Invariant: every block of the data area is owned exactly once, by the map (`owned`) or
+/// as a lane's free block. Skipped when some lane is unusable, since its free block is then
+/// unknown.
+fn check_free_blocks(
+    a: &mut Analysis,
+    ArenaRef { idx, info, geo }: ArenaRef<'_>,
+    lanes: &CheckedLanes,
+    mut owned: Bitmap,
+) {
+    let Some(lanes) = lanes.as_ref().filter(|l| l.iter().all(Option::is_some)) else {
         a.add(
             Severity::Info,
             Some(idx),
@@ -973,16 +1029,16 @@ fn check_arena_metadata<S: Storage + ?Sized>(
             "ownership-skipped",
             "free-block ownership not checked because some lanes are unusable".into(),
         );
-        return Ok(());
-    }
+        return;
+    };
     for (lane, l) in lanes.iter().enumerate() {
         let Some(l) = l else { continue };
         let free = l.current_entry().old_block();
-        if seen.test_and_set(free) {
+        if owned.test_and_set(free) {
             a.add(
                 Severity::Error,
                 Some(idx),
-                Some(geo.log + lane as u64 * 64),
+                Some(geo.flog_group(lane as u32)),
                 "free-block-in-use",
                 format!("lane {lane}: free block {free} is also used by the map or another lane"),
             );
@@ -990,8 +1046,8 @@ fn check_arena_metadata<S: Storage + ?Sized>(
     }
     let mut missing = 0u64;
     let mut first_missing = Vec::new();
-    for b in 0..int {
-        if !seen.get(b) {
+    for b in 0..info.internal_nlba {
+        if !owned.get(b) {
             missing += 1;
             if first_missing.len() < 8 {
                 first_missing.push(b);
@@ -1007,5 +1063,4 @@ fn check_arena_metadata<S: Storage + ?Sized>(
             format!("{missing} block(s) are referenced by neither the map nor a free list (first: {first_missing:?})"),
         );
     }
-    Ok(())
 }

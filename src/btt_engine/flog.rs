@@ -1,8 +1,8 @@
 //! Flog ("free list + log") operations: detecting the slot layout, picking a lane's current
 //! entry, the two-half durable entry write, and the in-memory free entry each lane carries.
 
-use super::error::{BttError, Result};
-use super::format::{current_slot, next_seq, FlogEntry, LOG_ENT_SIZE, LOG_GRP_SIZE, MAP_ERR_MASK};
+use super::error::Result;
+use super::format::{current_slot, next_seq, FlogEntry, LOG_GRP_SIZE, MAP_ERR_MASK};
 use super::io::{self, Storage};
 use super::layout::Geometry;
 
@@ -108,31 +108,36 @@ impl Lane {
     pub fn current_entry(&self) -> FlogEntry {
         self.entries[self.current]
     }
-}
 
-/// Read one lane (kernel `btt_log_read`).
-pub fn read_lane<S: Storage + ?Sized>(
-    s: &S,
-    geo: &Geometry,
-    indices: LogIndices,
-    lane: u32,
-) -> Result<Lane> {
-    let off = geo.log + u64::from(lane) * LOG_GRP_SIZE;
-    let mut raw = [0u8; LOG_GRP_SIZE as usize];
-    io::read_exact(s, off, &mut raw)?;
-    let mut g = [FlogEntry::default(); 4];
-    for (slot, e) in g.iter_mut().enumerate() {
-        *e = FlogEntry::parse(&raw[slot * 16..slot * 16 + 16]);
+    /// Check that the current entry names a sector and two blocks of the arena (the kernel
+    /// trusts them; a hostile image must not steer writes outside the data area).
+    pub fn check_bounds(&self, external_nlba: u32, internal_nlba: u32) -> Result<(), String> {
+        let cur = self.current_entry();
+        if cur.lba >= external_nlba
+            || cur.old_block() >= internal_nlba
+            || cur.new_block() >= internal_nlba
+        {
+            return Err(format!(
+                "current entry {{lba {}, old {:#x}, new {:#x}, seq {}}} out of range \
+                 (external_nlba {external_nlba}, internal_nlba {internal_nlba})",
+                cur.lba, cur.old_map, cur.new_map, cur.seq
+            ));
+        }
+        Ok(())
     }
-    Lane::from_group(&g, indices).map_err(|reason| BttError::InvalidFlog {
-        arena_offset: geo.base,
-        lane,
-        reason,
-    })
-}
 
-fn slot_offset(geo: &Geometry, indices: LogIndices, lane: u32, sub: usize) -> u64 {
-    geo.log + u64::from(lane) * LOG_GRP_SIZE + indices[sub] as u64 * LOG_ENT_SIZE
+    /// The map update the current entry records, if the map (whose entry for
+    /// `current_entry().lba` resolves to block `mapped`) does not show it yet: the entry's
+    /// seq half landed but power failed before the map write. Kernel `btt_freelist_init`:
+    /// only a map still pointing at the old block is rolled forward; any other value means a
+    /// later write already moved the entry on.
+    pub fn unfinished_update(&self, mapped: u32) -> Option<FlogEntry> {
+        let cur = self.current_entry();
+        let pending = cur.old_block() != cur.new_block()
+            && mapped != cur.new_block()
+            && mapped == cur.old_block();
+        pending.then_some(cur)
+    }
 }
 
 /// First half of a flog update: store `lba` and `old_map` into slot `indices[sub]` of
@@ -147,7 +152,7 @@ pub fn write_entry_head<S: Storage + ?Sized>(
     sub: usize,
     entry: FlogEntry,
 ) -> Result<u64> {
-    let off = slot_offset(geo, indices, lane, sub);
+    let off = geo.flog_slot(lane, indices[sub]);
     io::write_all(s, off, &entry.to_bytes()[..8])?;
     Ok(off)
 }
@@ -159,21 +164,6 @@ pub fn commit_entry<S: Storage + ?Sized>(s: &S, slot: u64, entry: FlogEntry) -> 
     io::write_durable(s, slot + 8, &entry.to_bytes()[8..])
 }
 
-/// Write `entry` into slot `indices[sub]` of `lane` as two durable 8-byte halves, `lba` and
-/// `old_map` first, `new_map` and `seq` last (kernel `__btt_log_write`): if power fails in
-/// between, the slot still carries its old sequence number and stays the older one.
-pub fn write_entry<S: Storage + ?Sized>(
-    s: &S,
-    geo: &Geometry,
-    indices: LogIndices,
-    lane: u32,
-    sub: usize,
-    entry: FlogEntry,
-) -> Result<()> {
-    let slot = write_entry_head(s, geo, indices, lane, sub, entry)?;
-    commit_entry(s, slot, entry)
-}
-
 /// Rewrite a lane in the current layout: slot 0 = the current entry with seq 1, slots 1-3
 /// zero (what `ndctl check-namespace --rewrite-log` writes; valid for either padding scheme).
 pub fn rewrite_lane<S: Storage + ?Sized>(
@@ -182,7 +172,7 @@ pub fn rewrite_lane<S: Storage + ?Sized>(
     lane: u32,
     current: FlogEntry,
 ) -> Result<()> {
-    let off = geo.log + u64::from(lane) * LOG_GRP_SIZE;
+    let off = geo.flog_group(lane);
     let mut raw = [0u8; LOG_GRP_SIZE as usize];
     raw[..16].copy_from_slice(&FlogEntry { seq: 1, ..current }.to_bytes());
     io::write_durable(s, off, &raw)

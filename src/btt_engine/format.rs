@@ -268,6 +268,14 @@ pub enum MapState {
 }
 
 impl MapEntry {
+    /// A normal entry pointing at `postmap` (both flag bits set: the on-media spelling of
+    /// "no flag" that the kernel's `btt_map_write` uses for an ordinary write).
+    pub fn normal(postmap: u32) -> MapEntry {
+        MapEntry {
+            raw: (postmap & MAP_LBA_MASK) | MAP_ENT_NORMAL,
+        }
+    }
+
     /// Resolve the entry for premap block `premap`: initial entries map to themselves.
     pub fn postmap(self, premap: u32) -> u32 {
         match self.state() {

@@ -3,7 +3,7 @@
 
 use super::format::{
     internal_lbasize, InfoBlock, ARENA_MAX_SIZE, ARENA_MIN_SIZE, DEFAULT_NFREE, INFO_SIZE,
-    LOG_GRP_SIZE, MAP_ENT_SIZE, MAP_LBA_MASK,
+    LOG_ENT_SIZE, LOG_GRP_SIZE, MAP_ENT_SIZE, MAP_LBA_MASK,
 };
 
 /// Largest nfree the engine accepts from media. Every known writer uses 256; the bound keeps
@@ -29,6 +29,27 @@ pub struct Geometry {
     pub info2: u64,
     /// Arena size: `nextoff`, or up to the end of the backup info block for the last arena.
     pub size: u64,
+}
+
+impl Geometry {
+    /// Absolute offset of the map entry of `premap` (kernel `btt_map_read`/`btt_map_write`:
+    /// `mapoff + premap * MAP_ENT_SIZE`). The caller has checked `premap < external_nlba`;
+    /// validation put the whole map inside the storage.
+    pub fn map_entry(&self, premap: u32) -> u64 {
+        self.map + u64::from(premap) * MAP_ENT_SIZE
+    }
+
+    /// Absolute offset of lane `lane`'s group of four flog slots (`logoff + lane *
+    /// LOG_GRP_SIZE`). The caller has checked `lane < nfree`.
+    pub fn flog_group(&self, lane: u32) -> u64 {
+        self.log + u64::from(lane) * LOG_GRP_SIZE
+    }
+
+    /// Absolute offset of slot `slot` (0..4, a physical slot, not a live index) of lane
+    /// `lane`'s flog group.
+    pub fn flog_slot(&self, lane: u32, slot: usize) -> u64 {
+        self.flog_group(lane) + slot as u64 * LOG_ENT_SIZE
+    }
 }
 
 fn add(a: u64, b: u64, what: &str) -> Result<u64, String> {

@@ -1,65 +1,45 @@
-//! Map operations: where an entry lives, reading it, and the durable map update that is the
-//! last step of a BTT write.
+//! Map operations (kernel `btt_map_read` / `btt_map_write`): reading an entry, the one
+//! durable map update that is the last step of a BTT write, and the lock that serialises
+//! updates of one entry.
 
 use super::error::{BttError, Result};
-use super::format::{MapEntry, MAP_ENT_NORMAL, MAP_ERR_MASK, MAP_LBA_MASK, MAP_TRIM_MASK};
+use super::format::MapEntry;
 use super::io::{self, Storage};
 use super::layout::Geometry;
-
-/// Absolute offset of the map entry for `premap`. The caller has checked
-/// `premap < external_nlba`, and validation put the whole map inside the storage.
-pub fn entry_offset(geo: &Geometry, premap: u32) -> u64 {
-    geo.map + u64::from(premap) * 4
-}
 
 /// Read the raw map entry of `premap` (kernel `btt_map_read`, without flag decoding).
 pub fn read_entry<S: Storage + ?Sized>(s: &S, geo: &Geometry, premap: u32) -> Result<MapEntry> {
     Ok(MapEntry {
-        raw: io::read_u32(s, entry_offset(geo, premap))?,
+        raw: io::read_u32(s, geo.map_entry(premap))?,
     })
 }
 
-/// Durably point `premap` at `postmap` as a normal entry (kernel `btt_map_write` with neither
-/// flag requested, which the on-media encoding spells as both bits set).
-pub fn write_normal<S: Storage + ?Sized>(
+/// Durably store `entry` as the map entry of `premap` (kernel `btt_map_write`). The word is
+/// written with one aligned store, so a reader or a crash sees the old or the new entry.
+pub fn write_entry<S: Storage + ?Sized>(
     s: &S,
     geo: &Geometry,
     premap: u32,
-    postmap: u32,
+    entry: MapEntry,
 ) -> Result<()> {
-    io::write_u32_durable(
-        s,
-        entry_offset(geo, premap),
-        (postmap & MAP_LBA_MASK) | MAP_ENT_NORMAL,
-    )
+    let off = store_entry(s, geo, premap, entry)?;
+    io::flush(s, off, 4)?;
+    io::persist(s, off, 4)
 }
 
-/// Durably mark `premap` as reading zeros (Z flag), keeping its block.
-pub fn write_zero_flag<S: Storage + ?Sized>(
+/// [`write_entry`] without the persistence point: the entry is visible at once but becomes
+/// durable only when the caller flushes and persists the returned offset. Safe only while
+/// the flog entry that records this update stays current for its lane (so a crash rolls
+/// the update forward), i.e. until that lane's next write, which must make it durable first.
+pub fn store_entry<S: Storage + ?Sized>(
     s: &S,
     geo: &Geometry,
     premap: u32,
-    postmap: u32,
-) -> Result<()> {
-    io::write_u32_durable(
-        s,
-        entry_offset(geo, premap),
-        (postmap & MAP_LBA_MASK) | MAP_TRIM_MASK,
-    )
-}
-
-/// Durably mark `premap` as a media error (E flag), keeping its block.
-pub fn write_error_flag<S: Storage + ?Sized>(
-    s: &S,
-    geo: &Geometry,
-    premap: u32,
-    postmap: u32,
-) -> Result<()> {
-    io::write_u32_durable(
-        s,
-        entry_offset(geo, premap),
-        (postmap & MAP_LBA_MASK) | MAP_ERR_MASK,
-    )
+    entry: MapEntry,
+) -> Result<u64> {
+    let off = geo.map_entry(premap);
+    io::store_u32(s, off, entry.raw)?;
+    Ok(off)
 }
 
 /// Index of the map lock that covers `premap`: the kernel hashes the entry's cache line.

@@ -10,10 +10,10 @@ use uuid::Uuid;
 use super::error::{BttError, Result};
 use super::format::{
     lbasize_supported, FlogEntry, InfoBlock, ARENA_MAX_SIZE, BTT1_START_OFFSET, BTT2_START_OFFSET,
-    INFO_SIZE, LOG_GRP_SIZE, SIGNATURE,
+    INFO_SIZE, SIGNATURE,
 };
 use super::io::{self, Storage};
-use super::layout::{plan_arenas, PlannedArena};
+use super::layout::{self, plan_arenas, PlannedArena};
 
 /// Parameters of [`format_btt`].
 #[derive(Clone, Debug)]
@@ -160,11 +160,15 @@ fn write_arena_layout<S: Storage + ?Sized>(
     a: &PlannedArena,
     info: &InfoBlock,
 ) -> Result<()> {
+    // The geometry the engine will later load from this info block; validating it here
+    // also proves the planned layout fits the storage before anything is written.
+    let geo = layout::validate(info, base, s.size()).map_err(|reason| {
+        BttError::InvalidParameter(format!("planned arena at {base:#x} is invalid: {reason}"))
+    })?;
     // btt_map_init: the whole map area (up to the flog) reads as initial entries.
-    zero_range(s, base + a.mapoff, a.logoff - a.mapoff)?;
+    zero_range(s, geo.map, geo.log - geo.map)?;
     // btt_log_init: zero the flog area, then slot 0 of each lane = {i, ext+i, ext+i, 1}.
-    let log_area = a.info2off - a.logoff;
-    let mut log = vec![0u8; log_area as usize];
+    let mut log = vec![0u8; (geo.info2 - geo.log) as usize];
     for lane in 0..a.nfree {
         let block = a.external_nlba + lane;
         let e = FlogEntry {
@@ -173,12 +177,12 @@ fn write_arena_layout<S: Storage + ?Sized>(
             new_map: block,
             seq: 1,
         };
-        let off = (u64::from(lane) * LOG_GRP_SIZE) as usize;
+        let off = (geo.flog_slot(lane, 0) - geo.log) as usize;
         log[off..off + 16].copy_from_slice(&e.to_bytes());
     }
-    io::write_durable(s, base + a.logoff, &log)?;
+    io::write_durable(s, geo.log, &log)?;
     // btt_info_write: backup first, then primary.
     let raw = info.serialize();
-    io::write_durable(s, base + a.info2off, &raw)?;
-    io::write_durable(s, base, &raw)
+    io::write_durable(s, geo.info2, &raw)?;
+    io::write_durable(s, geo.base, &raw)
 }

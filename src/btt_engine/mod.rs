@@ -8,10 +8,10 @@
 //! checker and repairer, and [`mkfs`] the kernel-compatible layout writer.
 //!
 //! ```
-//! use ndctl::btt_engine::{format_btt, Btt, FormatOptions, MemStorage};
+//! use ndctl::btt_engine::{format_btt, BttMedia, FormatOptions, MemStorage};
 //! let storage = MemStorage::new(20 << 20);
 //! format_btt(&storage, 0, &FormatOptions::new(512)).unwrap();
-//! let btt = Btt::open(&storage, 0).unwrap();
+//! let btt = BttMedia::open(&storage, 0).unwrap();
 //! btt.write_sector(7, &[0xAB; 512]).unwrap();
 //! let mut buf = [0u8; 512];
 //! btt.read_sector(7, &mut buf).unwrap();
@@ -94,9 +94,11 @@ pub(crate) fn locate<S: Storage + ?Sized>(s: &S, namespace_offset: u64) -> Resul
 /// corrupt rather than walked (each real arena is at least 16 MiB, so this covers 64 PiB).
 pub const MAX_ARENAS: usize = 1 << 22;
 
-/// An open BTT. `Btt` is `Sync`: share it between threads (e.g. in an `Arc`) to read and
-/// write sectors concurrently.
-pub struct Btt<S: Storage> {
+/// A BTT opened on its media (a [`Storage`]): the engine that reads and writes sectors
+/// through the map and flog itself. Not to be confused with [`crate::Btt`], the kernel's
+/// `btt` device seen through sysfs. `BttMedia` is `Sync`: share it between threads (e.g. in
+/// an `Arc`) to read and write sectors concurrently.
+pub struct BttMedia<S: Storage> {
     storage: S,
     namespace_offset: u64,
     start: u64,
@@ -106,9 +108,9 @@ pub struct Btt<S: Storage> {
     read_only: bool,
 }
 
-impl<S: Storage> std::fmt::Debug for Btt<S> {
+impl<S: Storage> std::fmt::Debug for BttMedia<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Btt")
+        f.debug_struct("BttMedia")
             .field("namespace_offset", &self.namespace_offset)
             .field("start", &self.start)
             .field("nlba", &self.nlba)
@@ -118,21 +120,33 @@ impl<S: Storage> std::fmt::Debug for Btt<S> {
     }
 }
 
+impl<S: Storage> Drop for BttMedia<S> {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            // Nothing is lost (the flog rolls the map forward on the next open), but say so.
+            log::warn!(
+                "BTT at {:#x}: flushing map updates on close: {e}",
+                self.start
+            );
+        }
+    }
+}
+
 static NEXT_LANE_HINT: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     // Spread threads over lanes the way the kernel's per-CPU lanes spread CPUs.
     static LANE_HINT: usize = NEXT_LANE_HINT.fetch_add(1, Ordering::Relaxed);
 }
 
-impl<S: Storage> Btt<S> {
+impl<S: Storage> BttMedia<S> {
     /// Open the BTT of the namespace at `namespace_offset` for reading and writing, completing
     /// any map update a crash interrupted (as the kernel does on attach).
-    pub fn open(storage: S, namespace_offset: u64) -> Result<Btt<S>> {
-        Btt::open_with(storage, namespace_offset, &OpenOptions::default())
+    pub fn open(storage: S, namespace_offset: u64) -> Result<BttMedia<S>> {
+        BttMedia::open_with(storage, namespace_offset, &OpenOptions::default())
     }
 
     /// Open with explicit options.
-    pub fn open_with(storage: S, namespace_offset: u64, opts: &OpenOptions) -> Result<Btt<S>> {
+    pub fn open_with(storage: S, namespace_offset: u64, opts: &OpenOptions) -> Result<BttMedia<S>> {
         let located = locate(&storage, namespace_offset)?;
         let max_lanes = opts
             .max_lanes
@@ -182,7 +196,7 @@ impl<S: Storage> Btt<S> {
             // validate() checked base + nextoff + 4096 <= storage size.
             base += next;
         }
-        Ok(Btt {
+        Ok(BttMedia {
             namespace_offset,
             start: located.start,
             nlba: lba_start,
@@ -221,9 +235,31 @@ impl<S: Storage> Btt<S> {
         &self.storage
     }
 
-    /// Close the BTT and give the storage back.
-    pub fn into_storage(self) -> S {
-        self.storage
+    /// Make the map updates of completed writes durable in the map itself. A completed
+    /// write is durable without this (its flog entry lets the next open roll the map
+    /// forward); flushing leaves media on which neither the kernel nor [`check`] finds an
+    /// unfinished write. Dropping the handle flushes too.
+    pub fn flush(&self) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        for a in &self.arenas {
+            a.flush(&self.storage)?;
+        }
+        Ok(())
+    }
+
+    /// Flush, close the BTT and give the storage back.
+    pub fn into_storage(self) -> Result<S> {
+        self.flush()?;
+        let mut me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `me` is never used again and its Drop does not run; every field that owns
+        // anything is moved out (storage) or dropped (arenas) exactly once here, and the rest
+        // are plain values.
+        unsafe {
+            std::ptr::drop_in_place(&mut me.arenas);
+            Ok(std::ptr::read(&me.storage))
+        }
     }
 
     fn locate_lba(&self, lba: u64, len: usize) -> Result<(&Arena, u32)> {
@@ -245,15 +281,13 @@ impl<S: Storage> Btt<S> {
         Ok((arena, (lba - arena.lba_start) as u32))
     }
 
-    /// Read one sector into `buf` (exactly [`Btt::lba_size`] bytes). Sectors never written
+    /// Read one sector into `buf` (exactly [`BttMedia::lba_size`] bytes). Sectors never written
     /// return the data of the block with the same number, as the kernel does; sectors with the
     /// zero flag read as zeros; sectors with the error flag fail with
     /// [`BttError::MediaError`].
     pub fn read_sector(&self, lba: u64, buf: &mut [u8]) -> Result<()> {
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
-        let hint = LANE_HINT.with(|h| *h);
-        let (lane, _guard) = arena.acquire_lane(hint);
-        arena.read_block(&self.storage, lane, premap, buf)
+        arena.read_block(&self.storage, LANE_HINT.with(|h| *h), premap, buf)
     }
 
     /// Write one sector atomically: after a crash at any point the sector holds either its
@@ -265,37 +299,48 @@ impl<S: Storage> Btt<S> {
         }
         let (arena, premap) = self.locate_lba(lba, buf.len())?;
         let hint = LANE_HINT.with(|h| *h);
-        let (lane, mut fe) = arena.acquire_lane(hint);
-        arena.write_block(&self.storage, lane, &mut fe, premap, buf)
+        let mut lane = arena.acquire_lane(hint);
+        arena.write_block(&self.storage, &mut lane, premap, buf)
     }
 
-    /// Read consecutive sectors; `buf.len()` must be a multiple of the sector size.
-    pub fn read_sectors(&self, lba: u64, buf: &mut [u8]) -> Result<()> {
+    /// Check a multi-sector transfer of `len` bytes at `lba` before doing any of it: whole
+    /// sectors, all inside the device. Returns the number of sectors.
+    fn check_run(&self, lba: u64, len: usize) -> Result<u64> {
         let n = self.lbasize as usize;
-        if buf.len() % n != 0 {
+        if len % n != 0 {
             return Err(BttError::BadBuffer {
                 expected: n,
-                got: buf.len(),
+                got: len,
             });
         }
-        for (i, chunk) in buf.chunks_mut(n).enumerate() {
-            self.read_sector(lba.saturating_add(i as u64), chunk)?;
+        let count = (len / n) as u64;
+        match lba.checked_add(count) {
+            Some(end) if end <= self.nlba => Ok(count),
+            _ => Err(BttError::LbaOutOfRange {
+                lba: lba.saturating_add(count.saturating_sub(1)),
+                nlba: self.nlba,
+            }),
+        }
+    }
+
+    /// Read consecutive sectors starting at `lba`; `buf.len()` must be a multiple of the
+    /// sector size. Fails before reading anything if the run leaves the device.
+    pub fn read_sectors(&self, lba: u64, buf: &mut [u8]) -> Result<()> {
+        self.check_run(lba, buf.len())?;
+        for (i, chunk) in buf.chunks_mut(self.lbasize as usize).enumerate() {
+            self.read_sector(lba + i as u64, chunk)?;
         }
         Ok(())
     }
 
-    /// Write consecutive sectors (each one atomically); `buf.len()` must be a multiple of the
-    /// sector size.
+    /// Write consecutive sectors starting at `lba`, each one atomically (like a multi-page
+    /// bio in the kernel: a crash may leave some sectors new and later ones old); `buf.len()`
+    /// must be a multiple of the sector size. Fails before writing anything if the run
+    /// leaves the device.
     pub fn write_sectors(&self, lba: u64, buf: &[u8]) -> Result<()> {
-        let n = self.lbasize as usize;
-        if buf.len() % n != 0 {
-            return Err(BttError::BadBuffer {
-                expected: n,
-                got: buf.len(),
-            });
-        }
-        for (i, chunk) in buf.chunks(n).enumerate() {
-            self.write_sector(lba.saturating_add(i as u64), chunk)?;
+        self.check_run(lba, buf.len())?;
+        for (i, chunk) in buf.chunks(self.lbasize as usize).enumerate() {
+            self.write_sector(lba + i as u64, chunk)?;
         }
         Ok(())
     }
@@ -323,7 +368,7 @@ impl<S: Storage> Btt<S> {
     }
 }
 
-/// A snapshot of a BTT's layout, see [`Btt::info`].
+/// A snapshot of a BTT's layout, see [`BttMedia::info`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BttInfo {
     /// Start of the namespace in the storage.

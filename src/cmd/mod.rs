@@ -404,14 +404,17 @@ impl Command {
         };
         // Like libndctl, a node that cannot be used is an error worth logging; what the
         // kernel then answers is the caller's to judge.
+        let logger = self.target.bus().device().sysfs().logger();
         let file = opened.inspect_err(|e| {
             if e.errno() == -libc::ENXIO {
-                log::error!(
+                crate::ctx_log!(
+                    logger,
+                    log::Level::Error,
                     "failed to validate /dev/{} as a control node",
                     self.target.name()
                 );
             } else {
-                log::error!("failed to open: {e}");
+                crate::ctx_log!(logger, log::Level::Error, "failed to open: {e}");
             }
         })?;
         if self.xfer.is_some() {

@@ -1,14 +1,11 @@
 //! Opening files that are used as handles rather than read as attributes: the control
 //! nodes `/dev/ndctlN` / `/dev/nmemN` that commands are submitted on, and attributes that
-//! are polled (`nfit/scrub`, a DIMM's health flags). Everything stays below the root and
-//! goes through the confined resolver, like the rest of [`Sysfs`].
+//! are polled (`nfit/scrub`). Both go through the root like every other access.
 
 use std::fs::File;
-use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Kind, Sysfs};
+use super::Sysfs;
 use crate::error::{Error, Result};
 
 impl Sysfs {
@@ -17,31 +14,30 @@ impl Sysfs {
     /// node before it issues an ioctl.
     ///
     /// A missing node fails with ENOENT; anything that is not that character device (a
-    /// regular file, a FIFO, another device) with ENXIO. FIFOs, sockets and directories
-    /// are refused before any open; the opened file's type and numbers are checked again.
+    /// regular file, a FIFO, another device) with ENXIO, and is never opened.
     pub fn open_char_device(&self, name: &str, major: u32, minor: u32) -> Result<File> {
-        let logical = PathBuf::from(format!("/dev/{name}"));
-        let enxio = || Error::io(&logical, io::Error::from_raw_os_error(libc::ENXIO));
-        let file = match self.open_dev(name, libc::O_RDWR | libc::O_CLOEXEC) {
-            Ok(f) => f,
-            Err(Error::NotRegular { .. }) => return Err(enxio()),
-            Err(e) => return Err(e),
-        };
-        let meta = file.metadata().map_err(|e| Error::io(&logical, e))?;
-        let ours = meta.file_type().is_char_device()
-            && libc::major(meta.rdev()) == major
-            && libc::minor(meta.rdev()) == minor;
-        if !ours {
-            return Err(enxio());
-        }
-        Ok(file)
+        let logical = Self::dev_path(name).ok_or_else(|| {
+            Error::io(
+                Path::new("/dev").join(name),
+                std::io::Error::from_raw_os_error(libc::EINVAL),
+            )
+        })?;
+        let resolved = self.resolve(&logical)?;
+        self.root
+            .open_char_device(
+                &resolved,
+                libc::O_RDWR | libc::O_CLOEXEC,
+                libc::makedev(major, minor),
+            )
+            .map_err(|e| match e {
+                Error::Io { source, .. } => Error::io(&logical, source),
+                e => e,
+            })
     }
 
     /// Opens the attribute `dir/name` read-only as a file to poll on (sysfs notifies
-    /// changes of some attributes with `POLLPRI`).
+    /// changes of some attributes with `POLLPRI`); only a regular file is opened.
     pub fn open_attr_for_poll(&self, dir: &Path, name: &str) -> Result<File> {
-        let resolved = self.resolve(&dir.join(name))?;
-        self.root
-            .open_checked(&resolved, libc::O_RDONLY | libc::O_CLOEXEC, &[Kind::File])
+        self.open_for_read(&dir.join(name))
     }
 }

@@ -468,6 +468,31 @@ impl Root {
         Ok(File::from(fd))
     }
 
+    /// Open the character device `p` if it is numbered `rdev` (checked before the open, so a
+    /// FIFO or another device is never opened, and again on the opened file). Anything else
+    /// is ENXIO, as libndctl treats a control node that is not the object's device.
+    pub fn open_char_device(
+        &self,
+        p: &Resolved,
+        flags: libc::c_int,
+        rdev: libc::dev_t,
+    ) -> Result<File> {
+        let err = |e| Error::io(p.as_path(), e);
+        let is_it =
+            |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_rdev == rdev;
+        let (dir, name) = self.parent(p).map_err(err)?;
+        let before = lstat_at(dir.as_raw_fd(), &name).map_err(err)?;
+        if !is_it(&before) {
+            return Err(err(io::Error::from_raw_os_error(libc::ENXIO)));
+        }
+        let fd = openat(dir.as_raw_fd(), &name, flags | libc::O_NOFOLLOW).map_err(err)?;
+        let after = fstat(fd.as_raw_fd()).map_err(err)?;
+        if after.st_ino != before.st_ino || !is_it(&after) {
+            return Err(err(io::Error::from_raw_os_error(libc::ENXIO)));
+        }
+        Ok(File::from(fd))
+    }
+
     /// The entries of the directory `p` in `readdir()` order, `.` and `..` left out, each
     /// with whether it is a symbolic link.
     pub fn read_dir(&self, p: &Resolved) -> Result<Vec<(OsString, bool)>> {
