@@ -404,17 +404,27 @@ impl Command {
         };
         // Like libndctl, a node that cannot be used is an error worth logging; what the
         // kernel then answers is the caller's to judge.
+        // Logged through the context's logger, under libndctl's function name and in its
+        // words, so that a program's stderr reads the same on either library.
         let logger = self.target.bus().device().sysfs().logger();
         let file = opened.inspect_err(|e| {
+            let node = format!("/dev/{}", self.target.name());
             if e.errno() == -libc::ENXIO {
-                crate::ctx_log!(
-                    logger,
+                logger.log(
                     log::Level::Error,
-                    "failed to validate /dev/{} as a control node",
-                    self.target.name()
+                    "ndctl_cmd_submit",
+                    file!(),
+                    line!(),
+                    format_args!("failed to validate {node} as a control node"),
                 );
             } else {
-                crate::ctx_log!(logger, log::Level::Error, "failed to open: {e}");
+                logger.log(
+                    log::Level::Error,
+                    "ndctl_cmd_submit",
+                    file!(),
+                    line!(),
+                    format_args!("failed to open {node}: {}", strerror(-e.errno())),
+                );
             }
         })?;
         if self.xfer.is_some() {
@@ -506,6 +516,15 @@ impl Command {
                 format!("expected a successfully completed {what} command"),
             ))
         }
+    }
+}
+
+/// The C library's text for an errno (`strerror`), without Rust's "(os error N)".
+fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }
 
