@@ -155,6 +155,9 @@ pub struct Dimm {
     modalias: String,
     /// `nfit`, `papr` or `cxl`: the subdirectory with the platform attributes.
     prefix: &'static str,
+    /// `<prefix>/flags` kept open for poll() (libndctl's `health_eventfd`), opened on
+    /// first use; `None` when it cannot be opened.
+    health_event: std::sync::OnceLock<Option<std::fs::File>>,
 }
 
 tree_object!(Dimm, node: Node);
@@ -186,6 +189,7 @@ impl Dimm {
             cmd_mask,
             modalias,
             prefix,
+            health_event: std::sync::OnceLock::new(),
         };
         // NFIT DIMMs cannot be used without their handle and physical id (libndctl drops
         // the DIMM when either is unreadable).
@@ -261,9 +265,27 @@ impl Dimm {
         &self.modalias
     }
 
-    /// Whether the DIMM supports `ND_CMD_*` command `cmd` (from `commands`).
+    /// Whether the DIMM supports `ND_CMD_*` command `cmd` (from `commands`). As in
+    /// libndctl, a DIMM of the MSFT, Hyper-V or PAPR family supports SMART (1) whatever
+    /// `commands` says: its health comes from the family's DSMs.
     pub fn is_cmd_supported(&self, cmd: u32) -> bool {
+        if cmd == 1 && self.smart_from_family() {
+            return true;
+        }
         cmd < 64 && self.cmd_mask & (1 << cmd) != 0
+    }
+
+    /// A PAPR DIMM (on an `ibm,pmemory` bus) or one of the MSFT (3) or Hyper-V (4)
+    /// family, whose SMART is emulated by family DSMs.
+    fn smart_from_family(&self) -> bool {
+        let compatible = self.bus.device().opt("of_node/compatible");
+        if matches!(
+            compatible.as_ref().map(|c| c.as_deref()),
+            Ok(Some("ibm,pmemory"))
+        ) {
+            return true;
+        }
+        matches!(self.cmd_family(), Ok(Some(3..=5)))
     }
 
     /// The NFIT device handle.
@@ -382,6 +404,31 @@ impl Dimm {
             .opt(&self.pattr("flags"))?
             .map(|s| DimmFlags::parse(&s))
             .unwrap_or_default())
+    }
+
+    /// The health flags attribute (`<prefix>/flags`) opened read-only, for poll(): sysfs
+    /// signals a health event on it with `POLLPRI` (`ndctl_dimm_get_health_eventfd`). The
+    /// descriptor is opened once and lives as long as the DIMM; `None` when the attribute
+    /// cannot be opened (as libndctl's -1).
+    pub fn health_eventfd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.health_event
+            .get_or_init(|| {
+                self.device()
+                    .sysfs()
+                    .open_attr_for_poll(self.device().path(), &self.pattr("flags"))
+                    .inspect_err(|e| {
+                        crate::ctx_log!(
+                            self.device().sysfs().logger(),
+                            log::Level::Debug,
+                            "{}: no health event file: {e}",
+                            self.devname()
+                        )
+                    })
+                    .ok()
+            })
+            .as_ref()
+            .map(|f| f.as_fd())
     }
 
     /// Re-read the health flags.

@@ -47,6 +47,8 @@ pub struct Options {
     pub media_errors: bool,
     /// `-u`: human-readable numbers.
     pub human: bool,
+    /// `-H`: DIMM health (SMART commands submitted to each DIMM).
+    pub health: bool,
     /// Number of `-v`.
     pub verbose: u8,
     pub bus_filter: Option<String>,
@@ -89,6 +91,7 @@ impl Options {
         if self.verbose >= 3 {
             self.idle = true;
             self.capabilities = true;
+            self.health = true;
         }
         self
     }
@@ -184,7 +187,7 @@ fn bus_json(bus: &Bus) -> Result<Map<String, Value>> {
     Ok(m)
 }
 
-fn dimm_json(o: &Options, d: &Dimm) -> Result<Map<String, Value>> {
+fn dimm_json(o: &Options, d: &Arc<Dimm>) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("dev".into(), json!(d.devname()));
     if let Some(id) = d.unique_id()? {
@@ -220,6 +223,11 @@ fn dimm_json(o: &Options, d: &Dimm) -> Result<Map<String, Value>> {
         m.insert("security".into(), json!(s.as_str()));
         if d.security_is_frozen()? {
             m.insert("security_frozen".into(), json!(true));
+        }
+    }
+    if o.health {
+        if let Some(h) = crate::cmd::family::health_json(d) {
+            m.insert("health".into(), h);
         }
     }
     Ok(m)

@@ -1,368 +1,58 @@
-//! SMART health, thresholds and injection (group `smart / health` of `libndctl.tsv`).
-//!
-//! libndctl dispatches these to the DIMM family's operations: a command of a DIMM whose
-//! family has none answers the neutral default (0, NULL, -ENXIO). The Intel family is
-//! implemented in the crate; an accessor of a command that did not complete answers
-//! libndctl's "unknown" (UINT_MAX with errno, or 0 for bit sets).
+//! SMART and health (group `smart` of `libndctl.tsv`) over [`ndctl::cmd::family`]: the
+//! builders return NULL when the DIMM's family has no such command, the getters return
+//! what libndctl's per-family getter returns (including its failure value, 0 or
+//! `UINT_MAX` depending on the family), and the setters 0, -EINVAL for a command in the
+//! wrong state, or -ENXIO when the family lacks the operation.
 
 use std::ffi::{c_int, c_uchar, c_uint};
-use std::fs::File;
 use std::os::fd::AsRawFd;
 
-use ndctl::cmd::smart_errno;
+use ndctl::cmd::family::{Inject, SmartField, ThresholdField};
 
 use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
 use crate::handles::ndctl_dimm;
-use crate::state::Table;
 
-/// Whether the command belongs to a DIMM whose family has SMART operations here (Intel).
-fn has_ops(c: &ndctl::Command) -> bool {
-    c.target()
-        .dimm()
-        .is_some_and(|d| matches!(d.cmd_family(), Ok(Some(0))))
-}
-
-fn set_errno(e: i32) {
-    // SAFETY: errno is thread-local and always writable.
-    unsafe { *libc::__errno_location() = e };
-}
-
-/// An accessor whose "unknown" is UINT_MAX with errno set (0 without family operations).
-fn field(c: &ndctl::Command, v: Option<u32>) -> c_uint {
-    if !has_ops(c) {
-        return 0;
-    }
-    v.unwrap_or_else(|| {
-        set_errno(-smart_errno(c));
-        c_uint::MAX
-    })
-}
-
-/// A setter's result: 0, -EINVAL for the wrong or a submitted command, -ENXIO without
-/// family operations.
-fn setter(
-    c: &mut ndctl::Command,
-    f: impl FnOnce(&mut ndctl::Command) -> ndctl::Result<()>,
-) -> c_int {
-    if !has_ops(c) {
-        return -libc::ENXIO;
-    }
-    match f(c) {
+/// A setter's result as libndctl returns it: a missing operation is -ENXIO.
+fn set_status(func: &'static str, r: ndctl::Result<()>) -> c_int {
+    match r {
         Ok(()) => 0,
-        Err(_) => -libc::EINVAL,
+        Err(ndctl::Error::Unsupported { object, reason }) => {
+            crate::log::call_log(
+                ::log::Level::Debug,
+                func,
+                format_args!("{object}: {reason}"),
+            );
+            -libc::ENXIO
+        }
+        Err(e) => {
+            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+            e.errno()
+        }
     }
 }
 
-/// `ndctl_cmd_smart_get_alarm_flags`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_alarm_flags(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_alarm_flags()))
-    })
+fn smart_value(cmd: *mut ndctl_cmd, field: SmartField) -> Option<c_uint> {
+    Some(live!(cmd).get().smart_value(field))
 }
 
-/// `ndctl_cmd_smart_get_ctrl_temperature`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_ctrl_temperature(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_ctrl_temperature()))
-    })
+fn threshold_value(cmd: *mut ndctl_cmd, field: ThresholdField) -> Option<c_uint> {
+    Some(live!(cmd).get().threshold_value(field))
 }
 
-/// `ndctl_cmd_smart_get_life_used`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_life_used(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_life_used()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_media_temperature`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_media_temperature(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_media_temperature()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_temperature`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_temperature(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_media_temperature()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_shutdown_count`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_shutdown_count(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_shutdown_count()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_shutdown_state`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_shutdown_state(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_shutdown_state()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_spares`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_spares(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_spares()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_vendor_size`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_size(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_vendor_size()))
-    })
-}
-
-/// `ndctl_cmd_smart_threshold_get_ctrl_temperature`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_ctrl_temperature(
+fn set_threshold(
+    func: &'static str,
     cmd: *mut ndctl_cmd,
-) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_threshold_ctrl_temperature()))
-    })
-}
-
-/// `ndctl_cmd_smart_threshold_get_media_temperature`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_media_temperature(
-    cmd: *mut ndctl_cmd,
-) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_threshold_media_temperature()))
-    })
-}
-
-/// `ndctl_cmd_smart_threshold_get_temperature`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_temperature(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_threshold_media_temperature()))
-    })
-}
-
-/// `ndctl_cmd_smart_threshold_get_spares`: see the module documentation for the unknown value.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_spares(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, {
-        let c = live!(cmd).get();
-        Some(field(&c, c.smart_threshold_spares()))
-    })
-}
-
-/// `ndctl_cmd_smart_get_flags`: 0 when the command did not complete.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_flags(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, Some(live!(cmd).get().smart_flags().unwrap_or(0)))
-}
-
-/// `ndctl_cmd_smart_get_health`: 0 when the command did not complete.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_health(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(0, Some(live!(cmd).get().smart_health().unwrap_or(0)))
-}
-
-/// `ndctl_cmd_smart_threshold_get_alarm_control`: 0 when the command did not complete.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_alarm_control(
-    cmd: *mut ndctl_cmd,
-) -> c_uint {
-    guard!(
-        0,
-        Some(
-            live!(cmd)
-                .get()
-                .smart_threshold_alarm_control()
-                .unwrap_or(0)
-        )
-    )
-}
-
-/// `ndctl_cmd_smart_threshold_set_alarm_control`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_alarm_control(
-    cmd: *mut ndctl_cmd,
+    field: ThresholdField,
     val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_threshold_set_alarm_control(val)))
-    )
+) -> Option<c_int> {
+    Some(set_status(func, live!(cmd).get().set_threshold(field, val)))
 }
 
-/// `ndctl_cmd_smart_threshold_set_ctrl_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_ctrl_temperature(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_threshold_set_ctrl_temperature(val)))
-    )
+fn inject(func: &'static str, cmd: *mut ndctl_cmd, what: Inject) -> Option<c_int> {
+    Some(set_status(func, live!(cmd).get().smart_inject(what)))
 }
 
-/// `ndctl_cmd_smart_threshold_set_media_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_media_temperature(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_threshold_set_media_temperature(val)))
-    )
-}
-
-/// `ndctl_cmd_smart_threshold_set_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_temperature(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_threshold_set_media_temperature(val)))
-    )
-}
-
-/// `ndctl_cmd_smart_threshold_set_spares`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_spares(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c.smart_threshold_set_spares(val)))
-    )
-}
-
-/// `ndctl_cmd_smart_inject_media_temperature`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_inject_media_temperature(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-    val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_inject_media_temperature(enable, val)))
-    )
-}
-
-/// `ndctl_cmd_smart_inject_spares`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_inject_spares(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-    val: c_uint,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_inject_spares(enable, val)))
-    )
-}
-
-/// `ndctl_cmd_smart_inject_fatal`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_inject_fatal(cmd: *mut ndctl_cmd, enable: bool) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c.smart_inject_fatal(enable)))
-    )
-}
-
-/// `ndctl_cmd_smart_inject_unsafe_shutdown`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
-/// family operations.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        Some(setter(&mut live!(cmd).get(), |c| c
-            .smart_inject_unsafe_shutdown(enable)))
-    )
-}
-
-/// `ndctl_cmd_smart_inject_ctrl_temperature`: no family implemented here (nor Intel in
-/// libndctl) offers controller-temperature injection: -ENXIO.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_inject_ctrl_temperature(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-    val: c_uint,
-) -> c_int {
-    guard!(-libc::EINVAL, {
-        let _ = (live!(cmd), enable, val);
-        Some(-libc::ENXIO)
-    })
-}
-
-/// Alarms a set-threshold command can enable; 0 otherwise.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_supported_alarms(
-    cmd: *mut ndctl_cmd,
-) -> c_uint {
-    guard!(0, Some(live!(cmd).get().smart_threshold_supported_alarms()))
-}
-
-/// The vendor data area of a completed SMART command (valid while the command lives);
-/// NULL otherwise.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) -> *mut c_uchar {
-    guard!(std::ptr::null_mut(), {
-        let c = live!(cmd).get();
-        // The buffer never moves after the command is built, so the pointer stays valid
-        // until the command is freed, as libndctl's does.
-        Some(
-            c.smart_vendor_data()
-                .map_or(std::ptr::null_mut(), |d| d.as_ptr().cast_mut()),
-        )
-    })
-}
-
-/// A SMART command for `dimm`; NULL when its family or the DSM is not supported.
+/// A SMART command for `dimm`; NULL when its command family has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), |f| {
@@ -372,7 +62,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart(dimm: *mut ndctl_dimm) -> *mut
     })
 }
 
-/// A SMART threshold command; NULL when not supported.
+/// A SMART threshold command for `dimm`; NULL when its command family has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_threshold(
     dimm: *mut ndctl_dimm,
@@ -384,7 +74,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_threshold(
     })
 }
 
-/// A set-threshold command from a completed threshold command; NULL otherwise.
+/// A set-threshold command initialised from a completed threshold command; NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_set_threshold(
     cmd: *mut ndctl_cmd,
@@ -394,7 +84,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_set_threshold(
     })
 }
 
-/// A SMART inject command; NULL when not supported.
+/// A SMART injection command for `dimm`; NULL when its command family has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_inject(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), |f| {
@@ -404,7 +94,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_inject(dimm: *mut ndctl_dimm) 
     })
 }
 
-/// An "ack shutdown count" command; NULL when not supported.
+/// A command acknowledging the dirty shutdown count; NULL when the family has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_ack_shutdown_count(
     dimm: *mut ndctl_dimm,
@@ -416,12 +106,302 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_ack_shutdown_count(
     })
 }
 
-/// Injections the DIMM accepts (`ND_SMART_INJECT_*`), or -ENOTTY / -EOPNOTSUPP / -EIO.
+/// `ND_SMART_*_VALID` bits of a completed SMART command; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_flags(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::Flags))
+}
+
+/// `ND_SMART_*_HEALTH` bits of a completed SMART command; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_health(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::Health))
+}
+
+/// Media temperature (SMART encoding); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_temperature(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::MediaTemperature))
+}
+
+/// Media temperature (SMART encoding); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_media_temperature(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::MediaTemperature))
+}
+
+/// Controller temperature (SMART encoding); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_ctrl_temperature(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::CtrlTemperature))
+}
+
+/// Spare capacity left in percent; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_spares(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::Spares))
+}
+
+/// `ND_SMART_*_TRIP` bits of the tripped alarms; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_alarm_flags(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::AlarmFlags))
+}
+
+/// Life used in percent; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_life_used(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::LifeUsed))
+}
+
+/// Last shutdown state (0 clean); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_shutdown_state(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::ShutdownState))
+}
+
+/// Dirty shutdown count; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_shutdown_count(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::ShutdownCount))
+}
+
+/// Size of the vendor-specific data; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_size(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, smart_value(cmd, SmartField::VendorSize))
+}
+
+/// The vendor-specific data area of a completed SMART command (valid while the command
+/// lives); NULL otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) -> *mut c_uchar {
+    guard!(std::ptr::null_mut(), |f| {
+        let c = live!(cmd).get();
+        match c.smart_vendor_area() {
+            // The area lies in the command's buffer, which is never reallocated while
+            // the command lives.
+            Ok(area) => Some(area.as_ptr().cast_mut()),
+            Err(e) => {
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                None
+            }
+        }
+    })
+}
+
+/// `ND_SMART_*_TRIP` bits of the enabled alarms; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_alarm_control(
+    cmd: *mut ndctl_cmd,
+) -> c_uint {
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::AlarmControl)
+    )
+}
+
+/// Media temperature threshold (SMART encoding); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_temperature(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::MediaTemperature)
+    )
+}
+
+/// Media temperature threshold (SMART encoding); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_media_temperature(
+    cmd: *mut ndctl_cmd,
+) -> c_uint {
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::MediaTemperature)
+    )
+}
+
+/// Controller temperature threshold (SMART encoding); UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_ctrl_temperature(
+    cmd: *mut ndctl_cmd,
+) -> c_uint {
+    guard!(
+        c_uint::MAX,
+        threshold_value(cmd, ThresholdField::CtrlTemperature)
+    )
+}
+
+/// Spares threshold in percent; UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_spares(cmd: *mut ndctl_cmd) -> c_uint {
+    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::Spares))
+}
+
+/// The alarms an unsubmitted set-threshold command can enable; 0 for any other command,
+/// UINT_MAX for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_supported_alarms(
+    cmd: *mut ndctl_cmd,
+) -> c_uint {
+    guard!(c_uint::MAX, {
+        Some(live!(cmd).get().supported_alarms().map_or(0, |a| a.0))
+    })
+}
+
+/// Sets the enabled alarms of a set-threshold command; -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_alarm_control(
+    cmd: *mut ndctl_cmd,
+    val: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| set_threshold(
+        f,
+        cmd,
+        ThresholdField::AlarmControl,
+        val
+    ))
+}
+
+/// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_temperature(
+    cmd: *mut ndctl_cmd,
+    val: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| set_threshold(
+        f,
+        cmd,
+        ThresholdField::MediaTemperature,
+        val
+    ))
+}
+
+/// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_media_temperature(
+    cmd: *mut ndctl_cmd,
+    val: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| set_threshold(
+        f,
+        cmd,
+        ThresholdField::MediaTemperature,
+        val
+    ))
+}
+
+/// Sets the controller temperature threshold of a set-threshold command; -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_ctrl_temperature(
+    cmd: *mut ndctl_cmd,
+    val: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| set_threshold(
+        f,
+        cmd,
+        ThresholdField::CtrlTemperature,
+        val
+    ))
+}
+
+/// Sets the spares threshold of a set-threshold command; -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_spares(
+    cmd: *mut ndctl_cmd,
+    val: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| set_threshold(
+        f,
+        cmd,
+        ThresholdField::Spares,
+        val
+    ))
+}
+
+/// Adds a media temperature injection (or its removal) to an injection command; -ENXIO
+/// when the family cannot inject it, -EINVAL for NULL or a command in the wrong state.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_inject_media_temperature(
+    cmd: *mut ndctl_cmd,
+    enable: bool,
+    mtemp: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| inject(
+        f,
+        cmd,
+        Inject::MediaTemperature {
+            enable,
+            value: mtemp
+        }
+    ))
+}
+
+/// Adds a controller temperature injection to an injection command; -ENXIO when the
+/// family cannot inject it (no family libndctl knows can), -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_inject_ctrl_temperature(
+    cmd: *mut ndctl_cmd,
+    enable: bool,
+    ctemp: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| inject(
+        f,
+        cmd,
+        Inject::CtrlTemperature {
+            enable,
+            value: ctemp
+        }
+    ))
+}
+
+/// Adds a spares injection to an injection command; -ENXIO when the family cannot
+/// inject it, -EINVAL for NULL or a command in the wrong state.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_inject_spares(
+    cmd: *mut ndctl_cmd,
+    enable: bool,
+    spares: c_uint,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| inject(
+        f,
+        cmd,
+        Inject::Spares {
+            enable,
+            value: spares
+        }
+    ))
+}
+
+/// Adds a fatal-health injection to an injection command; -ENXIO when the family cannot
+/// inject it, -EINVAL for NULL or a command in the wrong state.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_inject_fatal(cmd: *mut ndctl_cmd, enable: bool) -> c_int {
+    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::Fatal { enable }))
+}
+
+/// Adds an unsafe-shutdown injection to an injection command; -ENXIO when the family
+/// cannot inject it, -EINVAL for NULL or a command in the wrong state.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
+    cmd: *mut ndctl_cmd,
+    enable: bool,
+) -> c_int {
+    guard!(-libc::EINVAL, |f| inject(
+        f,
+        cmd,
+        Inject::UnsafeShutdown { enable }
+    ))
+}
+
+/// `ND_SMART_INJECT_*` bits of what `dimm` can inject; -ENOTTY when its family cannot
+/// inject, -EOPNOTSUPP without `cmd_call`, -EIO when the DSM mask excludes injection,
+/// -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, |f| {
         Some(match live!(dimm).smart_inject_supported() {
-            Ok(bits) => c_int::try_from(bits).unwrap_or(c_int::MAX),
+            Ok(t) => c_int::try_from(t.0).unwrap_or(c_int::MAX),
             Err(e) => {
                 crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
                 e.errno()
@@ -430,112 +410,78 @@ pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm
     })
 }
 
-/// Submits a fresh SMART command for one of the DIMM-level getters; logs like libndctl
-/// (`err` for health and event flags, `dbg` for flags).
-fn smart_now(f: &'static str, dimm: *mut ndctl_dimm, loud: bool) -> Option<ndctl::Command> {
-    // SAFETY: the export's contract: NULL or a live handle.
-    let d = unsafe { arc_of(dimm) }?;
-    let log = |msg: &str| {
-        if loud {
-            crate::log::call_log(
-                ::log::Level::Error,
-                f,
-                format_args!("{}: {msg}", d.devname()),
-            );
-        } else {
-            crate::log::call_log(
-                ::log::Level::Debug,
-                f,
-                format_args!("{}: {msg}", d.devname()),
-            );
-        }
-    };
-    let Ok(mut cmd) = d.smart() else {
-        log("no smart command support");
-        return None;
-    };
-    match cmd.submit() {
-        Ok(0) => Some(cmd),
-        Ok(_) => {
-            log("smart command failed");
-            None
-        }
-        Err(e) => {
-            log("smart command failed");
-            set_errno(-e.errno());
-            None
-        }
-    }
+/// The descriptor of the DIMM's health flags attribute, for poll(); -1 when it cannot be
+/// opened, -EINVAL for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) -> c_int {
+    guard!(-libc::EINVAL, {
+        Some(live!(dimm).health_eventfd().map_or(-1, |fd| fd.as_raw_fd()))
+    })
 }
 
-/// Health bits from a fresh SMART command; UINT_MAX when it cannot be had.
+/// The health bits of a SMART command submitted now; UINT_MAX when it cannot be built or
+/// fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(c_uint::MAX, |f| {
-        let c = smart_now(f, dimm, true)?;
-        Some(c.smart_health().unwrap_or(0))
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
+        // SAFETY: the export's contract: NULL or a live handle.
+        let d = unsafe { arc_of(dimm) }?;
+        d.smart_health_bits()
+            .inspect_err(|e| crate::log::call_log(::log::Level::Error, f, format_args!("{e}")))
+            .ok()
     })
 }
 
-/// Valid-field bits from a fresh SMART command; UINT_MAX when it cannot be had.
+/// The `ND_SMART_*_VALID` bits of a SMART command submitted now; UINT_MAX when it cannot
+/// be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_flags(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(c_uint::MAX, |f| {
-        let c = smart_now(f, dimm, false)?;
-        Some(c.smart_flags().unwrap_or(0))
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
+        // SAFETY: the export's contract: NULL or a live handle.
+        let d = unsafe { arc_of(dimm) }?;
+        d.smart_flags()
+            .inspect_err(|e| crate::log::call_log(::log::Level::Debug, f, format_args!("{e}")))
+            .ok()
     })
 }
 
-/// Whether a fresh SMART command reports `flag` valid; 0 when it cannot be had.
+/// 1 if a SMART command submitted now declares `flag` valid, 0 otherwise (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
     dimm: *mut ndctl_dimm,
     flag: c_uint,
 ) -> c_int {
     guard!(0, |f| {
-        let c = smart_now(f, dimm, false)?;
-        Some(c_int::from(c.smart_flags().unwrap_or(0) & flag != 0))
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
+        // SAFETY: the export's contract: NULL or a live handle.
+        let d = unsafe { arc_of(dimm) }?;
+        Some(match d.smart_flags() {
+            Ok(flags) if flags != c_uint::MAX => c_int::from(flags & flag != 0),
+            Ok(_) => 0,
+            Err(e) => {
+                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                0
+            }
+        })
     })
 }
 
-/// `ND_EVENT_*` bits from a fresh SMART command's alarms and shutdown state; UINT_MAX
-/// when it cannot be had.
+/// `ND_EVENT_*` bits from the alarms and shutdown state of a SMART command submitted now;
+/// UINT_MAX when it cannot be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_event_flags(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(c_uint::MAX, |f| {
-        let c = smart_now(f, dimm, true)?;
-        let alarms = c.smart_alarm_flags().unwrap_or(c_uint::MAX);
-        let mut events = 0;
-        for (trip, event) in [(1 << 0, 1 << 0), (1 << 1, 1 << 1), (1 << 2, 1 << 2)] {
-            if alarms & trip != 0 {
-                events |= event;
-            }
-        }
-        // Unclean shutdown (ND_EVENT_UNCLEAN_SHUTDOWN), as libndctl: any non-zero state,
-        // and its "unknown" value counts too.
-        if c.smart_shutdown_state().unwrap_or(c_uint::MAX) != 0 {
-            events |= 1 << 4;
-        }
-        Some(events)
-    })
-}
-
-/// The DIMM's health event descriptor (its `flags` attribute, opened once and kept for the
-/// DIMM's life, to poll for health changes); -1 when there is none.
-#[no_mangle]
-pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) -> c_int {
-    static EVENTFDS: Table<Option<File>> = Table::new();
-    guard!(-1, |f| {
+        // Enters the DIMM's context logger for the reports below.
+        live!(dimm);
         // SAFETY: the export's contract: NULL or a live handle.
         let d = unsafe { arc_of(dimm) }?;
-        Some(EVENTFDS.upsert(
-            &d,
-            || {
-                d.open_health_events()
-                    .map_err(|e| crate::log::call_log(::log::Level::Debug, f, format_args!("{e}")))
-                    .ok()
-            },
-            |file| file.as_ref().map_or(-1, |fl| fl.as_raw_fd()),
-        ))
+        d.event_flags()
+            .inspect_err(|e| crate::log::call_log(::log::Level::Error, f, format_args!("{e}")))
+            .ok()
     })
 }

@@ -689,153 +689,149 @@ int ndctl_cmd_get_type(struct ndctl_cmd *cmd);
 void ndctl_cmd_ref(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_alarm_flags`: see the module documentation for the unknown value.
+ * `ND_SMART_*_TRIP` bits of the tripped alarms; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_alarm_flags(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_ctrl_temperature`: see the module documentation for the unknown value.
+ * Controller temperature (SMART encoding); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_ctrl_temperature(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_flags`: 0 when the command did not complete.
+ * `ND_SMART_*_VALID` bits of a completed SMART command; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_flags(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_health`: 0 when the command did not complete.
+ * `ND_SMART_*_HEALTH` bits of a completed SMART command; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_health(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_life_used`: see the module documentation for the unknown value.
+ * Life used in percent; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_life_used(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_media_temperature`: see the module documentation for the unknown value.
+ * Media temperature (SMART encoding); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_media_temperature(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_shutdown_count`: see the module documentation for the unknown value.
+ * Dirty shutdown count; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_shutdown_count(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_shutdown_state`: see the module documentation for the unknown value.
+ * Last shutdown state (0 clean); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_shutdown_state(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_spares`: see the module documentation for the unknown value.
+ * Spare capacity left in percent; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_spares(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_temperature`: see the module documentation for the unknown value.
+ * Media temperature (SMART encoding); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_temperature(struct ndctl_cmd *cmd);
 
 /**
- * The vendor data area of a completed SMART command (valid while the command lives);
- * NULL otherwise.
+ * The vendor-specific data area of a completed SMART command (valid while the command
+ * lives); NULL otherwise.
  */
 unsigned char *ndctl_cmd_smart_get_vendor_data(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_get_vendor_size`: see the module documentation for the unknown value.
+ * Size of the vendor-specific data; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_get_vendor_size(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_inject_ctrl_temperature`: no family implemented here (nor Intel in
- * libndctl) offers controller-temperature injection: -ENXIO.
+ * Adds a controller temperature injection to an injection command; -ENXIO when the
+ * family cannot inject it (no family libndctl knows can), -EINVAL for NULL.
  */
-int ndctl_cmd_smart_inject_ctrl_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+int ndctl_cmd_smart_inject_ctrl_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int ctemp);
 
 /**
- * `ndctl_cmd_smart_inject_fatal`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
- * family operations.
+ * Adds a fatal-health injection to an injection command; -ENXIO when the family cannot
+ * inject it, -EINVAL for NULL or a command in the wrong state.
  */
 int ndctl_cmd_smart_inject_fatal(struct ndctl_cmd *cmd, bool enable);
 
 /**
- * `ndctl_cmd_smart_inject_media_temperature`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
- * family operations.
+ * Adds a media temperature injection (or its removal) to an injection command; -ENXIO
+ * when the family cannot inject it, -EINVAL for NULL or a command in the wrong state.
  */
-int ndctl_cmd_smart_inject_media_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+int ndctl_cmd_smart_inject_media_temperature(struct ndctl_cmd *cmd, bool enable, unsigned int mtemp);
 
 /**
- * `ndctl_cmd_smart_inject_spares`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
- * family operations.
+ * Adds a spares injection to an injection command; -ENXIO when the family cannot
+ * inject it, -EINVAL for NULL or a command in the wrong state.
  */
-int ndctl_cmd_smart_inject_spares(struct ndctl_cmd *cmd, bool enable, unsigned int val);
+int ndctl_cmd_smart_inject_spares(struct ndctl_cmd *cmd, bool enable, unsigned int spares);
 
 /**
- * `ndctl_cmd_smart_inject_unsafe_shutdown`: 0, -EINVAL unless an unsubmitted SMART inject command, -ENXIO without
- * family operations.
+ * Adds an unsafe-shutdown injection to an injection command; -ENXIO when the family
+ * cannot inject it, -EINVAL for NULL or a command in the wrong state.
  */
 int ndctl_cmd_smart_inject_unsafe_shutdown(struct ndctl_cmd *cmd, bool enable);
 
 /**
- * `ndctl_cmd_smart_threshold_get_alarm_control`: 0 when the command did not complete.
+ * `ND_SMART_*_TRIP` bits of the enabled alarms; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_threshold_get_alarm_control(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_threshold_get_ctrl_temperature`: see the module documentation for the unknown value.
+ * Controller temperature threshold (SMART encoding); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_threshold_get_ctrl_temperature(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_threshold_get_media_temperature`: see the module documentation for the unknown value.
+ * Media temperature threshold (SMART encoding); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_threshold_get_media_temperature(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_threshold_get_spares`: see the module documentation for the unknown value.
+ * Spares threshold in percent; UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_threshold_get_spares(struct ndctl_cmd *cmd);
 
 /**
- * Alarms a set-threshold command can enable; 0 otherwise.
+ * The alarms an unsubmitted set-threshold command can enable; 0 for any other command,
+ * UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_threshold_get_supported_alarms(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_threshold_get_temperature`: see the module documentation for the unknown value.
+ * Media temperature threshold (SMART encoding); UINT_MAX for NULL.
  */
 unsigned int ndctl_cmd_smart_threshold_get_temperature(struct ndctl_cmd *cmd);
 
 /**
- * `ndctl_cmd_smart_threshold_set_alarm_control`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
- * family operations.
+ * Sets the enabled alarms of a set-threshold command; -EINVAL for NULL.
  */
 int ndctl_cmd_smart_threshold_set_alarm_control(struct ndctl_cmd *cmd, unsigned int val);
 
 /**
- * `ndctl_cmd_smart_threshold_set_ctrl_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
- * family operations.
+ * Sets the controller temperature threshold of a set-threshold command; -EINVAL for NULL.
  */
 int ndctl_cmd_smart_threshold_set_ctrl_temperature(struct ndctl_cmd *cmd, unsigned int val);
 
 /**
- * `ndctl_cmd_smart_threshold_set_media_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
- * family operations.
+ * Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
  */
 int ndctl_cmd_smart_threshold_set_media_temperature(struct ndctl_cmd *cmd, unsigned int val);
 
 /**
- * `ndctl_cmd_smart_threshold_set_spares`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
- * family operations.
+ * Sets the spares threshold of a set-threshold command; -EINVAL for NULL.
  */
 int ndctl_cmd_smart_threshold_set_spares(struct ndctl_cmd *cmd, unsigned int val);
 
 /**
- * `ndctl_cmd_smart_threshold_set_temperature`: 0, -EINVAL unless an unsubmitted set-threshold command, -ENXIO without
- * family operations.
+ * Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
  */
 int ndctl_cmd_smart_threshold_set_temperature(struct ndctl_cmd *cmd, unsigned int val);
 
@@ -1021,7 +1017,7 @@ double ndctl_decode_smart_temperature(unsigned int temp);
 int ndctl_dimm_aliased(struct ndctl_dimm *dimm);
 
 /**
- * An "ack shutdown count" command; NULL when not supported.
+ * A command acknowledging the dirty shutdown count; NULL when the family has none.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_ack_shutdown_count(struct ndctl_dimm *dimm);
 
@@ -1073,22 +1069,22 @@ struct ndctl_cmd *ndctl_dimm_cmd_new_fw_send(struct ndctl_cmd *start, unsigned i
 struct ndctl_cmd *ndctl_dimm_cmd_new_fw_start_update(struct ndctl_dimm *dimm);
 
 /**
- * A SMART command for `dimm`; NULL when its family or the DSM is not supported.
+ * A SMART command for `dimm`; NULL when its command family has none.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_smart(struct ndctl_dimm *dimm);
 
 /**
- * A SMART inject command; NULL when not supported.
+ * A SMART injection command for `dimm`; NULL when its command family has none.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_smart_inject(struct ndctl_dimm *dimm);
 
 /**
- * A set-threshold command from a completed threshold command; NULL otherwise.
+ * A set-threshold command initialised from a completed threshold command; NULL otherwise.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_smart_set_threshold(struct ndctl_cmd *cmd);
 
 /**
- * A SMART threshold command; NULL when not supported.
+ * A SMART threshold command for `dimm`; NULL when its command family has none.
  */
 struct ndctl_cmd *ndctl_dimm_cmd_new_smart_threshold(struct ndctl_dimm *dimm);
 
@@ -1205,8 +1201,8 @@ const char *ndctl_dimm_get_devname(struct ndctl_dimm *dimm);
 long long ndctl_dimm_get_dirty_shutdown(struct ndctl_dimm *dimm);
 
 /**
- * `ND_EVENT_*` bits from a fresh SMART command's alarms and shutdown state; UINT_MAX
- * when it cannot be had.
+ * `ND_EVENT_*` bits from the alarms and shutdown state of a SMART command submitted now;
+ * UINT_MAX when it cannot be built or fails (and for NULL).
  */
 unsigned int ndctl_dimm_get_event_flags(struct ndctl_dimm *dimm);
 
@@ -1216,7 +1212,8 @@ unsigned int ndctl_dimm_get_event_flags(struct ndctl_dimm *dimm);
 struct ndctl_dimm *ndctl_dimm_get_first(struct ndctl_bus *bus);
 
 /**
- * Valid-field bits from a fresh SMART command; UINT_MAX when it cannot be had.
+ * The `ND_SMART_*_VALID` bits of a SMART command submitted now; UINT_MAX when it cannot
+ * be built or fails (and for NULL).
  */
 unsigned int ndctl_dimm_get_flags(struct ndctl_dimm *dimm);
 
@@ -1252,13 +1249,14 @@ enum ndctl_fwa_state ndctl_dimm_get_fw_activate_state(struct ndctl_dimm *dimm);
 unsigned int ndctl_dimm_get_handle(struct ndctl_dimm *dimm);
 
 /**
- * Health bits from a fresh SMART command; UINT_MAX when it cannot be had.
+ * The health bits of a SMART command submitted now; UINT_MAX when it cannot be built or
+ * fails (and for NULL).
  */
 unsigned int ndctl_dimm_get_health(struct ndctl_dimm *dimm);
 
 /**
- * The DIMM's health event descriptor (its `flags` attribute, opened once and kept for the
- * DIMM's life, to poll for health changes); -1 when there is none.
+ * The descriptor of the DIMM's health flags attribute, for poll(); -1 when it cannot be
+ * opened, -EINVAL for NULL.
  */
 int ndctl_dimm_get_health_eventfd(struct ndctl_dimm *dimm);
 
@@ -1395,7 +1393,7 @@ int ndctl_dimm_is_cmd_supported(struct ndctl_dimm *dimm, int cmd);
 int ndctl_dimm_is_enabled(struct ndctl_dimm *dimm);
 
 /**
- * Whether a fresh SMART command reports `flag` valid; 0 when it cannot be had.
+ * 1 if a SMART command submitted now declares `flag` valid, 0 otherwise (and for NULL).
  */
 int ndctl_dimm_is_flag_supported(struct ndctl_dimm *dimm, unsigned int flag);
 
@@ -1458,7 +1456,9 @@ unsigned int ndctl_dimm_sizeof_namespace_index(struct ndctl_dimm *dimm);
 unsigned int ndctl_dimm_sizeof_namespace_label(struct ndctl_dimm *dimm);
 
 /**
- * Injections the DIMM accepts (`ND_SMART_INJECT_*`), or -ENOTTY / -EOPNOTSUPP / -EIO.
+ * `ND_SMART_INJECT_*` bits of what `dimm` can inject; -ENOTTY when its family cannot
+ * inject, -EOPNOTSUPP without `cmd_call`, -EIO when the DSM mask excludes injection,
+ * -EINVAL for NULL.
  */
 int ndctl_dimm_smart_inject_supported(struct ndctl_dimm *dimm);
 

@@ -24,12 +24,12 @@
 pub mod abi;
 mod ars;
 mod cfg;
+pub mod family;
 mod firmware;
 mod inject;
 mod labels;
 mod scrub;
 mod security;
-mod smart;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -44,7 +44,6 @@ pub use cfg::sizeof_namespace_index;
 pub use firmware::{intel_fw, FwStatus};
 pub use inject::{merge_injected, InjectFlags, InjectedBlocks};
 pub use labels::DimmLabels;
-pub use smart::{flags as smart_flags, smart_errno};
 
 use abi::{get_u32, nd_cmd};
 

@@ -57,7 +57,8 @@ where
                 "media-errors" => o.media_errors = true,
                 "human" => o.human = true,
                 "verbose" => o.verbose = o.verbose.saturating_add(1),
-                "health" | "firmware" => {}
+                "health" => o.health = true,
+                "firmware" => {}
                 "bus" => o.bus_filter = Some(value()?),
                 "region" => o.region_filter = Some(value()?),
                 "namespace" => o.namespace_filter = Some(value()?),
@@ -112,9 +113,10 @@ where
                 'M' => o.media_errors = true,
                 'u' => o.human = true,
                 'v' => o.verbose = o.verbose.saturating_add(1),
-                // Health and firmware need DIMM commands (ioctls); accepted, and
-                // reported only where the DIMM supports them.
-                'H' | 'F' => {}
+                // Health submits SMART commands where the DIMM has them.
+                'H' => o.health = true,
+                // Firmware needs DIMM commands; accepted, not reported yet.
+                'F' => {}
                 _ => return Err(UsageError(format!("unknown option -{c}"))),
             }
         }
