@@ -18,6 +18,7 @@ pub mod btt;
 pub mod btt_engine;
 pub mod bus;
 mod children;
+pub mod configure;
 pub mod ctx;
 pub mod dax;
 pub mod dimm;

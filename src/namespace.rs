@@ -491,6 +491,16 @@ impl Namespace {
             if self.is_active()? {
                 return Ok(true);
             }
+            if self.size() == 0 {
+                // The kernel's drivers refuse a namespace without capacity; its answer
+                // ("no driver accepted the device") would hide that.
+                return Err(Error::Failed {
+                    object: self.devname().into(),
+                    reason: "cannot enable a namespace of size 0: it has no capacity \
+                             (set a size first; a labelled region needs free label slots)"
+                        .into(),
+                });
+            }
             return Err(match bound {
                 Err(e) => e,
                 Ok(()) => Error::Failed {
