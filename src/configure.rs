@@ -163,8 +163,8 @@ fn prepare(region: &Arc<Region>, ns: &Arc<Namespace>) -> Result<()> {
         });
     }
     ns.disable_safe()?;
-    if !is_labelless(ns) && ns.size() > 0 {
-        ns.set_enforce_mode(Mode::Raw)?;
+    if ns.size() > 0 {
+        enforce(ns, Mode::Raw)?;
     }
     if ns.size() > 0 {
         zero_info_block(ns)?;
@@ -238,10 +238,6 @@ fn setup(region: &Arc<Region>, ns: &Arc<Namespace>, cfg: &Config) -> Result<()> 
             None => region.max_available_extent()?.unwrap_or(0),
         };
         ns.set_size(size)?;
-        // The claim class goes into the v1.2 label (it decides BTT 2.0 vs 1.1). A
-        // label-less namespace has no label to hold it: the kernel answers ENXIO, and
-        // there is nothing to enforce, so it is not asked.
-        ns.set_enforce_mode(cfg.mode)?;
     } else if let Some(size) = cfg.size.filter(|&s| s != ns.size()) {
         return Err(Error::invalid(
             ns.devname(),
@@ -251,6 +247,8 @@ fn setup(region: &Arc<Region>, ns: &Arc<Namespace>, cfg: &Config) -> Result<()> 
             ),
         ));
     }
+    // The claim class goes into a v1.2 label (it decides BTT 2.0 vs 1.1).
+    enforce(ns, cfg.mode)?;
     match cfg.mode {
         Mode::Sector => {
             let btt = region.btt_seed()?.ok_or_else(|| no_seed(region, "btt"))?;
@@ -290,6 +288,17 @@ fn setup(region: &Arc<Region>, ns: &Arc<Namespace>, cfg: &Config) -> Result<()> 
         }
     }
     verify_mode(ns, cfg)
+}
+
+/// Set the claim class. On a label-less namespace the kernel stores the class, then fails
+/// the label update that has no label to write with ENXIO: the class is in force all the
+/// same (a stale "btt" class makes the kernel refuse a pfn or dax claim with EBUSY). So,
+/// as ndctl does, the class is always written and that ENXIO is not an error there.
+fn enforce(ns: &Namespace, mode: Mode) -> Result<()> {
+    match ns.set_enforce_mode(mode) {
+        Err(e) if is_labelless(ns) && e.errno() == -libc::ENXIO => Ok(()),
+        r => r,
+    }
 }
 
 fn no_seed(region: &Region, what: &str) -> Error {

@@ -463,6 +463,12 @@ impl Namespace {
     }
 
     /// Set which kind of device may claim the namespace (`holder_class`).
+    ///
+    /// On a label-less namespace the kernel answers ENXIO (it has no label to record the
+    /// class in) and that error is returned, as libndctl returns it; but the kernel has
+    /// already applied the class to the live namespace by then, so a claim of another kind
+    /// is refused until the class is set back. [`crate::configure`] handles this the way
+    /// ndctl does: it always writes the class and ignores that ENXIO.
     pub fn set_enforce_mode(&self, mode: Mode) -> Result<()> {
         let class = mode
             .holder_class()

@@ -391,6 +391,11 @@ static void labelless(struct ndctl_region *region)
 
 		snprintf(name, sizeof(name), "reconfig-to-%s", tag);
 		rc = ndctl_namespace_disable_invalidate(io);
+		/*
+		 * Like ndctl: drop the claim class, ignoring the ENXIO of a label-less
+		 * namespace (the kernel applies the class before failing the label update).
+		 */
+		ndctl_namespace_set_enforce_mode(io, NDCTL_NS_MODE_RAW);
 		if (!rc)
 			rc = zero_info_block(io);
 		if (!rc)
