@@ -740,8 +740,8 @@ fn rust_write_path_labelled(rep: &mut Report, handle: u32, tag: &str) {
 }
 
 fn rust_labelless_reconfig(rep: &mut Report) {
-    // Every mode to every other mode at least once; the two transitions of the bug report
-    // (sector 4096 -> 512, devdax -> raw) are in the sequence.
+    // Every mode to every mode (raw, sector, fsdax, devdax: all 16 pairs) at least once;
+    // the two transitions of the bug report (sector 4096 -> 512, devdax -> raw) are in it.
     let seq = [
         sector(4096, None),
         sector(512, None),
@@ -756,6 +756,12 @@ fn rust_labelless_reconfig(rep: &mut Report) {
         fsdax(Location::Ram, None),
         devdax(2 * MIB, None),
         sector(4096, None),
+        cfg(Mode::Raw, None),
+        sector(512, None),
+        devdax(4096, None),
+        devdax(2 * MIB, None),
+        fsdax(Location::Pmem, None),
+        fsdax(Location::Ram, None),
         cfg(Mode::Raw, None),
     ];
     let mut prev = "raw".to_string();

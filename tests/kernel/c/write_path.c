@@ -167,7 +167,8 @@ static int setup_labelled(struct ndctl_region *region, struct ndctl_namespace **
 
 /* Claim the (disabled, configured) namespace in mode; 0 or -errno. */
 static int claim(struct ndctl_region *region, struct ndctl_namespace *ndns,
-		 enum ndctl_namespace_mode mode, unsigned int sector, unsigned long align)
+		 enum ndctl_namespace_mode mode, unsigned int sector, unsigned long align,
+		 enum ndctl_pfn_loc loc)
 {
 	uuid_t uu;
 	int rc = 0;
@@ -192,7 +193,7 @@ static int claim(struct ndctl_region *region, struct ndctl_namespace *ndns,
 			return -ENODEV;
 		rc = ndctl_pfn_set_uuid(pfn, uu);
 		if (!rc)
-			rc = ndctl_pfn_set_location(pfn, NDCTL_PFN_LOC_PMEM);
+			rc = ndctl_pfn_set_location(pfn, loc);
 		if (!rc)
 			rc = ndctl_pfn_set_namespace(pfn, ndns);
 		if (!rc)
@@ -221,7 +222,7 @@ static int claim(struct ndctl_region *region, struct ndctl_namespace *ndns,
 
 /* Check the kernel's view: the claim (or none) and the device node. */
 static int verify(struct ndctl_namespace *ndns, enum ndctl_namespace_mode mode,
-		  unsigned int sector, unsigned long long ns_size)
+		  unsigned int sector, unsigned long long ns_size, enum ndctl_pfn_loc loc)
 {
 	const char *name = ndctl_namespace_get_devname(ndns);
 	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
@@ -247,6 +248,9 @@ static int verify(struct ndctl_namespace *ndns, enum ndctl_namespace_mode mode,
 	case NDCTL_NS_MODE_FSDAX:
 		if (!pfn || !ndctl_pfn_is_enabled(pfn) || btt || dax)
 			return why("%s: not (only) an enabled pfn", name);
+		if (ndctl_pfn_get_location(pfn) != loc)
+			return why("%s: map %d, wanted %d", ndctl_pfn_get_devname(pfn),
+				   ndctl_pfn_get_location(pfn), loc);
 		bdev = ndctl_pfn_get_block_device(pfn);
 		if (!bdev || !exists("/dev/%s", bdev))
 			return why("%s: no /dev node", ndctl_pfn_get_devname(pfn));
@@ -279,7 +283,7 @@ static int verify(struct ndctl_namespace *ndns, enum ndctl_namespace_mode mode,
 }
 
 static const char *mode_tag(enum ndctl_namespace_mode mode, unsigned int sector,
-			    unsigned long align)
+			    unsigned long align, enum ndctl_pfn_loc loc)
 {
 	static char buf[32];
 
@@ -288,7 +292,7 @@ static const char *mode_tag(enum ndctl_namespace_mode mode, unsigned int sector,
 		snprintf(buf, sizeof(buf), "sector%u", sector);
 		break;
 	case NDCTL_NS_MODE_FSDAX:
-		return "fsdax";
+		return loc == NDCTL_PFN_LOC_RAM ? "fsdax-mem" : "fsdax-dev";
 	case NDCTL_NS_MODE_DEVDAX:
 		snprintf(buf, sizeof(buf), "devdax-%luk", align / 1024);
 		break;
@@ -304,27 +308,33 @@ static void labelled(struct ndctl_region *region)
 		enum ndctl_namespace_mode mode;
 		unsigned int sector;
 		unsigned long align;
+		enum ndctl_pfn_loc loc;
 	} steps[] = {
-		{ NDCTL_NS_MODE_RAW, 0, 0 },
-		{ NDCTL_NS_MODE_SECTOR, 4096, 0 },
-		{ NDCTL_NS_MODE_SECTOR, 512, 0 },
-		{ NDCTL_NS_MODE_FSDAX, 0, 0 },
-		{ NDCTL_NS_MODE_DEVDAX, 0, 2 * MIB },
-		{ NDCTL_NS_MODE_DEVDAX, 0, 4096 },
+		{ NDCTL_NS_MODE_RAW, 0, 0, 0 },
+		{ NDCTL_NS_MODE_SECTOR, 4096, 0, 0 },
+		{ NDCTL_NS_MODE_SECTOR, 512, 0, 0 },
+		{ NDCTL_NS_MODE_SECTOR, 520, 0, 0 },
+		{ NDCTL_NS_MODE_SECTOR, 4160, 0, 0 },
+		{ NDCTL_NS_MODE_FSDAX, 0, 0, NDCTL_PFN_LOC_PMEM },
+		{ NDCTL_NS_MODE_FSDAX, 0, 0, NDCTL_PFN_LOC_RAM },
+		{ NDCTL_NS_MODE_DEVDAX, 0, 2 * MIB, NDCTL_PFN_LOC_PMEM },
+		{ NDCTL_NS_MODE_DEVDAX, 0, 4096, NDCTL_PFN_LOC_PMEM },
 	};
 	unsigned int i;
 	char name[64];
 
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct ndctl_namespace *ndns = NULL;
-		const char *tag = mode_tag(steps[i].mode, steps[i].sector, steps[i].align);
+		const char *tag = mode_tag(steps[i].mode, steps[i].sector, steps[i].align,
+					   steps[i].loc);
 		int rc, ok;
 
 		snprintf(name, sizeof(name), "create-%s", tag);
 		rc = setup_labelled(region, &ndns, 64 * MIB, steps[i].mode);
 		if (!rc)
-			rc = claim(region, ndns, steps[i].mode, steps[i].sector, steps[i].align);
-		ok = rc == 0 && verify(ndns, steps[i].mode, steps[i].sector, 64 * MIB);
+			rc = claim(region, ndns, steps[i].mode, steps[i].sector, steps[i].align,
+				   steps[i].loc);
+		ok = rc == 0 && verify(ndns, steps[i].mode, steps[i].sector, 64 * MIB, steps[i].loc);
 		if (rc)
 			why("%s", strerror(-rc));
 		report(name, ok);
@@ -338,7 +348,7 @@ static void labelled(struct ndctl_region *region)
 				rc = ndctl_namespace_set_size(ndns, 128 * MIB);
 			if (!rc)
 				rc = ndctl_namespace_enable(ndns);
-			ok = rc == 0 && verify(ndns, NDCTL_NS_MODE_RAW, 0, 0);
+			ok = rc == 0 && verify(ndns, NDCTL_NS_MODE_RAW, 0, 0, 0);
 			if (ok && bdev_bytes(ndctl_namespace_get_block_device(ndns)) != 128 * MIB)
 				ok = why("resized to %llu",
 					 bdev_bytes(ndctl_namespace_get_block_device(ndns)));
@@ -365,13 +375,16 @@ static void labelless(struct ndctl_region *region)
 		enum ndctl_namespace_mode mode;
 		unsigned int sector;
 		unsigned long align;
+		enum ndctl_pfn_loc loc;
 	} steps[] = {
-		{ NDCTL_NS_MODE_SECTOR, 4096, 0 },
-		{ NDCTL_NS_MODE_SECTOR, 512, 0 },
-		{ NDCTL_NS_MODE_DEVDAX, 0, 2 * MIB },
-		{ NDCTL_NS_MODE_RAW, 0, 0 },
-		{ NDCTL_NS_MODE_FSDAX, 0, 0 },
-		{ NDCTL_NS_MODE_RAW, 0, 0 },
+		{ NDCTL_NS_MODE_SECTOR, 4096, 0, 0 },
+		{ NDCTL_NS_MODE_SECTOR, 512, 0, 0 },
+		{ NDCTL_NS_MODE_DEVDAX, 0, 2 * MIB, NDCTL_PFN_LOC_PMEM },
+		{ NDCTL_NS_MODE_RAW, 0, 0, 0 },
+		{ NDCTL_NS_MODE_FSDAX, 0, 0, NDCTL_PFN_LOC_PMEM },
+		{ NDCTL_NS_MODE_SECTOR, 4160, 0, 0 },
+		{ NDCTL_NS_MODE_FSDAX, 0, 0, NDCTL_PFN_LOC_RAM },
+		{ NDCTL_NS_MODE_RAW, 0, 0, 0 },
 	};
 	struct ndctl_namespace *ndns, *io = NULL;
 	unsigned int i;
@@ -386,7 +399,8 @@ static void labelless(struct ndctl_region *region)
 		return;
 	}
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		const char *tag = mode_tag(steps[i].mode, steps[i].sector, steps[i].align);
+		const char *tag = mode_tag(steps[i].mode, steps[i].sector, steps[i].align,
+					   steps[i].loc);
 		int rc, ok;
 
 		snprintf(name, sizeof(name), "reconfig-to-%s", tag);
@@ -399,9 +413,10 @@ static void labelless(struct ndctl_region *region)
 		if (!rc)
 			rc = zero_info_block(io);
 		if (!rc)
-			rc = claim(region, io, steps[i].mode, steps[i].sector, steps[i].align);
+			rc = claim(region, io, steps[i].mode, steps[i].sector, steps[i].align,
+				   steps[i].loc);
 		ok = rc == 0 && verify(io, steps[i].mode, steps[i].sector,
-				       ndctl_namespace_get_size(io));
+				       ndctl_namespace_get_size(io), steps[i].loc);
 		if (rc)
 			why("%s", strerror(-rc));
 		report(name, ok);
