@@ -598,6 +598,7 @@ fn qemu(rep: &mut Report) {
         }
     }
     big_two_arenas(rep);
+    engine_to_kernel(rep, H_BIG, "big", "1.1", 4096);
     // Last on the labelled regions: a refused size leaves the seed holding the uuid it
     // was given, which the kernel then refuses to change (EBUSY).
     capacity_requests(rep);
@@ -1114,11 +1115,11 @@ fn pattern(lba: u64, len: usize, salt: u8) -> Vec<u8> {
 
 fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lbasize: u32) {
     let name = format!("btt-engine-{tag}-v{version}-{lbasize}");
-    let lbas = [0u64, 1, 7, 100, 1000];
+    let mut lbas = vec![0u64, 1, 7, 100, 1000];
     let mut state: Option<(String, String)> = None; // (namespace, raw bdev)
     let ok = rep.check(&format!("{name}-attached-by-kernel"), || {
         let r = region_by_handle(handle)?;
-        let ns = if handle == H_IO {
+        let ns = if handle == H_IO || handle == H_BIG {
             configure::reconfigure(&io_namespace(&r)?, &cfg(Mode::Raw, None)).map_err(e2s("raw"))?
         } else {
             configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create raw"))?
@@ -1144,6 +1145,16 @@ fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lba
                 &parent,
             ],
         )?;
+        let info: Value = serde_json::from_str(&run_ok(&format!("{BIN}/btt"), &["info", &dev])?)
+            .map_err(e2s("btt info JSON"))?;
+        let nlba = info["external_nlba"]
+            .as_u64()
+            .ok_or("btt info: no external_nlba")?;
+        let arenas = info["arenas"].as_array().map_or(0, |a| a.len());
+        let want_arenas = if handle == H_BIG { 2 } else { 1 };
+        ensure!(arenas == want_arenas, "the engine laid out {arenas} arenas");
+        // The last LBA too: on the big DIMM it lives in the second arena.
+        lbas.push(nlba - 1);
         for &l in &lbas {
             let o = run_stdin(
                 &format!("{BIN}/btt"),
@@ -1187,7 +1198,7 @@ fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lba
             );
         }
         Ok(format!(
-            "{btt} on {nsn}, /dev/{bdev}: {} LBAs byte-exact",
+            "{btt} on {nsn} ({arenas} arena(s)), /dev/{bdev}: {} LBAs byte-exact",
             lbas.len()
         ))
     });
@@ -1286,7 +1297,7 @@ fn cleanup_btt_test(handle: u32, nsn: Option<&str>) -> R<()> {
     for ns in r.namespaces().map_err(e2s("namespaces"))? {
         if Some(ns.devname()) == nsn {
             let _ = ns.set_raw_mode(false);
-            if handle == H_IO {
+            if handle == H_IO || handle == H_BIG {
                 configure::reconfigure(&ns, &cfg(Mode::Raw, None)).map_err(e2s("raw"))?;
             } else {
                 configure::destroy(&ns).map_err(e2s("destroy"))?;
