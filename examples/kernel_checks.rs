@@ -766,7 +766,7 @@ fn rust_labelless_reconfig(rep: &mut Report) {
         cfg(Mode::Raw, None),
     ];
     let mut prev = "raw".to_string();
-    for c in seq {
+    for (step, c) in seq.into_iter().enumerate() {
         let d = describe(&c);
         rep.check(&format!("rust-io-reconfig-{prev}-to-{d}"), || {
             let r = region_by_handle(H_IO)?;
@@ -788,7 +788,7 @@ fn rust_labelless_reconfig(rep: &mut Report) {
             }
             Ok(desc)
         });
-        list_state(rep, &format!("io-{d}"));
+        list_state(rep, &format!("io-{:02}-{d}", step + 1));
         prev = d;
     }
 }
@@ -1114,7 +1114,7 @@ fn pattern(lba: u64, len: usize, salt: u8) -> Vec<u8> {
 }
 
 fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lbasize: u32) {
-    let name = format!("btt-engine-{tag}-v{version}-{lbasize}");
+    let name = format!("btt-engine-{tag}-btt{version}-{lbasize}");
     let mut lbas = vec![0u64, 1, 7, 100, 1000];
     let mut state: Option<(String, String)> = None; // (namespace, raw bdev)
     let ok = rep.check(&format!("{name}-attached-by-kernel"), || {
