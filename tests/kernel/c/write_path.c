@@ -403,7 +403,7 @@ static void labelless(struct ndctl_region *region)
 					   steps[i].loc);
 		int rc, ok;
 
-		snprintf(name, sizeof(name), "reconfig-to-%s", tag);
+		snprintf(name, sizeof(name), "reconfig-%u-to-%s", i + 1, tag);
 		rc = ndctl_namespace_disable_invalidate(io);
 		/*
 		 * Like ndctl: drop the claim class, ignoring the ENXIO of a label-less
