@@ -20,6 +20,7 @@ pub mod bus;
 mod children;
 mod claim;
 pub mod cmd;
+pub mod configure;
 pub mod ctx;
 pub mod dax;
 pub mod device_type;

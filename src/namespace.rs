@@ -446,6 +446,12 @@ impl Namespace {
     }
 
     /// Set which kind of device may claim the namespace (`holder_class`).
+    ///
+    /// On a label-less namespace the kernel answers ENXIO (it has no label to record the
+    /// class in) and that error is returned, as libndctl returns it; but the kernel has
+    /// already applied the class to the live namespace by then, so a claim of another kind
+    /// is refused until the class is set back. [`crate::configure`] handles this the way
+    /// ndctl does: it always writes the class and ignores that ENXIO.
     pub fn set_enforce_mode(&self, mode: Mode) -> Result<()> {
         let class = mode
             .holder_class()
@@ -473,6 +479,16 @@ impl Namespace {
             }
             if self.is_active()? {
                 return Ok(true);
+            }
+            if self.size() == 0 {
+                // The kernel's drivers refuse a namespace without capacity; its answer
+                // ("no driver accepted the device") would hide that.
+                return Err(Error::Failed {
+                    object: self.devname().into(),
+                    reason: "cannot enable a namespace of size 0: it has no capacity \
+                             (set a size first; a labelled region needs free label slots)"
+                        .into(),
+                });
             }
             return Err(match bound {
                 Err(e) => e,

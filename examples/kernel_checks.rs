@@ -1,0 +1,1461 @@
+//! `kernel_checks`: the guest side of `tests/kernel/run.sh`. Runs inside a QEMU guest
+//! booted with the stock Debian kernel, against the live libnvdimm sysfs, with Debian's
+//! `ndctl` as the oracle:
+//!
+//! ```text
+//! kernel_checks qemu|nfit OUTDIR
+//! ```
+//! Every check is an assertion on the kernel's state (sysfs and `/dev`), not only on a
+//! return code. Results go to `OUTDIR/checks.tsv` (`name<TAB>PASS|FAIL<TAB>detail`) and to
+//! stdout; `list` JSON pairs that differ are kept in OUTDIR for inspection.
+//!
+//! Not useful outside such a guest: it creates and destroys namespaces on every region.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ndctl::configure::{self, Config};
+use ndctl::{Ctx, Location, Mode, Namespace, Region};
+use serde_json::Value;
+
+const BIN: &str = "/opt/ndctl-rs/bin";
+const MIB: u64 = 1 << 20;
+
+type R<T = String> = Result<T, String>;
+
+struct Report {
+    out: PathBuf,
+    tsv: fs::File,
+    failed: usize,
+}
+
+impl Report {
+    fn new(out: &Path) -> Report {
+        let tsv = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out.join("checks.tsv"))
+            .expect("cannot write checks.tsv in the result directory");
+        Report {
+            out: out.to_path_buf(),
+            tsv,
+            failed: 0,
+        }
+    }
+
+    /// Run one named check; `Ok(detail)` passes, `Err(why)` fails.
+    fn check(&mut self, name: &str, f: impl FnOnce() -> R) -> bool {
+        let t = Instant::now();
+        let r = f();
+        let secs = t.elapsed().as_secs_f32();
+        let (st, detail) = match &r {
+            Ok(d) => ("PASS", d.clone()),
+            Err(e) => ("FAIL", e.clone()),
+        };
+        let detail = detail.replace(['\t', '\n'], " ");
+        println!("CHECK {st} {name} ({secs:.1}s) {detail}");
+        let _ = writeln!(self.tsv, "{name}\t{st}\t{detail}");
+        let _ = self.tsv.flush();
+        if r.is_err() {
+            self.failed += 1;
+        }
+        r.is_ok()
+    }
+}
+
+fn fail<T>(msg: impl Into<String>) -> R<T> {
+    Err(msg.into())
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
+fn e2s<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+// ------------------------------------------------------------------ commands
+
+struct Out {
+    rc: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &str, args: &[&str]) -> R<Out> {
+    let o = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    Ok(Out {
+        rc: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    })
+}
+
+fn run_ok(cmd: &str, args: &[&str]) -> R<String> {
+    let o = run(cmd, args)?;
+    ensure!(
+        o.rc == 0,
+        "{cmd} {} -> rc {}: {}",
+        args.join(" "),
+        o.rc,
+        o.stderr.trim()
+    );
+    Ok(o.stdout)
+}
+
+fn run_stdin(cmd: &str, args: &[&str], input: &[u8]) -> R<Out> {
+    let mut child = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input)
+        .map_err(e2s("stdin"))?;
+    let o = child.wait_with_output().map_err(e2s(cmd))?;
+    Ok(Out {
+        rc: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    })
+}
+
+// ------------------------------------------------------------------ sysfs / dev (oracle)
+
+fn nd(dev: &str) -> PathBuf {
+    Path::new("/sys/bus/nd/devices").join(dev)
+}
+
+fn attr(dev: &str, name: &str) -> R<String> {
+    let p = nd(dev).join(name);
+    fs::read_to_string(&p)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn bound(dev: &str) -> bool {
+    nd(dev).join("driver").exists()
+}
+
+fn bdev_bytes(name: &str) -> R<u64> {
+    let p = Path::new("/sys/class/block").join(name).join("size");
+    let s = fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let sectors: u64 = s.trim().parse().map_err(e2s("size"))?;
+    Ok(sectors * 512)
+}
+
+/// The block device directory names under a nd device's `block/`.
+fn block_of(dev: &str) -> Option<String> {
+    let d = fs::read_dir(nd(dev).join("block")).ok()?;
+    d.flatten()
+        .next()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+}
+
+fn dev_node(name: &str) -> R<PathBuf> {
+    let p = Path::new("/dev").join(name);
+    ensure!(p.exists(), "{} does not exist", p.display());
+    Ok(p)
+}
+
+/// The nd devices (btt/pfn/dax) whose `namespace` attribute names `ns` and that are bound.
+fn claims_of(ns: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Ok(d) = fs::read_dir("/sys/bus/nd/devices") {
+        for e in d.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if (n.starts_with("btt") || n.starts_with("pfn") || n.starts_with("dax"))
+                && attr(&n, "namespace").ok().as_deref() == Some(ns)
+                && bound(&n)
+            {
+                v.push(n);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Every btt/pfn/dax that names a namespace, and every bound namespace: for failure
+/// details.
+fn nd_state() -> String {
+    let mut v = Vec::new();
+    if let Ok(d) = fs::read_dir("/sys/bus/nd/devices") {
+        for e in d.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let ns = attr(&n, "namespace").unwrap_or_default();
+            if !ns.is_empty() || (n.starts_with("namespace") && bound(&n)) {
+                v.push(format!(
+                    "{n}{}{}",
+                    if bound(&n) { "(bound)" } else { "" },
+                    if ns.is_empty() {
+                        String::new()
+                    } else {
+                        format!("->{ns}")
+                    }
+                ));
+            }
+        }
+    }
+    v.sort();
+    v.join(" ")
+}
+
+// ------------------------------------------------------------------ list comparison
+
+fn normalise(v: &mut Value) {
+    match v {
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                normalise(x);
+            }
+            a.sort_by_key(|x| x.to_string());
+        }
+        Value::Object(o) => {
+            for (_, x) in o.iter_mut() {
+                normalise(x);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    None => return Some(format!("{path}.{k} only in ndctl")),
+                    Some(w) => {
+                        if let Some(d) = first_difference(v, w, &format!("{path}.{k}")) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}.{k} only in ours"))
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!(
+            "{path}: ndctl {} vs ours {}",
+            short(&a.to_string()),
+            short(&b.to_string())
+        )),
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(160).collect()
+}
+
+fn parse_list(out: &str) -> R<Value> {
+    if out.trim().is_empty() {
+        return Ok(Value::Array(vec![]));
+    }
+    serde_json::from_str(out).map_err(e2s("JSON"))
+}
+
+/// Keys whose values come from firmware commands (DIMM health and firmware through DSM
+/// ioctls, bus firmware activation), which `list` leaves to the command layer (issue 8).
+/// QEMU's NVDIMMs offer none of them; on nfit_test they are stripped from both outputs
+/// before comparing, and the check says so. Empty once the command layer lands.
+const PENDING_COMMAND_KEYS: [&str; 2] = ["health", "firmware"];
+
+fn strip_command_keys(v: &mut Value) -> usize {
+    let mut n = 0;
+    match v {
+        Value::Array(a) => a.iter_mut().for_each(|x| n += strip_command_keys(x)),
+        Value::Object(o) => {
+            for k in PENDING_COMMAND_KEYS {
+                n += usize::from(o.remove(k).is_some());
+            }
+            o.values_mut().for_each(|x| n += strip_command_keys(x));
+        }
+        _ => {}
+    }
+    n
+}
+
+fn list_equal(rep: &mut Report, state: &str, args: &[&str]) {
+    let out = rep.out.clone();
+    rep.check(&format!("list-{state}"), || {
+        let theirs = run_ok("ndctl", &[&["list"], args].concat())?;
+        let ours = run_ok(&format!("{BIN}/list"), args)?;
+        let mut a = parse_list(&theirs)?;
+        let mut b = parse_list(&ours)?;
+        let stripped = strip_command_keys(&mut a);
+        strip_command_keys(&mut b);
+        normalise(&mut a);
+        normalise(&mut b);
+        if a == b {
+            let note = if stripped > 0 {
+                format!(" (without {stripped} health/firmware objects: command layer, issue 8)")
+            } else {
+                String::new()
+            };
+            return Ok(format!("ndctl list {} identical{note}", args.join(" ")));
+        }
+        let _ = fs::write(out.join(format!("list-{state}.ndctl.json")), &theirs);
+        let _ = fs::write(out.join(format!("list-{state}.ours.json")), &ours);
+        Err(first_difference(&a, &b, "").unwrap_or_else(|| "differ".into()))
+    });
+}
+
+fn list_state(rep: &mut Report, state: &str) {
+    list_equal(rep, state, &["-BDRNXi", "-vvv"]);
+}
+
+// ------------------------------------------------------------------ object model lookups
+
+/// The region whose (single) DIMM has NFIT handle `handle`, from a fresh context.
+fn region_by_handle(handle: u32) -> R<Arc<Region>> {
+    let ctx = Ctx::new().map_err(e2s("ctx"))?;
+    for bus in ctx.buses().map_err(e2s("buses"))? {
+        for r in bus.regions().map_err(e2s("regions"))? {
+            for d in r.dimms().map_err(e2s("dimms"))? {
+                if d.handle().map_err(e2s("handle"))? == Some(handle) {
+                    return Ok(r);
+                }
+            }
+        }
+    }
+    fail(format!("no region with DIMM handle {handle:#x}"))
+}
+
+fn nmem_by_handle(handle: u32) -> R<String> {
+    let ctx = Ctx::new().map_err(e2s("ctx"))?;
+    for bus in ctx.buses().map_err(e2s("buses"))? {
+        for d in bus.dimms().map_err(e2s("dimms"))? {
+            if d.handle().map_err(e2s("handle"))? == Some(handle) {
+                return Ok(d.devname().to_string());
+            }
+        }
+    }
+    fail(format!("no DIMM with handle {handle:#x}"))
+}
+
+fn io_namespace(region: &Region) -> R<Arc<Namespace>> {
+    region
+        .namespaces()
+        .map_err(e2s("namespaces"))?
+        .into_iter()
+        .find(|n| n.type_name() == "namespace_io")
+        .ok_or_else(|| format!("{}: no label-less namespace", region.devname()))
+}
+
+/// Wait until the buses stop changing (probing is asynchronous).
+fn settle(min_regions: usize) -> R<String> {
+    let t = Instant::now();
+    let mut last = String::new();
+    let mut stable = 0;
+    while t.elapsed() < Duration::from_secs(90) {
+        let mut names: Vec<String> = fs::read_dir("/sys/bus/nd/devices")
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        let b = bound(&n);
+                        format!("{n}:{b}")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        let now = names.join(" ");
+        let regions = names.iter().filter(|n| n.starts_with("region")).count();
+        if now == last && regions >= min_regions {
+            stable += 1;
+            if stable >= 3 {
+                return Ok(format!(
+                    "{} nd devices after {:.1}s",
+                    names.len(),
+                    t.elapsed().as_secs_f32()
+                ));
+            }
+        } else {
+            stable = 0;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    fail(format!("nd bus did not settle: {last}"))
+}
+
+// ------------------------------------------------------------------ state assertions
+
+/// Assert the kernel's view of `ns` in `cfg`'s mode; returns a one-line description.
+fn assert_mode(ns: &str, cfg: &Config) -> R {
+    let claims = claims_of(ns);
+    match cfg.mode {
+        Mode::Raw => {
+            ensure!(claims.is_empty(), "{ns}: raw asked, claimed by {claims:?}");
+            ensure!(bound(ns), "{ns}: not bound to nd_pmem");
+            let b = block_of(ns).ok_or(format!("{ns}: no block device"))?;
+            dev_node(&b)?;
+            Ok(format!("{ns} raw /dev/{b} {} bytes", bdev_bytes(&b)?))
+        }
+        Mode::Sector => {
+            ensure!(
+                claims.len() == 1 && claims[0].starts_with("btt"),
+                "{ns}: claims {claims:?}"
+            );
+            ensure!(!bound(ns), "{ns} itself is bound beside its btt");
+            let btt = &claims[0];
+            let want = cfg.sector_size.unwrap_or(4096);
+            let ss = attr(btt, "sector_size")?;
+            ensure!(
+                ss.contains(&format!("[{want}]")),
+                "{btt}: sector_size {ss}, wanted {want}"
+            );
+            let b = block_of(btt).ok_or(format!("{btt}: no block device"))?;
+            dev_node(&b)?;
+            let lbs: u64 =
+                fs::read_to_string(format!("/sys/class/block/{b}/queue/logical_block_size"))
+                    .map_err(e2s("logical_block_size"))?
+                    .trim()
+                    .parse()
+                    .map_err(e2s("logical_block_size"))?;
+            let data = if want >= 4096 { 4096 } else { 512 };
+            ensure!(
+                lbs == data,
+                "/dev/{b}: logical block size {lbs}, wanted {data}"
+            );
+            Ok(format!(
+                "{ns} sector {btt} {want} /dev/{b} {} bytes",
+                bdev_bytes(&b)?
+            ))
+        }
+        Mode::Fsdax => {
+            ensure!(
+                claims.len() == 1 && claims[0].starts_with("pfn"),
+                "{ns}: claims {claims:?}"
+            );
+            let pfn = &claims[0];
+            let m = attr(pfn, "mode")?;
+            let want = if cfg.map == Location::Ram {
+                "ram"
+            } else {
+                "pmem"
+            };
+            ensure!(m == want, "{pfn}: mode {m}, wanted {want}");
+            if let Some(a) = cfg.align {
+                let got = attr(pfn, "align")?;
+                ensure!(got == a.to_string(), "{pfn}: align {got}, wanted {a}");
+            }
+            let b = block_of(pfn).ok_or(format!("{pfn}: no block device"))?;
+            dev_node(&b)?;
+            Ok(format!("{ns} fsdax {pfn} map={m} /dev/{b}"))
+        }
+        Mode::Devdax => {
+            ensure!(
+                claims.len() == 1 && claims[0].starts_with("dax"),
+                "{ns}: claims {claims:?}"
+            );
+            let dax = &claims[0];
+            if let Some(a) = cfg.align {
+                let got = attr(dax, "align")?;
+                ensure!(got == a.to_string(), "{dax}: align {got}, wanted {a}");
+            }
+            // The device-dax character device is a child of the nd dax device.
+            let dir = nd(dax);
+            let chr = fs::read_dir(&dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|n| n.starts_with("dax") && dir.join(n).join("dev").exists())
+                .ok_or(format!("{dax}: no daxX.Y device"))?;
+            dev_node(&chr)?;
+            Ok(format!("{ns} devdax {dax} /dev/{chr}"))
+        }
+        Mode::Unknown => fail("unknown mode"),
+    }
+}
+
+fn cfg(mode: Mode, size: Option<u64>) -> Config {
+    let mut c = Config::new(mode);
+    c.size = size;
+    c
+}
+
+fn sector(ss: u32, size: Option<u64>) -> Config {
+    let mut c = cfg(Mode::Sector, size);
+    c.sector_size = Some(ss);
+    c
+}
+
+fn fsdax(map: Location, size: Option<u64>) -> Config {
+    let mut c = cfg(Mode::Fsdax, size);
+    c.map = map;
+    c
+}
+
+fn devdax(align: u64, size: Option<u64>) -> Config {
+    let mut c = cfg(Mode::Devdax, size);
+    c.align = Some(align);
+    c
+}
+
+fn describe(c: &Config) -> String {
+    match c.mode {
+        Mode::Sector => format!("sector{}", c.sector_size.unwrap_or(4096)),
+        Mode::Fsdax => format!("fsdax-{}", c.map.map_name()),
+        Mode::Devdax => format!("devdax-{}", c.align.map(|a| a / 1024).unwrap_or(0)) + "k",
+        m => m.as_str().to_string(),
+    }
+}
+
+fn errno_of(e: &ndctl::Error) -> i32 {
+    -e.errno()
+}
+
+// ------------------------------------------------------------------ platform A: QEMU
+
+const H_V11: u32 = 1;
+const H_IO: u32 = 2;
+const H_V12: u32 = 3;
+const H_BIG: u32 = 4;
+
+fn qemu(rep: &mut Report) {
+    if !rep.check("settle", || settle(4)) {
+        return;
+    }
+    list_state(rep, "initial");
+    rep.check("init-labels-v1.1-and-v1.2", || {
+        let a = nmem_by_handle(H_V11)?;
+        let b = nmem_by_handle(H_V12)?;
+        run_ok("ndctl", &["disable-region", "all"])?;
+        run_ok("ndctl", &["init-labels", "-f", "-V", "1.1", &a])?;
+        run_ok("ndctl", &["init-labels", "-f", "-V", "1.2", &b])?;
+        run_ok("ndctl", &["enable-region", "all"])?;
+        settle(4)?;
+        for h in [H_V11, H_V12] {
+            let r = region_by_handle(h)?;
+            let seed = r
+                .namespace_seed()
+                .map_err(e2s("seed"))?
+                .ok_or("no namespace seed")?;
+            ensure!(
+                seed.type_name() == "namespace_pmem",
+                "{}: seed {} is {}",
+                r.devname(),
+                seed.devname(),
+                seed.type_name()
+            );
+            ensure!(attr(seed.devname(), "size")? == "0", "seed not empty");
+            ensure!(
+                nd(seed.devname()).join("uuid").exists(),
+                "labelled seed without uuid"
+            );
+        }
+        Ok(format!(
+            "{a} v1.1, {b} v1.2; both regions offer an empty labelled seed"
+        ))
+    });
+    list_state(rep, "labels-initialised");
+
+    enforce_mode_labelless(rep);
+    size0_enable(rep);
+    for (h, tag) in [(H_V11, "v1.1"), (H_V12, "v1.2")] {
+        rust_write_path_labelled(rep, h, tag);
+    }
+    rust_labelless_reconfig(rep);
+    busy_requests(rep);
+    region_cycle(rep);
+    c_write_path(rep);
+    for (h, tag, version) in [
+        (H_V11, "v1.1", "1.1"),
+        (H_V12, "v1.2", "2.0"),
+        (H_IO, "io", "1.1"),
+    ] {
+        for lbasize in [512u32, 4096, 520, 4160] {
+            engine_to_kernel(rep, h, tag, version, lbasize);
+        }
+    }
+    big_two_arenas(rep);
+    engine_to_kernel(rep, H_BIG, "big", "1.1", 4096);
+    // Last on the labelled regions: a refused size leaves the seed holding the uuid it
+    // was given, which the kernel then refuses to change (EBUSY).
+    capacity_requests(rep);
+    list_state(rep, "final");
+}
+
+fn enforce_mode_labelless(rep: &mut Report) {
+    rep.check("enforce-mode-labelless-is-enxio", || {
+        let r = region_by_handle(H_IO)?;
+        let ns = io_namespace(&r)?;
+        ns.disable_invalidate().map_err(e2s("disable"))?;
+        let res = ns.set_enforce_mode(Mode::Sector);
+        // ENXIO, yet the class is in force: the kernel stores it before failing the
+        // label update.
+        let class = attr(ns.devname(), "holder_class");
+        let reset = ns.set_enforce_mode(Mode::Raw);
+        let class_after = attr(ns.devname(), "holder_class");
+        let _ = ns.enable();
+        let e = match res {
+            Ok(()) => return fail("the kernel accepted holder_class on a label-less namespace"),
+            Err(e) => e,
+        };
+        ensure!(errno_of(&e) == libc::ENXIO, "unexpected error {e}");
+        ensure!(
+            class.as_deref() == Ok("btt"),
+            "holder_class after the failed write: {class:?}"
+        );
+        ensure!(
+            reset.as_ref().err().map(errno_of) == Some(libc::ENXIO),
+            "resetting to raw: {reset:?}"
+        );
+        ensure!(
+            class_after.as_deref() == Ok(""),
+            "holder_class after reset: {class_after:?}"
+        );
+        ensure!(bound(ns.devname()), "not re-enabled");
+        Ok(format!(
+            "{}: set_enforce_mode -> ENXIO ({e}) but holder_class reads btt until reset; \
+             configure writes it and ignores that ENXIO",
+            ns.devname()
+        ))
+    });
+}
+
+fn size0_enable(rep: &mut Report) {
+    rep.check("enable-size0-names-cause", || {
+        let r = region_by_handle(H_V11)?;
+        let seed = r.namespace_seed().map_err(e2s("seed"))?.ok_or("no seed")?;
+        ensure!(seed.size() == 0, "seed has size {}", seed.size());
+        match seed.enable() {
+            Ok(_) => fail("enabling a size-0 namespace succeeded"),
+            Err(e) => {
+                let m = e.to_string();
+                ensure!(m.contains("size 0"), "message does not name the cause: {m}");
+                ensure!(!bound(seed.devname()), "seed got bound");
+                Ok(m)
+            }
+        }
+    });
+}
+
+fn rust_write_path_labelled(rep: &mut Report, handle: u32, tag: &str) {
+    let modes = [
+        cfg(Mode::Raw, Some(64 * MIB)),
+        sector(512, Some(64 * MIB)),
+        sector(4096, Some(64 * MIB)),
+        sector(520, Some(64 * MIB)),
+        sector(4160, Some(64 * MIB)),
+        fsdax(Location::Ram, Some(64 * MIB)),
+        fsdax(Location::Pmem, Some(64 * MIB)),
+        devdax(4096, Some(64 * MIB)),
+        devdax(2 * MIB, Some(64 * MIB)),
+    ];
+    for c in modes {
+        let name = format!("rust-{tag}-create-{}", describe(&c));
+        let mut created = None;
+        rep.check(&name, || {
+            let r = region_by_handle(handle)?;
+            let ns = configure::create(&r, &c).map_err(e2s("create"))?;
+            created = Some(ns.devname().to_string());
+            ensure!(
+                attr(ns.devname(), "size")? == (64 * MIB).to_string(),
+                "size attribute"
+            );
+            assert_mode(ns.devname(), &c)
+        });
+        list_state(rep, &format!("{tag}-{}", describe(&c)));
+        if c.mode == Mode::Raw {
+            rep.check(&format!("rust-{tag}-resize-disable-enable"), || {
+                let r = region_by_handle(handle)?;
+                let name = created.clone().ok_or("nothing created")?;
+                let ns = r
+                    .namespaces()
+                    .map_err(e2s("namespaces"))?
+                    .into_iter()
+                    .find(|n| n.devname() == name)
+                    .ok_or("namespace vanished")?;
+                ns.disable_safe().map_err(e2s("disable"))?;
+                ensure!(!bound(&name), "{name} still bound after disable");
+                ensure!(block_of(&name).is_none(), "{name} still has a block device");
+                ns.set_size(128 * MIB).map_err(e2s("resize"))?;
+                ensure!(
+                    attr(&name, "size")? == (128 * MIB).to_string(),
+                    "size after resize"
+                );
+                ns.enable().map_err(e2s("enable"))?;
+                assert_mode(&name, &c)?;
+                let b = block_of(&name).ok_or("no block device")?;
+                ensure!(
+                    bdev_bytes(&b)? == 128 * MIB,
+                    "/dev/{b} is {} bytes",
+                    bdev_bytes(&b)?
+                );
+                Ok(format!("{name} resized to 128 MiB, /dev/{b} follows"))
+            });
+            list_state(rep, &format!("{tag}-raw-resized"));
+        }
+        rep.check(&format!("rust-{tag}-destroy-{}", describe(&c)), || {
+            let name = created.clone().ok_or("nothing created")?;
+            let r = region_by_handle(handle)?;
+            let ns = r
+                .namespaces()
+                .map_err(e2s("namespaces"))?
+                .into_iter()
+                .find(|n| n.devname() == name)
+                .ok_or("namespace vanished")?;
+            configure::destroy(&ns).map_err(e2s("destroy"))?;
+            ensure!(
+                claims_of(&name).is_empty(),
+                "claims left: {:?}",
+                claims_of(&name)
+            );
+            ensure!(!bound(&name), "still bound");
+            let size = attr(&name, "size").unwrap_or_else(|_| "gone".into());
+            ensure!(size == "0" || size == "gone", "size {size} after destroy");
+            Ok(format!("{name} destroyed (size {size})"))
+        });
+    }
+    list_state(rep, &format!("{tag}-after-write-path"));
+}
+
+fn rust_labelless_reconfig(rep: &mut Report) {
+    // Every mode to every mode (raw, sector, fsdax, devdax: all 16 pairs) at least once;
+    // the two transitions of the bug report (sector 4096 -> 512, devdax -> raw) are in it.
+    let seq = [
+        sector(4096, None),
+        sector(512, None),
+        fsdax(Location::Pmem, None),
+        devdax(2 * MIB, None),
+        cfg(Mode::Raw, None),
+        devdax(4096, None),
+        sector(4160, None),
+        fsdax(Location::Ram, None),
+        sector(520, None),
+        cfg(Mode::Raw, None),
+        fsdax(Location::Ram, None),
+        devdax(2 * MIB, None),
+        sector(4096, None),
+        cfg(Mode::Raw, None),
+        sector(512, None),
+        devdax(4096, None),
+        devdax(2 * MIB, None),
+        fsdax(Location::Pmem, None),
+        fsdax(Location::Ram, None),
+        cfg(Mode::Raw, None),
+    ];
+    let mut prev = "raw".to_string();
+    for (step, c) in seq.into_iter().enumerate() {
+        let d = describe(&c);
+        rep.check(&format!("rust-io-reconfig-{prev}-to-{d}"), || {
+            let r = region_by_handle(H_IO)?;
+            let ns = io_namespace(&r)?;
+            let size = ns.size();
+            let ns = configure::reconfigure(&ns, &c)
+                .map_err(|e| format!("reconfigure: {e} [{}]", nd_state()))?;
+            let desc = assert_mode(ns.devname(), &c)?;
+            if c.mode == Mode::Sector {
+                // The whole namespace minus BTT metadata: an old arena read with another
+                // sector size would be a fraction of it.
+                let btt = &claims_of(ns.devname())[0];
+                let b = block_of(btt).ok_or("no bdev")?;
+                let bytes = bdev_bytes(&b)?;
+                ensure!(
+                    bytes > size / 10 * 8,
+                    "/dev/{b}: {bytes} bytes of a {size}-byte namespace"
+                );
+            }
+            Ok(desc)
+        });
+        list_state(rep, &format!("io-{:02}-{d}", step + 1));
+        prev = d;
+    }
+}
+
+fn capacity_requests(rep: &mut Report) {
+    rep.check("errno-too-large-is-enospc", || {
+        let r = region_by_handle(H_V11)?;
+        let seed = r.namespace_seed().map_err(e2s("seed"))?.ok_or("no seed")?;
+        let avail = r.available_size().map_err(e2s("available"))?.unwrap_or(0);
+        seed.set_uuid(uuid::Uuid::from_u128(0x1234))
+            .map_err(e2s("uuid"))?;
+        let res = seed.set_size(avail + 256 * MIB);
+        match res {
+            Ok(()) => {
+                let _ = seed.delete();
+                fail("accepted a size beyond the available capacity")
+            }
+            Err(e) => {
+                ensure!(
+                    errno_of(&e) == libc::ENOSPC,
+                    "errno {} ({e}), wanted ENOSPC",
+                    errno_of(&e)
+                );
+                ensure!(attr(seed.devname(), "size")? == "0", "size changed");
+                Ok(format!("{e}"))
+            }
+        }
+    });
+    rep.check("errno-misaligned-size-is-einval", || {
+        let r = region_by_handle(H_V11)?;
+        let seed = r.namespace_seed().map_err(e2s("seed"))?.ok_or("no seed")?;
+        match seed.set_size(64 * MIB + 4096) {
+            Ok(()) => {
+                let _ = seed.delete();
+                fail("accepted a size that is not a multiple of the region's alignment")
+            }
+            Err(e) => {
+                ensure!(
+                    errno_of(&e) == libc::EINVAL,
+                    "errno {} ({e}), wanted EINVAL",
+                    errno_of(&e)
+                );
+                Ok(format!("{e}"))
+            }
+        }
+    });
+    list_state(rep, "after-capacity-requests");
+}
+
+fn busy_requests(rep: &mut Report) {
+    rep.check("errno-busy", || {
+        let r = region_by_handle(H_V11)?;
+        let ns = configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create"))?;
+        let name = ns.devname().to_string();
+        let b = block_of(&name).ok_or("no bdev")?;
+        let mut msgs = vec![];
+        // The kernel's answer to a size change of an enabled namespace.
+        match fs::write(nd(&name).join("size"), "0x8000000\n") {
+            Ok(()) => return fail("kernel accepted a resize of an enabled namespace"),
+            Err(e) => {
+                ensure!(e.raw_os_error() == Some(libc::EBUSY), "kernel said {e}");
+            }
+        }
+        let e = ns
+            .set_size(128 * MIB)
+            .err()
+            .ok_or("set_size of an enabled namespace passed")?;
+        ensure!(
+            errno_of(&e) == libc::EBUSY,
+            "set_size: errno {}",
+            errno_of(&e)
+        );
+        msgs.push(e.to_string());
+        let e = ns
+            .delete()
+            .err()
+            .ok_or("delete of an active namespace passed")?;
+        ensure!(
+            errno_of(&e) == libc::EBUSY,
+            "delete: errno {}",
+            errno_of(&e)
+        );
+        msgs.push(e.to_string());
+        // Held open exclusively: a safe disable must refuse.
+        let held = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags_excl(&dev_node(&b)?)?;
+        let e = ns
+            .disable_safe()
+            .err()
+            .ok_or("disable_safe of an open namespace passed")?;
+        ensure!(
+            errno_of(&e) == libc::EBUSY,
+            "disable_safe: errno {}",
+            errno_of(&e)
+        );
+        ensure!(bound(&name), "disabled while held open");
+        drop(held);
+        msgs.push(e.to_string());
+        configure::destroy(&ns).map_err(e2s("destroy"))?;
+        Ok(msgs.join("; "))
+    });
+    rep.check("errno-bad-sector-size-and-align", || {
+        let r = region_by_handle(H_V11)?;
+        let mut msgs = vec![];
+        let res = configure::create(&r, &sector(1000, Some(64 * MIB)));
+        let e = res.err().ok_or("sector size 1000 accepted")?;
+        ensure!(
+            errno_of(&e) == libc::EINVAL,
+            "sector 1000: errno {} ({e})",
+            errno_of(&e)
+        );
+        msgs.push(e.to_string());
+        cleanup_region(&r)?;
+        let res = configure::create(&r, &devdax(3 * MIB, Some(64 * MIB)));
+        let e = res.err().ok_or("devdax align 3M accepted")?;
+        ensure!(
+            errno_of(&e) == libc::EINVAL,
+            "align 3M: errno {} ({e})",
+            errno_of(&e)
+        );
+        msgs.push(e.to_string());
+        cleanup_region(&r)?;
+        Ok(msgs.join("; "))
+    });
+    list_state(rep, "after-impossible-requests");
+}
+
+/// Destroy every namespace with capacity that is not active (leftovers of failed setups).
+fn cleanup_region(r: &Arc<Region>) -> R<()> {
+    let r = region_by_handle(
+        r.dimms().map_err(e2s("dimms"))?[0]
+            .handle()
+            .map_err(e2s("handle"))?
+            .unwrap_or(0),
+    )?;
+    for ns in r.namespaces().map_err(e2s("namespaces"))? {
+        if ns.size() > 0 && ns.type_name() == "namespace_pmem" {
+            configure::destroy(&ns).map_err(e2s("cleanup destroy"))?;
+        }
+    }
+    for b in r.btts().map_err(e2s("btts"))? {
+        if !b.is_enabled() && b.namespace().ok().flatten().is_some() {
+            b.delete().map_err(e2s("btt delete"))?;
+        }
+    }
+    for d in r.daxs().map_err(e2s("daxs"))? {
+        if !d.is_enabled() && d.namespace().ok().flatten().is_some() {
+            d.delete().map_err(e2s("dax delete"))?;
+        }
+    }
+    Ok(())
+}
+
+trait ExclOpen {
+    fn custom_flags_excl(&mut self, p: &Path) -> R<fs::File>;
+}
+
+impl ExclOpen for fs::OpenOptions {
+    fn custom_flags_excl(&mut self, p: &Path) -> R<fs::File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.custom_flags(libc::O_EXCL)
+            .open(p)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    }
+}
+
+fn region_cycle(rep: &mut Report) {
+    rep.check("rust-region-disable-enable-seeds", || {
+        let r = region_by_handle(H_V11)?;
+        let a = configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create a"))?;
+        let b = configure::create(&r, &sector(4096, Some(64 * MIB))).map_err(e2s("create b"))?;
+        let (an, bn) = (a.devname().to_string(), b.devname().to_string());
+        let rn = r.devname().to_string();
+        r.disable_invalidate().map_err(e2s("region disable"))?;
+        ensure!(!bound(&rn), "{rn} still bound");
+        ensure!(
+            !nd(&an).exists() && !nd(&bn).exists(),
+            "namespaces survive a disabled region"
+        );
+        r.enable().map_err(e2s("region enable"))?;
+        settle(4)?;
+        let r = region_by_handle(H_V11)?;
+        ensure!(bound(&rn), "{rn} not bound after enable");
+        // Labels bring both namespaces back; the seeds the library reports are the ones
+        // the kernel now names.
+        let mut got = vec![];
+        for ns in r.namespaces().map_err(e2s("namespaces"))? {
+            if ns.size() > 0 {
+                got.push(ns.devname().to_string());
+            }
+        }
+        ensure!(
+            got.len() == 2,
+            "namespaces with capacity after re-enable: {got:?}"
+        );
+        let seed = r
+            .namespace_seed()
+            .map_err(e2s("seed"))?
+            .ok_or("no namespace seed")?;
+        ensure!(
+            seed.devname() == attr(&rn, "namespace_seed")?,
+            "namespace seed {} vs sysfs {}",
+            seed.devname(),
+            attr(&rn, "namespace_seed")?
+        );
+        let bs = r
+            .btt_seed()
+            .map_err(e2s("btt seed"))?
+            .ok_or("no btt seed")?;
+        ensure!(
+            bs.devname() == attr(&rn, "btt_seed")?,
+            "btt seed {} vs sysfs {}",
+            bs.devname(),
+            attr(&rn, "btt_seed")?
+        );
+        let ps = r
+            .pfn_seed()
+            .map_err(e2s("pfn seed"))?
+            .ok_or("no pfn seed")?;
+        ensure!(ps.devname() == attr(&rn, "pfn_seed")?, "pfn seed");
+        let ds = r
+            .dax_seed()
+            .map_err(e2s("dax seed"))?
+            .ok_or("no dax seed")?;
+        ensure!(ds.devname() == attr(&rn, "dax_seed")?, "dax seed");
+        let sec = r
+            .namespaces()
+            .map_err(e2s("namespaces"))?
+            .into_iter()
+            .find(|n| n.size() > 0 && claims_of(n.devname()).iter().any(|c| c.starts_with("btt")))
+            .ok_or("the sector namespace did not come back as sector")?;
+        let detail = format!(
+            "{an},{bn} -> {got:?}; seeds {} {} {} {}; sector on {}",
+            seed.devname(),
+            bs.devname(),
+            ps.devname(),
+            ds.devname(),
+            sec.devname()
+        );
+        list_state_inline("region-cycled")?;
+        for ns in r.namespaces().map_err(e2s("namespaces"))? {
+            if ns.size() > 0 {
+                configure::destroy(&ns).map_err(e2s("destroy"))?;
+            }
+        }
+        Ok(detail)
+    });
+    list_state(rep, "after-region-cycle");
+}
+
+/// A list comparison inside another check.
+fn list_state_inline(state: &str) -> R<()> {
+    let args = ["-BDRNXi", "-vvv"];
+    let mut a = parse_list(&run_ok("ndctl", &[&["list"], &args[..]].concat())?)?;
+    let mut b = parse_list(&run_ok(&format!("{BIN}/list"), &args)?)?;
+    normalise(&mut a);
+    normalise(&mut b);
+    ensure!(
+        a == b,
+        "list {state}: {}",
+        first_difference(&a, &b, "").unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn c_write_path(rep: &mut Report) {
+    for (h, tag) in [(H_V11, "v1.1"), (H_V12, "v1.2"), (H_IO, "io")] {
+        let region = match region_by_handle(h) {
+            Ok(r) => r.devname().to_string(),
+            Err(e) => {
+                rep.check(&format!("c-{tag}"), || Err(e.clone()));
+                continue;
+            }
+        };
+        let o = run(&format!("{BIN}/c_write_path"), &[&region]);
+        let o = match o {
+            Ok(o) => o,
+            Err(e) => {
+                rep.check(&format!("c-{tag}"), || Err(e.clone()));
+                continue;
+            }
+        };
+        // The C program prints one "CHECK name PASS|FAIL detail" line per step.
+        let mut seen = 0;
+        for line in o.stdout.lines() {
+            let mut it = line.splitn(4, ' ');
+            if it.next() != Some("CHECK") {
+                continue;
+            }
+            let (Some(name), Some(st)) = (it.next(), it.next()) else {
+                continue;
+            };
+            let detail = it.next().unwrap_or("").to_string();
+            seen += 1;
+            rep.check(&format!("c-{tag}-{name}"), || {
+                if st == "PASS" {
+                    Ok(detail.clone())
+                } else {
+                    Err(detail.clone())
+                }
+            });
+        }
+        rep.check(&format!("c-{tag}-exit"), || {
+            ensure!(
+                o.rc == 0 && seen > 0,
+                "rc {} after {seen} steps: {}",
+                o.rc,
+                o.stderr.trim()
+            );
+            Ok(format!("{seen} steps"))
+        });
+        list_state(rep, &format!("c-{tag}-done"));
+    }
+}
+
+// ------------------------------------------------------------------ BTT engine <-> kernel
+
+fn pattern(lba: u64, len: usize, salt: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (lba as u8).wrapping_mul(31) ^ (i as u8).wrapping_mul(7) ^ salt ^ ((i >> 8) as u8))
+        .collect()
+}
+
+fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lbasize: u32) {
+    let name = format!("btt-engine-{tag}-btt{version}-{lbasize}");
+    let mut lbas = vec![0u64, 1, 7, 100, 1000];
+    let mut state: Option<(String, String)> = None; // (namespace, raw bdev)
+    let ok = rep.check(&format!("{name}-attached-by-kernel"), || {
+        let r = region_by_handle(handle)?;
+        let ns = if handle == H_IO || handle == H_BIG {
+            configure::reconfigure(&io_namespace(&r)?, &cfg(Mode::Raw, None)).map_err(e2s("raw"))?
+        } else {
+            configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create raw"))?
+        };
+        let nsn = ns.devname().to_string();
+        let raw = block_of(&nsn).ok_or("no raw bdev")?;
+        let dev = format!("/dev/{raw}");
+        let parent = ns
+            .uuid()
+            .map_err(e2s("uuid"))?
+            .unwrap_or(uuid::Uuid::nil())
+            .to_string();
+        run_ok(
+            &format!("{BIN}/btt"),
+            &[
+                "format",
+                &dev,
+                "--lbasize",
+                &lbasize.to_string(),
+                "--version",
+                version,
+                "--parent-uuid",
+                &parent,
+            ],
+        )?;
+        let info: Value = serde_json::from_str(&run_ok(&format!("{BIN}/btt"), &["info", &dev])?)
+            .map_err(e2s("btt info JSON"))?;
+        let nlba = info["external_nlba"]
+            .as_u64()
+            .ok_or("btt info: no external_nlba")?;
+        let arenas = info["arenas"].as_array().map_or(0, |a| a.len());
+        let want_arenas = if handle == H_BIG { 2 } else { 1 };
+        ensure!(arenas == want_arenas, "the engine laid out {arenas} arenas");
+        // The last LBA too: on the big DIMM it lives in the second arena.
+        lbas.push(nlba - 1);
+        for &l in &lbas {
+            let o = run_stdin(
+                &format!("{BIN}/btt"),
+                &["write", &dev, &l.to_string()],
+                &pattern(l, lbasize as usize, 0x11),
+            )?;
+            ensure!(o.rc == 0, "btt write {l}: {}", o.stderr.trim());
+        }
+        state = Some((nsn.clone(), raw.clone()));
+        ns.disable().map_err(e2s("disable"))?;
+        if ns.type_name() != "namespace_io" {
+            ns.set_enforce_mode(Mode::Sector)
+                .map_err(e2s("enforce sector"))?;
+        }
+        let claimed = ns.enable().map_err(e2s("enable"))?;
+        ensure!(
+            claimed,
+            "the kernel did not attach the engine's BTT (namespace enabled raw)"
+        );
+        let claims = claims_of(&nsn);
+        ensure!(
+            claims.len() == 1 && claims[0].starts_with("btt"),
+            "claims {claims:?}"
+        );
+        let btt = &claims[0];
+        let ss = attr(btt, "sector_size")?;
+        ensure!(
+            ss.contains(&format!("[{lbasize}]")),
+            "{btt}: sector_size {ss}"
+        );
+        let bdev = block_of(btt).ok_or("btt without bdev")?;
+        let f = fs::File::open(dev_node(&bdev)?).map_err(e2s("open"))?;
+        let data = if lbasize >= 4096 { 4096 } else { 512 };
+        for &l in &lbas {
+            let mut buf = vec![0u8; data];
+            f.read_exact_at(&mut buf, l * data as u64)
+                .map_err(e2s("read"))?;
+            ensure!(
+                buf == pattern(l, lbasize as usize, 0x11)[..data],
+                "LBA {l} differs through /dev/{bdev}"
+            );
+        }
+        Ok(format!(
+            "{btt} on {nsn} ({arenas} arena(s)), /dev/{bdev}: {} LBAs byte-exact",
+            lbas.len()
+        ))
+    });
+    if !ok {
+        let _ = cleanup_btt_test(handle, state.as_ref().map(|s| s.0.as_str()));
+        return;
+    }
+    let (nsn, raw) = state.clone().expect("set on success");
+    if lbasize == 512 || lbasize == 4096 {
+        rep.check(&format!("{name}-ndctl-check-namespace"), || {
+            // The checker refuses an online namespace: ndctl's own offline workflow.
+            run_ok("ndctl", &["disable-namespace", &nsn])?;
+            let o = run("ndctl", &["check-namespace", "-v", &nsn])?;
+            run_ok("ndctl", &["enable-namespace", &nsn])?;
+            ensure!(
+                o.rc == 0,
+                "ndctl check-namespace rc {}: {}",
+                o.rc,
+                o.stderr.trim()
+            );
+            ensure!(!claims_of(&nsn).is_empty(), "not re-enabled after check");
+            Ok(format!(
+                "clean: {}",
+                o.stderr.lines().last().unwrap_or("").trim()
+            ))
+        });
+    }
+    rep.check(&format!("{name}-kernel-writes-engine-reads"), || {
+        let btt = claims_of(&nsn).first().cloned().ok_or("btt not enabled")?;
+        let bdev = block_of(&btt).ok_or("btt without bdev")?;
+        let data = if lbasize >= 4096 { 4096 } else { 512 };
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(dev_node(&bdev)?)
+            .map_err(e2s("open"))?;
+        let nblocks = bdev_bytes(&bdev)? / data as u64;
+        let kl = [0u64, 2, 100, nblocks - 1];
+        for &l in &kl {
+            f.write_all_at(&pattern(l, data, 0x77), l * data as u64)
+                .map_err(e2s("write"))?;
+        }
+        f.sync_all().map_err(e2s("fsync"))?;
+        drop(f);
+        let r = region_by_handle(handle)?;
+        let ns = r
+            .namespaces()
+            .map_err(e2s("namespaces"))?
+            .into_iter()
+            .find(|n| n.devname() == nsn)
+            .ok_or("namespace vanished")?;
+        // Reach the media under the BTT: the namespace forced raw.
+        let b = ns.btt().map_err(e2s("btt"))?.ok_or("no btt object")?;
+        b.delete().map_err(e2s("btt disable"))?;
+        ns.set_raw_mode(true).map_err(e2s("force raw"))?;
+        ns.enable().map_err(e2s("enable raw"))?;
+        let dev = dev_node(&raw)?;
+        let dev = dev.to_string_lossy();
+        for &l in &kl {
+            let got = engine_read(&dev, l)?;
+            ensure!(
+                got.len() == lbasize as usize,
+                "btt read {l}: {} bytes",
+                got.len()
+            );
+            ensure!(
+                got[..data] == pattern(l, data, 0x77)[..],
+                "LBA {l}: engine reads other bytes than the kernel wrote"
+            );
+        }
+        let o = run(&format!("{BIN}/btt"), &["check", &dev])?;
+        ensure!(o.rc == 0, "btt check: {}", o.stdout.trim());
+        Ok(format!(
+            "{} kernel-written LBAs read back by the engine; btt check clean",
+            kl.len()
+        ))
+    });
+    let _ = cleanup_btt_test(handle, Some(&nsn));
+}
+
+/// One sector read through the engine's CLI (`btt read`), as raw bytes.
+fn engine_read(dev: &str, lba: u64) -> R<Vec<u8>> {
+    let o = Command::new(format!("{BIN}/btt"))
+        .args(["read", dev, &lba.to_string()])
+        .output()
+        .map_err(e2s("btt read"))?;
+    ensure!(
+        o.status.success(),
+        "btt read {dev} {lba}: {}",
+        String::from_utf8_lossy(&o.stderr).trim()
+    );
+    Ok(o.stdout)
+}
+
+fn cleanup_btt_test(handle: u32, nsn: Option<&str>) -> R<()> {
+    let r = region_by_handle(handle)?;
+    for ns in r.namespaces().map_err(e2s("namespaces"))? {
+        if Some(ns.devname()) == nsn {
+            let _ = ns.set_raw_mode(false);
+            if handle == H_IO || handle == H_BIG {
+                configure::reconfigure(&ns, &cfg(Mode::Raw, None)).map_err(e2s("raw"))?;
+            } else {
+                configure::destroy(&ns).map_err(e2s("destroy"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn big_two_arenas(rep: &mut Report) {
+    rep.check("btt-kernel-two-arenas", || {
+        let r = region_by_handle(H_BIG)?;
+        let ns = io_namespace(&r)?;
+        let nsn = ns.devname().to_string();
+        let ns = configure::reconfigure(&ns, &sector(4096, None)).map_err(e2s("sector"))?;
+        assert_mode(&nsn, &sector(4096, None))?;
+        let btt = claims_of(&nsn)[0].clone();
+        let bdev = block_of(&btt).ok_or("no bdev")?;
+        let n = bdev_bytes(&bdev)? / 4096;
+        let f = fs::OpenOptions::new().write(true).open(dev_node(&bdev)?).map_err(e2s("open"))?;
+        // One LBA in the first arena, two in the second.
+        let lbas = [0u64, n - 2, n - 1];
+        for &l in &lbas {
+            f.write_all_at(&pattern(l, 4096, 0x5a), l * 4096).map_err(e2s("write"))?;
+        }
+        f.sync_all().map_err(e2s("fsync"))?;
+        drop(f);
+        let b = ns.btt().map_err(e2s("btt"))?.ok_or("no btt object")?;
+        b.delete().map_err(e2s("btt disable"))?;
+        ns.set_raw_mode(true).map_err(e2s("raw"))?;
+        ns.enable().map_err(e2s("enable raw"))?;
+        let raw = block_of(&nsn).ok_or("no raw bdev")?;
+        let dev = format!("/dev/{raw}");
+        let info = run_ok(&format!("{BIN}/btt"), &["info", &dev])?;
+        let v: Value = serde_json::from_str(&info).map_err(e2s("info JSON"))?;
+        let arenas = v
+            .get("arenas")
+            .and_then(|a| a.as_array())
+            .map(|a| a.len())
+            .ok_or("btt info shows no arenas list")?;
+        ensure!(arenas == 2, "{arenas} arenas");
+        for &l in &lbas {
+            ensure!(engine_read(&dev, l)? == pattern(l, 4096, 0x5a), "LBA {l} differs through the engine");
+        }
+        let o = run(&format!("{BIN}/btt"), &["check", &dev])?;
+        ensure!(o.rc == 0, "btt check: {}", o.stdout.trim());
+        ns.set_raw_mode(false).map_err(e2s("unraw"))?;
+        configure::reconfigure(&ns, &cfg(Mode::Raw, None)).map_err(e2s("raw"))?;
+        Ok(format!("{btt}: {n} LBAs in 2 arenas; kernel writes in both read back by the engine; check clean"))
+    });
+    list_state(rep, "after-two-arenas");
+}
+
+// ------------------------------------------------------------------ platform B: nfit_test
+
+fn nfit(rep: &mut Report) {
+    if !rep.check("settle", || settle(4)) {
+        return;
+    }
+    let out = rep.out.clone();
+    rep.check("nfit-mocked-modules", || {
+        let p = fs::read_to_string(out.join("libnvdimm-path.txt")).map_err(e2s("modinfo"))?;
+        ensure!(
+            p.contains("/extra/libnvdimm.ko"),
+            "libnvdimm is {}",
+            p.trim()
+        );
+        let m = fs::read_to_string("/proc/modules").map_err(e2s("/proc/modules"))?;
+        ensure!(
+            m.lines().any(|l| l.starts_with("nfit_test ")),
+            "nfit_test not loaded"
+        );
+        Ok(format!("libnvdimm from {}", p.trim()))
+    });
+    rep.check("nfit-buses", || {
+        let ctx = Ctx::new().map_err(e2s("ctx"))?;
+        let mut seen = vec![];
+        for bus in ctx.buses().map_err(e2s("buses"))? {
+            let n = bus.dimms().map_err(e2s("dimms"))?.len();
+            seen.push(format!("{}:{n}", bus.provider()));
+        }
+        seen.sort();
+        ensure!(seen == ["nfit_test.0:4", "nfit_test.1:2"], "buses {seen:?}");
+        Ok(seen.join(" "))
+    });
+    list_state(rep, "nfit-initial");
+    list_equal(rep, "nfit-bus0", &["-BDRNXi", "-vvv", "-b", "nfit_test.0"]);
+    list_equal(rep, "nfit-bus1", &["-BDRNXi", "-vvv", "-b", "nfit_test.1"]);
+    rep.check("nfit-init-labels", || {
+        run_ok("ndctl", &["disable-region", "-b", "nfit_test.0", "all"])?;
+        run_ok("ndctl", &["init-labels", "-f", "-b", "nfit_test.0", "all"])?;
+        run_ok("ndctl", &["enable-region", "-b", "nfit_test.0", "all"])?;
+        settle(4)?;
+        Ok("nfit_test.0 DIMMs labelled".into())
+    });
+    list_state(rep, "nfit-labelled");
+    for c in [
+        fsdax(Location::Pmem, Some(16 * MIB)),
+        sector(4096, Some(32 * MIB)),
+        devdax(2 * MIB, Some(16 * MIB)),
+        cfg(Mode::Raw, Some(16 * MIB)),
+    ] {
+        let d = describe(&c);
+        rep.check(&format!("nfit-create-{d}"), || {
+            let ctx = Ctx::new().map_err(e2s("ctx"))?;
+            let bus = ctx
+                .buses()
+                .map_err(e2s("buses"))?
+                .into_iter()
+                .find(|b| b.provider() == "nfit_test.0")
+                .ok_or("no nfit_test.0")?;
+            let r = bus
+                .regions()
+                .map_err(e2s("regions"))?
+                .into_iter()
+                .filter(|r| {
+                    r.namespace_seed()
+                        .ok()
+                        .flatten()
+                        .is_some_and(|s| s.type_name() == "namespace_pmem")
+                })
+                .max_by_key(|r| r.available_size().ok().flatten().unwrap_or(0))
+                .ok_or("no labelled pmem region")?;
+            let ns = configure::create(&r, &c).map_err(e2s("create"))?;
+            assert_mode(ns.devname(), &c)
+        });
+        list_state(rep, &format!("nfit-{d}"));
+    }
+    list_equal(
+        rep,
+        "nfit-bus1-final",
+        &["-BDRNXi", "-vvv", "-b", "nfit_test.1"],
+    );
+    // The command-layer checks of the DSM families (issue 8) plug in here: nfit_test
+    // emulates SMART/health, firmware update, ARS, error injection, labels and security.
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 3 {
+        eprintln!("usage: kernel_checks qemu|nfit OUTDIR");
+        std::process::exit(2);
+    }
+    let out = PathBuf::from(&args[2]);
+    let mut rep = Report::new(&out);
+    let t = Instant::now();
+    match args[1].as_str() {
+        "qemu" => qemu(&mut rep),
+        "nfit" => nfit(&mut rep),
+        p => {
+            eprintln!("kernel_checks: unknown platform {p}");
+            std::process::exit(2);
+        }
+    }
+    println!(
+        "kernel_checks: {} failed, {:.0}s",
+        rep.failed,
+        t.elapsed().as_secs_f32()
+    );
+    std::process::exit(if rep.failed == 0 { 0 } else { 1 });
+}
