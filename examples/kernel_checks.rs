@@ -305,25 +305,43 @@ fn strip_command_keys(v: &mut Value) -> usize {
 fn list_equal(rep: &mut Report, state: &str, args: &[&str]) {
     let out = rep.out.clone();
     rep.check(&format!("list-{state}"), || {
-        let theirs = run_ok("ndctl", &[&["list"], args].concat())?;
-        let ours = run_ok(&format!("{BIN}/list"), args)?;
-        let mut a = parse_list(&theirs)?;
-        let mut b = parse_list(&ours)?;
-        let stripped = strip_command_keys(&mut a);
-        strip_command_keys(&mut b);
-        normalise(&mut a);
-        normalise(&mut b);
-        if a == b {
-            let note = if stripped > 0 {
-                format!(" (without {stripped} health/firmware objects: command layer, issue 8)")
-            } else {
-                String::new()
-            };
-            return Ok(format!("ndctl list {} identical{note}", args.join(" ")));
+        // The kernel changes some values on its own between two listings (nfit_test starts
+        // an ARS scrub after a namespace is created: `scrub_state` goes active, then idle),
+        // so a difference is retried a few times before it counts; a retry is reported.
+        let mut last = None;
+        for attempt in 1..=4 {
+            let theirs = run_ok("ndctl", &[&["list"], args].concat())?;
+            let ours = run_ok(&format!("{BIN}/list"), args)?;
+            let mut a = parse_list(&theirs)?;
+            let mut b = parse_list(&ours)?;
+            let stripped = strip_command_keys(&mut a);
+            strip_command_keys(&mut b);
+            normalise(&mut a);
+            normalise(&mut b);
+            if a == b {
+                let mut note = if stripped > 0 {
+                    format!(" (without {stripped} health/firmware objects: command layer, issue 8)")
+                } else {
+                    String::new()
+                };
+                if attempt > 1 {
+                    note.push_str(&format!(
+                        " (equal on try {attempt}: the kernel changed state between listings)"
+                    ));
+                }
+                return Ok(format!("ndctl list {} identical{note}", args.join(" ")));
+            }
+            last = Some((
+                theirs,
+                ours,
+                first_difference(&a, &b, "").unwrap_or_else(|| "differ".into()),
+            ));
+            std::thread::sleep(std::time::Duration::from_secs(2));
         }
+        let (theirs, ours, diff) = last.unwrap_or_default();
         let _ = fs::write(out.join(format!("list-{state}.ndctl.json")), &theirs);
         let _ = fs::write(out.join(format!("list-{state}.ours.json")), &ours);
-        Err(first_difference(&a, &b, "").unwrap_or_else(|| "differ".into()))
+        Err(diff)
     });
 }
 
