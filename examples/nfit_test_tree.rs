@@ -2,27 +2,37 @@
 //! that directory, ready to be used as `NDCTL_ROOT`:
 //!
 //! ```text
-//! cargo run --example nfit_test_tree -- /tmp/nfit [--with-blk]
+//! cargo run --example nfit_test_tree -- /tmp/nfit [--with-blk | --scale N]
 //! NDCTL_ROOT=/tmp/nfit cargo run --example list -- -BDRNXi -vvv
 //! ```
 //!
 //! Without `--with-blk` the tree is the PMEM-only platform a Linux 6.1 kernel shows after
 //! `modprobe nfit_test`; with it, the seed document's platform with four BLK regions.
+//! `--scale N` writes the benchmark's platform instead: one bus, eight DIMMs and N
+//! namespaces in raw, sector, fsdax and devdax mode (`Platform::scale`).
 //! The directory must not exist yet or be empty.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
+use ndctl_testsupport::fixture::nfit_test::{write_platform, Platform, Variant};
 
-const USAGE: &str = "usage: nfit_test_tree DIR [--with-blk]";
+const USAGE: &str = "usage: nfit_test_tree DIR [--with-blk | --scale NAMESPACES]";
 
 fn main() -> ExitCode {
     let mut dir: Option<PathBuf> = None;
-    let mut variant = Variant::Pmem;
-    for arg in std::env::args_os().skip(1) {
+    let mut platform = Platform::nfit_test(Variant::Pmem);
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
         match arg.to_str() {
-            Some("--with-blk") => variant = Variant::WithBlk,
+            Some("--with-blk") => platform = Platform::nfit_test(Variant::WithBlk),
+            Some("--scale") => match args.next().and_then(|n| n.to_str()?.parse().ok()) {
+                Some(n) => platform = Platform::scale(n),
+                None => {
+                    eprintln!("nfit_test_tree: --scale needs a number of namespaces\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             Some("-h" | "--help") => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -42,7 +52,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    match write_tree(&dir, variant) {
+    match write_platform(&dir, platform) {
         Ok(tree) => {
             // Print an absolute root so the output can be pasted into NDCTL_ROOT as is.
             let root = std::fs::canonicalize(&tree.root).unwrap_or(tree.root);
