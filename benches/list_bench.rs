@@ -266,7 +266,13 @@ fn umount(target: &Path) {
 fn mknod(path: &Path, major: u32, minor: u32, mode: libc::mode_t) {
     let p = cstr(path);
     // SAFETY: valid path.
-    let r = unsafe { libc::mknod(p.as_ptr(), libc::S_IFCHR | mode, libc::makedev(major, minor)) };
+    let r = unsafe {
+        libc::mknod(
+            p.as_ptr(),
+            libc::S_IFCHR | mode,
+            libc::makedev(major, minor),
+        )
+    };
     assert_eq!(r, 0, "mknod {}", path.display());
 }
 
@@ -317,7 +323,15 @@ fn main() {
     sh(
         Command::new("cargo")
             .current_dir(&repo)
-            .args(["build", "--release", "-q", "-p", "ndctl", "--example", "list"])
+            .args([
+                "build",
+                "--release",
+                "-q",
+                "-p",
+                "ndctl",
+                "--example",
+                "list",
+            ])
             .env_remove("LD_LIBRARY_PATH"),
         "cargo build --example list",
     );
@@ -340,11 +354,16 @@ fn main() {
         .trim(),
     );
     let tool_root = real_ndctl.parent().unwrap().parent().unwrap().to_path_buf();
-    let debian_libdir = ["lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib64", "lib"]
-        .iter()
-        .map(|d| tool_root.join(d))
-        .find(|d| d.join("libndctl.so.6").exists())
-        .expect("Debian's libndctl.so.6 next to its ndctl");
+    let debian_libdir = [
+        "lib/x86_64-linux-gnu",
+        "lib/aarch64-linux-gnu",
+        "lib64",
+        "lib",
+    ]
+    .iter()
+    .map(|d| tool_root.join(d))
+    .find(|d| d.join("libndctl.so.6").exists())
+    .expect("Debian's libndctl.so.6 next to its ndctl");
     let sysroot = PathBuf::from(
         sh(
             &mut Command::new(repo.join("scripts/fetch-debian-libndctl.sh")),
@@ -439,7 +458,16 @@ fn main() {
     );
     println!(
         "{:>8} {:<12} {:>9} {:>9} {:>9} {:>10} {:>9} | {:>6} {:>6} {:>6} {:>6}",
-        "ns", "program", "wall ms", "user ms", "sys ms", "RSS KiB", "sysc/ns", "wall", "sysc", "RSS",
+        "ns",
+        "program",
+        "wall ms",
+        "user ms",
+        "sys ms",
+        "RSS KiB",
+        "sysc/ns",
+        "wall",
+        "sysc",
+        "RSS",
         "us/ns"
     );
     for &n in &args.sizes {
@@ -473,8 +501,16 @@ fn main() {
         let wo = walk_lines(&output(&walker_ours, &root), &known);
         let wr = walk_lines(&output(&walker_real, &root), &known);
         if wo != wr {
-            let only_ours: Vec<_> = wo.iter().filter(|l| wr.binary_search(l).is_err()).take(10).collect();
-            let only_real: Vec<_> = wr.iter().filter(|l| wo.binary_search(l).is_err()).take(10).collect();
+            let only_ours: Vec<_> = wo
+                .iter()
+                .filter(|l| wr.binary_search(l).is_err())
+                .take(10)
+                .collect();
+            let only_real: Vec<_> = wr
+                .iter()
+                .filter(|l| wo.binary_search(l).is_err())
+                .take(10)
+                .collect();
             panic!("{n}: the walkers differ;\nonly ours: {only_ours:#?}\nonly Debian's: {only_real:#?}");
         }
 

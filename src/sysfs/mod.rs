@@ -161,6 +161,9 @@ impl Sysfs {
     }
 
     fn open_for_read(&self, path: &Path) -> Result<File> {
+        if let Some(done) = self.root.open_regular_direct(path) {
+            return done;
+        }
         let resolved = self.resolve(path)?;
         self.root.open_regular(&resolved, libc::O_RDONLY)
     }
