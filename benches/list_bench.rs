@@ -550,14 +550,15 @@ fn main() {
                 let per_ns = r.1.as_secs_f64() * 1e6 / n as f64;
                 if std::ptr::eq(r, &ra) {
                     println!(
-                        " {:>6.2} {:>6.2} {:>6.2} {:>6.1}",
+                        " {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.1}",
                         ra.1.as_secs_f64() / rb.1.as_secs_f64(),
+                        (ra.2 + ra.3).as_secs_f64() / (rb.2 + rb.3).as_secs_f64(),
                         ra.5 / rb.5,
                         ra.4 as f64 / rb.4 as f64,
                         per_ns
                     );
                 } else {
-                    println!(" {:>6} {:>6} {:>6} {:>6.1}", "", "", "", per_ns);
+                    println!(" {:>6} {:>6} {:>6} {:>6} {:>6.1}", "", "", "", "", per_ns);
                 }
             }
         }
