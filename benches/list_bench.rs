@@ -457,7 +457,7 @@ fn main() {
         args.runs
     );
     println!(
-        "{:>8} {:<12} {:>9} {:>9} {:>9} {:>10} {:>9} | {:>6} {:>6} {:>6} {:>6}",
+        "{:>8} {:<12} {:>9} {:>9} {:>9} {:>10} {:>9} | {:>6} {:>6} {:>6} {:>6} {:>6}",
         "ns",
         "program",
         "wall ms",
@@ -466,10 +466,12 @@ fn main() {
         "RSS KiB",
         "sysc/ns",
         "wall",
+        "cpu",
         "sysc",
         "RSS",
         "us/ns"
     );
+    println!("(ratios: ours / real; cpu = user + sys; us/ns = wall per namespace)");
     for &n in &args.sizes {
         let root = trees.join(n.to_string());
         let t0 = Instant::now();
