@@ -326,7 +326,11 @@ impl Command {
                 format!("offset {offset} outside the extent"),
             )
         })?;
-        let image = lock(&self.xfer.as_ref().expect("checked by cfg_access").image);
+        let xfer = self
+            .xfer
+            .as_ref()
+            .ok_or_else(|| Error::invalid(self.target.name(), "not a config-area read"))?;
+        let image = lock(&xfer.image);
         let src = image
             .get(off..off + n)
             .ok_or_else(|| Error::invalid(self.target.name(), "extent outside the config area"))?;

@@ -47,6 +47,15 @@ pub use labels::DimmLabels;
 
 use abi::{get_u32, nd_cmd};
 
+/// True when a known `dsm_mask` excludes `function` (libndctl's `DIMM_DSM_UNSUPPORTED`);
+/// without a mask (older kernels) the kernel decides.
+pub(crate) fn dsm_excluded(dimm: &Dimm, function: u32) -> Result<bool> {
+    Ok(match dimm.dsm_mask()? {
+        None => false,
+        Some(mask) => function >= 64 || mask & (1 << function) == 0,
+    })
+}
+
 /// [`Command::status`] of a command that was built but not submitted yet.
 pub const STATUS_BUILT: i32 = 1;
 
@@ -204,13 +213,11 @@ impl Command {
             return Err(unsupported(dimm.devname(), "cmd_call"));
         }
         // Without a `dsm_mask` (older kernels) libndctl tries the call anyway.
-        if let Some(mask) = dimm.dsm_mask()? {
-            if function >= 64 || mask & (1 << function) == 0 {
-                return Err(unsupported(
-                    dimm.devname(),
-                    &format!("DSM function {function} (dsm_mask {mask:#x})"),
-                ));
-            }
+        if dsm_excluded(dimm, function)? {
+            return Err(unsupported(
+                dimm.devname(),
+                &format!("DSM function {function} (not in dsm_mask)"),
+            ));
         }
         let (size_in, size_out) = (
             u32::try_from(input.len())
@@ -306,8 +313,14 @@ impl Command {
         let Some(dimm) = self.target.dimm() else {
             return 0;
         };
-        let Ok(Some(family)) = dimm.cmd_family() else {
-            return 0;
+        // The family the command was built for; for ND_CMD_* commands the DIMM's family as
+        // libndctl picks its operations (PAPR by its bus, otherwise the `family` attribute).
+        let family = match self.kind {
+            Kind::DimmCall { family, .. } => family,
+            _ => match family::Family::of(dimm) {
+                Ok(Some(f)) => f.number(),
+                _ => return 0,
+            },
         };
         let fw = self.firmware_status();
         let call = matches!(self.kind, Kind::DimmCall { .. });

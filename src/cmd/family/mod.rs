@@ -493,7 +493,7 @@ fn call(
         if !dimm.is_cmd_supported(nd_cmd::CALL) {
             return Err(super::unsupported(dimm.devname(), "cmd_call"));
         }
-        if dsm_excluded(dimm, function)? {
+        if super::dsm_excluded(dimm, function)? {
             return Err(Error::Unsupported {
                 object: dimm.devname().to_string(),
                 reason: format!("DSM function {function} is not in the DIMM's dsm_mask"),
@@ -516,14 +516,6 @@ fn call(
     abi::put_u32(&mut cmd.buf, abi::PKG_FW_SIZE, 0);
     cmd.call_status_at = Some(abi::PKG_HDR + status_at);
     Ok(cmd)
-}
-
-/// True when a known `dsm_mask` excludes `function` (libndctl's `DIMM_DSM_UNSUPPORTED`).
-fn dsm_excluded(dimm: &Dimm, function: u32) -> Result<bool> {
-    Ok(match dimm.dsm_mask()? {
-        None => false,
-        Some(mask) => function >= 64 || mask & (1 << function) == 0,
-    })
 }
 
 impl Dimm {
@@ -593,7 +585,7 @@ impl Dimm {
         if !self.is_cmd_supported(nd_cmd::CALL) {
             return Err(super::unsupported(self.devname(), "cmd_call"));
         }
-        if dsm_excluded(self, function)? {
+        if super::dsm_excluded(self, function)? {
             crate::ctx_log!(
                 self.device().sysfs().logger(),
                 log::Level::Debug,

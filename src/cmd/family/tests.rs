@@ -750,3 +750,26 @@ fn families_with_emulated_smart_report_the_smart_command() {
     assert!(d.is_cmd_supported(nd_cmd::SMART));
     assert!(!d.is_cmd_supported(nd_cmd::SMART_THRESHOLD));
 }
+
+#[test]
+fn papr_by_bus_translates_its_status_without_a_family_attribute() {
+    // libndctl picks PAPR operations for any DIMM on an `ibm,pmemory` bus; such a DIMM need
+    // not have a `family` attribute, and its commands' status must still be translated the
+    // PAPR way (the signed errno the package carries).
+    let (_d, ctx) = tree_with(|root| {
+        let nfit = find_dir(root, "nmem0").join("nfit");
+        let _ = fs::remove_file(nfit.join("family"));
+        fs::write(nfit.join("dsm_mask"), "0x0\n").unwrap();
+        let bus = find_dir(root, "ndbus0");
+        fs::create_dir_all(bus.join("of_node")).unwrap();
+        fs::write(bus.join("of_node/compatible"), "ibm,pmemory\n").unwrap();
+    });
+    let d = dimm(&ctx, "nmem0");
+    assert_eq!(d.cmd_family().unwrap(), None);
+    assert_eq!(Family::of(&d).unwrap(), Some(Family::Papr));
+    let mut cmd = d.smart().unwrap();
+    let mut p = vec![0u8; 192];
+    p[..4].copy_from_slice(&(-libc::EIO).to_le_bytes());
+    complete(&mut cmd, &p);
+    assert_eq!(cmd.xlat_firmware_status(), -libc::EIO);
+}
