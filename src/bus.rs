@@ -31,31 +31,6 @@ pub fn cmd_name(cmd: u32) -> &'static str {
 /// The bus commands libndctl recognises in `commands` (the rest are ignored).
 const BUS_COMMANDS: [u32; 4] = [1, 2, 3, 4];
 
-/// NFIT bus function "Translate SPA" (`NFIT_CMD_TRANSLATE_SPA`).
-const NFIT_CMD_TRANSLATE_SPA: u32 = 5;
-/// Status of Translate SPA for an address the platform does not know.
-const TRANSLATE_SPA_STATUS_INVALID_SPA: u32 = 2;
-/// `ND_IOCTL_CALL` (`_IOWR('N', 10, struct nd_cmd_pkg)`).
-const ND_IOCTL_CALL: u64 = 0xc040_4e0a;
-/// Size of `struct nd_cmd_pkg` before its payload.
-const PKG_HEADER: usize = 64;
-/// Packed `nd_cmd_translate_spa` (28 bytes) plus one `nd_nvdimm_device` (16 bytes).
-const TRANSLATE_SPA_LEN: usize = 28 + 16;
-
-fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
-        dst.copy_from_slice(bytes);
-    }
-}
-
-fn le_u32(buf: &[u8], at: usize) -> u32 {
-    let mut b = [0u8; 4];
-    if let Some(src) = buf.get(at..at + 4) {
-        b.copy_from_slice(src);
-    }
-    u32::from_le_bytes(b)
-}
-
 /// State of an address-range scrub as reported by `nfit/scrub`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScrubState {
@@ -209,7 +184,7 @@ impl Bus {
         )
     }
 
-    fn arc(&self) -> Arc<Bus> {
+    pub(crate) fn arc(&self) -> Arc<Bus> {
         self.me
             .upgrade()
             .unwrap_or_else(|| unreachable!("a bus is only reachable through its Arc"))
@@ -506,85 +481,6 @@ impl Bus {
             .iter()
             .filter_map(|r| r.interleave_set())
             .collect())
-    }
-
-    /// Asks the platform which DIMM backs the system physical `address`: the NFIT
-    /// "Translate SPA" bus function, sent as an `ND_CMD_CALL` ioctl on `/dev/ndctlN`.
-    /// Returns the DIMM's NFIT handle and the DIMM physical address.
-    ///
-    /// Fails with ENOTTY when the bus does not offer the function, [`Error::Invalid`] for an
-    /// address outside every region (or one the platform rejects), ENXIO when `/dev/ndctlN`
-    /// is not the bus's character device, and the ioctl's error otherwise.
-    pub fn nfit_translate_spa(&self, address: u64) -> Result<(u32, u64)> {
-        if !self.has_nfit()? || !self.is_nfit_cmd_supported(NFIT_CMD_TRANSLATE_SPA)? {
-            return Err(Error::io(
-                self.device().attr_path("nfit/dsm_mask"),
-                std::io::Error::from_raw_os_error(libc::ENOTTY),
-            ));
-        }
-        if self.region_by_physical_address(address)?.is_none() {
-            return Err(Error::invalid(
-                self.devname(),
-                format!("{address:#x} is not in any region of the bus"),
-            ));
-        }
-        let file = self.open_ctl()?;
-        let node = PathBuf::from(format!("/dev/{}", self.ctl_name()));
-        // nd_cmd_pkg (64 bytes) followed by nd_cmd_translate_spa with room for one device.
-        let mut buf = [0u8; PKG_HEADER + TRANSLATE_SPA_LEN];
-        put(
-            &mut buf,
-            8,
-            &u64::from(NFIT_CMD_TRANSLATE_SPA).to_le_bytes(),
-        ); // nd_command
-        put(&mut buf, 16, &8u32.to_le_bytes()); // nd_size_in: the spa
-        put(&mut buf, 20, &(TRANSLATE_SPA_LEN as u32).to_le_bytes()); // nd_size_out
-        put(&mut buf, 60, &(TRANSLATE_SPA_LEN as u32).to_le_bytes()); // nd_fw_size
-        put(&mut buf, PKG_HEADER, &address.to_le_bytes()); // spa
-        put(
-            &mut buf,
-            PKG_HEADER + 16,
-            &(TRANSLATE_SPA_LEN as u64).to_le_bytes(),
-        ); // translate_length
-        use std::os::fd::AsRawFd;
-        // SAFETY: the buffer holds a complete nd_cmd_pkg with nd_size_in + nd_size_out bytes
-        // of payload, as ND_IOCTL_CALL requires; it outlives the call.
-        let rc = unsafe { libc::ioctl(file.as_raw_fd(), ND_IOCTL_CALL as _, buf.as_mut_ptr()) };
-        if rc < 0 {
-            return Err(Error::io(node, std::io::Error::last_os_error()));
-        }
-        let status = le_u32(&buf, PKG_HEADER + 8);
-        if status == TRANSLATE_SPA_STATUS_INVALID_SPA {
-            return Err(Error::invalid(
-                self.devname(),
-                format!("the platform rejects address {address:#x}"),
-            ));
-        }
-        let handle = le_u32(&buf, PKG_HEADER + 28);
-        let dpa = u64::from(le_u32(&buf, PKG_HEADER + 36))
-            | (u64::from(le_u32(&buf, PKG_HEADER + 40)) << 32);
-        Ok((handle, dpa))
-    }
-
-    /// `/dev/ndctlN`, checked to be the bus's character device (as libndctl checks before
-    /// every command).
-    fn open_ctl(&self) -> Result<std::fs::File> {
-        use std::os::unix::fs::{FileTypeExt, MetadataExt};
-        let name = self.ctl_name();
-        let logical = PathBuf::from(format!("/dev/{name}"));
-        let file = self.device().sysfs().open_dev(name, libc::O_RDWR)?;
-        let meta = file.metadata().map_err(|e| Error::io(&logical, e))?;
-        let rdev = meta.rdev();
-        if !meta.file_type().is_char_device()
-            || libc::major(rdev) != self.major
-            || libc::minor(rdev) != self.minor
-        {
-            return Err(Error::io(
-                logical,
-                std::io::Error::from_raw_os_error(libc::ENXIO),
-            ));
-        }
-        Ok(file)
     }
 
     /// The least capable persistence domain among the bus's regions.

@@ -54,7 +54,7 @@ impl Bus {
 
     /// An NFIT bus function as an `ND_CMD_CALL` package with `payload` bytes after the
     /// header, of which the first `size_in` are input.
-    fn nfit_call(
+    pub(crate) fn nfit_call(
         self: &Arc<Self>,
         function: u32,
         payload: usize,

@@ -30,6 +30,7 @@ mod inject;
 mod labels;
 mod scrub;
 mod security;
+mod translate;
 
 use std::io;
 use std::os::fd::AsRawFd;
