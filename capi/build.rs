@@ -114,26 +114,14 @@ fn read_table(path: &Path) -> BTreeMap<String, String> {
             fail(&format!("{}:{}: malformed row", path.display(), lineno + 1));
         };
         if !NODES.contains(node) {
-            fail(&format!(
-                "{}:{}: unknown version node {node}",
-                path.display(),
-                lineno + 1
-            ));
+            fail(&format!("{}:{}: unknown version node {node}", path.display(), lineno + 1));
         }
         if table.insert(name.to_string(), node.to_string()).is_some() {
-            fail(&format!(
-                "{}:{}: duplicate {name}",
-                path.display(),
-                lineno + 1
-            ));
+            fail(&format!("{}:{}: duplicate {name}", path.display(), lineno + 1));
         }
     }
     if table.len() != 400 {
-        fail(&format!(
-            "{} lists {} functions, libndctl has 400",
-            path.display(),
-            table.len()
-        ));
+        fail(&format!("{} lists {} functions, libndctl has 400", path.display(), table.len()));
     }
     table
 }
@@ -180,10 +168,8 @@ fn exported_name(line: &str) -> Option<String> {
     let rest = line.trim_start().strip_prefix("pub ")?.trim_start();
     let rest = rest.strip_prefix("unsafe ").unwrap_or(rest).trim_start();
     let rest = rest.strip_prefix("extern \"C\" fn ")?.trim_start();
-    let name: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
+    let name: String =
+        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     name.starts_with("ndctl_").then_some(name)
 }
 

@@ -39,9 +39,7 @@ pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_start(
 /// An ARS status sized by a completed ARS cap; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_status(ars_cap: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(ars_cap).get().ars_status()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(ars_cap).get().ars_status())) })
 }
 
 /// A clear error for `address`..`address + len` inside a completed ARS cap's range,
@@ -81,10 +79,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_cap_get_range(
 /// Clear-error unit of a completed ARS cap; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ars_cap_get_clear_unit(ars_cap: *mut ndctl_cmd) -> c_uint {
-    guard!(
-        0,
-        Some(live!(ars_cap).get().ars_cap_clear_unit().unwrap_or(0))
-    )
+    guard!(0, Some(live!(ars_cap).get().ars_cap_clear_unit().unwrap_or(0)))
 }
 
 /// 1 while the platform still scrubs, per a valid ARS status; 0 otherwise.
@@ -96,10 +91,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_in_progress(cmd: *mut ndctl_cmd) -> c_int
 /// Error records of a valid ARS status (those that fit its buffer); 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ars_num_records(ars_stat: *mut ndctl_cmd) -> c_uint {
-    guard!(
-        0,
-        Some(live!(ars_stat).get().ars_num_records().unwrap_or(0))
-    )
+    guard!(0, Some(live!(ars_stat).get().ars_num_records().unwrap_or(0)))
 }
 
 /// Address of error record `rec_index`; 0 when there is none.
@@ -108,15 +100,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_get_record_addr(
     ars_stat: *mut ndctl_cmd,
     rec_index: c_uint,
 ) -> c_ulonglong {
-    guard!(
-        0,
-        Some(
-            live!(ars_stat)
-                .get()
-                .ars_record(rec_index)
-                .map_or(0, |r| r.address)
-        )
-    )
+    guard!(0, Some(live!(ars_stat).get().ars_record(rec_index).map_or(0, |r| r.address)))
 }
 
 /// Length of error record `rec_index`; 0 when there is none.
@@ -125,24 +109,13 @@ pub unsafe extern "C" fn ndctl_cmd_ars_get_record_len(
     ars_stat: *mut ndctl_cmd,
     rec_index: c_uint,
 ) -> c_ulonglong {
-    guard!(
-        0,
-        Some(
-            live!(ars_stat)
-                .get()
-                .ars_record(rec_index)
-                .map_or(0, |r| r.length)
-        )
-    )
+    guard!(0, Some(live!(ars_stat).get().ars_record(rec_index).map_or(0, |r| r.length)))
 }
 
 /// 1 when the platform had more error records than fit; -EINVAL for an invalid status.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ars_stat_get_flag_overflow(ars_stat: *mut ndctl_cmd) -> c_int {
-    guard!(
-        -libc::EINVAL,
-        live!(ars_stat).get().ars_overflow().map(c_int::from)
-    )
+    guard!(-libc::EINVAL, live!(ars_stat).get().ars_overflow().map(c_int::from))
 }
 
 /// Bytes cleared by a completed clear error; 0 otherwise.
@@ -150,10 +123,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_stat_get_flag_overflow(ars_stat: *mut ndc
 pub unsafe extern "C" fn ndctl_cmd_clear_error_get_cleared(
     clear_err: *mut ndctl_cmd,
 ) -> c_ulonglong {
-    guard!(
-        0,
-        Some(live!(clear_err).get().clear_error_cleared().unwrap_or(0))
-    )
+    guard!(0, Some(live!(clear_err).get().clear_error_cleared().unwrap_or(0)))
 }
 
 /// Completed scrubs (`nfit/scrub`); UINT_MAX with errno set when unknown.
@@ -187,10 +157,7 @@ pub unsafe extern "C" fn ndctl_bus_get_scrub_state(bus: *mut ndctl_bus) -> c_int
 /// Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_start_scrub(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(bus).request_scrub()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).request_scrub())))
 }
 
 /// Waits for a running scrub, re-reading every `poll_interval` seconds, at most
@@ -202,18 +169,12 @@ pub unsafe extern "C" fn ndctl_bus_poll_scrub_completion(
     timeout: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(status(
-            f,
-            live!(bus).poll_scrub_completion(poll_interval, timeout),
-        ))
+        Some(status(f, live!(bus).poll_scrub_completion(poll_interval, timeout)))
     })
 }
 
 /// Waits for a running scrub, however long: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_wait_for_scrub_completion(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(bus).wait_for_scrub_completion()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).wait_for_scrub_completion())))
 }

@@ -55,11 +55,7 @@ fn first_of<T: Any + Send + Sync>(
         crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
         Vec::new()
     });
-    let new = || Cursor {
-        items: Vec::new(),
-        next: 0,
-        current: Box::default(),
-    };
+    let new = || Cursor { items: Vec::new(), next: 0, current: Box::default() };
     CURSORS.upsert(owner, new, |c| {
         c.items = items;
         c.next = 0;
@@ -71,10 +67,7 @@ fn advance(c: &mut Cursor) -> *mut badblock {
     match c.items.get(c.next) {
         Some(b) => {
             c.next += 1;
-            *c.current = badblock {
-                offset: b.offset,
-                len: b.len,
-            };
+            *c.current = badblock { offset: b.offset, len: b.len };
             &mut *c.current
         }
         None => {
@@ -144,9 +137,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_next_badblock(
 /// 1 when the bus offers NFIT error injection (inject set, get and clear), else 0.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_error_injection(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(
-        flag(f, live!(bus).has_error_injection()).max(0)
-    ))
+    guard!(0, |f| Some(flag(f, live!(bus).has_error_injection()).max(0)))
 }
 
 fn inject(
@@ -183,14 +174,7 @@ pub unsafe extern "C" fn ndctl_namespace_inject_error2(
     count: c_ulonglong,
     flags: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(inject(
-        f,
-        live!(ndns),
-        block,
-        count,
-        flags,
-        true
-    )))
+    guard!(-libc::EINVAL, |f| Some(inject(f, live!(ndns), block, count, flags, true)))
 }
 
 /// [`ndctl_namespace_inject_error2`] with only the notify option.
@@ -202,14 +186,7 @@ pub unsafe extern "C" fn ndctl_namespace_inject_error(
     notify: bool,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(inject(
-            f,
-            live!(ndns),
-            block,
-            count,
-            c_uint::from(notify),
-            true,
-        ))
+        Some(inject(f, live!(ndns), block, count, c_uint::from(notify), true))
     })
 }
 
@@ -221,14 +198,7 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error2(
     count: c_ulonglong,
     flags: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(inject(
-        f,
-        live!(ndns),
-        block,
-        count,
-        flags,
-        false
-    )))
+    guard!(-libc::EINVAL, |f| Some(inject(f, live!(ndns), block, count, flags, false)))
 }
 
 /// [`ndctl_namespace_uninject_error2`] without options.
@@ -238,14 +208,7 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error(
     block: c_ulonglong,
     count: c_ulonglong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(inject(
-        f,
-        live!(ndns),
-        block,
-        count,
-        0,
-        false
-    )))
+    guard!(-libc::EINVAL, |f| Some(inject(f, live!(ndns), block, count, 0, false)))
 }
 
 /// Queries the platform's injected errors inside `ndns` and merges them into the
@@ -274,10 +237,7 @@ fn merge_into(list: &mut Vec<Box<ndctl_bb>>, runs: Vec<(u64, u64)>) {
     }
     let mut old: Vec<Box<ndctl_bb>> = std::mem::take(list);
     for (block, count) in merged {
-        let bb = match old
-            .iter()
-            .position(|o| o.block == block && o.count == count)
-        {
+        let bb = match old.iter().position(|o| o.block == block && o.count == count) {
             Some(i) => old.swap_remove(i),
             None => Box::new(ndctl_bb { block, count }),
         };
@@ -293,9 +253,8 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_first_bb(
 ) -> *mut ndctl_bb {
     guard!(std::ptr::null_mut(), {
         live!(ndns);
-        let first = INJECTED.get(ndns as usize, |l| {
-            l.first_mut().map(|b| &mut **b as *mut ndctl_bb)
-        });
+        let first =
+            INJECTED.get(ndns as usize, |l| l.first_mut().map(|b| &mut **b as *mut ndctl_bb));
         Some(first.flatten().unwrap_or(std::ptr::null_mut()))
     })
 }
@@ -310,10 +269,7 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_next_bb(
         live!(ndns);
         INJECTED.get(ndns as usize, |list| {
             let at = list.iter().position(|b| std::ptr::eq(&**b, bb))?;
-            Some(
-                list.get_mut(at + 1)
-                    .map_or(std::ptr::null_mut(), |b| &mut **b as *mut _),
-            )
+            Some(list.get_mut(at + 1).map_or(std::ptr::null_mut(), |b| &mut **b as *mut _))
         })?
     })
 }

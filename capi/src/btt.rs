@@ -16,10 +16,7 @@ fn sector_sizes(b: &ndctl::Btt, func: &'static str) -> (Vec<u32>, Option<usize>)
 /// The first btt of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_first(region: *mut ndctl_region) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(region).btts()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).btts())))
 }
 
 /// The btt after `btt` in its region.
@@ -31,10 +28,7 @@ pub unsafe extern "C" fn ndctl_btt_get_next(btt: *mut ndctl_btt) -> *mut ndctl_b
 /// The idle btt the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_btt_seed(region: *mut ndctl_region) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(region).btt_seed()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).btt_seed()))))
 }
 
 /// The region of `btt`.
@@ -52,10 +46,7 @@ pub unsafe extern "C" fn ndctl_btt_get_bus(btt: *mut ndctl_btt) -> *mut ndctl_bu
 /// The context of `btt`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_ctx(btt: *mut ndctl_btt) -> *mut ndctl_ctx {
-    guard!(
-        std::ptr::null_mut(),
-        Some(handle_of(live!(btt).region().bus().ctx()))
-    )
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(btt).region().bus().ctx())))
 }
 
 /// `bttR.N`.
@@ -97,10 +88,7 @@ pub unsafe extern "C" fn ndctl_btt_set_uuid(btt: *mut ndctl_btt, uu: uuid_t) -> 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, |f| c_int::try_from(
-        sector_sizes(live!(btt), f).0.len()
-    )
-    .ok())
+    guard!(-libc::EINVAL, |f| c_int::try_from(sector_sizes(live!(btt), f).0.len()).ok())
 }
 
 /// Supported sector size `i` (`UINT_MAX` for `i` out of range).
@@ -111,11 +99,7 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
 ) -> c_uint {
     guard!(c_uint::MAX, |f| {
         let (sizes, _) = sector_sizes(live!(btt), f);
-        Some(
-            index(i)
-                .and_then(|i| sizes.get(i).copied())
-                .unwrap_or(c_uint::MAX),
-        )
+        Some(index(i).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
     })
 }
 
@@ -124,10 +108,7 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
     guard!(c_uint::MAX, |f| {
         let (sizes, cur) = sector_sizes(live!(btt), f);
-        Some(
-            cur.and_then(|i| sizes.get(i).copied())
-                .unwrap_or(c_uint::MAX),
-        )
+        Some(cur.and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
     })
 }
 
@@ -137,27 +118,19 @@ pub unsafe extern "C" fn ndctl_btt_set_sector_size(
     btt: *mut ndctl_btt,
     sector_size: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(btt).set_sector_size(sector_size)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(btt).set_sector_size(sector_size))))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_size(btt: *mut ndctl_btt) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(
-        known(f, live!(btt).size()).unwrap_or(c_ulonglong::MAX)
-    ))
+    guard!(c_ulonglong::MAX, |f| Some(known(f, live!(btt).size()).unwrap_or(c_ulonglong::MAX)))
 }
 
 /// The namespace the btt is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(btt).namespace()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(btt).namespace()))))
 }
 
 /// Attaches the btt to `ndns` (NULL detaches): 0 or a negative errno.

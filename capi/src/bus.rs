@@ -11,10 +11,7 @@ use crate::handles::{
 /// The first bus of the context (NULL if none or for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_first(ctx: *mut ndctl_ctx) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(ctx).ctx().buses()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(ctx).ctx().buses())))
 }
 
 /// The bus after `bus` (NULL at the end).
@@ -93,25 +90,19 @@ pub unsafe extern "C" fn ndctl_bus_get_minor(bus: *mut ndctl_bus) -> c_uint {
 /// NFIT revision; `UINT_MAX` without an NFIT (or for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_revision(bus: *mut ndctl_bus) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        known(f, live!(bus).revision()).unwrap_or(c_uint::MAX)
-    ))
+    guard!(c_uint::MAX, |f| Some(known(f, live!(bus).revision()).unwrap_or(c_uint::MAX)))
 }
 
 /// 1 if the bus has an ACPI NFIT.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_nfit(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(
-        value(f, live!(bus).has_nfit()).map_or(0, c_int::from)
-    ))
+    guard!(0, |f| Some(value(f, live!(bus).has_nfit()).map_or(0, c_int::from)))
 }
 
 /// 1 if the bus comes from a device-tree node.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_of_node(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(
-        value(f, live!(bus).has_of_node()).map_or(0, c_int::from)
-    ))
+    guard!(0, |f| Some(value(f, live!(bus).has_of_node()).map_or(0, c_int::from)))
 }
 
 /// 1 if the bus belongs to a CXL topology.
@@ -123,9 +114,7 @@ pub unsafe extern "C" fn ndctl_bus_has_cxl(bus: *mut ndctl_bus) -> c_int {
 /// 1 if this is an IBM PAPR SCM bus.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_papr_scm(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(
-        value(f, live!(bus).is_papr_scm()).map_or(0, c_int::from)
-    ))
+    guard!(0, |f| Some(value(f, live!(bus).is_papr_scm()).map_or(0, c_int::from)))
 }
 
 /// 1 if the bus supports `ND_CMD_*` command `cmd`.
@@ -169,8 +158,7 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
 pub unsafe extern "C" fn ndctl_bus_get_persistence_domain(
     bus: *mut ndctl_bus,
 ) -> ndctl_persistence_domain {
-    guard!(c_int::MAX, |f| value(f, live!(bus).persistence_domain())
-        .map(persistence_domain))
+    guard!(c_int::MAX, |f| value(f, live!(bus).persistence_domain()).map(persistence_domain))
 }
 
 /// Asks the platform (NFIT Translate SPA) which DIMM and DIMM physical address back the

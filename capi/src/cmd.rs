@@ -138,10 +138,7 @@ pub unsafe extern "C" fn ndctl_cmd_xlat_firmware_status(cmd: *mut ndctl_cmd) -> 
 /// Sends `cmd` to the kernel: 0, the residual byte count, or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_submit(cmd: *mut ndctl_cmd) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(submitted(
-        f,
-        live!(cmd).get().submit()
-    )))
+    guard!(-libc::EINVAL, |f| Some(submitted(f, live!(cmd).get().submit())))
 }
 
 /// [`ndctl_cmd_submit`], then a failing firmware status translated to -errno.
@@ -173,26 +170,19 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_cfg_size(dimm: *mut ndctl_dimm) -> *
 /// A read of the whole config area from a completed config-size command.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_cfg_read(cfg_size: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(cfg_size).get().cfg_read()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(cfg_size).get().cfg_read())) })
 }
 
 /// A write of the extent of a completed read, sharing its data.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_cfg_write(cfg_read: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(cfg_read).get().cfg_write()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(cfg_read).get().cfg_write())) })
 }
 
 /// The config area size of a completed config-size command; 0 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_size_get_size(cfg_size: *mut ndctl_cmd) -> c_uint {
-    guard!(
-        0,
-        Some(live!(cfg_size).get().cfg_size_get_size().unwrap_or(0))
-    )
+    guard!(0, Some(live!(cfg_size).get().cfg_size_get_size().unwrap_or(0)))
 }
 
 fn set_extent(
@@ -217,13 +207,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_set_extent(
     offset: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(set_extent(
-            f,
-            live!(cfg_read),
-            ndctl::cmd::Kind::CfgRead,
-            len,
-            offset,
-        ))
+        Some(set_extent(f, live!(cfg_read), ndctl::cmd::Kind::CfgRead, len, offset))
     })
 }
 
@@ -235,13 +219,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_extent(
     offset: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(set_extent(
-            f,
-            live!(cfg_write),
-            ndctl::cmd::Kind::CfgWrite,
-            len,
-            offset,
-        ))
+        Some(set_extent(f, live!(cfg_write), ndctl::cmd::Kind::CfgWrite, len, offset))
     })
 }
 
@@ -500,10 +478,7 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output_size(cmd: *mut ndctl_cmd) -
         if c.status() != 0 {
             return Some(c.status() as ssize_t);
         }
-        Some(
-            c.vendor_output()
-                .map_or(-(libc::EINVAL as ssize_t), |o| ssize(o.len())),
-        )
+        Some(c.vendor_output().map_or(-(libc::EINVAL as ssize_t), |o| ssize(o.len())))
     })
 }
 
@@ -645,9 +620,7 @@ pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_index(dimm: *mut ndctl_dimm
 pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_label(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(0, {
         live!(dimm);
-        let size = LABELS
-            .get(dimm as usize, |state| state.sizeof_namespace_label())
-            .unwrap_or(128);
+        let size = LABELS.get(dimm as usize, |state| state.sizeof_namespace_label()).unwrap_or(128);
         Some(c_uint::try_from(size).unwrap_or(0))
     })
 }

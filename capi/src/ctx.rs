@@ -65,9 +65,7 @@ impl Strings {
                 }
             }
         }
-        self.current
-            .get(&key)
-            .map_or(std::ptr::null(), |s| s.as_ptr())
+        self.current.get(&key).map_or(std::ptr::null(), |s| s.as_ptr())
     }
 }
 
@@ -93,13 +91,7 @@ impl ndctl_ctx {
         if self.priority() < priority {
             return;
         }
-        self.ctx.logger().log(
-            priority_level(priority),
-            func,
-            file,
-            line,
-            format_args!("{msg}"),
-        );
+        self.ctx.logger().log(priority_level(priority), func, file, line, format_args!("{msg}"));
     }
 
     /// Sets the priority here (for `ndctl_get_log_priority`) and as the threshold of the
@@ -112,9 +104,7 @@ impl ndctl_ctx {
     /// Installs `sink` (stderr or a user callback) as this context's log sink.
     fn set_sink(&self, sink: LogSink<ndctl_ctx>) {
         let me = std::ptr::from_ref(self).cast_mut();
-        self.ctx
-            .logger()
-            .set_sink(Arc::new(ContextSink::new(me, sink)));
+        self.ctx.logger().set_sink(Arc::new(ContextSink::new(me, sink)));
     }
 
     /// The libdaxctl state.
@@ -160,20 +150,8 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
         let c = unsafe { &*handle };
         c.set_priority(priority);
         c.set_sink(LogSink::Stderr);
-        c.log(
-            LOG_INFO,
-            file!(),
-            line!(),
-            f,
-            &format!("ctx {handle:p} created"),
-        );
-        c.log(
-            LOG_DEBUG,
-            file!(),
-            line!(),
-            f,
-            &format!("log_priority={priority}"),
-        );
+        c.log(LOG_INFO, file!(), line!(), f, &format!("ctx {handle:p} created"));
+        c.log(LOG_DEBUG, file!(), line!(), f, &format!("log_priority={priority}"));
         // SAFETY: non-NULL out pointer provided by the caller.
         unsafe { *ctx = handle };
         Some(0)
@@ -198,13 +176,7 @@ pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
         if c.refcount.fetch_sub(1, Ordering::AcqRel) > 1 {
             return Some(std::ptr::null_mut());
         }
-        c.log(
-            LOG_INFO,
-            file!(),
-            line!(),
-            f,
-            &format!("context {ctx:p} released"),
-        );
+        c.log(LOG_INFO, file!(), line!(), f, &format!("context {ctx:p} released"));
         unregister(ctx);
         // Nothing may reach the callback with this handle once it is freed.
         c.ctx.logger().set_sink(Arc::new(Silent));
@@ -277,10 +249,7 @@ pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut 
 /// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void {
-    guard!(
-        std::ptr::null_mut(),
-        Some(live!(ctx).userdata.load(Ordering::Relaxed))
-    )
+    guard!(std::ptr::null_mut(), Some(live!(ctx).userdata.load(Ordering::Relaxed)))
 }
 
 /// Stores a second, independent user pointer.
@@ -295,10 +264,7 @@ pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut 
 /// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_void {
-    guard!(
-        std::ptr::null_mut(),
-        Some(live!(ctx).private_data.load(Ordering::Relaxed))
-    )
+    guard!(std::ptr::null_mut(), Some(live!(ctx).private_data.load(Ordering::Relaxed)))
 }
 
 /// Forgets cached attributes and rescans the buses; existing objects stay valid.
@@ -333,9 +299,7 @@ pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_
     guard!(std::ptr::null(), {
         let g = lock(&live!(ctx).config_path);
         Some(
-            g.current
-                .get(&(0, "config_path"))
-                .map_or(DEFAULT_CONFIG_PATH.as_ptr(), |s| s.as_ptr()),
+            g.current.get(&(0, "config_path")).map_or(DEFAULT_CONFIG_PATH.as_ptr(), |s| s.as_ptr()),
         )
     })
 }
@@ -351,11 +315,7 @@ pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate
         match state.ctx(priority) {
             Ok(p) => Some(p.cast()),
             Err(why) => {
-                let prio = if state.first_report() {
-                    LOG_ERR
-                } else {
-                    LOG_DEBUG
-                };
+                let prio = if state.first_report() { LOG_ERR } else { LOG_DEBUG };
                 drop(state);
                 c.log(prio, file!(), line!(), f, &why);
                 None

@@ -23,10 +23,7 @@ pub struct daxctl_region {
 /// The first dax of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_first(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(region).daxs()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).daxs())))
 }
 
 /// The dax after `dax` in its region.
@@ -38,19 +35,13 @@ pub unsafe extern "C" fn ndctl_dax_get_next(dax: *mut ndctl_dax) -> *mut ndctl_d
 /// The idle dax the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_dax_seed(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(region).dax_seed()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).dax_seed()))))
 }
 
 /// The dax claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_dax(ndns: *mut ndctl_namespace) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(ndns).dax()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(ndns).dax()))))
 }
 
 /// The region of `dax`.
@@ -137,11 +128,7 @@ pub unsafe extern "C" fn ndctl_dax_get_supported_alignment(
     dax: *mut ndctl_dax,
     i: c_int,
 ) -> c_ulong {
-    guard!(c_ulong::MAX, |f| shared::supported_alignment(
-        f,
-        live!(dax),
-        i
-    ))
+    guard!(c_ulong::MAX, |f| shared::supported_alignment(f, live!(dax), i))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
@@ -168,11 +155,7 @@ pub unsafe extern "C" fn ndctl_dax_set_namespace(
     dax: *mut ndctl_dax,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_namespace(
-        f,
-        live!(dax),
-        maybe!(ndns)
-    ))
+    guard!(-libc::EINVAL, |f| shared::set_namespace(f, live!(dax), maybe!(ndns)))
 }
 
 /// 1 if bound to a driver.
@@ -220,11 +203,8 @@ pub unsafe extern "C" fn ndctl_dax_get_daxctl_region(dax: *mut ndctl_dax) -> *mu
         match state.region(priority, dax as usize, d.region().id(), &uuid, &path) {
             Ok(r) => Some(r.cast()),
             Err(why) => {
-                let prio = if state.first_report() {
-                    crate::log::LOG_ERR
-                } else {
-                    crate::log::LOG_DEBUG
-                };
+                let prio =
+                    if state.first_report() { crate::log::LOG_ERR } else { crate::log::LOG_DEBUG };
                 drop(state);
                 c.log(prio, file!(), line!(), f, &why);
                 None

@@ -44,10 +44,7 @@ fn load() -> Result<Lib, String> {
         // SAFETY: valid handle and NUL-terminated symbol name.
         let p = unsafe { libc::dlsym(handle, name.as_ptr()) };
         if p.is_null() {
-            Err(dl_error(&format!(
-                "libdaxctl.so.1 lacks {}",
-                name.to_string_lossy()
-            )))
+            Err(dl_error(&format!("libdaxctl.so.1 lacks {}", name.to_string_lossy())))
         } else {
             Ok(p)
         }
@@ -152,10 +149,7 @@ impl State {
         // what it keeps.
         let r = unsafe { (lib.new_region)(ctx, id, uu.as_mut_ptr(), path.as_ptr()) };
         if r.is_null() {
-            return Err(format!(
-                "daxctl_new_region({}) failed",
-                path.to_string_lossy()
-            ));
+            return Err(format!("daxctl_new_region({}) failed", path.to_string_lossy()));
         }
         self.regions.push((owner, r as usize));
         Ok(r)

@@ -40,10 +40,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
     bus: *mut ndctl_bus,
     handle: c_uint,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(bus).dimm_by_handle(handle)
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(bus).dimm_by_handle(handle)))))
 }
 
 /// The DIMM backing system physical address `address` (asking the platform for interleaved
@@ -68,10 +65,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_bus(dimm: *mut ndctl_dimm) -> *mut ndctl
 /// The context of `dimm`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_ctx(dimm: *mut ndctl_dimm) -> *mut ndctl_ctx {
-    guard!(
-        std::ptr::null_mut(),
-        Some(handle_of(live!(dimm).bus().ctx()))
-    )
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(dimm).bus().ctx())))
 }
 
 /// `nmemN`.
@@ -125,73 +119,55 @@ pub unsafe extern "C" fn ndctl_dimm_get_handle(dimm: *mut ndctl_dimm) -> c_uint 
 /// Node field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_node(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        Handle(raw_handle(live!(dimm), f)).node()
-    ))
+    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).node()))
 }
 
 /// Socket field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_socket(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        Handle(raw_handle(live!(dimm), f)).socket()
-    ))
+    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).socket()))
 }
 
 /// Memory-controller field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_imc(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        Handle(raw_handle(live!(dimm), f)).imc()
-    ))
+    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).imc()))
 }
 
 /// Channel field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_channel(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        Handle(raw_handle(live!(dimm), f)).channel()
-    ))
+    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).channel()))
 }
 
 /// DIMM field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_dimm(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        Handle(raw_handle(live!(dimm), f)).dimm()
-    ))
+    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).dimm()))
 }
 
 /// SMBIOS physical id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_phys_id(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).phys_id()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).phys_id()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).vendor()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).vendor()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).device_id()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).device_id()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).revision()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).revision()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Subsystem vendor id (`USHRT_MAX` when unknown).
@@ -237,9 +213,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_location(dimm: *mut ndctl_
 /// Serial number (`UINT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_serial(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        known(f, live!(dimm).serial()).unwrap_or(c_uint::MAX)
-    ))
+    guard!(c_uint::MAX, |f| Some(known(f, live!(dimm).serial()).unwrap_or(c_uint::MAX)))
 }
 
 /// The unique id, e.g. `8089-a2-1751-000004c9`; NULL when the DIMM has none.
@@ -274,9 +248,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_format(dimm: *mut ndctl_dimm) -> c_ushor
 /// Number of interface format codes (1 or 2; -EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_formats(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(
-        value(f, live!(dimm).formats()).map_or(1, |n| n as c_int)
-    ))
+    guard!(-libc::EINVAL, |f| Some(value(f, live!(dimm).formats()).map_or(1, |n| n as c_int)))
 }
 
 /// Interface format code `i` (-1 when unknown; -EINVAL for `i` out of range or NULL).
@@ -296,17 +268,13 @@ pub unsafe extern "C" fn ndctl_dimm_get_formatN(dimm: *mut ndctl_dimm, i: c_int)
 /// 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_locked(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(
-        known(f, live!(dimm).locked()).map_or(-1, c_int::from)
-    ))
+    guard!(-libc::EINVAL, |f| Some(known(f, live!(dimm).locked()).map_or(-1, c_int::from)))
 }
 
 /// 1 if the DIMM is aliased (has labels), 0 if not, -1 if unknown (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_aliased(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(
-        known(f, live!(dimm).aliased()).map_or(-1, c_int::from)
-    ))
+    guard!(-libc::EINVAL, |f| Some(known(f, live!(dimm).aliased()).map_or(-1, c_int::from)))
 }
 
 /// 1 if any failure or event flag is set.
@@ -384,10 +352,7 @@ pub unsafe extern "C" fn ndctl_dimm_is_enabled(dimm: *mut ndctl_dimm) -> c_int {
 /// 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(crate::handles::flag(
-        f,
-        live!(dimm).is_active()
-    )))
+    guard!(0, |f| Some(crate::handles::flag(f, live!(dimm).is_active())))
 }
 
 /// Binds the DIMM to its driver: 0, or a negative errno.

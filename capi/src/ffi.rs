@@ -63,10 +63,7 @@ fn report_panic(func: &str, payload: &(dyn Any + Send)) {
         "non-string panic payload"
     };
     // Writing to stderr can fail (closed fd); there is nowhere left to report that.
-    let _ = writeln!(
-        std::io::stderr(),
-        "libndctl: {func}: internal error, call failed: {what}"
-    );
+    let _ = writeln!(std::io::stderr(), "libndctl: {func}: internal error, call failed: {what}");
 }
 
 /// The name of the exported function a [`guard!`] sits in, from the type name of a local
@@ -192,10 +189,7 @@ mod tests {
     fn guard_maps_none_to_error_value() {
         let null: *const u32 = std::ptr::null();
         // SAFETY: NULL is an accepted input of `obj`.
-        assert_eq!(
-            ffi_guard("t", -22, || unsafe { obj(null) }.map(|v| *v as i32)),
-            -22
-        );
+        assert_eq!(ffi_guard("t", -22, || unsafe { obj(null) }.map(|v| *v as i32)), -22);
     }
 
     #[test]
@@ -204,9 +198,8 @@ mod tests {
             panic!("deliberate test panic")
         });
         assert_eq!(r, 0);
-        let r = ffi_guard("ndctl_test_panic", 5u32, || -> Option<u32> {
-            std::panic::panic_any(42u8)
-        });
+        let r =
+            ffi_guard("ndctl_test_panic", 5u32, || -> Option<u32> { std::panic::panic_any(42u8) });
         assert_eq!(r, 5);
     }
 

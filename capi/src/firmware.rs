@@ -112,17 +112,13 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
 /// Intel "finish firmware update" in the context of `start`; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(start).get().fw_finish()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(start).get().fw_finish())) })
 }
 
 /// Intel "finish firmware update" with the abort flag; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_abort(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(start).get().fw_abort()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(start).get().fw_abort())) })
 }
 
 /// Intel "finish status query" in the context of `start`; NULL when refused.
@@ -130,9 +126,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_abort(start: *mut ndctl_cmd) -> *
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish_query(
     start: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(start).get().fw_finish_query()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(start).get().fw_finish_query())) })
 }
 
 /// Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
@@ -211,20 +205,14 @@ pub unsafe extern "C" fn ndctl_cmd_fw_fquery_get_fw_rev(cmd: *mut ndctl_cmd) -> 
 /// The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_xlat_firmware_status(cmd: *mut ndctl_cmd) -> ND_FW_STATUS {
-    guard!(
-        6,
-        Some(live!(cmd).get().fw_xlat_firmware_status() as ND_FW_STATUS)
-    )
+    guard!(6, Some(live!(cmd).get().fw_xlat_firmware_status() as ND_FW_STATUS))
 }
 
 /// 0 when the DIMM offers the whole firmware-update sequence; -ENOTTY (family without
 /// it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_update_supported(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).fw_update_supported()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).fw_update_supported())))
 }
 
 /// The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
@@ -237,10 +225,7 @@ pub unsafe extern "C" fn ndctl_bus_get_fw_activate_state(bus: *mut ndctl_bus) ->
 /// How the platform activates firmware (`firmware/capability`); reset when unknown.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_fw_activate_method(bus: *mut ndctl_bus) -> ndctl_fwa_method {
-    guard!(
-        0,
-        Some(live!(bus).fw_activate_method().map_or(0, fwa_method))
-    )
+    guard!(0, Some(live!(bus).fw_activate_method().map_or(0, fwa_method)))
 }
 
 /// Activates staged firmware (`NDCTL_FWA_METHOD_LIVE` or `_SUSPEND`): 0 or -errno
@@ -270,37 +255,25 @@ pub unsafe extern "C" fn ndctl_bus_activate_firmware(
 /// Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_set_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(bus).set_fw_activate_noidle(true)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_noidle(true))))
 }
 
 /// Clears `nfit/firmware_activate_noidle`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(bus).set_fw_activate_noidle(false)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_noidle(false))))
 }
 
 /// Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_set_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(bus).set_fw_activate_nosuspend(true)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_nosuspend(true))))
 }
 
 /// Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(bus).set_fw_activate_nosuspend(false)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_nosuspend(false))))
 }
 
 /// The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
@@ -308,10 +281,7 @@ pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_nosuspend(bus: *mut ndctl_b
 pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_state(
     dimm: *mut ndctl_dimm,
 ) -> ndctl_fwa_state {
-    guard!(
-        0,
-        Some(live!(dimm).fw_activate_state().map_or(0, fwa_state))
-    )
+    guard!(0, Some(live!(dimm).fw_activate_state().map_or(0, fwa_state)))
 }
 
 /// Result of the last activation (`firmware/result`); `NDCTL_FWA_RESULT_INVALID` when
@@ -320,10 +290,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_state(
 pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
     dimm: *mut ndctl_dimm,
 ) -> ndctl_fwa_result {
-    guard!(
-        0,
-        Some(live!(dimm).fw_activate_result().map_or(0, fwa_result))
-    )
+    guard!(0, Some(live!(dimm).fw_activate_result().map_or(0, fwa_result)))
 }
 
 /// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the

@@ -204,10 +204,8 @@ pub(crate) const EMPTY: &CStr = c"";
 /// closed, and C callers may hold the pointer forever.
 pub(crate) fn static_cstr(name: &'static str) -> &'static CStr {
     static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let mut names =
+        NAMES.get_or_init(|| Mutex::new(HashMap::new())).lock().unwrap_or_else(|p| p.into_inner());
     names.entry(name).or_insert_with(|| {
         // The crate's names never contain NUL; "unknown" would be the honest fallback.
         let c = CString::new(name).unwrap_or_else(|_| CString::from(c"unknown"));

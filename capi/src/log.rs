@@ -131,10 +131,7 @@ pub struct ContextSink<C> {
 impl<C> ContextSink<C> {
     /// The sink for the context handle `ctx`.
     pub fn new(ctx: *mut C, sink: LogSink<C>) -> Self {
-        ContextSink {
-            ctx: ctx as usize,
-            sink,
-        }
+        ContextSink { ctx: ctx as usize, sink }
     }
 }
 
@@ -259,11 +256,8 @@ pub fn parse_log_priority(value: &str) -> c_int {
     let (number, end) = if end > digits {
         let text = &value[start..end];
         // strtol saturates at the range of long; the C code then narrows to int.
-        let n = text.parse::<i64>().unwrap_or(if text.starts_with('-') {
-            i64::MIN
-        } else {
-            i64::MAX
-        });
+        let n =
+            text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX });
         (n as c_int, end)
     } else {
         (0, 0)
@@ -318,21 +312,12 @@ mod tests {
         // SAFETY: vsnprintf NUL-terminates; file/func are valid C strings from emit().
         let (text, file, func) = unsafe {
             (
-                std::ffi::CStr::from_ptr(buf.as_ptr())
-                    .to_string_lossy()
-                    .into_owned(),
-                std::ffi::CStr::from_ptr(file)
-                    .to_string_lossy()
-                    .into_owned(),
-                std::ffi::CStr::from_ptr(func)
-                    .to_string_lossy()
-                    .into_owned(),
+                std::ffi::CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned(),
+                std::ffi::CStr::from_ptr(file).to_string_lossy().into_owned(),
+                std::ffi::CStr::from_ptr(func).to_string_lossy().into_owned(),
             )
         };
-        SEEN.with(|s| {
-            s.borrow_mut()
-                .push((ctx as usize, priority, file, line, func, text))
-        });
+        SEEN.with(|s| s.borrow_mut().push((ctx as usize, priority, file, line, func, text)));
     }
 
     #[test]
@@ -366,10 +351,7 @@ mod tests {
 
     #[test]
     fn null_callback_means_stderr() {
-        assert!(matches!(
-            LogSink::<u8>::from_callback(None),
-            LogSink::Stderr
-        ));
+        assert!(matches!(LogSink::<u8>::from_callback(None), LogSink::Stderr));
     }
 
     #[test]

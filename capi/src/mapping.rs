@@ -12,10 +12,7 @@ use crate::handles::{
 /// The first mapping of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_first(region: *mut ndctl_region) -> *mut ndctl_mapping {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(region).mappings()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).mappings())))
 }
 
 /// The mapping after `mapping` in its region.
@@ -41,19 +38,13 @@ pub unsafe extern "C" fn ndctl_mapping_get_region(
 /// The bus of the mapping.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_bus(mapping: *mut ndctl_mapping) -> *mut ndctl_bus {
-    guard!(
-        std::ptr::null_mut(),
-        Some(ptr(live!(mapping).region().bus()))
-    )
+    guard!(std::ptr::null_mut(), Some(ptr(live!(mapping).region().bus())))
 }
 
 /// The context of the mapping.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_ctx(mapping: *mut ndctl_mapping) -> *mut ndctl_ctx {
-    guard!(
-        std::ptr::null_mut(),
-        Some(handle_of(live!(mapping).region().bus().ctx()))
-    )
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(mapping).region().bus().ctx())))
 }
 
 /// DIMM physical address where the mapping starts.
@@ -79,10 +70,7 @@ pub unsafe extern "C" fn ndctl_mapping_get_position(mapping: *mut ndctl_mapping)
 pub unsafe extern "C" fn ndctl_region_get_interleave_set(
     region: *mut ndctl_region,
 ) -> *mut ndctl_interleave_set {
-    guard!(
-        std::ptr::null_mut(),
-        Some(opt_ptr(live!(region).interleave_set()))
-    )
+    guard!(std::ptr::null_mut(), Some(opt_ptr(live!(region).interleave_set())))
 }
 
 /// The first interleave set of `bus`.
@@ -90,10 +78,7 @@ pub unsafe extern "C" fn ndctl_region_get_interleave_set(
 pub unsafe extern "C" fn ndctl_interleave_set_get_first(
     bus: *mut ndctl_bus,
 ) -> *mut ndctl_interleave_set {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(bus).interleave_sets()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(bus).interleave_sets())))
 }
 
 /// The interleave set of the next PMEM region on the bus.
@@ -131,10 +116,7 @@ pub unsafe extern "C" fn ndctl_interleave_set_is_active(iset: *mut ndctl_interle
 pub unsafe extern "C" fn ndctl_interleave_set_get_first_dimm(
     iset: *mut ndctl_interleave_set,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(iset).dimms()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(iset).dimms())))
 }
 
 /// The member DIMM after `dimm`.

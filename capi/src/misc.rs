@@ -36,10 +36,7 @@ pub extern "C" fn ndctl_sizeof_namespace_label() -> usize {
 /// 1/16 degree Celsius (`0x8170` is -23.0).
 #[no_mangle]
 pub extern "C" fn ndctl_decode_smart_temperature(temp: c_uint) -> c_double {
-    guard!(
-        0.0,
-        Some(ndctl::cmd::family::decode_smart_temperature(temp))
-    )
+    guard!(0.0, Some(ndctl::cmd::family::decode_smart_temperature(temp)))
 }
 
 /// Encodes degrees Celsius as a SMART temperature (see

@@ -21,10 +21,7 @@ fn sector_sizes(ns: &ndctl::Namespace, func: &'static str) -> (Vec<u32>, Option<
 pub unsafe extern "C" fn ndctl_namespace_get_first(
     region: *mut ndctl_region,
 ) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(region).namespaces()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).namespaces())))
 }
 
 /// The namespace after `ndns` in its region.
@@ -52,10 +49,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_bus(ndns: *mut ndctl_namespace) -> 
 /// The context of `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_ctx(ndns: *mut ndctl_namespace) -> *mut ndctl_ctx {
-    guard!(
-        std::ptr::null_mut(),
-        Some(handle_of(live!(ndns).region().bus().ctx()))
-    )
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(ndns).region().bus().ctx())))
 }
 
 /// `namespaceR.N`.
@@ -84,10 +78,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) ->
 pub unsafe extern "C" fn ndctl_namespace_get_type_name(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    guard!(
-        std::ptr::null(),
-        Some(device_type_name(live!(ndns).ns_type().code()).as_ptr())
-    )
+    guard!(std::ptr::null(), Some(device_type_name(live!(ndns).ns_type().code()).as_ptr()))
 }
 
 /// The current mode, read now; -ENXIO when unreadable or unknown.
@@ -111,9 +102,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
 pub unsafe extern "C" fn ndctl_namespace_get_enforce_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    guard!(-libc::EINVAL, |f| Some(
-        known(f, live!(ndns).enforce_mode()).map_or(0, Mode::to_c)
-    ))
+    guard!(-libc::EINVAL, |f| Some(known(f, live!(ndns).enforce_mode()).map_or(0, Mode::to_c)))
 }
 
 /// Sets which kind of device may claim the namespace: 0 or a negative errno (-EINVAL for
@@ -163,34 +152,25 @@ pub unsafe extern "C" fn ndctl_namespace_set_size(
     ndns: *mut ndctl_namespace,
     size: c_ulonglong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(ndns).set_size(size)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_size(size))))
 }
 
 /// Physical start address (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_resource(ndns: *mut ndctl_namespace) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(
-        known(f, live!(ndns).resource()).unwrap_or(c_ulonglong::MAX)
-    ))
+    guard!(c_ulonglong::MAX, |f| Some(known(f, live!(ndns).resource()).unwrap_or(c_ulonglong::MAX)))
 }
 
 /// NUMA node (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_numa_node(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(
-        known(f, live!(ndns).numa_node()).unwrap_or(-1)
-    ))
+    guard!(-libc::EINVAL, |f| Some(known(f, live!(ndns).numa_node()).unwrap_or(-1)))
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(
-        known(f, live!(ndns).target_node()).unwrap_or(-1)
-    ))
+    guard!(-libc::EINVAL, |f| Some(known(f, live!(ndns).target_node()).unwrap_or(-1)))
 }
 
 /// Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
@@ -259,11 +239,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
         if sizes.is_empty() {
             return Some(0);
         }
-        Some(
-            index(i)
-                .and_then(|i| sizes.get(i).copied())
-                .unwrap_or(c_uint::MAX),
-        )
+        Some(index(i).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
     })
 }
 
@@ -276,10 +252,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namesp
         if sizes.is_empty() {
             return Some(0);
         }
-        Some(
-            cur.and_then(|i| sizes.get(i).copied())
-                .unwrap_or(c_uint::MAX),
-        )
+        Some(cur.and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
     })
 }
 
@@ -289,10 +262,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
     ndns: *mut ndctl_namespace,
     sector_size: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(ndns).set_sector_size(sector_size)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_sector_size(sector_size))))
 }
 
 /// The block device of a raw namespace (`""` when there is none).
@@ -312,10 +282,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_block_device(
 /// The btt claiming the namespace.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(ndns).btt()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(ndns).btt()))))
 }
 
 /// 1 if the namespace is bound to a driver.
@@ -327,9 +294,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_enabled(ndns: *mut ndctl_namespace) 
 /// Whether the namespace is in use (itself or through its btt/pfn/dax).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_active(ndns: *mut ndctl_namespace) -> bool {
-    guard!(false, |f| Some(
-        value(f, live!(ndns).is_active()).unwrap_or(false)
-    ))
+    guard!(false, |f| Some(value(f, live!(ndns).is_active()).unwrap_or(false)))
 }
 
 /// 1 while the region has not been disabled since the object was created.
@@ -358,9 +323,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
 pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(0, |f| Some(
-        value(f, live!(ndns).is_configuration_idle()).map_or(0, c_int::from)
-    ))
+    guard!(0, |f| Some(value(f, live!(ndns).is_configuration_idle()).map_or(0, c_int::from)))
 }
 
 /// Binds the namespace: 0 if it is enabled, 1 if a btt/pfn/dax claiming it was enabled
@@ -387,20 +350,14 @@ pub unsafe extern "C" fn ndctl_namespace_disable(ndns: *mut ndctl_namespace) -> 
 /// Deletes any btt/pfn/dax claiming the namespace, then disables it.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_invalidate(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(ndns).disable_invalidate()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).disable_invalidate())))
 }
 
 /// Like `ndctl_namespace_disable_invalidate()`, but fails (-EBUSY) while the block device
 /// is in use, e.g. mounted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_safe(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(ndns).disable_safe()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).disable_safe())))
 }
 
 /// Releases the namespace's capacity (size 0); -EBUSY while active.
@@ -428,17 +385,11 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
 /// Enables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(ndns).set_write_cache(true)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_write_cache(true))))
 }
 
 /// Disables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(ndns).set_write_cache(false)
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_write_cache(false))))
 }

@@ -12,10 +12,7 @@ use crate::pfn_shared as shared;
 /// The first pfn of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_first(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(region).pfns()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).pfns())))
 }
 
 /// The pfn after `pfn` in its region.
@@ -27,19 +24,13 @@ pub unsafe extern "C" fn ndctl_pfn_get_next(pfn: *mut ndctl_pfn) -> *mut ndctl_p
 /// The idle pfn the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_pfn_seed(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(region).pfn_seed()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).pfn_seed()))))
 }
 
 /// The pfn claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_pfn(ndns: *mut ndctl_namespace) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(ndns).pfn()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(ndns).pfn()))))
 }
 
 /// The region of `pfn`.
@@ -126,11 +117,7 @@ pub unsafe extern "C" fn ndctl_pfn_get_supported_alignment(
     pfn: *mut ndctl_pfn,
     i: c_int,
 ) -> c_ulong {
-    guard!(c_ulong::MAX, |f| shared::supported_alignment(
-        f,
-        live!(pfn),
-        i
-    ))
+    guard!(c_ulong::MAX, |f| shared::supported_alignment(f, live!(pfn), i))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
@@ -157,11 +144,7 @@ pub unsafe extern "C" fn ndctl_pfn_set_namespace(
     pfn: *mut ndctl_pfn,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_namespace(
-        f,
-        live!(pfn),
-        maybe!(ndns)
-    ))
+    guard!(-libc::EINVAL, |f| shared::set_namespace(f, live!(pfn), maybe!(ndns)))
 }
 
 /// 1 if bound to a driver.

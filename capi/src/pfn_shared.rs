@@ -92,10 +92,7 @@ pub(crate) fn num_alignments(f: &'static str, p: &PfnCore) -> Option<c_int> {
 pub(crate) fn supported_alignment(f: &'static str, p: &PfnCore, i: c_int) -> Option<c_ulong> {
     let all = value(f, p.alignments()).unwrap_or_default();
     let a = index(i).and_then(|i| all.get(i).copied());
-    Some(
-        a.and_then(|a| c_ulong::try_from(a).ok())
-            .unwrap_or(c_ulong::MAX),
-    )
+    Some(a.and_then(|a| c_ulong::try_from(a).ok()).unwrap_or(c_ulong::MAX))
 }
 
 pub(crate) fn size(f: &'static str, p: &PfnCore) -> Option<c_ulonglong> {

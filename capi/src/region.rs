@@ -19,10 +19,7 @@ const NUMA_NO_ATTR: c_int = -2;
 /// The first region of `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_first(bus: *mut ndctl_bus) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(bus).regions()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(bus).regions())))
 }
 
 /// The region after `region` on its bus.
@@ -52,10 +49,7 @@ pub unsafe extern "C" fn ndctl_region_get_bus(region: *mut ndctl_region) -> *mut
 /// The context of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_ctx(region: *mut ndctl_region) -> *mut ndctl_ctx {
-    guard!(
-        std::ptr::null_mut(),
-        Some(handle_of(live!(region).bus().ctx()))
-    )
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(region).bus().ctx())))
 }
 
 /// `regionN`.
@@ -126,10 +120,7 @@ pub unsafe extern "C" fn ndctl_region_get_nstype(region: *mut ndctl_region) -> c
 /// `ND_DEVICE_REGION_PMEM` or `ND_DEVICE_REGION_BLK`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        Some(live!(region).region_type().device_type().code())
-    )
+    guard!(c_uint::MAX, Some(live!(region).region_type().device_type().code()))
 }
 
 /// `pmem` or `blk`.
@@ -144,9 +135,7 @@ pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -
 /// NFIT SPA range index (`UINT_MAX` when the region has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_range_index(region: *mut ndctl_region) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(
-        known(f, live!(region).range_index()).unwrap_or(c_uint::MAX)
-    ))
+    guard!(c_uint::MAX, |f| Some(known(f, live!(region).range_index()).unwrap_or(c_uint::MAX)))
 }
 
 /// 1 if the region is read-only, 0 if not (-EINVAL for NULL).
@@ -182,17 +171,13 @@ pub unsafe extern "C" fn ndctl_region_get_numa_node(region: *mut ndctl_region) -
 /// 1 if the region has a `numa_node` attribute.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_has_numa(region: *mut ndctl_region) -> c_int {
-    guard!(0, |f| Some(
-        value(f, live!(region).has_numa()).map_or(0, c_int::from)
-    ))
+    guard!(0, |f| Some(value(f, live!(region).has_numa()).map_or(0, c_int::from)))
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_target_node(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(
-        known(f, live!(region).target_node()).unwrap_or(-1)
-    ))
+    guard!(-libc::EINVAL, |f| Some(known(f, live!(region).target_node()).unwrap_or(-1)))
 }
 
 /// Namespace alignment (`ULONG_MAX` when the kernel has no `align`).
@@ -222,8 +207,7 @@ pub unsafe extern "C" fn ndctl_region_set_align(
 pub unsafe extern "C" fn ndctl_region_get_persistence_domain(
     region: *mut ndctl_region,
 ) -> ndctl_persistence_domain {
-    guard!(c_int::MAX, |f| value(f, live!(region).persistence_domain())
-        .map(persistence_domain))
+    guard!(c_int::MAX, |f| value(f, live!(region).persistence_domain()).map(persistence_domain))
 }
 
 /// 1 if the region is bound to its driver.
@@ -242,20 +226,14 @@ pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int
 /// invalid): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_disable_invalidate(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(region).disable_invalidate()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).disable_invalidate())))
 }
 
 /// Unbinds the region keeping its (now invalid) child objects until
 /// `ndctl_region_cleanup()`: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_disable_preserve(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(region).disable_preserve()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).disable_preserve())))
 }
 
 /// Releases child objects left invalid by `ndctl_region_disable_preserve()`.
@@ -270,19 +248,13 @@ pub unsafe extern "C" fn ndctl_region_cleanup(region: *mut ndctl_region) {
 /// Flushes write buffers for the region (`deep_flush`): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_deep_flush(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(region).deep_flush()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).deep_flush())))
 }
 
 /// The first DIMM (in bus order) that the region maps.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_first_dimm(region: *mut ndctl_region) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(first(
-        f,
-        live!(region).dimms()
-    )))
+    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).dimms())))
 }
 
 /// The region's DIMM after `dimm` in bus order.
@@ -302,8 +274,5 @@ pub unsafe extern "C" fn ndctl_region_get_next_dimm(
 pub unsafe extern "C" fn ndctl_region_get_namespace_seed(
     region: *mut ndctl_region,
 ) -> *mut crate::handles::ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(region).namespace_seed()
-    ))))
+    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).namespace_seed()))))
 }

@@ -56,10 +56,7 @@ pub unsafe extern "C" fn ndctl_dimm_update_passphrase(
     nkey: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(status(
-            f,
-            live!(dimm).update_passphrase(key_id(ckey), key_id(nkey)),
-        ))
+        Some(status(f, live!(dimm).update_passphrase(key_id(ckey), key_id(nkey))))
     })
 }
 
@@ -69,9 +66,7 @@ pub unsafe extern "C" fn ndctl_dimm_disable_passphrase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(dimm).disable_passphrase(key_id(key))))
-    })
+    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dimm).disable_passphrase(key_id(key)))) })
 }
 
 /// Removes the master passphrase in key `key`: 0 or -errno.
@@ -81,38 +76,26 @@ pub unsafe extern "C" fn ndctl_dimm_disable_master_passphrase(
     key: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(status(
-            f,
-            live!(dimm).disable_master_passphrase(key_id(key)),
-        ))
+        Some(status(f, live!(dimm).disable_master_passphrase(key_id(key))))
     })
 }
 
 /// Freezes security: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_freeze_security(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).freeze_security()
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).freeze_security())))
 }
 
 /// Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_secure_erase(dimm: *mut ndctl_dimm, key: c_long) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).secure_erase(key_id(key))
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).secure_erase(key_id(key)))))
 }
 
 /// Starts an overwrite with the passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_overwrite(dimm: *mut ndctl_dimm, key: c_long) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).overwrite(key_id(key))
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).overwrite(key_id(key)))))
 }
 
 /// Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
@@ -138,10 +121,7 @@ pub unsafe extern "C" fn ndctl_dimm_update_master_passphrase(
     nkey: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(status(
-            f,
-            live!(dimm).update_master_passphrase(key_id(ckey), key_id(nkey)),
-        ))
+        Some(status(f, live!(dimm).update_master_passphrase(key_id(ckey), key_id(nkey))))
     })
 }
 
@@ -151,8 +131,5 @@ pub unsafe extern "C" fn ndctl_dimm_master_secure_erase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(dimm).master_secure_erase(key_id(key))
-    )))
+    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).master_secure_erase(key_id(key)))))
 }

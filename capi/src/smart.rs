@@ -17,11 +17,7 @@ fn set_status(func: &'static str, r: ndctl::Result<()>) -> c_int {
     match r {
         Ok(()) => 0,
         Err(ndctl::Error::Unsupported { object, reason }) => {
-            crate::log::call_log(
-                ::log::Level::Debug,
-                func,
-                format_args!("{object}: {reason}"),
-            );
+            crate::log::call_log(::log::Level::Debug, func, format_args!("{object}: {reason}"));
             -libc::ENXIO
         }
         Err(e) => {
@@ -79,9 +75,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_threshold(
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_set_threshold(
     cmd: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(cmd).get().smart_set_threshold()))
-    })
+    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(cmd).get().smart_set_threshold())) })
 }
 
 /// A SMART injection command for `dimm`; NULL when its command family has none.
@@ -195,19 +189,13 @@ pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) ->
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_alarm_control(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        threshold_value(cmd, ThresholdField::AlarmControl)
-    )
+    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::AlarmControl))
 }
 
 /// Media temperature threshold (SMART encoding); UINT_MAX for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_temperature(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        threshold_value(cmd, ThresholdField::MediaTemperature)
-    )
+    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::MediaTemperature))
 }
 
 /// Media temperature threshold (SMART encoding); UINT_MAX for NULL.
@@ -215,10 +203,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_temperature(cmd: *mut ndc
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_media_temperature(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        threshold_value(cmd, ThresholdField::MediaTemperature)
-    )
+    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::MediaTemperature))
 }
 
 /// Controller temperature threshold (SMART encoding); UINT_MAX for NULL.
@@ -226,10 +211,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_media_temperature(
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_ctrl_temperature(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(
-        c_uint::MAX,
-        threshold_value(cmd, ThresholdField::CtrlTemperature)
-    )
+    guard!(c_uint::MAX, threshold_value(cmd, ThresholdField::CtrlTemperature))
 }
 
 /// Spares threshold in percent; UINT_MAX for NULL.
@@ -244,9 +226,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_spares(cmd: *mut ndctl_cm
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_supported_alarms(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(c_uint::MAX, {
-        Some(live!(cmd).get().supported_alarms().map_or(0, |a| a.0))
-    })
+    guard!(c_uint::MAX, { Some(live!(cmd).get().supported_alarms().map_or(0, |a| a.0)) })
 }
 
 /// Sets the enabled alarms of a set-threshold command; -EINVAL for NULL.
@@ -255,12 +235,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_alarm_control(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(
-        f,
-        cmd,
-        ThresholdField::AlarmControl,
-        val
-    ))
+    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::AlarmControl, val))
 }
 
 /// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
@@ -269,12 +244,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_temperature(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(
-        f,
-        cmd,
-        ThresholdField::MediaTemperature,
-        val
-    ))
+    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::MediaTemperature, val))
 }
 
 /// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
@@ -283,12 +253,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_media_temperature(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(
-        f,
-        cmd,
-        ThresholdField::MediaTemperature,
-        val
-    ))
+    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::MediaTemperature, val))
 }
 
 /// Sets the controller temperature threshold of a set-threshold command; -EINVAL for NULL.
@@ -297,12 +262,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_ctrl_temperature(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(
-        f,
-        cmd,
-        ThresholdField::CtrlTemperature,
-        val
-    ))
+    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::CtrlTemperature, val))
 }
 
 /// Sets the spares threshold of a set-threshold command; -EINVAL for NULL.
@@ -311,12 +271,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_spares(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(
-        f,
-        cmd,
-        ThresholdField::Spares,
-        val
-    ))
+    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::Spares, val))
 }
 
 /// Adds a media temperature injection (or its removal) to an injection command; -ENXIO
@@ -327,14 +282,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_media_temperature(
     enable: bool,
     mtemp: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(
-        f,
-        cmd,
-        Inject::MediaTemperature {
-            enable,
-            value: mtemp
-        }
-    ))
+    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::MediaTemperature { enable, value: mtemp }))
 }
 
 /// Adds a controller temperature injection to an injection command; -ENXIO when the
@@ -345,14 +293,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_ctrl_temperature(
     enable: bool,
     ctemp: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(
-        f,
-        cmd,
-        Inject::CtrlTemperature {
-            enable,
-            value: ctemp
-        }
-    ))
+    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::CtrlTemperature { enable, value: ctemp }))
 }
 
 /// Adds a spares injection to an injection command; -ENXIO when the family cannot
@@ -363,14 +304,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_spares(
     enable: bool,
     spares: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(
-        f,
-        cmd,
-        Inject::Spares {
-            enable,
-            value: spares
-        }
-    ))
+    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::Spares { enable, value: spares }))
 }
 
 /// Adds a fatal-health injection to an injection command; -ENXIO when the family cannot
@@ -387,11 +321,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
     cmd: *mut ndctl_cmd,
     enable: bool,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(
-        f,
-        cmd,
-        Inject::UnsafeShutdown { enable }
-    ))
+    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::UnsafeShutdown { enable }))
 }
 
 /// `ND_SMART_INJECT_*` bits of what `dimm` can inject; -ENOTTY when its family cannot
@@ -414,9 +344,7 @@ pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm
 /// opened, -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(live!(dimm).health_eventfd().map_or(-1, |fd| fd.as_raw_fd()))
-    })
+    guard!(-libc::EINVAL, { Some(live!(dimm).health_eventfd().map_or(-1, |fd| fd.as_raw_fd())) })
 }
 
 /// The health bits of a SMART command submitted now; UINT_MAX when it cannot be built or

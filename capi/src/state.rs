@@ -44,10 +44,7 @@ impl<V> Table<V> {
         let map = m.get_or_insert_with(HashMap::new);
         map.retain(|_, s| s.owner.strong_count() > 0);
         let weak: Weak<dyn Any + Send + Sync> = Arc::downgrade(owner) as _;
-        let slot = map.entry(key).or_insert_with(|| Slot {
-            owner: weak,
-            value: init(),
-        });
+        let slot = map.entry(key).or_insert_with(|| Slot { owner: weak, value: init() });
         f(&mut slot.value)
     }
 }
@@ -66,8 +63,6 @@ impl<V> Table<V> {
     /// Live entries (tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map().as_ref().map_or(0, |m| {
-            m.values().filter(|s| s.owner.strong_count() > 0).count()
-        })
+        self.map().as_ref().map_or(0, |m| m.values().filter(|s| s.owner.strong_count() > 0).count())
     }
 }

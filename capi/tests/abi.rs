@@ -59,17 +59,8 @@ fn table_matches_libndctl_counts() {
     ]
     .into();
     for r in &rows {
-        assert_eq!(
-            r.layer == "object",
-            object.contains(r.group.as_str()),
-            "layer of {}",
-            r.name
-        );
-        assert!(
-            r.prototype.contains(&format!("{}(", r.name)),
-            "prototype of {} names it",
-            r.name
-        );
+        assert_eq!(r.layer == "object", object.contains(r.group.as_str()), "layer of {}", r.name);
+        assert!(r.prototype.contains(&format!("{}(", r.name)), "prototype of {} names it", r.name);
     }
     assert_eq!(rows.iter().filter(|r| r.layer == "object").count(), 259);
 }
@@ -78,21 +69,15 @@ fn table_matches_libndctl_counts() {
 /// names of all other defined dynamic symbols.
 fn dynamic_exports() -> (BTreeMap<String, (String, bool)>, Vec<String>) {
     let so = shared_library_dir().join("libndctl.so.6");
-    let out = run(
-        Command::new("readelf")
-            .args(["--dyn-syms", "--wide"])
-            .arg(&so),
-        "readelf --dyn-syms",
-    );
+    let out =
+        run(Command::new("readelf").args(["--dyn-syms", "--wide"]).arg(&so), "readelf --dyn-syms");
     let mut funcs = BTreeMap::new();
     let mut others = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         // Num: Value Size Type Bind Vis Ndx Name
-        let is_entry = f
-            .first()
-            .and_then(|n| n.strip_suffix(':'))
-            .is_some_and(|n| n.parse::<u32>().is_ok());
+        let is_entry =
+            f.first().and_then(|n| n.strip_suffix(':')).is_some_and(|n| n.parse::<u32>().is_ok());
         if f.len() < 8 || !is_entry || f[6] == "UND" {
             continue;
         }
@@ -117,10 +102,7 @@ fn soname_is_libndctl_so_6() {
     let so = shared_library_dir().join("libndctl.so.6");
     let out = run(Command::new("readelf").arg("-d").arg(&so), "readelf -d");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("Library soname: [libndctl.so.6]"),
-        "SONAME missing:\n{text}"
-    );
+    assert!(text.contains("Library soname: [libndctl.so.6]"), "SONAME missing:\n{text}");
 }
 
 #[test]
@@ -142,20 +124,11 @@ fn exports_sit_at_their_libndctl_nodes() {
         assert!(*default, "{name}@{node} is not the default version");
     }
     let exported: BTreeSet<String> = funcs.keys().cloned().collect();
-    assert_eq!(
-        exported, defined,
-        "the library must export exactly the functions capi/src defines"
-    );
+    assert_eq!(exported, defined, "the library must export exactly the functions capi/src defines");
 
-    let missing: Vec<&Row> = rows
-        .iter()
-        .filter(|r| !exported.contains(&r.name))
-        .collect();
-    let missing_object: Vec<&str> = missing
-        .iter()
-        .filter(|r| r.layer == "object")
-        .map(|r| r.name.as_str())
-        .collect();
+    let missing: Vec<&Row> = rows.iter().filter(|r| !exported.contains(&r.name)).collect();
+    let missing_object: Vec<&str> =
+        missing.iter().filter(|r| r.layer == "object").map(|r| r.name.as_str()).collect();
     println!(
         "exported {} of 400 libndctl functions; not yet exported: {} object layer, {} command layer",
         exported.len(),
@@ -164,17 +137,10 @@ fn exports_sit_at_their_libndctl_nodes() {
     );
     let mut by_group: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for r in &missing {
-        by_group
-            .entry((r.layer.as_str(), r.group.as_str()))
-            .or_default()
-            .push(r.name.as_str());
+        by_group.entry((r.layer.as_str(), r.group.as_str())).or_default().push(r.name.as_str());
     }
     for ((layer, group), names) in by_group {
-        println!(
-            "  not exported [{layer}/{group}] ({}): {}",
-            names.len(),
-            names.join(" ")
-        );
+        println!("  not exported [{layer}/{group}] ({}): {}", names.len(), names.join(" "));
     }
 }
 
@@ -187,10 +153,7 @@ fn every_object_layer_function_is_exported() {
         .filter(|r| r.layer == "object" && !defined.contains(&r.name))
         .map(|r| r.name)
         .collect();
-    assert!(
-        missing.is_empty(),
-        "object-layer functions not exported: {missing:?}"
-    );
+    assert!(missing.is_empty(), "object-layer functions not exported: {missing:?}");
 }
 
 /// Redeclares all 400 libndctl prototypes after including the generated header: any
@@ -232,10 +195,7 @@ fn header_prototypes_equal_libndctl() {
                 .next()
                 .unwrap_or("");
             if name.starts_with("ndctl_") {
-                assert!(
-                    names.contains(name),
-                    "header declares unknown function {name}"
-                );
+                assert!(names.contains(name), "header declares unknown function {name}");
             }
         }
     }
@@ -265,10 +225,7 @@ fn arity(prototype: &str) -> usize {
 fn arity_parser() {
     assert_eq!(arity("size_t ndctl_min_namespace_size(void);"), 0);
     assert_eq!(arity("int ndctl_new(struct ndctl_ctx **ctx);"), 1);
-    let log = table()
-        .into_iter()
-        .find(|r| r.name == "ndctl_set_log_fn")
-        .unwrap();
+    let log = table().into_iter().find(|r| r.name == "ndctl_set_log_fn").unwrap();
     assert_eq!(arity(&log.prototype), 2);
 }
 

@@ -39,10 +39,7 @@ fn capture_root() -> tempfile::TempDir {
         .join("../tests/fixtures/nfit_test-6.1/sysfs-02-namespaces.tar.gz");
     let dir = kernel::unpack_capture(&capture);
     let put = |rel: &str, text: &str| fs::write(dir.path().join(rel), text).unwrap();
-    put(
-        "sys/devices/platform/nfit_test.0/ndbus0/region0/badblocks",
-        "8 1\n4096 16\n",
-    );
+    put("sys/devices/platform/nfit_test.0/ndbus0/region0/badblocks", "8 1\n4096 16\n");
     put(
         "sys/devices/platform/nfit_test.0/ndbus0/region0/namespace0.0/block/pmem0/badblocks",
         "0 8\n",
@@ -99,10 +96,7 @@ fn badblock_iterators_read_the_kernel_lists() {
                     assert_eq!(got, want, "{rname}");
                     checked += 1;
                 }
-                assert!(
-                    ndctl_region_get_next_badblock(region).is_null(),
-                    "exhausted"
-                );
+                assert!(ndctl_region_get_next_badblock(region).is_null(), "exhausted");
                 let mut ns = ndctl_namespace_get_first(region);
                 while !ns.is_null() {
                     let nname = name(ndctl_namespace_get_devname(ns));
@@ -178,10 +172,7 @@ fn commands_fail_as_libndctl_without_a_kernel() {
         assert_eq!(ndctl_bb_get_block(null_mut()), u64::MAX);
         assert_eq!(ndctl_bb_get_count(null_mut()), u64::MAX);
         let ns1 = ndctl_namespace_get_first(ndctl_region_get_first(bus1));
-        assert_eq!(
-            ndctl_namespace_inject_error(ns1, 0, 1, false),
-            -libc::EOPNOTSUPP
-        );
+        assert_eq!(ndctl_namespace_inject_error(ns1, 0, 1, false), -libc::EOPNOTSUPP);
         assert_eq!(ndctl_namespace_injection_status(ns1), -libc::EOPNOTSUPP);
 
         // Label area of a DIMM: config size fails to submit, so no read is possible.
@@ -263,11 +254,7 @@ fn iterating_and_submitting_use_no_lasting_descriptors() {
             ndctl_cmd_unref(cap);
         }
         // Other tests of this binary may open files meanwhile; allow a little slack.
-        assert!(
-            open_fds() <= before + 4,
-            "descriptors grow: {before} -> {}",
-            open_fds()
-        );
+        assert!(open_fds() <= before + 4, "descriptors grow: {before} -> {}", open_fds());
         ndctl_unref(ctx);
     }
 }
@@ -277,9 +264,7 @@ fn security_through_the_c_abi() {
     use ndctl_capi::security::*;
     let dir = capture_root();
     let ctx = new_ctx(dir.path());
-    let attr = dir
-        .path()
-        .join("sys/devices/platform/nfit_test.0/ndbus0/nmem0/security");
+    let attr = dir.path().join("sys/devices/platform/nfit_test.0/ndbus0/nmem0/security");
     // SAFETY: handles of the live context.
     unsafe {
         let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
@@ -291,9 +276,7 @@ fn security_through_the_c_abi() {
         assert!(!ndctl_dimm_security_is_frozen(dimm));
         assert_eq!(ndctl_dimm_wait_overwrite(dimm), 0, "no overwrite running");
         assert_eq!(ndctl_dimm_update_passphrase(dimm, 1, 2), 0);
-        assert!(fs::read_to_string(&attr)
-            .unwrap()
-            .starts_with("update 1 2\n"));
+        assert!(fs::read_to_string(&attr).unwrap().starts_with("update 1 2\n"));
         assert_eq!(ndctl_dimm_freeze_security(dimm), 0);
         fs::write(&attr, "frozen\n").unwrap();
         assert_eq!(ndctl_dimm_get_security(dimm), 3);
@@ -302,10 +285,7 @@ fn security_through_the_c_abi() {
         assert_eq!(ndctl_dimm_get_security(dimm), -1, "NDCTL_SECURITY_INVALID");
         assert_eq!(ndctl_dimm_wait_overwrite(dimm), -libc::EOPNOTSUPP);
         fs::remove_file(&attr).unwrap();
-        assert!(
-            ndctl_dimm_secure_erase(dimm, 5) < 0,
-            "no security attribute"
-        );
+        assert!(ndctl_dimm_secure_erase(dimm, 5) < 0, "no security attribute");
         assert_eq!(ndctl_dimm_get_security(null_mut()), -1);
         assert_eq!(ndctl_dimm_overwrite(null_mut(), 1), -libc::EINVAL);
         ndctl_unref(ctx);
@@ -322,22 +302,14 @@ fn firmware_activation_through_the_c_abi() {
     unsafe {
         let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
         assert_eq!(ndctl_bus_get_fw_activate_state(bus), 2, "armed (captured)");
-        assert_eq!(
-            ndctl_bus_get_fw_activate_method(bus),
-            1,
-            "quiesce = suspend"
-        );
+        assert_eq!(ndctl_bus_get_fw_activate_method(bus), 1, "quiesce = suspend");
         assert_eq!(ndctl_bus_activate_firmware(bus, 0), -libc::EINVAL, "reset");
         assert_eq!(ndctl_bus_activate_firmware(bus, 2), 0);
-        assert!(fs::read_to_string(base.join("firmware/activate"))
-            .unwrap()
-            .starts_with("live\n"));
+        assert!(fs::read_to_string(base.join("firmware/activate")).unwrap().starts_with("live\n"));
         assert_eq!(ndctl_bus_set_fw_activate_noidle(bus), 0);
-        assert!(
-            fs::read_to_string(base.join("nfit/firmware_activate_noidle"))
-                .unwrap()
-                .starts_with("1\n")
-        );
+        assert!(fs::read_to_string(base.join("nfit/firmware_activate_noidle"))
+            .unwrap()
+            .starts_with("1\n"));
         let mut dimm = ndctl_dimm_get_first(bus);
         while name(ndctl_dimm_get_devname(dimm)) != "nmem0" {
             dimm = ndctl_dimm_get_next(dimm);
@@ -361,18 +333,10 @@ fn firmware_activation_through_the_c_abi() {
         let mut chunk = [0u8; 16];
         let send = ndctl_dimm_cmd_new_fw_send(start, 0, 16, chunk.as_mut_ptr().cast());
         assert!(!send.is_null());
-        assert_eq!(
-            ndctl_cmd_fw_start_get_context(start),
-            c_uint::MAX,
-            "not submitted"
-        );
+        assert_eq!(ndctl_cmd_fw_start_get_context(start), c_uint::MAX, "not submitted");
         ndctl_cmd_unref(send);
         ndctl_cmd_unref(start);
-        assert_eq!(
-            ndctl_cmd_fw_xlat_firmware_status(null_mut()),
-            6,
-            "FW_EUNKNOWN"
-        );
+        assert_eq!(ndctl_cmd_fw_xlat_firmware_status(null_mut()), 6, "FW_EUNKNOWN");
         // Without the attribute a DIMM has no activation state and cannot be armed.
         fs::remove_file(base.join("nmem0/firmware/activate")).unwrap();
         assert_eq!(ndctl_dimm_get_fw_activate_state(dimm), 0);
@@ -404,36 +368,22 @@ fn smart_through_the_c_abi() {
         let smart = ndctl_dimm_cmd_new_smart(dimm);
         assert!(!smart.is_null());
         assert_eq!(ndctl_cmd_get_type(smart), 10, "ND_CMD_CALL");
-        assert_eq!(
-            ndctl_cmd_smart_get_temperature(smart),
-            c_uint::MAX,
-            "not submitted"
-        );
+        assert_eq!(ndctl_cmd_smart_get_temperature(smart), c_uint::MAX, "not submitted");
         assert_eq!(ndctl_cmd_smart_get_flags(smart), 0);
         assert!(ndctl_cmd_smart_get_vendor_data(smart).is_null());
         assert_eq!(ndctl_cmd_submit(smart), -libc::ENXIO);
         assert_eq!(ndctl_cmd_smart_get_spares(smart), c_uint::MAX);
         ndctl_cmd_unref(smart);
         let thresh = ndctl_dimm_cmd_new_smart_threshold(dimm);
-        assert!(
-            ndctl_dimm_cmd_new_smart_set_threshold(thresh).is_null(),
-            "not completed"
-        );
+        assert!(ndctl_dimm_cmd_new_smart_set_threshold(thresh).is_null(), "not completed");
         ndctl_cmd_unref(thresh);
         let inj = ndctl_dimm_cmd_new_smart_inject(dimm);
         assert_eq!(ndctl_cmd_smart_inject_fatal(inj, true), 0);
         assert_eq!(ndctl_cmd_smart_inject_spares(inj, true, 5), 0);
-        assert_eq!(
-            ndctl_cmd_smart_inject_ctrl_temperature(inj, true, 5),
-            -libc::ENXIO
-        );
+        assert_eq!(ndctl_cmd_smart_inject_ctrl_temperature(inj, true, 5), -libc::ENXIO);
         assert_eq!(ndctl_cmd_smart_threshold_set_spares(inj, 5), -libc::EINVAL);
         assert_eq!(ndctl_cmd_submit(inj), -libc::ENXIO);
-        assert_eq!(
-            ndctl_cmd_smart_inject_fatal(inj, true),
-            -libc::EINVAL,
-            "submitted"
-        );
+        assert_eq!(ndctl_cmd_smart_inject_fatal(inj, true), -libc::EINVAL, "submitted");
         ndctl_cmd_unref(inj);
         let ack = ndctl_dimm_cmd_new_ack_shutdown_count(dimm);
         assert!(!ack.is_null());
@@ -441,10 +391,7 @@ fn smart_through_the_c_abi() {
         // A bus command has no SMART operations.
         let cap = ndctl_bus_cmd_new_ars_cap(bus, 0, 4096);
         assert_eq!(ndctl_cmd_smart_get_media_temperature(cap), 0);
-        assert_eq!(
-            ndctl_cmd_smart_threshold_set_alarm_control(cap, 1),
-            -libc::ENXIO
-        );
+        assert_eq!(ndctl_cmd_smart_threshold_set_alarm_control(cap, 1), -libc::ENXIO);
         ndctl_cmd_unref(cap);
         ndctl_unref(ctx);
     }

@@ -34,11 +34,7 @@ fn misc_helpers_equal_libndctl() {
         shared_library_dir(),
         &dir.path().join("misc-ours"),
     );
-    assert!(
-        ours.starts_with("min_namespace_size=16777216\n"),
-        "{}",
-        &ours[..80]
-    );
+    assert!(ours.starts_with("min_namespace_size=16777216\n"), "{}", &ours[..80]);
     let Some(root) = debian_sysroot() else {
         return;
     };

@@ -11,11 +11,8 @@ fn differential(args: &[&str]) -> (i32, String) {
     let mut cmd = Command::new(repo_dir().join("tests/c/run-differential.sh"));
     cmd.args(args);
     let out = cmd.output().expect("run tests/c/run-differential.sh");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -38,10 +35,7 @@ fn debian_libndctl_matches_committed_walk_snapshots() {
 /// Done-when of issue 3: our library walks all captures exactly like libndctl.
 #[test]
 fn walk_equals_libndctl_on_all_captures() {
-    let lib = shared_library_dir()
-        .to_str()
-        .expect("utf-8 path")
-        .to_owned();
+    let lib = shared_library_dir().to_str().expect("utf-8 path").to_owned();
     let (code, text) = differential(&["--ours", &lib]);
     println!("{text}");
     assert_eq!(code, 0, "differential walk failed:\n{text}");

@@ -93,11 +93,7 @@ fn activation_state_method_and_result_as_the_kernel_wrote_them() {
         let bus0 = bus_by_provider(ctx, "nfit_test.0");
         let bus1 = bus_by_provider(ctx, "nfit_test.1");
         assert_eq!(ndctl_bus_get_fw_activate_state(bus0), 2, "armed");
-        assert_eq!(
-            ndctl_bus_get_fw_activate_method(bus0),
-            1,
-            "quiesce = suspend"
-        );
+        assert_eq!(ndctl_bus_get_fw_activate_method(bus0), 1, "quiesce = suspend");
         assert_eq!(ndctl_bus_get_fw_activate_state(bus1), 0, "invalid");
         assert_eq!(ndctl_bus_get_fw_activate_method(bus1), 0, "reset");
         let nmem0 = dimm_by_name(bus0, "nmem0");
@@ -195,10 +191,7 @@ fn firmware_update_commands_build_and_fail_to_submit_like_libndctl() {
         assert_eq!(ndctl_cmd_fw_info_get_query_interval(info), c_uint::MAX);
         assert_eq!(ndctl_cmd_fw_info_get_max_query_time(info), c_uint::MAX);
         assert_eq!(ndctl_cmd_fw_info_get_run_version(info), c_ulonglong::MAX);
-        assert_eq!(
-            ndctl_cmd_fw_info_get_updated_version(info),
-            c_ulonglong::MAX
-        );
+        assert_eq!(ndctl_cmd_fw_info_get_updated_version(info), c_ulonglong::MAX);
         // The wrong getter for the command kind: all ones as well.
         assert_eq!(ndctl_cmd_fw_start_get_context(info), c_uint::MAX);
         assert_eq!(ndctl_cmd_fw_fquery_get_fw_rev(info), c_ulonglong::MAX);
@@ -302,11 +295,7 @@ fn security_state_and_commands() {
         assert_eq!(ndctl_dimm_freeze_security(nmem4), -libc::ENOENT);
         assert_eq!(ndctl_dimm_overwrite(nmem4, 1), -libc::ENOENT);
         assert_eq!(ndctl_dimm_wait_overwrite(nmem4), -libc::ENOENT);
-        assert!(!dir
-            .path()
-            .join(BUS0)
-            .join("../../nfit_test.1/ndbus1/nmem4/security")
-            .exists());
+        assert!(!dir.path().join(BUS0).join("../../nfit_test.1/ndbus1/nmem4/security").exists());
         ndctl_unref(ctx);
     }
 }
@@ -362,11 +351,7 @@ fn null_objects_give_the_error_values() {
         assert_eq!(ndctl_cmd_fw_xlat_firmware_status(cmd), 6, "FW_EUNKNOWN");
         assert_eq!(ndctl_dimm_fw_update_supported(dimm), -libc::EINVAL);
         assert_eq!(ndctl_bus_get_fw_activate_state(bus), 0, "NDCTL_FWA_INVALID");
-        assert_eq!(
-            ndctl_bus_get_fw_activate_method(bus),
-            0,
-            "NDCTL_FWA_METHOD_RESET"
-        );
+        assert_eq!(ndctl_bus_get_fw_activate_method(bus), 0, "NDCTL_FWA_METHOD_RESET");
         assert_eq!(ndctl_bus_activate_firmware(bus, 2), -libc::EINVAL);
         assert_eq!(ndctl_bus_set_fw_activate_noidle(bus), -libc::EINVAL);
         assert_eq!(ndctl_bus_clear_fw_activate_nosuspend(bus), -libc::EINVAL);

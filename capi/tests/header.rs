@@ -39,13 +39,7 @@ fn constants_with(include: &std::path::Path, dir: &std::path::Path, tag: &str) -
     let exe = dir.join(format!("constants-{tag}"));
     run(
         Command::new(cc())
-            .args([
-                "-std=gnu11",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-Wno-type-limits",
-            ])
+            .args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wno-type-limits"])
             .arg("-I")
             .arg(include)
             .arg(repo_dir().join("tests/c/constants.c"))
@@ -61,10 +55,7 @@ fn constants_with(include: &std::path::Path, dir: &std::path::Path, tag: &str) -
 fn constants_equal_libndctl_headers() {
     let dir = scratch();
     let ours = constants_with(&repo_dir().join("include"), dir.path(), "ours");
-    assert!(
-        ours.lines().count() > 150,
-        "constants.c printed too little:\n{ours}"
-    );
+    assert!(ours.lines().count() > 150, "constants.c printed too little:\n{ours}");
     let Some(root) = debian_sysroot() else {
         return;
     };
@@ -93,14 +84,7 @@ fn headers_compile_as_c99_and_cxx() {
     let include = repo_dir().join("include");
     run(
         Command::new(cc())
-            .args([
-                "-std=c99",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-fsyntax-only",
-                "-I",
-            ])
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
             .arg(&include)
             .arg(&c),
         "C99 compile",

@@ -55,32 +55,18 @@ fn destdir_install_is_complete_and_usable_through_pkg_config() {
         fs::read_link(lib.join("libndctl.so.6")).unwrap(),
         PathBuf::from("libndctl.so.6.4.21")
     );
-    assert_eq!(
-        fs::read_link(lib.join("libndctl.so")).unwrap(),
-        PathBuf::from("libndctl.so.6")
-    );
+    assert_eq!(fs::read_link(lib.join("libndctl.so")).unwrap(), PathBuf::from("libndctl.so.6"));
     assert_eq!(
         fs::read(dest.join("usr/include/ndctl/libndctl.h")).unwrap(),
         fs::read(repo_dir().join("include/ndctl/libndctl.h")).unwrap()
     );
     let pc = fs::read_to_string(dest.join("usr/lib/pkgconfig/libndctl.pc")).unwrap();
-    for line in [
-        "prefix=/usr",
-        "libdir=/usr/lib",
-        "includedir=/usr/include",
-        "Name: libndctl",
-    ] {
-        assert!(
-            pc.lines().any(|l| l == line),
-            "libndctl.pc lacks {line:?}:\n{pc}"
-        );
+    for line in ["prefix=/usr", "libdir=/usr/lib", "includedir=/usr/include", "Name: libndctl"] {
+        assert!(pc.lines().any(|l| l == line), "libndctl.pc lacks {line:?}:\n{pc}");
     }
     assert!(pc.contains("Libs: -L${libdir} -lndctl"), "{pc}");
     assert!(pc.contains("Cflags: -I${includedir}"), "{pc}");
-    assert!(
-        !pc.contains('@'),
-        "unsubstituted variable in libndctl.pc:\n{pc}"
-    );
+    assert!(!pc.contains('@'), "unsubstituted variable in libndctl.pc:\n{pc}");
 
     let Some(flags) = pkg_config(&dest, &["--cflags", "--libs"]) else {
         eprintln!("SKIP pkg-config part: pkg-config is not installed");
@@ -130,22 +116,12 @@ fn examples_compile_against_debian_headers() {
         return;
     };
     let (include, _) = debian_dirs(&root);
-    for entry in fs::read_dir(repo_dir().join("examples/c"))
-        .unwrap()
-        .flatten()
-    {
+    for entry in fs::read_dir(repo_dir().join("examples/c")).unwrap().flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "c") {
             run(
                 Command::new(cc())
-                    .args([
-                        "-std=gnu11",
-                        "-Wall",
-                        "-Wextra",
-                        "-Werror",
-                        "-fsyntax-only",
-                        "-I",
-                    ])
+                    .args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
                     .arg(&include)
                     .arg(&path),
                 &format!("compile {} against Debian's headers", path.display()),
@@ -159,11 +135,8 @@ fn run_examples(args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .expect("run tests/c/run-examples.sh");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 

@@ -59,9 +59,7 @@ unsafe fn record(
             CStr::from_ptr(func).to_string_lossy().into_owned(),
         )
     };
-    into.lock()
-        .unwrap()
-        .push((ctx as usize, priority, func, msg));
+    into.lock().unwrap().push((ctx as usize, priority, func, msg));
 }
 
 macro_rules! callback {
@@ -163,22 +161,11 @@ fn each_callback_sees_only_its_own_context() {
     let seen_a = SEEN_A.lock().unwrap().clone();
     let seen_b = SEEN_B.lock().unwrap().clone();
     let seen_c = SEEN_C.lock().unwrap().clone();
-    assert!(
-        seen_a.iter().all(|r| r.0 == a_addr),
-        "A saw another context: {seen_a:?}"
-    );
-    assert!(
-        seen_b.iter().all(|r| r.0 == b_addr),
-        "B saw another context"
-    );
-    assert!(
-        seen_c.iter().all(|r| c_handles.contains(&r.0)),
-        "C saw another context"
-    );
+    assert!(seen_a.iter().all(|r| r.0 == a_addr), "A saw another context: {seen_a:?}");
+    assert!(seen_b.iter().all(|r| r.0 == b_addr), "B saw another context");
+    assert!(seen_c.iter().all(|r| c_handles.contains(&r.0)), "C saw another context");
     // Each saw its own kind of record...
-    assert!(seen_a
-        .iter()
-        .any(|r| r.1 == 7 && r.3.contains("no NVDIMM buses")));
+    assert!(seen_a.iter().any(|r| r.1 == 7 && r.3.contains("no NVDIMM buses")));
     assert!(
         seen_b
             .iter()

@@ -37,9 +37,7 @@ fn expected(name: &str, ret: &str) -> Option<String> {
     if ret.contains("persistence_domain") {
         return Some("PERSISTENCE_UNKNOWN".into());
     }
-    let predicate = ["_is_", "_has_", "_failed_"]
-        .iter()
-        .any(|p| name.contains(p))
+    let predicate = ["_is_", "_has_", "_failed_"].iter().any(|p| name.contains(p))
         || name.ends_with("_smart_pending");
     if ret == "int" && predicate {
         return Some("0".into());
@@ -52,25 +50,17 @@ fn expected(name: &str, ret: &str) -> Option<String> {
 
 /// Return type of a prototype: everything before the function name.
 fn return_type(prototype: &str, name: &str) -> String {
-    let at = prototype
-        .find(&format!("{name}("))
-        .expect("name in prototype");
+    let at = prototype.find(&format!("{name}(")).expect("name in prototype");
     prototype[..at].trim().to_string()
 }
 
 #[test]
 fn expectation_rules() {
-    assert_eq!(
-        expected("ndctl_bus_get_id", "unsigned int").unwrap(),
-        "(unsigned int)-1"
-    );
+    assert_eq!(expected("ndctl_bus_get_id", "unsigned int").unwrap(), "(unsigned int)-1");
     assert_eq!(expected("ndctl_bus_has_nfit", "int").unwrap(), "0");
     assert_eq!(expected("ndctl_dimm_locked", "int").unwrap(), "-EINVAL");
     assert_eq!(expected("ndctl_dimm_failed_map", "int").unwrap(), "0");
-    assert_eq!(
-        expected("ndctl_bus_get_first", "struct ndctl_bus *").unwrap(),
-        "NULL"
-    );
+    assert_eq!(expected("ndctl_bus_get_first", "struct ndctl_bus *").unwrap(), "NULL");
     assert_eq!(expected("ndctl_namespace_get_uuid", "void"), None);
     assert_eq!(
         return_type(
@@ -151,13 +141,7 @@ fn null_objects_return_documented_error_values() {
     let lib = shared_library_dir();
     run(
         Command::new(cc())
-            .args([
-                "-std=gnu11",
-                "-Wall",
-                "-Werror",
-                "-Wno-nonnull",
-                "-Wno-address",
-            ])
+            .args(["-std=gnu11", "-Wall", "-Werror", "-Wno-nonnull", "-Wno-address"])
             .arg("-I")
             .arg(dir.path().join("include"))
             .arg(&c)
@@ -170,8 +154,5 @@ fn null_objects_return_documented_error_values() {
         "compile the NULL-value checker",
     );
     let out = run(&mut c_program(&exe, lib), "NULL-value checker");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("checked {checked}")
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("checked {checked}"));
 }

@@ -96,32 +96,18 @@ unsafe fn check_platform(
         let mut blk_block_devices = 0;
         for &bus in &buses {
             let provider = s(ndctl_bus_get_provider(bus));
-            let spec = tree
-                .platform
-                .buses
-                .iter()
-                .find(|b| b.provider == provider)
-                .unwrap();
+            let spec = tree.platform.buses.iter().find(|b| b.provider == provider).unwrap();
             seen_providers.insert(provider.clone());
             assert_eq!(ndctl_bus_get_ctx(bus), ctx);
-            assert_eq!(
-                ndctl_bus_get_by_provider(ctx, ndctl_bus_get_provider(bus)),
-                bus
-            );
-            assert_eq!(
-                s(ndctl_bus_get_devname(bus)),
-                format!("ndbus{}", spec.bus_id)
-            );
+            assert_eq!(ndctl_bus_get_by_provider(ctx, ndctl_bus_get_provider(bus)), bus);
+            assert_eq!(s(ndctl_bus_get_devname(bus)), format!("ndbus{}", spec.bus_id));
             assert_eq!(ndctl_bus_get_id(bus), spec.ndctl_id);
             assert_eq!(ndctl_bus_get_revision(bus), spec.nfit_revision);
             assert_eq!(ndctl_bus_has_nfit(bus), 1);
             assert_eq!(ndctl_bus_wait_probe(bus), 0);
-            for (cmd, name) in [
-                (1, "ars_cap"),
-                (2, "ars_start"),
-                (3, "ars_status"),
-                (4, "clear_error"),
-            ] {
+            for (cmd, name) in
+                [(1, "ars_cap"), (2, "ars_start"), (3, "ars_status"), (4, "clear_error")]
+            {
                 assert_eq!(
                     ndctl_bus_is_cmd_supported(bus, cmd),
                     c_int::from(spec.commands.iter().any(|c| c == name))
@@ -140,11 +126,7 @@ unsafe fn check_platform(
             let dimms = iterate(bus, ndctl_dimm_get_first, ndctl_dimm_get_next);
             assert_eq!(dimms.len(), spec.dimms.len());
             for &dimm in &dimms {
-                let d = spec
-                    .dimms
-                    .iter()
-                    .find(|d| d.id == ndctl_dimm_get_id(dimm))
-                    .unwrap();
+                let d = spec.dimms.iter().find(|d| d.id == ndctl_dimm_get_id(dimm)).unwrap();
                 assert_eq!(s(ndctl_dimm_get_devname(dimm)), format!("nmem{}", d.id));
                 assert_eq!(ndctl_dimm_get_bus(dimm), bus);
                 assert_eq!(ndctl_dimm_get_ctx(dimm), ctx);
@@ -169,14 +151,8 @@ unsafe fn check_platform(
                 assert_eq!(ndctl_dimm_get_subsystem_device(dimm), d.subsystem_device);
                 assert_eq!(ndctl_dimm_get_subsystem_revision(dimm), d.subsystem_rev_id);
                 assert_eq!(ndctl_dimm_get_serial(dimm), d.serial);
-                assert_eq!(
-                    ndctl_dimm_get_manufacturing_location(dimm),
-                    d.manufacturing_location
-                );
-                assert_eq!(
-                    ndctl_dimm_get_manufacturing_date(dimm),
-                    d.manufacturing_date
-                );
+                assert_eq!(ndctl_dimm_get_manufacturing_location(dimm), d.manufacturing_location);
+                assert_eq!(ndctl_dimm_get_manufacturing_date(dimm), d.manufacturing_date);
                 assert_eq!(s(ndctl_dimm_get_unique_id(dimm)), d.unique_id());
                 // libndctl clamps the count to 1..2 (nfit_test.1 says 0).
                 assert_eq!(ndctl_dimm_get_formats(dimm), d.formats.clamp(1, 2) as c_int);
@@ -217,10 +193,7 @@ unsafe fn check_platform(
                 assert!(!d0.is_null());
                 assert_eq!(ndctl_dimm_failed_save(d0), 1);
                 assert_eq!(ndctl_dimm_has_errors(d0), 1);
-                assert_eq!(
-                    ndctl_dimm_failed_map(ndctl_dimm_get_by_handle(bus, 0x10001)),
-                    1
-                );
+                assert_eq!(ndctl_dimm_failed_map(ndctl_dimm_get_by_handle(bus, 0x10001)), 1);
             }
 
             // Regions, mappings, interleave sets.
@@ -228,15 +201,8 @@ unsafe fn check_platform(
             assert_eq!(regions.len(), spec.regions.len());
             let mut isets = 0;
             for &region in &regions {
-                let r = spec
-                    .regions
-                    .iter()
-                    .find(|r| r.id == ndctl_region_get_id(region))
-                    .unwrap();
-                assert_eq!(
-                    s(ndctl_region_get_devname(region)),
-                    format!("region{}", r.id)
-                );
+                let r = spec.regions.iter().find(|r| r.id == ndctl_region_get_id(region)).unwrap();
+                assert_eq!(s(ndctl_region_get_devname(region)), format!("region{}", r.id));
                 assert_eq!(ndctl_region_get_bus(region), bus);
                 assert_eq!(ndctl_region_get_ctx(region), ctx);
                 assert_eq!(ndctl_region_get_size(region), r.size);
@@ -255,16 +221,9 @@ unsafe fn check_platform(
                     ndctl_region_get_interleave_ways(region) as usize,
                     r.mappings.len().max(1)
                 );
-                let want_type = if r.nstype == 6 {
-                    (3, "blk")
-                } else {
-                    (2, "pmem")
-                };
+                let want_type = if r.nstype == 6 { (3, "blk") } else { (2, "pmem") };
                 assert_eq!(
-                    (
-                        ndctl_region_get_type(region),
-                        s(ndctl_region_get_type_name(region)).as_str()
-                    ),
+                    (ndctl_region_get_type(region), s(ndctl_region_get_type_name(region)).as_str()),
                     want_type
                 );
                 if r.nstype == 5 || r.nstype == 6 {
@@ -277,10 +236,7 @@ unsafe fn check_platform(
                     assert_eq!(ndctl_region_get_available_size(region), 0);
                 }
                 if r.size > 0 && r.nstype != 6 {
-                    assert_eq!(
-                        ndctl_bus_get_region_by_physical_address(bus, r.resource),
-                        region
-                    );
+                    assert_eq!(ndctl_bus_get_region_by_physical_address(bus, r.resource), region);
                     assert_eq!(
                         ndctl_bus_get_region_by_physical_address(bus, r.resource + r.size - 1),
                         region
@@ -330,10 +286,7 @@ unsafe fn check_platform(
                         .mappings
                         .iter()
                         .any(|m| spec.dimms.iter().any(|d| d.id == m.dimm && d.active));
-                    assert_eq!(
-                        ndctl_interleave_set_is_active(iset),
-                        c_int::from(any_active)
-                    );
+                    assert_eq!(ndctl_interleave_set_is_active(iset), c_int::from(any_active));
                 } else {
                     assert!(iset.is_null());
                 }
@@ -343,11 +296,8 @@ unsafe fn check_platform(
                     iterate(region, ndctl_namespace_get_first, ndctl_namespace_get_next);
                 assert_eq!(namespaces.len(), r.namespaces.len());
                 for &ns in &namespaces {
-                    let n = r
-                        .namespaces
-                        .iter()
-                        .find(|n| n.id == ndctl_namespace_get_id(ns))
-                        .unwrap();
+                    let n =
+                        r.namespaces.iter().find(|n| n.id == ndctl_namespace_get_id(ns)).unwrap();
                     assert_eq!(
                         s(ndctl_namespace_get_devname(ns)),
                         format!("namespace{}.{}", r.id, n.id)
@@ -356,10 +306,7 @@ unsafe fn check_platform(
                     assert_eq!(ndctl_namespace_get_bus(ns), bus);
                     assert_eq!(ndctl_namespace_get_ctx(ns), ctx);
                     assert_eq!(ndctl_namespace_get_size(ns), n.size);
-                    assert_eq!(
-                        ndctl_namespace_get_resource(ns),
-                        n.resource.unwrap_or(u64::MAX)
-                    );
+                    assert_eq!(ndctl_namespace_get_resource(ns), n.resource.unwrap_or(u64::MAX));
                     assert_eq!(ndctl_namespace_get_numa_node(ns), n.numa_node);
                     assert_eq!(ndctl_namespace_is_valid(ns), 1);
                     let (nstype, tname) = match n.kind {
@@ -391,10 +338,7 @@ unsafe fn check_platform(
                             .map(|i| ndctl_namespace_get_supported_sector_size(ns, i))
                             .collect();
                         assert!(all.contains(&sz), "{all:?}");
-                        assert_eq!(
-                            ndctl_namespace_get_supported_sector_size(ns, count),
-                            u32::MAX
-                        );
+                        assert_eq!(ndctl_namespace_get_supported_sector_size(ns, count), u32::MAX);
                     }
                     match &n.block_device {
                         Some(b) => {
@@ -409,36 +353,21 @@ unsafe fn check_platform(
                     assert!(ndctl_namespace_get_btt(ns).is_null());
                     assert!(ndctl_namespace_get_pfn(ns).is_null());
                     assert!(ndctl_namespace_get_dax(ns).is_null());
-                    assert_eq!(
-                        ndctl_namespace_is_active(ns),
-                        ndctl_namespace_is_enabled(ns) == 1
-                    );
+                    assert_eq!(ndctl_namespace_is_active(ns), ndctl_namespace_is_enabled(ns) == 1);
                 }
                 let seed = ndctl_region_get_namespace_seed(region);
                 if r.enabled && !r.namespaces.is_empty() {
-                    assert_eq!(
-                        ndctl_namespace_get_id(seed),
-                        r.namespace_seed,
-                        "region{}",
-                        r.id
-                    );
+                    assert_eq!(ndctl_namespace_get_id(seed), r.namespace_seed, "region{}", r.id);
                 }
                 // foreach_safe semantics: the next element is fetched before the body.
                 let mut safe = 0;
                 let mut cur = ndctl_namespace_get_first(region);
-                let mut next = if cur.is_null() {
-                    null_mut()
-                } else {
-                    ndctl_namespace_get_next(cur)
-                };
+                let mut next =
+                    if cur.is_null() { null_mut() } else { ndctl_namespace_get_next(cur) };
                 while !cur.is_null() {
                     safe += 1;
                     cur = next;
-                    next = if cur.is_null() {
-                        null_mut()
-                    } else {
-                        ndctl_namespace_get_next(cur)
-                    };
+                    next = if cur.is_null() { null_mut() } else { ndctl_namespace_get_next(cur) };
                 }
                 assert_eq!(safe, namespaces.len());
                 // Children of a region without them: NULL first elements.
@@ -446,26 +375,16 @@ unsafe fn check_platform(
                     assert_eq!(ndctl_btt_get_region(b), region);
                 }
             }
-            let iset_count = iterate(
-                bus,
-                ndctl_interleave_set_get_first,
-                ndctl_interleave_set_get_next,
-            )
-            .len();
+            let iset_count =
+                iterate(bus, ndctl_interleave_set_get_first, ndctl_interleave_set_get_next).len();
             assert_eq!(iset_count, isets);
         }
         assert_eq!(
             seen_providers,
-            ["nfit_test.0", "nfit_test.1"]
-                .map(String::from)
-                .into_iter()
-                .collect()
+            ["nfit_test.0", "nfit_test.1"].map(String::from).into_iter().collect()
         );
         if variant == Variant::WithBlk {
-            assert_eq!(
-                blk_block_devices, 4,
-                "the four enabled BLK namespaces have disks"
-            );
+            assert_eq!(blk_block_devices, 4, "the four enabled BLK namespaces have disks");
         }
     }
 }
@@ -493,10 +412,7 @@ fn setters_write_sysfs_and_refresh_strings() {
                 s(ndctl_namespace_get_devname(seed))
             );
             // The library writes the terminating NUL too, as libndctl does.
-            fs::read_to_string(root.join(rel))
-                .unwrap()
-                .trim_end_matches(['\0', '\n'])
-                .to_string()
+            fs::read_to_string(root.join(rel)).unwrap().trim_end_matches(['\0', '\n']).to_string()
         };
         let before = ndctl_namespace_get_alt_name(seed);
         assert_eq!(ndctl_namespace_set_alt_name(seed, c"wired".as_ptr()), 0);
@@ -531,42 +447,26 @@ fn setters_write_sysfs_and_refresh_strings() {
             .flat_map(|r| iterate(r, ndctl_namespace_get_first, ndctl_namespace_get_next))
             .find(|&n| ndctl_namespace_get_type(n) == 4)
             .unwrap();
-        let want = if ndctl_namespace_is_enabled(io) == 1 {
-            -libc::EBUSY
-        } else {
-            -libc::ENXIO
-        };
+        let want = if ndctl_namespace_is_enabled(io) == 1 { -libc::EBUSY } else { -libc::ENXIO };
         assert_eq!(ndctl_namespace_set_size(io, 1 << 20), want);
 
         // References and the other context state.
         assert_eq!(ndctl_ref(ctx), ctx);
         assert!(ndctl_unref(ctx).is_null());
-        assert_eq!(
-            ndctl_get_log_priority(ctx),
-            3,
-            "still alive after one unref"
-        );
+        assert_eq!(ndctl_get_log_priority(ctx), 3, "still alive after one unref");
         assert_eq!(s(ndctl_get_config_path(ctx)), "/etc/ndctl.conf.d");
         let mut path = *b"/tmp/ndctl-conf\0";
         assert_eq!(ndctl_set_config_path(ctx, path.as_mut_ptr().cast()), 0);
         path[1] = b'X';
         assert_eq!(&path[..3], b"/Xm");
-        assert_eq!(
-            s(ndctl_get_config_path(ctx)),
-            "/tmp/ndctl-conf",
-            "a copy is kept"
-        );
+        assert_eq!(s(ndctl_get_config_path(ctx)), "/tmp/ndctl-conf", "a copy is kept");
         let mut token = 5u8;
         ndctl_set_userdata(ctx, (&mut token as *mut u8).cast());
         assert_eq!(ndctl_get_userdata(ctx), (&mut token as *mut u8).cast());
         ndctl_set_private_data(ctx, null_mut());
         assert!(ndctl_get_private_data(ctx).is_null());
         let dctx = ndctl_get_daxctl_ctx(ctx);
-        assert_eq!(
-            ndctl_get_daxctl_ctx(ctx),
-            dctx,
-            "one daxctl context per context"
-        );
+        assert_eq!(ndctl_get_daxctl_ctx(ctx), dctx, "one daxctl context per context");
         assert!(ndctl_unref(ctx).is_null());
     }
 }
@@ -619,8 +519,7 @@ fn log_callback_gets_context_and_crate_messages() {
             "{seen:?}"
         );
         assert!(
-            seen.iter()
-                .any(|(p, _, m)| *p == 7 && m.contains("no NVDIMM buses")),
+            seen.iter().any(|(p, _, m)| *p == 7 && m.contains("no NVDIMM buses")),
             "crate record forwarded: {seen:?}"
         );
         ndctl_set_log_fn(ctx, None);
@@ -678,12 +577,7 @@ fn kernel_captures_agree_with_the_rust_api() {
     let mut captures: Vec<_> = fs::read_dir(&fixtures)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("sysfs-")
-        })
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("sysfs-"))
         .collect();
     captures.sort();
     assert_eq!(captures.len(), 9);
@@ -736,11 +630,7 @@ unsafe fn walk_capture(
         let buses = iterate(ctx, ndctl_bus_get_first, ndctl_bus_get_next);
         assert_eq!(buses.len(), rbuses.len(), "{name}");
         for (&bus, rb) in buses.iter().zip(&rbuses) {
-            assert_eq!(
-                s(ndctl_bus_get_devname(bus)),
-                rb.devname(),
-                "{name}: libndctl order"
-            );
+            assert_eq!(s(ndctl_bus_get_devname(bus)), rb.devname(), "{name}: libndctl order");
             assert_eq!(s(ndctl_bus_get_provider(bus)), rb.provider());
             assert_eq!(
                 (ndctl_bus_get_major(bus), ndctl_bus_get_minor(bus)),
@@ -755,10 +645,7 @@ unsafe fn walk_capture(
             assert_eq!(dimms.len(), rdimms.len());
             for (&d, rd) in dimms.iter().zip(&rdimms) {
                 assert_eq!(s(ndctl_dimm_get_devname(d)), rd.devname());
-                assert_eq!(
-                    ndctl_dimm_get_handle(d),
-                    rd.handle().unwrap().unwrap_or(u32::MAX)
-                );
+                assert_eq!(ndctl_dimm_get_handle(d), rd.handle().unwrap().unwrap_or(u32::MAX));
                 assert_eq!(ndctl_dimm_get_by_handle(bus, ndctl_dimm_get_handle(d)), d);
             }
             let regions = iterate(bus, ndctl_region_get_first, ndctl_region_get_next);
@@ -793,23 +680,17 @@ unsafe fn walk_capture(
                     (
                         "btt",
                         ndctl_region_get_btt_seed(r) as usize,
-                        rr.btt_seed()
-                            .unwrap()
-                            .map(|x| std::sync::Arc::as_ptr(&x) as usize),
+                        rr.btt_seed().unwrap().map(|x| std::sync::Arc::as_ptr(&x) as usize),
                     ),
                     (
                         "pfn",
                         ndctl_region_get_pfn_seed(r) as usize,
-                        rr.pfn_seed()
-                            .unwrap()
-                            .map(|x| std::sync::Arc::as_ptr(&x) as usize),
+                        rr.pfn_seed().unwrap().map(|x| std::sync::Arc::as_ptr(&x) as usize),
                     ),
                     (
                         "dax",
                         ndctl_region_get_dax_seed(r) as usize,
-                        rr.dax_seed()
-                            .unwrap()
-                            .map(|x| std::sync::Arc::as_ptr(&x) as usize),
+                        rr.dax_seed().unwrap().map(|x| std::sync::Arc::as_ptr(&x) as usize),
                     ),
                 ] {
                     // Different contexts: compare presence, not identity.
@@ -829,12 +710,7 @@ unsafe fn walk_capture(
                     assert_eq!(ndctl_namespace_get_region(ns), r);
                     assert_eq!(ndctl_namespace_get_size(ns), rns.size());
                     let mode = rns.mode().map(ndctl::Mode::to_c).unwrap_or(-libc::ENXIO);
-                    assert_eq!(
-                        ndctl_namespace_get_mode(ns),
-                        mode,
-                        "{name}: {}",
-                        rns.devname()
-                    );
+                    assert_eq!(ndctl_namespace_get_mode(ns), mode, "{name}: {}", rns.devname());
                     let uu = uuid_of(|p| ndctl_namespace_get_uuid(ns, p));
                     assert_eq!(uu, rns.uuid().unwrap().unwrap_or_default());
                     assert_eq!(
@@ -884,10 +760,7 @@ unsafe fn walk_capture(
                 assert_eq!(btts.len(), rbtts.len());
                 for (&b, rbt) in btts.iter().zip(&rbtts) {
                     assert_eq!(s(ndctl_btt_get_devname(b)), rbt.devname());
-                    assert_eq!(
-                        ndctl_btt_get_size(b),
-                        rbt.size().unwrap().unwrap_or(u64::MAX)
-                    );
+                    assert_eq!(ndctl_btt_get_size(b), rbt.size().unwrap().unwrap_or(u64::MAX));
                 }
                 let pfns = iterate(r, ndctl_pfn_get_first, ndctl_pfn_get_next);
                 assert_eq!(pfns.len(), rr.pfns().unwrap().len());

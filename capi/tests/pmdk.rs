@@ -28,16 +28,11 @@ fn ndctl_symbols(lib: &Path, undefined: bool) -> BTreeSet<String> {
 #[test]
 fn pmdk_imports_are_all_exported_and_pmempool_starts() {
     let libdir = Path::new("/usr/lib/x86_64-linux-gnu");
-    let libs: Vec<_> = [
-        "libpmem.so.1",
-        "libpmemobj.so.1",
-        "libpmempool.so.1",
-        "libpmemblk.so.1",
-    ]
-    .iter()
-    .map(|l| libdir.join(l))
-    .filter(|p| p.exists())
-    .collect();
+    let libs: Vec<_> = ["libpmem.so.1", "libpmemobj.so.1", "libpmempool.so.1", "libpmemblk.so.1"]
+        .iter()
+        .map(|l| libdir.join(l))
+        .filter(|p| p.exists())
+        .collect();
     if libs.is_empty() || !Path::new("/usr/bin/pmempool").exists() {
         eprintln!("SKIP: Debian's PMDK (pmdk-tools) is not installed");
         return;
@@ -49,10 +44,7 @@ fn pmdk_imports_are_all_exported_and_pmempool_starts() {
         needed.extend(ndctl_symbols(l, true));
     }
     assert!(needed.len() >= 10, "PMDK imports only {needed:?}");
-    eprintln!(
-        "PMDK imports {} libndctl functions; all exported",
-        needed.len()
-    );
+    eprintln!("PMDK imports {} libndctl functions; all exported", needed.len());
     let missing: Vec<_> = needed.difference(&exported).collect();
     assert!(missing.is_empty(), "PMDK needs, we lack: {missing:?}");
     for badblock_path in [
@@ -72,9 +64,7 @@ fn pmdk_imports_are_all_exported_and_pmempool_starts() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("pmempool"));
     let ldd = run(
-        Command::new("ldd")
-            .arg("/usr/bin/pmempool")
-            .env("LD_LIBRARY_PATH", ours),
+        Command::new("ldd").arg("/usr/bin/pmempool").env("LD_LIBRARY_PATH", ours),
         "ldd pmempool",
     );
     assert!(

@@ -83,48 +83,21 @@ fn smart_commands_on_the_nfit_test_capture() {
         assert!(ndctl_dimm_cmd_new_smart_set_threshold(smart).is_null());
         assert_eq!(ndctl_cmd_smart_threshold_get_alarm_control(smart), 0);
         assert_eq!(ndctl_cmd_smart_threshold_get_spares(smart), c_uint::MAX);
-        assert_eq!(
-            ndctl_cmd_smart_threshold_set_spares(smart, 1),
-            -libc::EINVAL
-        );
+        assert_eq!(ndctl_cmd_smart_threshold_set_spares(smart, 1), -libc::EINVAL);
         assert_eq!(ndctl_cmd_smart_threshold_get_supported_alarms(smart), 0);
         assert_eq!(ndctl_cmd_smart_inject_fatal(smart, true), -libc::EINVAL);
         ndctl_cmd_unref(smart);
 
         let thresh = ndctl_dimm_cmd_new_smart_threshold(d0);
         assert!(!thresh.is_null());
-        assert!(
-            ndctl_dimm_cmd_new_smart_set_threshold(thresh).is_null(),
-            "not completed"
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_get_temperature(thresh),
-            c_uint::MAX
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_get_media_temperature(thresh),
-            c_uint::MAX
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_get_ctrl_temperature(thresh),
-            c_uint::MAX
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_set_alarm_control(thresh, 1),
-            -libc::EINVAL
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_set_temperature(thresh, 1),
-            -libc::EINVAL
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_set_media_temperature(thresh, 1),
-            -libc::EINVAL
-        );
-        assert_eq!(
-            ndctl_cmd_smart_threshold_set_ctrl_temperature(thresh, 1),
-            -libc::EINVAL
-        );
+        assert!(ndctl_dimm_cmd_new_smart_set_threshold(thresh).is_null(), "not completed");
+        assert_eq!(ndctl_cmd_smart_threshold_get_temperature(thresh), c_uint::MAX);
+        assert_eq!(ndctl_cmd_smart_threshold_get_media_temperature(thresh), c_uint::MAX);
+        assert_eq!(ndctl_cmd_smart_threshold_get_ctrl_temperature(thresh), c_uint::MAX);
+        assert_eq!(ndctl_cmd_smart_threshold_set_alarm_control(thresh, 1), -libc::EINVAL);
+        assert_eq!(ndctl_cmd_smart_threshold_set_temperature(thresh, 1), -libc::EINVAL);
+        assert_eq!(ndctl_cmd_smart_threshold_set_media_temperature(thresh, 1), -libc::EINVAL);
+        assert_eq!(ndctl_cmd_smart_threshold_set_ctrl_temperature(thresh, 1), -libc::EINVAL);
         ndctl_cmd_unref(thresh);
 
         // Injection: values are recorded in the unsubmitted request; the Intel family has
@@ -132,17 +105,11 @@ fn smart_commands_on_the_nfit_test_capture() {
         assert_eq!(ndctl_dimm_smart_inject_supported(d0), 0x1f);
         let inj = ndctl_dimm_cmd_new_smart_inject(d0);
         assert!(!inj.is_null());
-        assert_eq!(
-            ndctl_cmd_smart_inject_media_temperature(inj, true, 52 * 16),
-            0
-        );
+        assert_eq!(ndctl_cmd_smart_inject_media_temperature(inj, true, 52 * 16), 0);
         assert_eq!(ndctl_cmd_smart_inject_spares(inj, true, 7), 0);
         assert_eq!(ndctl_cmd_smart_inject_fatal(inj, false), 0);
         assert_eq!(ndctl_cmd_smart_inject_unsafe_shutdown(inj, true), 0);
-        assert_eq!(
-            ndctl_cmd_smart_inject_ctrl_temperature(inj, true, 0),
-            -libc::ENXIO
-        );
+        assert_eq!(ndctl_cmd_smart_inject_ctrl_temperature(inj, true, 0), -libc::ENXIO);
         assert_eq!(ndctl_cmd_submit(inj), -libc::ENXIO);
         assert_eq!(ndctl_cmd_smart_inject_spares(inj, true, 8), -libc::EINVAL);
         ndctl_cmd_unref(inj);
@@ -186,10 +153,7 @@ fn null_arguments_are_refused() {
         assert_eq!(ndctl_cmd_smart_get_flags(c), c_uint::MAX);
         assert_eq!(ndctl_cmd_smart_get_shutdown_count(c), c_uint::MAX);
         assert!(ndctl_cmd_smart_get_vendor_data(c).is_null());
-        assert_eq!(
-            ndctl_cmd_smart_threshold_get_supported_alarms(c),
-            c_uint::MAX
-        );
+        assert_eq!(ndctl_cmd_smart_threshold_get_supported_alarms(c), c_uint::MAX);
         assert_eq!(ndctl_cmd_smart_threshold_set_spares(c, 1), -libc::EINVAL);
         assert_eq!(ndctl_cmd_smart_inject_fatal(c, true), -libc::EINVAL);
         assert_eq!(ndctl_dimm_smart_inject_supported(d), -libc::EINVAL);
