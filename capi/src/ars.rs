@@ -3,7 +3,7 @@
 
 use std::ffi::{c_int, c_uint, c_ulonglong};
 
-use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
+use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::ndctl_range;
 use crate::handles::{ndctl_bus, status};
 
@@ -15,11 +15,7 @@ pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_cap(
     address: c_ulonglong,
     len: c_ulonglong,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let b = unsafe { arc_of(bus) }?;
-        Some(new_cmd(f, b.ars_cap(address, len)))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(bus).ars_cap(address, len))))
 }
 
 /// An ARS start of scrub `type` over a completed ARS cap's range; NULL when refused.
@@ -28,18 +24,18 @@ pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_start(
     ars_cap: *mut ndctl_cmd,
     r#type: c_int,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let cap = live!(ars_cap).get();
         // Only the low 16 bits can name a scrub type; others match nothing.
         let ty = u16::try_from(r#type).unwrap_or(0);
-        Some(new_cmd(f, cap.ars_start(ty)))
+        Some(new_cmd(cap.ars_start(ty)))
     })
 }
 
 /// An ARS status sized by a completed ARS cap; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_status(ars_cap: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(ars_cap).get().ars_status())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(ars_cap).get().ars_status())))
 }
 
 /// A clear error for `address`..`address + len` inside a completed ARS cap's range,
@@ -50,9 +46,7 @@ pub unsafe extern "C" fn ndctl_bus_cmd_new_clear_error(
     len: c_ulonglong,
     ars_cap: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        Some(new_cmd(f, live!(ars_cap).get().clear_error(address, len)))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(ars_cap).get().clear_error(address, len))))
 }
 
 /// ARS status buffer size of a completed ARS cap; 0 otherwise.
@@ -135,8 +129,7 @@ pub unsafe extern "C" fn ndctl_bus_get_scrub_count(bus: *mut ndctl_bus) -> c_uin
             Ok(None) => libc::EOPNOTSUPP,
             Err(_) => libc::ENXIO,
         };
-        // SAFETY: errno is thread-local and always writable.
-        unsafe { *libc::__errno_location() = errno };
+        crate::ffi::set_errno(errno);
         None
     })
 }
@@ -157,7 +150,7 @@ pub unsafe extern "C" fn ndctl_bus_get_scrub_state(bus: *mut ndctl_bus) -> c_int
 /// Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_start_scrub(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).request_scrub())))
+    guard!(-libc::EINVAL, Some(status(live!(bus).request_scrub())))
 }
 
 /// Waits for a running scrub, re-reading every `poll_interval` seconds, at most
@@ -168,13 +161,11 @@ pub unsafe extern "C" fn ndctl_bus_poll_scrub_completion(
     poll_interval: c_uint,
     timeout: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(bus).poll_scrub_completion(poll_interval, timeout)))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(bus).poll_scrub_completion(poll_interval, timeout))))
 }
 
 /// Waits for a running scrub, however long: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_wait_for_scrub_completion(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).wait_for_scrub_completion())))
+    guard!(-libc::EINVAL, Some(status(live!(bus).wait_for_scrub_completion())))
 }

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use ndctl::cmd::{merge_injected, InjectFlags};
 
-use crate::cmd::arc_of;
 use crate::ctypes::badblock;
 use crate::handles::{flag, ndctl_bus, ndctl_namespace, ndctl_region, report, status};
 use crate::state::Table;
@@ -47,12 +46,11 @@ static CURSORS: Table<Cursor> = Table::new();
 static INJECTED: Table<Vec<Box<ndctl_bb>>> = Table::new();
 
 fn first_of<T: Any + Send + Sync>(
-    func: &'static str,
     owner: &Arc<T>,
     list: ndctl::Result<Vec<ndctl::BadBlock>>,
 ) -> *mut badblock {
     let items = list.unwrap_or_else(|e| {
-        crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+        crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
         Vec::new()
     });
     let new = || Cursor { items: Vec::new(), next: 0, current: Box::default() };
@@ -87,10 +85,9 @@ fn next_of(key: usize) -> *mut badblock {
 pub unsafe extern "C" fn ndctl_region_get_first_badblock(
     region: *mut ndctl_region,
 ) -> *mut badblock {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let r = unsafe { arc_of(region) }?;
-        Some(first_of(f, &r, r.badblocks()))
+    guard!(std::ptr::null_mut(), {
+        let r = live_arc!(region);
+        Some(first_of(&r, r.badblocks()))
     })
 }
 
@@ -111,15 +108,14 @@ pub unsafe extern "C" fn ndctl_region_get_next_badblock(
 pub unsafe extern "C" fn ndctl_namespace_get_first_badblock(
     ndns: *mut ndctl_namespace,
 ) -> *mut badblock {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let ns = unsafe { arc_of(ndns) }?;
+    guard!(std::ptr::null_mut(), {
+        let ns = live_arc!(ndns);
         let list = match ns.dax() {
             Ok(Some(_)) => Ok(Vec::new()),
             Ok(None) => ns.badblocks(),
             Err(e) => Err(e),
         };
-        Some(first_of(f, &ns, list))
+        Some(first_of(&ns, list))
     })
 }
 
@@ -137,17 +133,10 @@ pub unsafe extern "C" fn ndctl_namespace_get_next_badblock(
 /// 1 when the bus offers NFIT error injection (inject set, get and clear), else 0.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_error_injection(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(flag(f, live!(bus).has_error_injection()).max(0)))
+    guard!(0, Some(flag(live!(bus).has_error_injection()).max(0)))
 }
 
-fn inject(
-    func: &'static str,
-    ns: &ndctl::Namespace,
-    block: u64,
-    count: u64,
-    flags: c_uint,
-    on: bool,
-) -> c_int {
+fn inject(ns: &ndctl::Namespace, block: u64, count: u64, flags: c_uint, on: bool) -> c_int {
     let flags = InjectFlags::from_bits(flags);
     let r = if on {
         ns.inject_error(block, count, flags)
@@ -156,12 +145,12 @@ fn inject(
     };
     // libndctl reports a failed injection (not a bus without injection) as an error.
     if let Err(e @ (ndctl::Error::Io { .. } | ndctl::Error::Firmware { .. })) = &r {
-        report(func, e);
+        report(e);
     }
     match r {
         // libndctl returns -EINVAL for a zero count (its loop never ran).
         Ok(()) if count == 0 => -libc::EINVAL,
-        r => status(func, r),
+        r => status(r),
     }
 }
 
@@ -174,7 +163,7 @@ pub unsafe extern "C" fn ndctl_namespace_inject_error2(
     count: c_ulonglong,
     flags: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(inject(f, live!(ndns), block, count, flags, true)))
+    guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, flags, true)))
 }
 
 /// [`ndctl_namespace_inject_error2`] with only the notify option.
@@ -185,9 +174,7 @@ pub unsafe extern "C" fn ndctl_namespace_inject_error(
     count: c_ulonglong,
     notify: bool,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(inject(f, live!(ndns), block, count, c_uint::from(notify), true))
-    })
+    guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, c_uint::from(notify), true)))
 }
 
 /// Removes injected errors from `count` blocks from `block`: 0 or -errno.
@@ -198,7 +185,7 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error2(
     count: c_ulonglong,
     flags: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(inject(f, live!(ndns), block, count, flags, false)))
+    guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, flags, false)))
 }
 
 /// [`ndctl_namespace_uninject_error2`] without options.
@@ -208,19 +195,18 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error(
     block: c_ulonglong,
     count: c_ulonglong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(inject(f, live!(ndns), block, count, 0, false)))
+    guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, 0, false)))
 }
 
 /// Queries the platform's injected errors inside `ndns` and merges them into the
 /// namespace's list: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_injection_status(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let ns = unsafe { arc_of(ndns) }?;
+    guard!(-libc::EINVAL, {
+        let ns = live_arc!(ndns);
         let runs = match ns.injection_status() {
             Ok(r) => r,
-            Err(e) => return Some(status(f, Err(e))),
+            Err(e) => return Some(status(Err(e))),
         };
         INJECTED.upsert(&ns, Vec::new, |list| merge_into(list, runs));
         Some(0)
@@ -279,8 +265,7 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_next_bb(
 pub unsafe extern "C" fn ndctl_bb_get_block(bb: *mut ndctl_bb) -> c_ulonglong {
     guard!(c_ulonglong::MAX, {
         if bb.is_null() {
-            // SAFETY: errno is thread-local and always writable.
-            unsafe { *libc::__errno_location() = libc::EINVAL };
+            crate::ffi::set_errno(libc::EINVAL);
         }
         Some(live!(bb).block)
     })
@@ -291,8 +276,7 @@ pub unsafe extern "C" fn ndctl_bb_get_block(bb: *mut ndctl_bb) -> c_ulonglong {
 pub unsafe extern "C" fn ndctl_bb_get_count(bb: *mut ndctl_bb) -> c_ulonglong {
     guard!(c_ulonglong::MAX, {
         if bb.is_null() {
-            // SAFETY: errno is thread-local and always writable.
-            unsafe { *libc::__errno_location() = libc::EINVAL };
+            crate::ffi::set_errno(libc::EINVAL);
         }
         Some(live!(bb).count)
     })

@@ -9,14 +9,14 @@ use crate::handles::{
     opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
 };
 
-fn sector_sizes(b: &ndctl::Btt, func: &'static str) -> (Vec<u32>, Option<usize>) {
-    value(func, b.sector_sizes()).unwrap_or_default()
+fn sector_sizes(b: &ndctl::Btt) -> (Vec<u32>, Option<usize>) {
+    value(b.sector_sizes()).unwrap_or_default()
 }
 
 /// The first btt of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_first(region: *mut ndctl_region) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).btts())))
+    guard!(std::ptr::null_mut(), Some(first(live!(region).btts())))
 }
 
 /// The btt after `btt` in its region.
@@ -28,7 +28,7 @@ pub unsafe extern "C" fn ndctl_btt_get_next(btt: *mut ndctl_btt) -> *mut ndctl_b
 /// The idle btt the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_btt_seed(region: *mut ndctl_region) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).btt_seed()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).btt_seed()))))
 }
 
 /// The region of `btt`.
@@ -67,9 +67,9 @@ pub unsafe extern "C" fn ndctl_btt_get_id(btt: *mut ndctl_btt) -> c_uint {
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
-    guard_void!(|f| {
+    guard_void!({
         let b = live!(btt);
-        let u = value(f, b.uuid()).unwrap_or_default();
+        let u = value(b.uuid()).unwrap_or_default();
         // SAFETY: NULL or the caller's 16-byte uuid_t.
         unsafe { put_uuid(uu, &u) };
         Some(())
@@ -79,16 +79,16 @@ pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_set_uuid(btt: *mut ndctl_btt, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let (b, u) = (live!(btt), uuid_arg!(uu));
-        Some(status(f, b.set_uuid(u)))
+        Some(status(b.set_uuid(u)))
     })
 }
 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, |f| c_int::try_from(sector_sizes(live!(btt), f).0.len()).ok())
+    guard!(-libc::EINVAL, c_int::try_from(sector_sizes(live!(btt)).0.len()).ok())
 }
 
 /// Supported sector size `i` (`UINT_MAX` for `i` out of range).
@@ -97,8 +97,8 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
     btt: *mut ndctl_btt,
     i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        let (sizes, _) = sector_sizes(live!(btt), f);
+    guard!(c_uint::MAX, {
+        let (sizes, _) = sector_sizes(live!(btt));
         Some(index(i).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
     })
 }
@@ -106,8 +106,8 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
 /// The selected sector size (`UINT_MAX` when none is selected).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        let (sizes, cur) = sector_sizes(live!(btt), f);
+    guard!(c_uint::MAX, {
+        let (sizes, cur) = sector_sizes(live!(btt));
         Some(cur.and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
     })
 }
@@ -118,19 +118,19 @@ pub unsafe extern "C" fn ndctl_btt_set_sector_size(
     btt: *mut ndctl_btt,
     sector_size: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(btt).set_sector_size(sector_size))))
+    guard!(-libc::EINVAL, Some(status(live!(btt).set_sector_size(sector_size))))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_size(btt: *mut ndctl_btt) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(known(f, live!(btt).size()).unwrap_or(c_ulonglong::MAX)))
+    guard!(c_ulonglong::MAX, Some(known(live!(btt).size()).unwrap_or(c_ulonglong::MAX)))
 }
 
 /// The namespace the btt is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(btt).namespace()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(btt).namespace()))))
 }
 
 /// Attaches the btt to `ndns` (NULL detaches): 0 or a negative errno.
@@ -139,9 +139,9 @@ pub unsafe extern "C" fn ndctl_btt_set_namespace(
     btt: *mut ndctl_btt,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let (b, n) = (live!(btt), maybe!(ndns));
-        Some(status(f, b.set_namespace(n)))
+        Some(status(b.set_namespace(n)))
     })
 }
 
@@ -172,17 +172,17 @@ pub unsafe extern "C" fn ndctl_btt_is_valid(btt: *mut ndctl_btt) -> c_int {
 /// 1 if it has a namespace, a selected sector size or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_is_configured(btt: *mut ndctl_btt) -> c_int {
-    guard!(0, |f| { Some(flag(f, live!(btt).is_configured(),)) })
+    guard!(0, Some(flag(live!(btt).is_configured(),)))
 }
 
 /// Binds the btt: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_enable(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(btt).enable())) })
+    guard!(-libc::EINVAL, Some(status(live!(btt).enable())))
 }
 
 /// Unbinds the btt and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_delete(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(btt).delete())) })
+    guard!(-libc::EINVAL, Some(status(live!(btt).delete())))
 }

@@ -11,7 +11,7 @@ use crate::handles::{
 /// The first bus of the context (NULL if none or for a NULL context).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_first(ctx: *mut ndctl_ctx) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(ctx).ctx().buses())))
+    guard!(std::ptr::null_mut(), Some(first(live!(ctx).ctx().buses())))
 }
 
 /// The bus after `bus` (NULL at the end).
@@ -32,23 +32,22 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
     ctx: *mut ndctl_ctx,
     provider: *const c_char,
 ) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let (c, p) = (live!(ctx), str_arg!(provider));
         let p = p.to_str().ok()?;
-        Some(opt_ptr(known(f, c.ctx().bus_by_provider(p))))
+        Some(opt_ptr(known(c.ctx().bus_by_provider(p))))
     })
 }
 
 /// Name of bus command `cmd` (`"unknown"` for others); the bus is not consulted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int) -> *const c_char {
-    guard!(
-        std::ptr::null(),
+    guard!(std::ptr::null(), {
         Some(
             crate::handles::static_cstr(ndctl::bus::cmd_name(u32::try_from(cmd).unwrap_or(0)))
                 .as_ptr(),
         )
-    )
+    })
 }
 
 /// `ndbusK` (NULL for a NULL bus).
@@ -90,19 +89,19 @@ pub unsafe extern "C" fn ndctl_bus_get_minor(bus: *mut ndctl_bus) -> c_uint {
 /// NFIT revision; `UINT_MAX` without an NFIT (or for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_revision(bus: *mut ndctl_bus) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(known(f, live!(bus).revision()).unwrap_or(c_uint::MAX)))
+    guard!(c_uint::MAX, Some(known(live!(bus).revision()).unwrap_or(c_uint::MAX)))
 }
 
 /// 1 if the bus has an ACPI NFIT.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_nfit(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(value(f, live!(bus).has_nfit()).map_or(0, c_int::from)))
+    guard!(0, Some(value(live!(bus).has_nfit()).map_or(0, c_int::from)))
 }
 
 /// 1 if the bus comes from a device-tree node.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_has_of_node(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(value(f, live!(bus).has_of_node()).map_or(0, c_int::from)))
+    guard!(0, Some(value(live!(bus).has_of_node()).map_or(0, c_int::from)))
 }
 
 /// 1 if the bus belongs to a CXL topology.
@@ -114,7 +113,7 @@ pub unsafe extern "C" fn ndctl_bus_has_cxl(bus: *mut ndctl_bus) -> c_int {
 /// 1 if this is an IBM PAPR SCM bus.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_papr_scm(bus: *mut ndctl_bus) -> c_int {
-    guard!(0, |f| Some(value(f, live!(bus).is_papr_scm()).map_or(0, c_int::from)))
+    guard!(0, Some(value(live!(bus).is_papr_scm()).map_or(0, c_int::from)))
 }
 
 /// 1 if the bus supports `ND_CMD_*` command `cmd`.
@@ -129,11 +128,11 @@ pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_
 /// 1 if the NFIT bus function `cmd` (`NFIT_CMD_*`) is in the bus's DSM mask.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
-    guard!(0, |f| {
+    guard!(0, {
         let Ok(cmd) = u32::try_from(cmd) else {
             return Some(0);
         };
-        Some(value(f, live!(bus).is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
+        Some(value(live!(bus).is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
     })
 }
 
@@ -141,11 +140,11 @@ pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cm
 /// unreadable (-EINVAL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         Some(match live!(bus).wait_probe() {
             Ok(()) => 0,
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 -libc::ENXIO
             }
         })
@@ -158,7 +157,7 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
 pub unsafe extern "C" fn ndctl_bus_get_persistence_domain(
     bus: *mut ndctl_bus,
 ) -> ndctl_persistence_domain {
-    guard!(c_int::MAX, |f| value(f, live!(bus).persistence_domain()).map(persistence_domain))
+    guard!(c_int::MAX, value(live!(bus).persistence_domain()).map(persistence_domain))
 }
 
 /// Asks the platform (NFIT Translate SPA) which DIMM and DIMM physical address back the
@@ -171,7 +170,7 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
     handle: *mut c_uint,
     dpa: *mut c_ulonglong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let b = live!(bus);
         if handle.is_null() || dpa.is_null() {
             return None;
@@ -186,7 +185,7 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
                 Some(0)
             }
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 Some(e.errno())
             }
         }

@@ -39,7 +39,7 @@ impl crate::handles::Handle for ndctl_cmd {
 }
 
 /// Hands a built command to C with one reference, or logs why there is none (NULL).
-pub(crate) fn new_cmd(func: &'static str, r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
+pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
     match r {
         Ok(cmd) => Box::into_raw(Box::new(ndctl_cmd {
             refs: AtomicUsize::new(1),
@@ -47,36 +47,19 @@ pub(crate) fn new_cmd(func: &'static str, r: ndctl::Result<ndctl::Command>) -> *
             cmd: Mutex::new(cmd),
         })),
         Err(e) => {
-            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
             std::ptr::null_mut()
         }
     }
 }
 
-/// An owning `Arc` of the object behind a handle of the object layer (handles are
-/// `Arc::as_ptr` of objects their context keeps alive).
-///
-/// # Safety
-/// `p` must be NULL or a live object handle.
-pub(crate) unsafe fn arc_of<T>(p: *mut T) -> Option<Arc<T>> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: `p` came from `Arc::as_ptr` of an Arc that is still alive (the caller's
-    // contract), so taking one more strong reference and owning it is sound.
-    unsafe {
-        Arc::increment_strong_count(p.cast_const());
-        Some(Arc::from_raw(p.cast_const()))
-    }
-}
-
 /// The submission result as libndctl's `int`.
-fn submitted(func: &'static str, r: ndctl::Result<u32>) -> c_int {
+fn submitted(r: ndctl::Result<u32>) -> c_int {
     match r {
         Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
         Err(e) => {
             // The crate already logged an unusable node at error priority.
-            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
             e.errno()
         }
     }
@@ -111,9 +94,7 @@ pub unsafe extern "C" fn ndctl_cmd_unref(cmd: *mut ndctl_cmd) {
 /// The `ND_CMD_*` number of `cmd`; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_get_type(cmd: *mut ndctl_cmd) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(c_int::try_from(live!(cmd).get().cmd_type()).unwrap_or(c_int::MAX))
-    })
+    guard!(-libc::EINVAL, Some(c_int::try_from(live!(cmd).get().cmd_type()).unwrap_or(c_int::MAX)))
 }
 
 /// 1 built, 0 success, -errno, or the residual byte count; -EINVAL for NULL.
@@ -138,15 +119,15 @@ pub unsafe extern "C" fn ndctl_cmd_xlat_firmware_status(cmd: *mut ndctl_cmd) -> 
 /// Sends `cmd` to the kernel: 0, the residual byte count, or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_submit(cmd: *mut ndctl_cmd) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(submitted(f, live!(cmd).get().submit())))
+    guard!(-libc::EINVAL, Some(submitted(live!(cmd).get().submit())))
 }
 
 /// [`ndctl_cmd_submit`], then a failing firmware status translated to -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_submit_xlat(cmd: *mut ndctl_cmd) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let mut c = live!(cmd).get();
-        let rc = submitted(f, c.submit());
+        let rc = submitted(c.submit());
         if rc < 0 {
             return Some(rc);
         }
@@ -160,23 +141,19 @@ pub unsafe extern "C" fn ndctl_cmd_submit_xlat(cmd: *mut ndctl_cmd) -> c_int {
 /// A config-size command for `dimm`; NULL when the DIMM does not offer `get_size`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_cfg_size(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.cfg_size()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).cfg_size())))
 }
 
 /// A read of the whole config area from a completed config-size command.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_cfg_read(cfg_size: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(cfg_size).get().cfg_read())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(cfg_size).get().cfg_read())))
 }
 
 /// A write of the extent of a completed read, sharing its data.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_cfg_write(cfg_read: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(cfg_read).get().cfg_write())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(cfg_read).get().cfg_write())))
 }
 
 /// The config area size of a completed config-size command; 0 otherwise.
@@ -185,18 +162,12 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_size_get_size(cfg_size: *mut ndctl_cmd) -
     guard!(0, Some(live!(cfg_size).get().cfg_size_get_size().unwrap_or(0)))
 }
 
-fn set_extent(
-    func: &'static str,
-    cmd: &ndctl_cmd,
-    kind: ndctl::cmd::Kind,
-    len: c_uint,
-    offset: c_uint,
-) -> c_int {
+fn set_extent(cmd: &ndctl_cmd, kind: ndctl::cmd::Kind, len: c_uint, offset: c_uint) -> c_int {
     let mut c = cmd.get();
     if c.kind() != kind {
         return -libc::EINVAL;
     }
-    status(func, c.cfg_set_extent(len, offset))
+    status(c.cfg_set_extent(len, offset))
 }
 
 /// Restricts an unsubmitted read to `len` bytes at `offset`; -EINVAL otherwise.
@@ -206,9 +177,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_set_extent(
     len: c_uint,
     offset: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(set_extent(f, live!(cfg_read), ndctl::cmd::Kind::CfgRead, len, offset))
-    })
+    guard!(-libc::EINVAL, Some(set_extent(live!(cfg_read), ndctl::cmd::Kind::CfgRead, len, offset)))
 }
 
 /// Restricts an unsubmitted write to `len` bytes at `offset`; -EINVAL otherwise.
@@ -218,8 +187,8 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_extent(
     len: c_uint,
     offset: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(set_extent(f, live!(cfg_write), ndctl::cmd::Kind::CfgWrite, len, offset))
+    guard!(-libc::EINVAL, {
+        Some(set_extent(live!(cfg_write), ndctl::cmd::Kind::CfgWrite, len, offset))
     })
 }
 
@@ -309,49 +278,46 @@ pub unsafe extern "C" fn ndctl_dimm_read_label_extent(
     len: c_uint,
     offset: c_uint,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(std::ptr::null_mut(), {
+        let d = live_arc!(dimm);
         let r = d.read_label_extent(len, offset);
         // A read of the whole area is also the DIMM's label state, as in libndctl.
         if len == 0 && offset == 0 {
             remember_labels(&d, &r, None);
         }
-        Some(new_cmd(f, r))
+        Some(new_cmd(r))
     })
 }
 
 /// Completed read of the whole config area; NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_read_labels(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(std::ptr::null_mut(), {
+        let d = live_arc!(dimm);
         let r = d.read_labels();
         remember_labels(&d, &r, None);
-        Some(new_cmd(f, r))
+        Some(new_cmd(r))
     })
 }
 
 /// Completed read of the two namespace index blocks; NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_read_label_index(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(std::ptr::null_mut(), {
+        let d = live_arc!(dimm);
         let r = d.read_label_index();
         // libndctl sizes the index read with 128-byte labels and keeps that size.
         remember_labels(&d, &r, Some(128));
-        Some(new_cmd(f, r))
+        Some(new_cmd(r))
     })
 }
 
 /// libndctl's zeroing, step by step for its error codes: -EINVAL when the read fails,
 /// -EBUSY while the DIMM is active, -ENOTTY without a write command, -ENXIO when the data
 /// cannot be zeroed, then the write's and the re-enable's own errors.
-fn zero_extent(func: &'static str, d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_uint) -> c_int {
+fn zero_extent(d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_uint) -> c_int {
     let step = |code: c_int, e: ndctl::Error| {
-        crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+        crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
         code
     };
     let read = match d.read_label_extent(len, offset) {
@@ -363,7 +329,6 @@ fn zero_extent(func: &'static str, d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_
         Ok(true) => {
             crate::log::call_log(
                 ::log::Level::Debug,
-                func,
                 format_args!("{}: regions active, abort label write", d.devname()),
             );
             return -libc::EBUSY;
@@ -384,7 +349,7 @@ fn zero_extent(func: &'static str, d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_
     if !d.is_enabled() {
         return 0;
     }
-    status(func, d.disable().and_then(|()| d.enable()))
+    status(d.disable().and_then(|()| d.enable()))
 }
 
 /// Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the
@@ -395,20 +360,18 @@ pub unsafe extern "C" fn ndctl_dimm_zero_label_extent(
     len: c_uint,
     offset: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(zero_extent(f, &d, len, offset))
+    guard!(-libc::EINVAL, {
+        let d = live_arc!(dimm);
+        Some(zero_extent(&d, len, offset))
     })
 }
 
 /// Zeroes the whole config area.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_zero_labels(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(zero_extent(f, &d, 0, 0))
+    guard!(-libc::EINVAL, {
+        let d = live_arc!(dimm);
+        Some(zero_extent(&d, 0, 0))
     })
 }
 
@@ -423,8 +386,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_available_labels(dimm: *mut ndctl_dimm) 
             Ok(None) => libc::ENXIO,
             Err(e) => -e.errno(),
         };
-        // SAFETY: errno is thread-local and always writable.
-        unsafe { *libc::__errno_location() = errno };
+        crate::ffi::set_errno(errno);
         None
     })
 }
@@ -437,10 +399,8 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_vendor_specific(
     input_size: usize,
     output_size: usize,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.vendor_cmd(opcode, input_size, output_size)))
+    guard!(std::ptr::null_mut(), {
+        Some(new_cmd(live_arc!(dimm).vendor_cmd(opcode, input_size, output_size)))
     })
 }
 
@@ -533,15 +493,10 @@ fn remember_labels(
 }
 
 /// Runs `f` on the DIMM's label state; -EINVAL (logged as libndctl does) without one.
-fn with_labels(
-    func: &'static str,
-    dimm: *mut ndctl_dimm,
-    f: impl FnOnce(&mut DimmLabels) -> c_int,
-) -> c_int {
+fn with_labels(dimm: *mut ndctl_dimm, f: impl FnOnce(&mut DimmLabels) -> c_int) -> c_int {
     LABELS.get(dimm as usize, f).unwrap_or_else(|| {
         crate::log::call_log(
             ::log::Level::Error,
-            func,
             format_args!("needs to be initialized by ndctl_dimm_read_labels"),
         );
         -libc::EINVAL
@@ -556,17 +511,17 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
     dimm: *mut ndctl_dimm,
     v: ndctl_namespace_version,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         live!(dimm);
         let version = match v {
             0 => Version::V1_1,
             1 => Version::V1_2,
             _ => return Some(-libc::EINVAL),
         };
-        Some(with_labels(f, dimm, |state| match state.init(version) {
+        Some(with_labels(dimm, |state| match state.init(version) {
             Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 -libc::ENXIO
             }
         }))
@@ -577,12 +532,12 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
 /// the number of label slots, or -EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         live!(dimm);
-        Some(with_labels(f, dimm, |state| match state.validate() {
+        Some(with_labels(dimm, |state| match state.validate() {
             Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 -libc::EINVAL
             }
         }))
@@ -593,19 +548,18 @@ pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_
 /// the area is too small (or was never read).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_index(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(0, |f| {
+    guard!(0, {
         live!(dimm);
         let size = LABELS.get(dimm as usize, |state| state.sizeof_namespace_index());
         Some(match size {
             Some(Ok(n)) => c_uint::try_from(n).unwrap_or(0),
             Some(Err(e)) => {
-                crate::log::call_log(::log::Level::Error, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Error, format_args!("{e}"));
                 0
             }
             None => {
                 crate::log::call_log(
                     ::log::Level::Error,
-                    f,
                     format_args!("label area (0) too small to host labels"),
                 );
                 0

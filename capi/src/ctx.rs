@@ -87,11 +87,12 @@ impl ndctl_ctx {
     }
 
     /// Emits `msg` through this context's sink if its priority admits `priority`.
-    pub fn log(&self, priority: c_int, file: &str, line: u32, func: &str, msg: &str) {
-        if self.priority() < priority {
-            return;
+    /// Emits `msg` through this context's sink, under the running export's name, if its
+    /// priority admits `priority`.
+    pub fn log(&self, priority: c_int, msg: &str) {
+        if self.priority() >= priority {
+            crate::log::call_log_to(self.ctx.logger(), priority_level(priority), msg);
         }
-        self.ctx.logger().log(priority_level(priority), func, file, line, format_args!("{msg}"));
     }
 
     /// Sets the priority here (for `ndctl_get_log_priority`) and as the threshold of the
@@ -119,7 +120,7 @@ impl ndctl_ctx {
 /// `NDCTL_LOG` says otherwise (a number, or `err`, `info`, `debug`, `notice`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         if ctx.is_null() {
             return None;
         }
@@ -150,8 +151,8 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
         let c = unsafe { &*handle };
         c.set_priority(priority);
         c.set_sink(LogSink::Stderr);
-        c.log(LOG_INFO, file!(), line!(), f, &format!("ctx {handle:p} created"));
-        c.log(LOG_DEBUG, file!(), line!(), f, &format!("log_priority={priority}"));
+        c.log(LOG_INFO, &format!("ctx {handle:p} created"));
+        c.log(LOG_DEBUG, &format!("log_priority={priority}"));
         // SAFETY: non-NULL out pointer provided by the caller.
         unsafe { *ctx = handle };
         Some(0)
@@ -171,12 +172,12 @@ pub unsafe extern "C" fn ndctl_ref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
 /// libdaxctl object obtained through it. Always returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_unref(ctx: *mut ndctl_ctx) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let c = live!(ctx);
         if c.refcount.fetch_sub(1, Ordering::AcqRel) > 1 {
             return Some(std::ptr::null_mut());
         }
-        c.log(LOG_INFO, file!(), line!(), f, &format!("context {ctx:p} released"));
+        c.log(LOG_INFO, &format!("context {ctx:p} released"));
         unregister(ctx);
         // Nothing may reach the callback with this handle once it is freed.
         c.ctx.logger().set_sink(Arc::new(Silent));
@@ -204,18 +205,12 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
         ),
     >,
 ) {
-    guard_void!(|f| {
+    guard_void!({
         let c = live!(ctx);
         let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
         c.set_sink(LogSink::from_callback(log_fn));
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
-        c.log(
-            LOG_INFO,
-            file!(),
-            line!(),
-            f,
-            &format!("custom logging function {addr:p} registered"),
-        );
+        c.log(LOG_INFO, &format!("custom logging function {addr:p} registered"));
         Some(())
     })
 }
@@ -270,9 +265,9 @@ pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_v
 /// Forgets cached attributes and rescans the buses; existing objects stay valid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
-    guard_void!(|f| {
+    guard_void!({
         if let Err(e) = live!(ctx).ctx.invalidate() {
-            crate::handles::report(f, &e);
+            crate::handles::report(&e);
         }
         Some(())
     })
@@ -308,7 +303,7 @@ pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_
 /// logged reason) when libdaxctl cannot be loaded.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate::dax::daxctl_ctx {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let c = live!(ctx);
         let priority = c.priority();
         let mut state = c.daxctl();
@@ -317,7 +312,7 @@ pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate
             Err(why) => {
                 let prio = if state.first_report() { LOG_ERR } else { LOG_DEBUG };
                 drop(state);
-                c.log(prio, file!(), line!(), f, &why);
+                c.log(prio, &why);
                 None
             }
         }

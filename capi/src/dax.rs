@@ -23,7 +23,7 @@ pub struct daxctl_region {
 /// The first dax of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_first(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).daxs())))
+    guard!(std::ptr::null_mut(), Some(first(live!(region).daxs())))
 }
 
 /// The dax after `dax` in its region.
@@ -35,91 +35,91 @@ pub unsafe extern "C" fn ndctl_dax_get_next(dax: *mut ndctl_dax) -> *mut ndctl_d
 /// The idle dax the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_dax_seed(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).dax_seed()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).dax_seed()))))
 }
 
 /// The dax claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_dax(ndns: *mut ndctl_namespace) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(ndns).dax()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).dax()))))
 }
 
 /// The region of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_region(dax: *mut ndctl_dax) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), |f| shared::region(f, live!(dax)))
+    guard!(std::ptr::null_mut(), shared::region(live!(dax)))
 }
 
 /// The bus of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_bus(dax: *mut ndctl_dax) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), |f| shared::bus(f, live!(dax)))
+    guard!(std::ptr::null_mut(), shared::bus(live!(dax)))
 }
 
 /// The context of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_ctx(dax: *mut ndctl_dax) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), |f| shared::ctx(f, live!(dax)))
+    guard!(std::ptr::null_mut(), shared::ctx(live!(dax)))
 }
 
 /// `daxR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_devname(dax: *mut ndctl_dax) -> *const c_char {
-    guard!(std::ptr::null(), |f| shared::devname(f, live!(dax)))
+    guard!(std::ptr::null(), shared::devname(live!(dax)))
 }
 
 /// N of `daxR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_id(dax: *mut ndctl_dax) -> c_uint {
-    guard!(c_uint::MAX, |f| shared::id(f, live!(dax)))
+    guard!(c_uint::MAX, shared::id(live!(dax)))
 }
 
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_uuid(dax: *mut ndctl_dax, uu: uuid_t) {
-    guard_void!(|f| shared::get_uuid(f, live!(dax), uu))
+    guard_void!(shared::get_uuid(live!(dax), uu))
 }
 
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_uuid(dax: *mut ndctl_dax, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_uuid(f, live!(dax), uu))
+    guard!(-libc::EINVAL, shared::set_uuid(live!(dax), uu))
 }
 
 /// Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_location(dax: *mut ndctl_dax) -> ndctl_pfn_loc {
-    guard!(-libc::EINVAL, |f| shared::location(f, live!(dax)))
+    guard!(-libc::EINVAL, shared::location(live!(dax)))
 }
 
 /// Chooses where the memmap lives: 0, -EINVAL for an unknown location, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_location(dax: *mut ndctl_dax, loc: ndctl_pfn_loc) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_location(f, live!(dax), loc))
+    guard!(-libc::EINVAL, shared::set_location(live!(dax), loc))
 }
 
 /// Mapping alignment (0 when the kernel does not say).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_align(dax: *mut ndctl_dax) -> c_ulong {
-    guard!(c_ulong::MAX, |f| shared::align(f, live!(dax)))
+    guard!(c_ulong::MAX, shared::align(live!(dax)))
 }
 
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_has_align(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, |f| shared::has_align(f, live!(dax)))
+    guard!(0, shared::has_align(live!(dax)))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_align(dax: *mut ndctl_dax, align: c_ulong) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_align(f, live!(dax), align))
+    guard!(-libc::EINVAL, shared::set_align(live!(dax), align))
 }
 
 /// Number of supported alignments.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_num_alignments(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::num_alignments(f, live!(dax)))
+    guard!(-libc::EINVAL, shared::num_alignments(live!(dax)))
 }
 
 /// Supported alignment `i` (`ULONG_MAX` for `i` out of range).
@@ -128,25 +128,25 @@ pub unsafe extern "C" fn ndctl_dax_get_supported_alignment(
     dax: *mut ndctl_dax,
     i: c_int,
 ) -> c_ulong {
-    guard!(c_ulong::MAX, |f| shared::supported_alignment(f, live!(dax), i))
+    guard!(c_ulong::MAX, shared::supported_alignment(live!(dax), i))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_size(dax: *mut ndctl_dax) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| shared::size(f, live!(dax)))
+    guard!(c_ulonglong::MAX, shared::size(live!(dax)))
 }
 
 /// Physical start of the data (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_resource(dax: *mut ndctl_dax) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| shared::resource(f, live!(dax)))
+    guard!(c_ulonglong::MAX, shared::resource(live!(dax)))
 }
 
 /// The namespace the dax is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_namespace(dax: *mut ndctl_dax) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| shared::namespace(f, live!(dax)))
+    guard!(std::ptr::null_mut(), shared::namespace(live!(dax)))
 }
 
 /// Attaches the dax to `ndns` (NULL detaches): 0 or a negative errno.
@@ -155,37 +155,37 @@ pub unsafe extern "C" fn ndctl_dax_set_namespace(
     dax: *mut ndctl_dax,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_namespace(f, live!(dax), maybe!(ndns)))
+    guard!(-libc::EINVAL, shared::set_namespace(live!(dax), maybe!(ndns)))
 }
 
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_enabled(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, |f| shared::is_enabled(f, live!(dax)))
+    guard!(0, shared::is_enabled(live!(dax)))
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_valid(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, |f| shared::is_valid(f, live!(dax)))
+    guard!(0, shared::is_valid(live!(dax)))
 }
 
 /// 1 if it has a namespace, a memmap location or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_configured(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, |f| shared::is_configured(f, live!(dax)))
+    guard!(0, shared::is_configured(live!(dax)))
 }
 
 /// Binds the dax: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_enable(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::enable(f, live!(dax)))
+    guard!(-libc::EINVAL, shared::enable(live!(dax)))
 }
 
 /// Unbinds the dax and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_delete(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::delete(f, live!(dax)))
+    guard!(-libc::EINVAL, shared::delete(live!(dax)))
 }
 
 /// The libdaxctl region of the dax device (created once per dax device from its sysfs
@@ -193,10 +193,10 @@ pub unsafe extern "C" fn ndctl_dax_delete(dax: *mut ndctl_dax) -> c_int {
 /// libdaxctl.so.1 cannot be loaded.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_daxctl_region(dax: *mut ndctl_dax) -> *mut daxctl_region {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let d = live!(dax);
         let c = crate::handles::context_of(d.region().bus().ctx())?;
-        let uuid = value(f, d.uuid()).unwrap_or_default();
+        let uuid = value(d.uuid()).unwrap_or_default();
         let path = d.device().sysfs().host_path(d.device().path());
         let priority = c.priority();
         let mut state = c.daxctl();
@@ -206,7 +206,7 @@ pub unsafe extern "C" fn ndctl_dax_get_daxctl_region(dax: *mut ndctl_dax) -> *mu
                 let prio =
                     if state.first_report() { crate::log::LOG_ERR } else { crate::log::LOG_DEBUG };
                 drop(state);
-                c.log(prio, file!(), line!(), f, &why);
+                c.log(prio, &why);
                 None
             }
         }

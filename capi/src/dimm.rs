@@ -13,19 +13,19 @@ use crate::handles::{
 };
 
 /// The health flags (all clear when unreadable).
-fn flags(d: &ndctl::Dimm, func: &'static str) -> DimmFlags {
-    value(func, d.flags()).unwrap_or_default()
+fn flags(d: &ndctl::Dimm) -> DimmFlags {
+    value(d.flags()).unwrap_or_default()
 }
 
 /// The NFIT handle as libndctl stores it (all ones when unknown).
-fn raw_handle(d: &ndctl::Dimm, func: &'static str) -> u32 {
-    known(func, d.handle()).unwrap_or(u32::MAX)
+fn raw_handle(d: &ndctl::Dimm) -> u32 {
+    known(d.handle()).unwrap_or(u32::MAX)
 }
 
 /// The first DIMM of `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_first(bus: *mut ndctl_bus) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(bus).dimms())))
+    guard!(std::ptr::null_mut(), Some(first(live!(bus).dimms())))
 }
 
 /// The DIMM after `dimm` on its bus.
@@ -40,7 +40,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
     bus: *mut ndctl_bus,
     handle: c_uint,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(bus).dimm_by_handle(handle)))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_handle(handle)))))
 }
 
 /// The DIMM backing system physical address `address` (asking the platform for interleaved
@@ -50,10 +50,7 @@ pub unsafe extern "C" fn ndctl_bus_get_dimm_by_physical_address(
     bus: *mut ndctl_bus,
     address: c_ulonglong,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(bus).dimm_by_physical_address(address)
-    ))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_physical_address(address)))))
 }
 
 /// The bus of `dimm`.
@@ -83,13 +80,12 @@ pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
     _dimm: *mut ndctl_dimm,
     cmd: c_int,
 ) -> *const c_char {
-    guard!(
-        std::ptr::null(),
+    guard!(std::ptr::null(), {
         Some(
             crate::handles::static_cstr(ndctl::dimm::cmd_name(u32::try_from(cmd).unwrap_or(0)))
                 .as_ptr(),
         )
-    )
+    })
 }
 
 /// N of `nmemN`.
@@ -113,115 +109,105 @@ pub unsafe extern "C" fn ndctl_dimm_get_minor(dimm: *mut ndctl_dimm) -> c_uint {
 /// The NFIT device handle (`UINT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_handle(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| { Some(raw_handle(live!(dimm), f)) })
+    guard!(c_uint::MAX, Some(raw_handle(live!(dimm))))
 }
 
 /// Node field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_node(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).node()))
+    guard!(c_uint::MAX, Some(Handle(raw_handle(live!(dimm))).node()))
 }
 
 /// Socket field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_socket(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).socket()))
+    guard!(c_uint::MAX, Some(Handle(raw_handle(live!(dimm))).socket()))
 }
 
 /// Memory-controller field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_imc(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).imc()))
+    guard!(c_uint::MAX, Some(Handle(raw_handle(live!(dimm))).imc()))
 }
 
 /// Channel field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_channel(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).channel()))
+    guard!(c_uint::MAX, Some(Handle(raw_handle(live!(dimm))).channel()))
 }
 
 /// DIMM field of the NFIT handle.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_handle_get_dimm(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(Handle(raw_handle(live!(dimm), f)).dimm()))
+    guard!(c_uint::MAX, Some(Handle(raw_handle(live!(dimm))).dimm()))
 }
 
 /// SMBIOS physical id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_phys_id(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).phys_id()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).phys_id()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).vendor()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).vendor()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).device_id()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).device_id()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(known(f, live!(dimm).revision()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).revision()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Subsystem vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).subsystem_vendor()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).subsystem_vendor()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Subsystem device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).subsystem_device()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).subsystem_device()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Subsystem revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).subsystem_revision()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).subsystem_revision()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Manufacturing date from the unique id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_date(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| Some(
-        known(f, live!(dimm).manufacturing_date()).unwrap_or(c_ushort::MAX)
-    ))
+    guard!(c_ushort::MAX, Some(known(live!(dimm).manufacturing_date()).unwrap_or(c_ushort::MAX)))
 }
 
 /// Manufacturing location from the unique id (`UCHAR_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_location(dimm: *mut ndctl_dimm) -> c_uchar {
-    guard!(c_uchar::MAX, |f| Some(
-        known(f, live!(dimm).manufacturing_location()).unwrap_or(c_uchar::MAX)
-    ))
+    guard!(c_uchar::MAX, Some(known(live!(dimm).manufacturing_location()).unwrap_or(c_uchar::MAX)))
 }
 
 /// Serial number (`UINT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_serial(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(known(f, live!(dimm).serial()).unwrap_or(c_uint::MAX)))
+    guard!(c_uint::MAX, Some(known(live!(dimm).serial()).unwrap_or(c_uint::MAX)))
 }
 
 /// The unique id, e.g. `8089-a2-1751-000004c9`; NULL when the DIMM has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *const c_char {
-    guard!(std::ptr::null(), |f| {
+    guard!(std::ptr::null(), {
         let d = live!(dimm);
-        let id = known(f, d.unique_id())?;
+        let id = known(d.unique_id())?;
         owned_str(d.bus().ctx(), d, "unique_id", &id)
     })
 }
@@ -229,107 +215,109 @@ pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *con
 /// The dirty shutdown count; -ENOENT where the platform has none (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_dirty_shutdown(dimm: *mut ndctl_dimm) -> c_longlong {
-    guard!(c_longlong::from(-libc::EINVAL), |f| Some(
-        known(f, live!(dimm).dirty_shutdown())
-            .map_or(c_longlong::from(-libc::ENOENT), |v| v as c_longlong),
-    ))
+    guard!(c_longlong::from(-libc::EINVAL), {
+        Some(
+            known(live!(dimm).dirty_shutdown())
+                .map_or(c_longlong::from(-libc::ENOENT), |v| v as c_longlong),
+        )
+    })
 }
 
 /// The first interface format code (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_format(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, |f| {
+    guard!(c_ushort::MAX, {
         let d = live!(dimm);
         // libndctl keeps the code in an int and returns its low 16 bits.
-        Some(known(f, d.format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
+        Some(known(d.format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
     })
 }
 
 /// Number of interface format codes (1 or 2; -EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_formats(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(value(f, live!(dimm).formats()).map_or(1, |n| n as c_int)))
+    guard!(-libc::EINVAL, Some(value(live!(dimm).formats()).map_or(1, |n| n as c_int)))
 }
 
 /// Interface format code `i` (-1 when unknown; -EINVAL for `i` out of range or NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_formatN(dimm: *mut ndctl_dimm, i: c_int) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let d = live!(dimm);
-        let formats = value(f, d.formats()).unwrap_or(1);
+        let formats = value(d.formats()).unwrap_or(1);
         let i = index(i).and_then(|i| u32::try_from(i).ok())?;
         if i >= formats {
             return None;
         }
-        Some(known(f, d.format(i)).map_or(-1, |f| f as c_int))
+        Some(known(d.format(i)).map_or(-1, |f| f as c_int))
     })
 }
 
 /// 1 if the label area is locked, 0 if not, -1 if unknown (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_locked(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(known(f, live!(dimm).locked()).map_or(-1, c_int::from)))
+    guard!(-libc::EINVAL, Some(known(live!(dimm).locked()).map_or(-1, c_int::from)))
 }
 
 /// 1 if the DIMM is aliased (has labels), 0 if not, -1 if unknown (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_aliased(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(known(f, live!(dimm).aliased()).map_or(-1, c_int::from)))
+    guard!(-libc::EINVAL, Some(known(live!(dimm).aliased()).map_or(-1, c_int::from)))
 }
 
 /// 1 if any failure or event flag is set.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_has_errors(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).has_errors())))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).has_errors())))
 }
 
 /// 1 if the platform sends health notifications (`smart_notify`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_has_notifications(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).smart_notify)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).smart_notify)))
 }
 
 /// 1 if the last save failed (`save_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_save(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).save_fail)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).save_fail)))
 }
 
 /// 1 if the DIMM is not armed (`not_armed`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_arm(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).not_armed)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).not_armed)))
 }
 
 /// 1 if the last restore failed (`restore_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_restore(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).restore_fail)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).restore_fail)))
 }
 
 /// 1 if the last flush failed (`flush_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_flush(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).flush_fail)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).flush_fail)))
 }
 
 /// 1 if the DIMM could not be mapped (`map_fail`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_failed_map(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).map_fail)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).map_fail)))
 }
 
 /// 1 if a SMART event is pending (`smart_event`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_smart_pending(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(c_int::from(flags(live!(dimm), f).smart_event)))
+    guard!(0, Some(c_int::from(flags(live!(dimm)).smart_event)))
 }
 
 /// Re-reads the health flags.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_refresh_flags(dimm: *mut ndctl_dimm) {
-    guard_void!(|f| {
-        value(f, live!(dimm).refresh_flags());
+    guard_void!({
+        value(live!(dimm).refresh_flags());
         Some(())
     })
 }
@@ -352,17 +340,17 @@ pub unsafe extern "C" fn ndctl_dimm_is_enabled(dimm: *mut ndctl_dimm) -> c_int {
 /// 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, |f| Some(crate::handles::flag(f, live!(dimm).is_active())))
+    guard!(0, Some(crate::handles::flag(live!(dimm).is_active())))
 }
 
 /// Binds the DIMM to its driver: 0, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_enable(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dimm).enable())) })
+    guard!(-libc::EINVAL, Some(status(live!(dimm).enable())))
 }
 
 /// Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_disable(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).disable())))
+    guard!(-libc::EINVAL, Some(status(live!(dimm).disable())))
 }

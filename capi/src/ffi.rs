@@ -13,8 +13,9 @@
 //! ```
 //!
 //! `live!(handle)` borrows the object behind a handle and turns NULL into the error value;
-//! `guard!(err, |f| body)` also binds `f` to the export's name for the conversion helpers
-//! that log under it. The build script and cbindgen read the signature, which stays
+//! `guard!(err, |f| body)` also binds `f` to the export's name, for the few bodies that log
+//! through their C context themselves; the conversion helpers of `handles` log under the
+//! export's name without being told it (see [`crate::log::call_scope`]). The build script and cbindgen read the signature, which stays
 //! written out in full.
 //!
 //! The safety contract of every export is libndctl's and is stated here once: a handle
@@ -39,7 +40,7 @@ use crate::handles::Handle;
 /// value; objects the body was changing stay owned by their context, which libndctl's API
 /// does not promise to keep consistent after a failed call either.
 pub fn ffi_guard<R>(func: &'static str, on_error: R, body: impl FnOnce() -> Option<R>) -> R {
-    match catch_unwind(AssertUnwindSafe(|| crate::log::call_scope(body))) {
+    match catch_unwind(AssertUnwindSafe(|| crate::log::call_scope(func, body))) {
         Ok(Some(value)) => value,
         Ok(None) => on_error,
         Err(payload) => {
@@ -114,6 +115,17 @@ macro_rules! maybe {
     };
 }
 
+/// An owning `Arc` of the object behind a handle argument, for calls whose result keeps
+/// the object (a command holds its DIMM or bus); NULL returns the export's error value.
+macro_rules! live_arc {
+    ($handle:expr) => {{
+        let handle = $handle;
+        live!(handle);
+        // SAFETY: the contract of every export (module docs): NULL or a live handle.
+        unsafe { $crate::ffi::arc_of(handle) }?
+    }};
+}
+
 /// A C string argument; NULL returns the export's error value (`?`).
 macro_rules! str_arg {
     ($ptr:expr) => {
@@ -141,6 +153,30 @@ pub unsafe fn obj<'a, T: Handle>(ptr: *const T) -> Option<&'a T> {
     let o = unsafe { ptr.as_ref() }?;
     crate::log::enter_call(o.logger());
     Some(o)
+}
+
+/// An owning `Arc` of the object behind a handle of the object layer (handles are
+/// `Arc::as_ptr` of objects their context keeps alive).
+///
+/// # Safety
+/// `p` must be NULL or a live object handle.
+pub unsafe fn arc_of<T>(p: *mut T) -> Option<std::sync::Arc<T>> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` came from `Arc::as_ptr` of an Arc that is still alive (the caller's
+    // contract), so taking one more strong reference and owning it is sound.
+    unsafe {
+        std::sync::Arc::increment_strong_count(p.cast_const());
+        Some(std::sync::Arc::from_raw(p.cast_const()))
+    }
+}
+
+/// Sets the calling thread's `errno`, which some libndctl getters set beside their
+/// "unknown" value.
+pub fn set_errno(errno: std::ffi::c_int) {
+    // SAFETY: errno is thread-local and always writable.
+    unsafe { *libc::__errno_location() = errno };
 }
 
 /// Mutable variant of [`obj`].

@@ -5,7 +5,7 @@ use std::ffi::{c_int, c_uint, c_ulonglong, c_void};
 use ndctl::bus::{FwaMethod, FwaState};
 use ndctl::dimm::FwaResult;
 
-use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
+use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
 use crate::handles::{ndctl_bus, ndctl_dimm, status};
 
@@ -57,19 +57,14 @@ fn fw_getter<T: From<u8>>(cmd: &ndctl::Command, v: Option<T>) -> Option<T> {
 }
 
 fn errno_invalid() {
-    // SAFETY: errno is thread-local and always writable.
-    unsafe { *libc::__errno_location() = libc::EINVAL };
+    crate::ffi::set_errno(libc::EINVAL);
 }
 
 /// Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
 /// update or the DSM is not offered.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_get_info(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.fw_get_info()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).fw_get_info())))
 }
 
 /// Intel "start firmware update"; NULL when not offered.
@@ -77,11 +72,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_get_info(dimm: *mut ndctl_dimm) -
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_start_update(
     dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.fw_start_update()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).fw_start_update())))
 }
 
 /// Intel "send firmware data": `len` bytes of `data` at image offset `offset`, in the
@@ -93,7 +84,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
     len: c_uint,
     data: *mut c_void,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let s = live!(start).get();
         if data.is_null() && len > 0 {
             return None;
@@ -105,20 +96,20 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
             // contract).
             unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
         };
-        Some(new_cmd(f, s.fw_send(offset, bytes)))
+        Some(new_cmd(s.fw_send(offset, bytes)))
     })
 }
 
 /// Intel "finish firmware update" in the context of `start`; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(start).get().fw_finish())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(start).get().fw_finish())))
 }
 
 /// Intel "finish firmware update" with the abort flag; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_abort(start: *mut ndctl_cmd) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(start).get().fw_abort())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(start).get().fw_abort())))
 }
 
 /// Intel "finish status query" in the context of `start`; NULL when refused.
@@ -126,7 +117,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_abort(start: *mut ndctl_cmd) -> *
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish_query(
     start: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(start).get().fw_finish_query())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(start).get().fw_finish_query())))
 }
 
 /// Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
@@ -212,7 +203,7 @@ pub unsafe extern "C" fn ndctl_cmd_fw_xlat_firmware_status(cmd: *mut ndctl_cmd) 
 /// it), -EOPNOTSUPP (no `ND_CMD_CALL`) or -EIO (a DSM function missing) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_update_supported(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).fw_update_supported())))
+    guard!(-libc::EINVAL, Some(status(live!(dimm).fw_update_supported())))
 }
 
 /// The platform's firmware activation state (`firmware/activate`); `NDCTL_FWA_INVALID`
@@ -235,45 +226,41 @@ pub unsafe extern "C" fn ndctl_bus_activate_firmware(
     bus: *mut ndctl_bus,
     method: ndctl_fwa_method,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let m = match method {
             1 => FwaMethod::Suspend,
             2 => FwaMethod::Live,
             _ => {
-                crate::log::call_log(
-                    ::log::Level::Error,
-                    f,
-                    format_args!("method: {method} invalid"),
-                );
+                crate::log::call_log(::log::Level::Error, format_args!("method: {method} invalid"));
                 return Some(-libc::EINVAL);
             }
         };
-        Some(status(f, live!(bus).activate_firmware(m)))
+        Some(status(live!(bus).activate_firmware(m)))
     })
 }
 
 /// Sets `nfit/firmware_activate_noidle`: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_set_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_noidle(true))))
+    guard!(-libc::EINVAL, Some(status(live!(bus).set_fw_activate_noidle(true))))
 }
 
 /// Clears `nfit/firmware_activate_noidle`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_noidle(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_noidle(false))))
+    guard!(-libc::EINVAL, Some(status(live!(bus).set_fw_activate_noidle(false))))
 }
 
 /// Sets `nfit/firmware_activate_nosuspend`: 0 or -errno (-EOPNOTSUPP without an NFIT).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_set_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_nosuspend(true))))
+    guard!(-libc::EINVAL, Some(status(live!(bus).set_fw_activate_nosuspend(true))))
 }
 
 /// Clears `nfit/firmware_activate_nosuspend`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_clear_fw_activate_nosuspend(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(bus).set_fw_activate_nosuspend(false))))
+    guard!(-libc::EINVAL, Some(status(live!(bus).set_fw_activate_nosuspend(false))))
 }
 
 /// The DIMM's firmware activation state; `NDCTL_FWA_INVALID` when it has none.
@@ -295,14 +282,14 @@ pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
 
 /// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the
 /// write fails, else `NDCTL_FWA_ARMED` (for disarm too, as libndctl answers).
-fn set_arm(f: &'static str, d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
+fn set_arm(d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
     if !matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid) {
         return 0;
     }
     match d.fw_activate_arm(arm) {
         Ok(()) => 2,
         Err(e) => {
-            crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
             0
         }
     }
@@ -311,11 +298,11 @@ fn set_arm(f: &'static str, d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
 /// Arms the DIMM for activation.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_activate_arm(dimm: *mut ndctl_dimm) -> ndctl_fwa_state {
-    guard!(0, |f| Some(set_arm(f, live!(dimm), true)))
+    guard!(0, Some(set_arm(live!(dimm), true)))
 }
 
 /// Disarms the DIMM.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_fw_activate_disarm(dimm: *mut ndctl_dimm) -> ndctl_fwa_state {
-    guard!(0, |f| Some(set_arm(f, live!(dimm), false)))
+    guard!(0, Some(set_arm(live!(dimm), false)))
 }

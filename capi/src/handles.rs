@@ -130,45 +130,45 @@ pub(crate) fn opt_ptr<T>(a: Option<Arc<T>>) -> *mut T {
 
 /// Logs a failure of the Rust API at error priority under the exported function's name,
 /// through the context of the handle the call was given.
-pub(crate) fn report(func: &'static str, e: &ndctl::Error) {
-    crate::log::call_log(::log::Level::Error, func, format_args!("{e}"));
+pub(crate) fn report(e: &ndctl::Error) {
+    crate::log::call_log(::log::Level::Error, format_args!("{e}"));
 }
 
 /// The value of a call whose failure libndctl reports as "unknown".
-pub(crate) fn value<T>(func: &'static str, r: ndctl::Result<T>) -> Option<T> {
-    r.map_err(|e| report(func, &e)).ok()
+pub(crate) fn value<T>(r: ndctl::Result<T>) -> Option<T> {
+    r.map_err(|e| report(&e)).ok()
 }
 
 /// Like [`value`] for attributes that may be absent.
-pub(crate) fn known<T>(func: &'static str, r: ndctl::Result<Option<T>>) -> Option<T> {
-    value(func, r).flatten()
+pub(crate) fn known<T>(r: ndctl::Result<Option<T>>) -> Option<T> {
+    value(r).flatten()
 }
 
 /// 0 on success, else the negative errno libndctl returns for the failure.
-pub(crate) fn status(func: &'static str, r: ndctl::Result<()>) -> c_int {
+pub(crate) fn status(r: ndctl::Result<()>) -> c_int {
     match r {
         Ok(()) => 0,
         Err(e) => {
-            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
             e.errno()
         }
     }
 }
 
 /// 1/0 for a predicate, or the negative errno when it cannot be decided.
-pub(crate) fn flag(func: &'static str, r: ndctl::Result<bool>) -> c_int {
+pub(crate) fn flag(r: ndctl::Result<bool>) -> c_int {
     match r {
         Ok(b) => c_int::from(b),
         Err(e) => {
-            report(func, &e);
+            report(&e);
             e.errno()
         }
     }
 }
 
 /// The first object of a listing (NULL for none or on failure).
-pub(crate) fn first<T>(func: &'static str, r: ndctl::Result<Vec<Arc<T>>>) -> *mut T {
-    opt_ptr(value(func, r).and_then(|v| v.into_iter().next()))
+pub(crate) fn first<T>(r: ndctl::Result<Vec<Arc<T>>>) -> *mut T {
+    opt_ptr(value(r).and_then(|v| v.into_iter().next()))
 }
 
 /// Copies a uuid into the caller's `uuid_t` (16 bytes); nothing for a NULL destination.

@@ -193,41 +193,57 @@ pub fn level_filter(priority: c_int) -> ::log::LevelFilter {
     }
 }
 
+/// What the current exported call logs under: its context's logger (once a handle
+/// argument named it) and the export's name.
+#[derive(Clone)]
+struct Call {
+    logger: Option<Arc<Logger>>,
+    func: &'static str,
+}
+
 thread_local! {
-    /// The logger of the context whose handle the current exported call was given.
-    static CALL_LOGGER: RefCell<Option<Arc<Logger>>> = const { RefCell::new(None) };
+    /// The exported call running on this thread (see the module doc).
+    static CALL: RefCell<Call> = const { RefCell::new(Call { logger: None, func: "" }) };
 }
 
 /// Remember `logger` as the current call's context logger (see the module doc).
 pub fn enter_call(logger: Option<Arc<Logger>>) {
     if logger.is_some() {
-        CALL_LOGGER.with(|c| *c.borrow_mut() = logger);
+        CALL.with(|c| c.borrow_mut().logger = logger);
     }
 }
 
-/// Run an exported call's body with its own call scope: whatever the body enters is
-/// forgotten afterwards, and the caller's scope (a callback may call into the library)
-/// is restored.
-pub fn call_scope<R>(body: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Arc<Logger>>);
+/// Run the body of the exported function `func` in its own call scope: its messages are
+/// logged under `func`, whatever the body enters is forgotten afterwards, and the caller's
+/// scope (a callback may call into the library) is restored.
+pub fn call_scope<R>(func: &'static str, body: impl FnOnce() -> R) -> R {
+    struct Restore(Call);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let prev = self.0.take();
-            CALL_LOGGER.with(|c| *c.borrow_mut() = prev);
+            let prev = self.0.clone();
+            CALL.with(|c| *c.borrow_mut() = prev);
         }
     }
-    let _restore = Restore(CALL_LOGGER.with(|c| c.borrow().clone()));
+    let _restore = Restore(CALL.with(|c| c.borrow().clone()));
+    CALL.with(|c| c.borrow_mut().func = func);
     body()
 }
 
-/// Log a message of the C layer about the current call through its context's logger;
-/// `func` is the exported function's name. Without a context (no handle was given)
-/// there is no sink to use, as in libndctl, and the message is dropped.
-pub fn call_log(level: ::log::Level, func: &str, msg: std::fmt::Arguments<'_>) {
-    let logger = CALL_LOGGER.with(|c| c.borrow().clone());
-    if let Some(l) = logger {
-        l.log(level, func, file!(), line!(), msg);
+/// Log a message of the C layer about the current call through its context's logger,
+/// under the exported function's name. Without a context (no handle was given) there is
+/// no sink to use, as in libndctl, and the message is dropped.
+pub fn call_log(level: ::log::Level, msg: std::fmt::Arguments<'_>) {
+    let call = CALL.with(|c| c.borrow().clone());
+    if let Some(l) = call.logger {
+        l.log(level, call.func, file!(), line!(), msg);
     }
+}
+
+/// Log a message of the C layer under the current export's name through `logger`, a
+/// context's own logger (the call may have been given no handle of it yet).
+pub fn call_log_to(logger: &Logger, level: ::log::Level, msg: &str) {
+    let func = CALL.with(|c| c.borrow().func);
+    logger.log(level, func, file!(), line!(), format_args!("{msg}"));
 }
 
 fn to_c_string(s: &str) -> CString {

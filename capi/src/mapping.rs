@@ -12,7 +12,7 @@ use crate::handles::{
 /// The first mapping of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_mapping_get_first(region: *mut ndctl_region) -> *mut ndctl_mapping {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).mappings())))
+    guard!(std::ptr::null_mut(), Some(first(live!(region).mappings())))
 }
 
 /// The mapping after `mapping` in its region.
@@ -78,7 +78,7 @@ pub unsafe extern "C" fn ndctl_region_get_interleave_set(
 pub unsafe extern "C" fn ndctl_interleave_set_get_first(
     bus: *mut ndctl_bus,
 ) -> *mut ndctl_interleave_set {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(bus).interleave_sets())))
+    guard!(std::ptr::null_mut(), Some(first(live!(bus).interleave_sets())))
 }
 
 /// The interleave set of the next PMEM region on the bus.
@@ -108,7 +108,7 @@ pub unsafe extern "C" fn ndctl_interleave_set_get_cookie(
 /// 1 if any member DIMM is active.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_interleave_set_is_active(iset: *mut ndctl_interleave_set) -> c_int {
-    guard!(0, |f| Some(flag(f, live!(iset).is_active())))
+    guard!(0, Some(flag(live!(iset).is_active())))
 }
 
 /// The first member DIMM in bus order.
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn ndctl_interleave_set_is_active(iset: *mut ndctl_interle
 pub unsafe extern "C" fn ndctl_interleave_set_get_first_dimm(
     iset: *mut ndctl_interleave_set,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(iset).dimms())))
+    guard!(std::ptr::null_mut(), Some(first(live!(iset).dimms())))
 }
 
 /// The member DIMM after `dimm`.
@@ -125,8 +125,8 @@ pub unsafe extern "C" fn ndctl_interleave_set_get_next_dimm(
     iset: *mut ndctl_interleave_set,
     dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let (s, d) = (live!(iset), live!(dimm));
-        Some(opt_ptr(known(f, s.dimm_after(d))))
+        Some(opt_ptr(known(s.dimm_after(d))))
     })
 }

@@ -12,8 +12,8 @@ use crate::handles::{
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
-fn sector_sizes(ns: &ndctl::Namespace, func: &'static str) -> (Vec<u32>, Option<usize>) {
-    value(func, ns.sector_sizes()).unwrap_or_default()
+fn sector_sizes(ns: &ndctl::Namespace) -> (Vec<u32>, Option<usize>) {
+    value(ns.sector_sizes()).unwrap_or_default()
 }
 
 /// The first namespace of `region`.
@@ -21,7 +21,7 @@ fn sector_sizes(ns: &ndctl::Namespace, func: &'static str) -> (Vec<u32>, Option<
 pub unsafe extern "C" fn ndctl_namespace_get_first(
     region: *mut ndctl_region,
 ) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).namespaces())))
+    guard!(std::ptr::null_mut(), Some(first(live!(region).namespaces())))
 }
 
 /// The namespace after `ndns` in its region.
@@ -86,11 +86,11 @@ pub unsafe extern "C" fn ndctl_namespace_get_type_name(
 pub unsafe extern "C" fn ndctl_namespace_get_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         Some(match live!(ndns).mode() {
             Ok(m) => m.to_c(),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 -libc::ENXIO
             }
         })
@@ -102,7 +102,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
 pub unsafe extern "C" fn ndctl_namespace_get_enforce_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    guard!(-libc::EINVAL, |f| Some(known(f, live!(ndns).enforce_mode()).map_or(0, Mode::to_c)))
+    guard!(-libc::EINVAL, Some(known(live!(ndns).enforce_mode()).map_or(0, Mode::to_c)))
 }
 
 /// Sets which kind of device may claim the namespace: 0 or a negative errno (-EINVAL for
@@ -112,16 +112,16 @@ pub unsafe extern "C" fn ndctl_namespace_set_enforce_mode(
     ndns: *mut ndctl_namespace,
     mode: ndctl_namespace_mode,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let mode = Mode::from_c(mode)?;
-        Some(status(f, live!(ndns).set_enforce_mode(mode)))
+        Some(status(live!(ndns).set_enforce_mode(mode)))
     })
 }
 
 /// 1 if forced to raw mode, 0 if not (negative errno if unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_raw_mode(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(flag(f, live!(ndns).raw_mode())))
+    guard!(-libc::EINVAL, Some(flag(live!(ndns).raw_mode())))
 }
 
 /// Forces or releases raw mode; returns the new setting (1/0) or a negative errno.
@@ -130,9 +130,9 @@ pub unsafe extern "C" fn ndctl_namespace_set_raw_mode(
     ndns: *mut ndctl_namespace,
     raw_mode: c_int,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let raw = raw_mode != 0;
-        Some(match status(f, live!(ndns).set_raw_mode(raw)) {
+        Some(match status(live!(ndns).set_raw_mode(raw)) {
             0 => c_int::from(raw),
             e => e,
         })
@@ -152,33 +152,33 @@ pub unsafe extern "C" fn ndctl_namespace_set_size(
     ndns: *mut ndctl_namespace,
     size: c_ulonglong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_size(size))))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_size(size))))
 }
 
 /// Physical start address (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_resource(ndns: *mut ndctl_namespace) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(known(f, live!(ndns).resource()).unwrap_or(c_ulonglong::MAX)))
+    guard!(c_ulonglong::MAX, Some(known(live!(ndns).resource()).unwrap_or(c_ulonglong::MAX)))
 }
 
 /// NUMA node (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_numa_node(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(known(f, live!(ndns).numa_node()).unwrap_or(-1)))
+    guard!(-libc::EINVAL, Some(known(live!(ndns).numa_node()).unwrap_or(-1)))
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(known(f, live!(ndns).target_node()).unwrap_or(-1)))
+    guard!(-libc::EINVAL, Some(known(live!(ndns).target_node()).unwrap_or(-1)))
 }
 
 /// Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) {
-    guard_void!(|f| {
+    guard_void!({
         let n = live!(ndns);
-        let u = known(f, n.uuid()).unwrap_or_default();
+        let u = known(n.uuid()).unwrap_or_default();
         // SAFETY: NULL or the caller's 16-byte uuid_t.
         unsafe { put_uuid(uu, &u) };
         Some(())
@@ -188,18 +188,18 @@ pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let (n, u) = (live!(ndns), uuid_arg!(uu));
-        Some(status(f, n.set_uuid(u)))
+        Some(status(n.set_uuid(u)))
     })
 }
 
 /// The friendly name (`""` when the namespace has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_alt_name(ndns: *mut ndctl_namespace) -> *const c_char {
-    guard!(std::ptr::null(), |f| {
+    guard!(std::ptr::null(), {
         let n = live!(ndns);
-        match known(f, n.alt_name()) {
+        match known(n.alt_name()) {
             Some(name) => owned_str(n.region().bus().ctx(), n, "alt_name", &name),
             None => Some(EMPTY.as_ptr()),
         }
@@ -212,18 +212,18 @@ pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
     ndns: *mut ndctl_namespace,
     alt_name: *const c_char,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let (n, name) = (live!(ndns), str_arg!(alt_name));
         let name = name.to_str().ok()?;
-        Some(status(f, n.set_alt_name(name)))
+        Some(status(n.set_alt_name(name)))
     })
 }
 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        let (sizes, _) = sector_sizes(live!(ndns), f);
+    guard!(-libc::EINVAL, {
+        let (sizes, _) = sector_sizes(live!(ndns));
         c_int::try_from(sizes.len()).ok()
     })
 }
@@ -234,8 +234,8 @@ pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     ndns: *mut ndctl_namespace,
     i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        let (sizes, _) = sector_sizes(live!(ndns), f);
+    guard!(c_uint::MAX, {
+        let (sizes, _) = sector_sizes(live!(ndns));
         if sizes.is_empty() {
             return Some(0);
         }
@@ -247,8 +247,8 @@ pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
 /// selected.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        let (sizes, cur) = sector_sizes(live!(ndns), f);
+    guard!(c_uint::MAX, {
+        let (sizes, cur) = sector_sizes(live!(ndns));
         if sizes.is_empty() {
             return Some(0);
         }
@@ -262,7 +262,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
     ndns: *mut ndctl_namespace,
     sector_size: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_sector_size(sector_size))))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_sector_size(sector_size))))
 }
 
 /// The block device of a raw namespace (`""` when there is none).
@@ -282,7 +282,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_block_device(
 /// The btt claiming the namespace.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(ndns).btt()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).btt()))))
 }
 
 /// 1 if the namespace is bound to a driver.
@@ -294,7 +294,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_enabled(ndns: *mut ndctl_namespace) 
 /// Whether the namespace is in use (itself or through its btt/pfn/dax).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_active(ndns: *mut ndctl_namespace) -> bool {
-    guard!(false, |f| Some(value(f, live!(ndns).is_active()).unwrap_or(false)))
+    guard!(false, Some(value(live!(ndns).is_active()).unwrap_or(false)))
 }
 
 /// 1 while the region has not been disabled since the object was created.
@@ -307,11 +307,11 @@ pub unsafe extern "C" fn ndctl_namespace_is_valid(ndns: *mut ndctl_namespace) ->
 /// namespace type.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(0, |f| {
+    guard!(0, {
         Some(match live!(ndns).is_configured() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 -libc::ENXIO
             }
         })
@@ -323,18 +323,18 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
 pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(0, |f| Some(value(f, live!(ndns).is_configuration_idle()).map_or(0, c_int::from)))
+    guard!(0, Some(value(live!(ndns).is_configuration_idle()).map_or(0, c_int::from)))
 }
 
 /// Binds the namespace: 0 if it is enabled, 1 if a btt/pfn/dax claiming it was enabled
 /// instead, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         Some(match live!(ndns).enable() {
             Ok(claimed) => c_int::from(claimed),
             Err(e) => {
-                crate::log::call_log(::log::Level::Error, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Error, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -344,26 +344,26 @@ pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c
 /// Unbinds the namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).disable())))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).disable())))
 }
 
 /// Deletes any btt/pfn/dax claiming the namespace, then disables it.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_invalidate(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).disable_invalidate())))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).disable_invalidate())))
 }
 
 /// Like `ndctl_namespace_disable_invalidate()`, but fails (-EBUSY) while the block device
 /// is in use, e.g. mounted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_safe(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).disable_safe())))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).disable_safe())))
 }
 
 /// Releases the namespace's capacity (size 0); -EBUSY while active.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_delete(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(ndns).delete())) })
+    guard!(-libc::EINVAL, Some(status(live!(ndns).delete())))
 }
 
 /// 1 if the pmem write cache is enabled, 0 if not, negative errno when unknown.
@@ -371,11 +371,11 @@ pub unsafe extern "C" fn ndctl_namespace_delete(ndns: *mut ndctl_namespace) -> c
 pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(0, |f| {
+    guard!(0, {
         Some(match live!(ndns).write_cache_is_enabled() {
             Ok(b) => c_int::from(b),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -385,11 +385,11 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
 /// Enables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_write_cache(true))))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_write_cache(true))))
 }
 
 /// Disables the pmem write cache: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_disable_write_cache(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(ndns).set_write_cache(false))))
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_write_cache(false))))
 }

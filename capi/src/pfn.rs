@@ -12,7 +12,7 @@ use crate::pfn_shared as shared;
 /// The first pfn of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_first(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).pfns())))
+    guard!(std::ptr::null_mut(), Some(first(live!(region).pfns())))
 }
 
 /// The pfn after `pfn` in its region.
@@ -24,91 +24,91 @@ pub unsafe extern "C" fn ndctl_pfn_get_next(pfn: *mut ndctl_pfn) -> *mut ndctl_p
 /// The idle pfn the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_pfn_seed(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).pfn_seed()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).pfn_seed()))))
 }
 
 /// The pfn claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_pfn(ndns: *mut ndctl_namespace) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(ndns).pfn()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).pfn()))))
 }
 
 /// The region of `pfn`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_region(pfn: *mut ndctl_pfn) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), |f| shared::region(f, live!(pfn)))
+    guard!(std::ptr::null_mut(), shared::region(live!(pfn)))
 }
 
 /// The bus of `pfn`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_bus(pfn: *mut ndctl_pfn) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), |f| shared::bus(f, live!(pfn)))
+    guard!(std::ptr::null_mut(), shared::bus(live!(pfn)))
 }
 
 /// The context of `pfn`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_ctx(pfn: *mut ndctl_pfn) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), |f| shared::ctx(f, live!(pfn)))
+    guard!(std::ptr::null_mut(), shared::ctx(live!(pfn)))
 }
 
 /// `pfnR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_devname(pfn: *mut ndctl_pfn) -> *const c_char {
-    guard!(std::ptr::null(), |f| shared::devname(f, live!(pfn)))
+    guard!(std::ptr::null(), shared::devname(live!(pfn)))
 }
 
 /// N of `pfnR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_id(pfn: *mut ndctl_pfn) -> c_uint {
-    guard!(c_uint::MAX, |f| shared::id(f, live!(pfn)))
+    guard!(c_uint::MAX, shared::id(live!(pfn)))
 }
 
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_uuid(pfn: *mut ndctl_pfn, uu: uuid_t) {
-    guard_void!(|f| shared::get_uuid(f, live!(pfn), uu))
+    guard_void!(shared::get_uuid(live!(pfn), uu))
 }
 
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_uuid(pfn: *mut ndctl_pfn, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_uuid(f, live!(pfn), uu))
+    guard!(-libc::EINVAL, shared::set_uuid(live!(pfn), uu))
 }
 
 /// Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_location(pfn: *mut ndctl_pfn) -> ndctl_pfn_loc {
-    guard!(-libc::EINVAL, |f| shared::location(f, live!(pfn)))
+    guard!(-libc::EINVAL, shared::location(live!(pfn)))
 }
 
 /// Chooses where the memmap lives: 0, -EINVAL for an unknown location, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_location(pfn: *mut ndctl_pfn, loc: ndctl_pfn_loc) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_location(f, live!(pfn), loc))
+    guard!(-libc::EINVAL, shared::set_location(live!(pfn), loc))
 }
 
 /// Mapping alignment (0 when the kernel does not say).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_align(pfn: *mut ndctl_pfn) -> c_ulong {
-    guard!(c_ulong::MAX, |f| shared::align(f, live!(pfn)))
+    guard!(c_ulong::MAX, shared::align(live!(pfn)))
 }
 
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_has_align(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, |f| shared::has_align(f, live!(pfn)))
+    guard!(0, shared::has_align(live!(pfn)))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_align(pfn: *mut ndctl_pfn, align: c_ulong) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_align(f, live!(pfn), align))
+    guard!(-libc::EINVAL, shared::set_align(live!(pfn), align))
 }
 
 /// Number of supported alignments.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_num_alignments(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::num_alignments(f, live!(pfn)))
+    guard!(-libc::EINVAL, shared::num_alignments(live!(pfn)))
 }
 
 /// Supported alignment `i` (`ULONG_MAX` for `i` out of range).
@@ -117,25 +117,25 @@ pub unsafe extern "C" fn ndctl_pfn_get_supported_alignment(
     pfn: *mut ndctl_pfn,
     i: c_int,
 ) -> c_ulong {
-    guard!(c_ulong::MAX, |f| shared::supported_alignment(f, live!(pfn), i))
+    guard!(c_ulong::MAX, shared::supported_alignment(live!(pfn), i))
 }
 
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_size(pfn: *mut ndctl_pfn) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| shared::size(f, live!(pfn)))
+    guard!(c_ulonglong::MAX, shared::size(live!(pfn)))
 }
 
 /// Physical start of the data (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_resource(pfn: *mut ndctl_pfn) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| shared::resource(f, live!(pfn)))
+    guard!(c_ulonglong::MAX, shared::resource(live!(pfn)))
 }
 
 /// The namespace the pfn is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_namespace(pfn: *mut ndctl_pfn) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| shared::namespace(f, live!(pfn)))
+    guard!(std::ptr::null_mut(), shared::namespace(live!(pfn)))
 }
 
 /// Attaches the pfn to `ndns` (NULL detaches): 0 or a negative errno.
@@ -144,37 +144,37 @@ pub unsafe extern "C" fn ndctl_pfn_set_namespace(
     pfn: *mut ndctl_pfn,
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::set_namespace(f, live!(pfn), maybe!(ndns)))
+    guard!(-libc::EINVAL, shared::set_namespace(live!(pfn), maybe!(ndns)))
 }
 
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_enabled(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, |f| shared::is_enabled(f, live!(pfn)))
+    guard!(0, shared::is_enabled(live!(pfn)))
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_valid(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, |f| shared::is_valid(f, live!(pfn)))
+    guard!(0, shared::is_valid(live!(pfn)))
 }
 
 /// 1 if it has a namespace, a memmap location or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_configured(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, |f| shared::is_configured(f, live!(pfn)))
+    guard!(0, shared::is_configured(live!(pfn)))
 }
 
 /// Binds the pfn: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_enable(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::enable(f, live!(pfn)))
+    guard!(-libc::EINVAL, shared::enable(live!(pfn)))
 }
 
 /// Unbinds the pfn and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_delete(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(-libc::EINVAL, |f| shared::delete(f, live!(pfn)))
+    guard!(-libc::EINVAL, shared::delete(live!(pfn)))
 }
 
 /// The block device (`pmemX`; `""` when there is none).

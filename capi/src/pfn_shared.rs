@@ -33,100 +33,100 @@ fn location_from_c(v: ndctl_pfn_loc) -> Option<Location> {
     })
 }
 
-pub(crate) fn region(_f: &str, p: &PfnCore) -> Option<*mut ndctl_region> {
+pub(crate) fn region(p: &PfnCore) -> Option<*mut ndctl_region> {
     Some(ptr(p.region()))
 }
 
-pub(crate) fn bus(_f: &str, p: &PfnCore) -> Option<*mut ndctl_bus> {
+pub(crate) fn bus(p: &PfnCore) -> Option<*mut ndctl_bus> {
     Some(ptr(p.region().bus()))
 }
 
-pub(crate) fn ctx(_f: &str, p: &PfnCore) -> Option<*mut ndctl_ctx> {
+pub(crate) fn ctx(p: &PfnCore) -> Option<*mut ndctl_ctx> {
     Some(handle_of(p.region().bus().ctx()))
 }
 
-pub(crate) fn devname(_f: &str, p: &PfnCore) -> Option<*const c_char> {
+pub(crate) fn devname(p: &PfnCore) -> Option<*const c_char> {
     owned_str(p.region().bus().ctx(), p, "devname", p.devname())
 }
 
-pub(crate) fn id(_f: &str, p: &PfnCore) -> Option<c_uint> {
+pub(crate) fn id(p: &PfnCore) -> Option<c_uint> {
     Some(p.id())
 }
 
-pub(crate) fn get_uuid(f: &'static str, p: &PfnCore, uu: uuid_t) -> Option<()> {
-    let u = value(f, p.uuid()).unwrap_or_default();
+pub(crate) fn get_uuid(p: &PfnCore, uu: uuid_t) -> Option<()> {
+    let u = value(p.uuid()).unwrap_or_default();
     // SAFETY: the export's contract: NULL or the caller's 16-byte uuid_t.
     unsafe { put_uuid(uu, &u) };
     Some(())
 }
 
-pub(crate) fn set_uuid(f: &'static str, p: &PfnCore, uu: uuid_t) -> Option<c_int> {
-    Some(status(f, p.set_uuid(uuid_arg!(uu))))
+pub(crate) fn set_uuid(p: &PfnCore, uu: uuid_t) -> Option<c_int> {
+    Some(status(p.set_uuid(uuid_arg!(uu))))
 }
 
-pub(crate) fn location(f: &'static str, p: &PfnCore) -> Option<ndctl_pfn_loc> {
-    Some(value(f, p.location()).map_or(-libc::ENXIO, location_to_c))
+pub(crate) fn location(p: &PfnCore) -> Option<ndctl_pfn_loc> {
+    Some(value(p.location()).map_or(-libc::ENXIO, location_to_c))
 }
 
-pub(crate) fn set_location(f: &'static str, p: &PfnCore, loc: ndctl_pfn_loc) -> Option<c_int> {
-    Some(status(f, p.set_location(location_from_c(loc)?)))
+pub(crate) fn set_location(p: &PfnCore, loc: ndctl_pfn_loc) -> Option<c_int> {
+    Some(status(p.set_location(location_from_c(loc)?)))
 }
 
-pub(crate) fn align(f: &'static str, p: &PfnCore) -> Option<c_ulong> {
-    let a = known(f, p.align()).and_then(|a| c_ulong::try_from(a).ok());
+pub(crate) fn align(p: &PfnCore) -> Option<c_ulong> {
+    let a = known(p.align()).and_then(|a| c_ulong::try_from(a).ok());
     Some(a.unwrap_or(0))
 }
 
-pub(crate) fn has_align(_f: &str, p: &PfnCore) -> Option<c_int> {
+pub(crate) fn has_align(p: &PfnCore) -> Option<c_int> {
     Some(c_int::from(p.has_align()))
 }
 
-pub(crate) fn set_align(f: &'static str, p: &PfnCore, align: c_ulong) -> Option<c_int> {
-    Some(status(f, p.set_align(ulong(align))))
+pub(crate) fn set_align(p: &PfnCore, align: c_ulong) -> Option<c_int> {
+    Some(status(p.set_align(ulong(align))))
 }
 
-pub(crate) fn num_alignments(f: &'static str, p: &PfnCore) -> Option<c_int> {
-    c_int::try_from(value(f, p.alignments()).map_or(0, |v| v.len())).ok()
+pub(crate) fn num_alignments(p: &PfnCore) -> Option<c_int> {
+    c_int::try_from(value(p.alignments()).map_or(0, |v| v.len())).ok()
 }
 
-pub(crate) fn supported_alignment(f: &'static str, p: &PfnCore, i: c_int) -> Option<c_ulong> {
-    let all = value(f, p.alignments()).unwrap_or_default();
+pub(crate) fn supported_alignment(p: &PfnCore, i: c_int) -> Option<c_ulong> {
+    let all = value(p.alignments()).unwrap_or_default();
     let a = index(i).and_then(|i| all.get(i).copied());
     Some(a.and_then(|a| c_ulong::try_from(a).ok()).unwrap_or(c_ulong::MAX))
 }
 
-pub(crate) fn size(f: &'static str, p: &PfnCore) -> Option<c_ulonglong> {
-    Some(known(f, p.size()).unwrap_or(c_ulonglong::MAX))
+pub(crate) fn size(p: &PfnCore) -> Option<c_ulonglong> {
+    Some(known(p.size()).unwrap_or(c_ulonglong::MAX))
 }
 
-pub(crate) fn resource(f: &'static str, p: &PfnCore) -> Option<c_ulonglong> {
-    Some(known(f, p.resource()).unwrap_or(c_ulonglong::MAX))
+pub(crate) fn resource(p: &PfnCore) -> Option<c_ulonglong> {
+    Some(known(p.resource()).unwrap_or(c_ulonglong::MAX))
 }
 
-pub(crate) fn namespace(f: &'static str, p: &PfnCore) -> Option<*mut ndctl_namespace> {
-    Some(opt_ptr(known(f, p.namespace())))
+pub(crate) fn namespace(p: &PfnCore) -> Option<*mut ndctl_namespace> {
+    Some(opt_ptr(known(p.namespace())))
 }
 
-pub(crate) fn set_namespace(f: &'static str, p: &PfnCore, n: Option<&Namespace>) -> Option<c_int> {
-    Some(status(f, p.set_namespace(n)))
+pub(crate) fn set_namespace(p: &PfnCore, n: Option<&Namespace>) -> Option<c_int> {
+    Some(status(p.set_namespace(n)))
 }
 
-pub(crate) fn is_enabled(_f: &str, p: &PfnCore) -> Option<c_int> {
+pub(crate) fn is_enabled(p: &PfnCore) -> Option<c_int> {
     Some(c_int::from(p.is_enabled()))
 }
 
-pub(crate) fn is_valid(_f: &str, p: &PfnCore) -> Option<c_int> {
+pub(crate) fn is_valid(p: &PfnCore) -> Option<c_int> {
     Some(c_int::from(p.is_valid()))
 }
 
-pub(crate) fn is_configured(f: &'static str, p: &PfnCore) -> Option<c_int> {
-    Some(flag(f, p.is_configured()))
+pub(crate) fn is_configured(p: &PfnCore) -> Option<c_int> {
+    Some(flag(p.is_configured()))
 }
 
-pub(crate) fn enable(f: &'static str, p: &PfnCore) -> Option<c_int> {
-    Some(status(f, p.enable()))
+pub(crate) fn enable(p: &PfnCore) -> Option<c_int> {
+    Some(status(p.enable()))
 }
 
-pub(crate) fn delete(f: &'static str, p: &PfnCore) -> Option<c_int> {
-    Some(status(f, p.delete()))
+pub(crate) fn delete(p: &PfnCore) -> Option<c_int> {
+    Some(status(p.delete()))
 }

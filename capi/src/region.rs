@@ -19,7 +19,7 @@ const NUMA_NO_ATTR: c_int = -2;
 /// The first region of `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_first(bus: *mut ndctl_bus) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(bus).regions())))
+    guard!(std::ptr::null_mut(), Some(first(live!(bus).regions())))
 }
 
 /// The region after `region` on its bus.
@@ -34,10 +34,9 @@ pub unsafe extern "C" fn ndctl_bus_get_region_by_physical_address(
     bus: *mut ndctl_bus,
     address: c_ulonglong,
 ) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(
-        f,
-        live!(bus).region_by_physical_address(address)
-    ))))
+    guard!(std::ptr::null_mut(), {
+        Some(opt_ptr(known(live!(bus).region_by_physical_address(address))))
+    })
 }
 
 /// The bus of `region`.
@@ -76,17 +75,15 @@ pub unsafe extern "C" fn ndctl_region_get_size(region: *mut ndctl_region) -> c_u
 /// Physical start address, read now (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_resource(region: *mut ndctl_region) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(
-        known(f, live!(region).resource()).unwrap_or(c_ulonglong::MAX)
-    ))
+    guard!(c_ulonglong::MAX, Some(known(live!(region).resource()).unwrap_or(c_ulonglong::MAX)))
 }
 
 /// Unallocated capacity, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_available_size(region: *mut ndctl_region) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(
-        known(f, live!(region).available_size()).unwrap_or(c_ulonglong::MAX)
-    ))
+    guard!(c_ulonglong::MAX, {
+        Some(known(live!(region).available_size()).unwrap_or(c_ulonglong::MAX))
+    })
 }
 
 /// Largest free extent, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
@@ -94,9 +91,9 @@ pub unsafe extern "C" fn ndctl_region_get_available_size(region: *mut ndctl_regi
 pub unsafe extern "C" fn ndctl_region_get_max_available_extent(
     region: *mut ndctl_region,
 ) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, |f| Some(
-        known(f, live!(region).max_available_extent()).unwrap_or(c_ulonglong::MAX)
-    ))
+    guard!(c_ulonglong::MAX, {
+        Some(known(live!(region).max_available_extent()).unwrap_or(c_ulonglong::MAX))
+    })
 }
 
 /// Number of DIMM mappings.
@@ -126,16 +123,15 @@ pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_u
 /// `pmem` or `blk`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -> *const c_char {
-    guard!(
-        std::ptr::null(),
+    guard!(std::ptr::null(), {
         Some(device_type_name(live!(region).region_type().device_type().code()).as_ptr())
-    )
+    })
 }
 
 /// NFIT SPA range index (`UINT_MAX` when the region has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_range_index(region: *mut ndctl_region) -> c_uint {
-    guard!(c_uint::MAX, |f| Some(known(f, live!(region).range_index()).unwrap_or(c_uint::MAX)))
+    guard!(c_uint::MAX, Some(known(live!(region).range_index()).unwrap_or(c_uint::MAX)))
 }
 
 /// 1 if the region is read-only, 0 if not (-EINVAL for NULL).
@@ -147,9 +143,9 @@ pub unsafe extern "C" fn ndctl_region_get_ro(region: *mut ndctl_region) -> c_int
 /// Sets or clears read-only; returns the new setting (1/0) or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_set_ro(region: *mut ndctl_region, ro: c_int) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         let ro = ro != 0;
-        Some(match status(f, live!(region).set_ro(ro)) {
+        Some(match status(live!(region).set_ro(ro)) {
             0 => c_int::from(ro),
             e => e,
         })
@@ -159,8 +155,8 @@ pub unsafe extern "C" fn ndctl_region_set_ro(region: *mut ndctl_region, ro: c_in
 /// NUMA node; `NUMA_NO_ATTR` (-2) without the attribute, `NUMA_NO_NODE` (-1) if unreadable.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_numa_node(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(match value(f, live!(region).numa()) {
+    guard!(-libc::EINVAL, {
+        Some(match value(live!(region).numa()) {
             Some(Numa::NoAttr) => NUMA_NO_ATTR,
             Some(Numa::Node(n)) => n,
             None => NUMA_NO_NODE,
@@ -171,23 +167,25 @@ pub unsafe extern "C" fn ndctl_region_get_numa_node(region: *mut ndctl_region) -
 /// 1 if the region has a `numa_node` attribute.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_has_numa(region: *mut ndctl_region) -> c_int {
-    guard!(0, |f| Some(value(f, live!(region).has_numa()).map_or(0, c_int::from)))
+    guard!(0, Some(value(live!(region).has_numa()).map_or(0, c_int::from)))
 }
 
 /// NUMA node of the memory when onlined as RAM (-1 when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_target_node(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(known(f, live!(region).target_node()).unwrap_or(-1)))
+    guard!(-libc::EINVAL, Some(known(live!(region).target_node()).unwrap_or(-1)))
 }
 
 /// Namespace alignment (`ULONG_MAX` when the kernel has no `align`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_align(region: *mut ndctl_region) -> c_ulong {
-    guard!(c_ulong::MAX, |f| Some(
-        known(f, live!(region).align())
-            .and_then(|a| c_ulong::try_from(a).ok())
-            .unwrap_or(c_ulong::MAX),
-    ))
+    guard!(c_ulong::MAX, {
+        Some(
+            known(live!(region).align())
+                .and_then(|a| c_ulong::try_from(a).ok())
+                .unwrap_or(c_ulong::MAX),
+        )
+    })
 }
 
 /// Sets the namespace alignment: 0 or a negative errno.
@@ -196,10 +194,7 @@ pub unsafe extern "C" fn ndctl_region_set_align(
     region: *mut ndctl_region,
     align: c_ulong,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(
-        f,
-        live!(region).set_align(crate::handles::ulong(align))
-    )))
+    guard!(-libc::EINVAL, Some(status(live!(region).set_align(crate::handles::ulong(align)))))
 }
 
 /// The persistence domain (`PERSISTENCE_UNKNOWN` when unknown or for NULL).
@@ -207,7 +202,7 @@ pub unsafe extern "C" fn ndctl_region_set_align(
 pub unsafe extern "C" fn ndctl_region_get_persistence_domain(
     region: *mut ndctl_region,
 ) -> ndctl_persistence_domain {
-    guard!(c_int::MAX, |f| value(f, live!(region).persistence_domain()).map(persistence_domain))
+    guard!(c_int::MAX, value(live!(region).persistence_domain()).map(persistence_domain))
 }
 
 /// 1 if the region is bound to its driver.
@@ -219,21 +214,21 @@ pub unsafe extern "C" fn ndctl_region_is_enabled(region: *mut ndctl_region) -> c
 /// Binds the region and rescans its children: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).enable())))
+    guard!(-libc::EINVAL, Some(status(live!(region).enable())))
 }
 
 /// Unbinds the region and releases its namespace/btt/pfn/dax objects (their handles become
 /// invalid): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_disable_invalidate(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).disable_invalidate())))
+    guard!(-libc::EINVAL, Some(status(live!(region).disable_invalidate())))
 }
 
 /// Unbinds the region keeping its (now invalid) child objects until
 /// `ndctl_region_cleanup()`: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_disable_preserve(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).disable_preserve())))
+    guard!(-libc::EINVAL, Some(status(live!(region).disable_preserve())))
 }
 
 /// Releases child objects left invalid by `ndctl_region_disable_preserve()`.
@@ -248,13 +243,13 @@ pub unsafe extern "C" fn ndctl_region_cleanup(region: *mut ndctl_region) {
 /// Flushes write buffers for the region (`deep_flush`): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_deep_flush(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).deep_flush())))
+    guard!(-libc::EINVAL, Some(status(live!(region).deep_flush())))
 }
 
 /// The first DIMM (in bus order) that the region maps.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_first_dimm(region: *mut ndctl_region) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| Some(first(f, live!(region).dimms())))
+    guard!(std::ptr::null_mut(), Some(first(live!(region).dimms())))
 }
 
 /// The region's DIMM after `dimm` in bus order.
@@ -263,9 +258,9 @@ pub unsafe extern "C" fn ndctl_region_get_next_dimm(
     region: *mut ndctl_region,
     dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let (r, d) = (live!(region), live!(dimm));
-        Some(opt_ptr(known(f, r.dimm_after(d))))
+        Some(opt_ptr(known(r.dimm_after(d))))
     })
 }
 
@@ -274,5 +269,5 @@ pub unsafe extern "C" fn ndctl_region_get_next_dimm(
 pub unsafe extern "C" fn ndctl_region_get_namespace_seed(
     region: *mut ndctl_region,
 ) -> *mut crate::handles::ndctl_namespace {
-    guard!(std::ptr::null_mut(), |f| Some(opt_ptr(known(f, live!(region).namespace_seed()))))
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).namespace_seed()))))
 }

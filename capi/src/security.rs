@@ -30,12 +30,12 @@ fn security_state(s: SecurityState) -> ndctl_security_state {
 /// The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_security(dimm: *mut ndctl_dimm) -> ndctl_security_state {
-    guard!(SECURITY_INVALID, |f| {
+    guard!(SECURITY_INVALID, {
         match live!(dimm).security() {
             Ok(Some(s)) => Some(security_state(s)),
             Ok(None) => None,
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 None
             }
         }
@@ -55,9 +55,7 @@ pub unsafe extern "C" fn ndctl_dimm_update_passphrase(
     ckey: c_long,
     nkey: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(dimm).update_passphrase(key_id(ckey), key_id(nkey))))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(dimm).update_passphrase(key_id(ckey), key_id(nkey)))))
 }
 
 /// Removes the user passphrase in key `key`: 0 or -errno.
@@ -66,7 +64,7 @@ pub unsafe extern "C" fn ndctl_dimm_disable_passphrase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dimm).disable_passphrase(key_id(key)))) })
+    guard!(-libc::EINVAL, Some(status(live!(dimm).disable_passphrase(key_id(key)))))
 }
 
 /// Removes the master passphrase in key `key`: 0 or -errno.
@@ -75,38 +73,36 @@ pub unsafe extern "C" fn ndctl_dimm_disable_master_passphrase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(dimm).disable_master_passphrase(key_id(key))))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(dimm).disable_master_passphrase(key_id(key)))))
 }
 
 /// Freezes security: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_freeze_security(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).freeze_security())))
+    guard!(-libc::EINVAL, Some(status(live!(dimm).freeze_security())))
 }
 
 /// Erases the DIMM with the user passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_secure_erase(dimm: *mut ndctl_dimm, key: c_long) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).secure_erase(key_id(key)))))
+    guard!(-libc::EINVAL, Some(status(live!(dimm).secure_erase(key_id(key)))))
 }
 
 /// Starts an overwrite with the passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_overwrite(dimm: *mut ndctl_dimm, key: c_long) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).overwrite(key_id(key)))))
+    guard!(-libc::EINVAL, Some(status(live!(dimm).overwrite(key_id(key)))))
 }
 
 /// Waits for a running overwrite: 1 when it completed, 0 when none ran, -errno
 /// (-EOPNOTSUPP for an unreadable state).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         Some(match live!(dimm).wait_overwrite() {
             Ok(done) => c_int::from(done),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -120,8 +116,8 @@ pub unsafe extern "C" fn ndctl_dimm_update_master_passphrase(
     ckey: c_long,
     nkey: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| {
-        Some(status(f, live!(dimm).update_master_passphrase(key_id(ckey), key_id(nkey))))
+    guard!(-libc::EINVAL, {
+        Some(status(live!(dimm).update_master_passphrase(key_id(ckey), key_id(nkey))))
     })
 }
 
@@ -131,5 +127,5 @@ pub unsafe extern "C" fn ndctl_dimm_master_secure_erase(
     dimm: *mut ndctl_dimm,
     key: c_long,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(dimm).master_secure_erase(key_id(key)))))
+    guard!(-libc::EINVAL, Some(status(live!(dimm).master_secure_erase(key_id(key)))))
 }

@@ -9,19 +9,19 @@ use std::os::fd::AsRawFd;
 
 use ndctl::cmd::family::{Inject, SmartField, ThresholdField};
 
-use crate::cmd::{arc_of, ndctl_cmd, new_cmd};
+use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::handles::ndctl_dimm;
 
 /// A setter's result as libndctl returns it: a missing operation is -ENXIO.
-fn set_status(func: &'static str, r: ndctl::Result<()>) -> c_int {
+fn set_status(r: ndctl::Result<()>) -> c_int {
     match r {
         Ok(()) => 0,
         Err(ndctl::Error::Unsupported { object, reason }) => {
-            crate::log::call_log(::log::Level::Debug, func, format_args!("{object}: {reason}"));
+            crate::log::call_log(::log::Level::Debug, format_args!("{object}: {reason}"));
             -libc::ENXIO
         }
         Err(e) => {
-            crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
             e.errno()
         }
     }
@@ -35,27 +35,18 @@ fn threshold_value(cmd: *mut ndctl_cmd, field: ThresholdField) -> Option<c_uint>
     Some(live!(cmd).get().threshold_value(field))
 }
 
-fn set_threshold(
-    func: &'static str,
-    cmd: *mut ndctl_cmd,
-    field: ThresholdField,
-    val: c_uint,
-) -> Option<c_int> {
-    Some(set_status(func, live!(cmd).get().set_threshold(field, val)))
+fn set_threshold(cmd: *mut ndctl_cmd, field: ThresholdField, val: c_uint) -> Option<c_int> {
+    Some(set_status(live!(cmd).get().set_threshold(field, val)))
 }
 
-fn inject(func: &'static str, cmd: *mut ndctl_cmd, what: Inject) -> Option<c_int> {
-    Some(set_status(func, live!(cmd).get().smart_inject(what)))
+fn inject(cmd: *mut ndctl_cmd, what: Inject) -> Option<c_int> {
+    Some(set_status(live!(cmd).get().smart_inject(what)))
 }
 
 /// A SMART command for `dimm`; NULL when its command family has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.smart()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).smart())))
 }
 
 /// A SMART threshold command for `dimm`; NULL when its command family has none.
@@ -63,11 +54,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart(dimm: *mut ndctl_dimm) -> *mut
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_threshold(
     dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.smart_threshold()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).smart_threshold())))
 }
 
 /// A set-threshold command initialised from a completed threshold command; NULL otherwise.
@@ -75,17 +62,13 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_threshold(
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_set_threshold(
     cmd: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| { Some(new_cmd(f, live!(cmd).get().smart_set_threshold())) })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live!(cmd).get().smart_set_threshold())))
 }
 
 /// A SMART injection command for `dimm`; NULL when its command family has none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_inject(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.smart_inject()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).smart_inject())))
 }
 
 /// A command acknowledging the dirty shutdown count; NULL when the family has none.
@@ -93,11 +76,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_smart_inject(dimm: *mut ndctl_dimm) 
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_ack_shutdown_count(
     dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), |f| {
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
-        Some(new_cmd(f, d.ack_shutdown_count()))
-    })
+    guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(dimm).ack_shutdown_count())))
 }
 
 /// `ND_SMART_*_VALID` bits of a completed SMART command; UINT_MAX for NULL.
@@ -170,14 +149,14 @@ pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_size(cmd: *mut ndctl_cmd) ->
 /// lives); NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) -> *mut c_uchar {
-    guard!(std::ptr::null_mut(), |f| {
+    guard!(std::ptr::null_mut(), {
         let c = live!(cmd).get();
         match c.smart_vendor_area() {
             // The area lies in the command's buffer, which is never reallocated while
             // the command lives.
             Ok(area) => Some(area.as_ptr().cast_mut()),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 None
             }
         }
@@ -226,7 +205,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_spares(cmd: *mut ndctl_cm
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_supported_alarms(
     cmd: *mut ndctl_cmd,
 ) -> c_uint {
-    guard!(c_uint::MAX, { Some(live!(cmd).get().supported_alarms().map_or(0, |a| a.0)) })
+    guard!(c_uint::MAX, Some(live!(cmd).get().supported_alarms().map_or(0, |a| a.0)))
 }
 
 /// Sets the enabled alarms of a set-threshold command; -EINVAL for NULL.
@@ -235,7 +214,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_alarm_control(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::AlarmControl, val))
+    guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::AlarmControl, val))
 }
 
 /// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
@@ -244,7 +223,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_temperature(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::MediaTemperature, val))
+    guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::MediaTemperature, val))
 }
 
 /// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
@@ -253,7 +232,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_media_temperature(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::MediaTemperature, val))
+    guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::MediaTemperature, val))
 }
 
 /// Sets the controller temperature threshold of a set-threshold command; -EINVAL for NULL.
@@ -262,7 +241,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_ctrl_temperature(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::CtrlTemperature, val))
+    guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::CtrlTemperature, val))
 }
 
 /// Sets the spares threshold of a set-threshold command; -EINVAL for NULL.
@@ -271,7 +250,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_spares(
     cmd: *mut ndctl_cmd,
     val: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| set_threshold(f, cmd, ThresholdField::Spares, val))
+    guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::Spares, val))
 }
 
 /// Adds a media temperature injection (or its removal) to an injection command; -ENXIO
@@ -282,7 +261,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_media_temperature(
     enable: bool,
     mtemp: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::MediaTemperature { enable, value: mtemp }))
+    guard!(-libc::EINVAL, inject(cmd, Inject::MediaTemperature { enable, value: mtemp }))
 }
 
 /// Adds a controller temperature injection to an injection command; -ENXIO when the
@@ -293,7 +272,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_ctrl_temperature(
     enable: bool,
     ctemp: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::CtrlTemperature { enable, value: ctemp }))
+    guard!(-libc::EINVAL, inject(cmd, Inject::CtrlTemperature { enable, value: ctemp }))
 }
 
 /// Adds a spares injection to an injection command; -ENXIO when the family cannot
@@ -304,14 +283,14 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_spares(
     enable: bool,
     spares: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::Spares { enable, value: spares }))
+    guard!(-libc::EINVAL, inject(cmd, Inject::Spares { enable, value: spares }))
 }
 
 /// Adds a fatal-health injection to an injection command; -ENXIO when the family cannot
 /// inject it, -EINVAL for NULL or a command in the wrong state.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_inject_fatal(cmd: *mut ndctl_cmd, enable: bool) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::Fatal { enable }))
+    guard!(-libc::EINVAL, inject(cmd, Inject::Fatal { enable }))
 }
 
 /// Adds an unsafe-shutdown injection to an injection command; -ENXIO when the family
@@ -321,7 +300,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
     cmd: *mut ndctl_cmd,
     enable: bool,
 ) -> c_int {
-    guard!(-libc::EINVAL, |f| inject(f, cmd, Inject::UnsafeShutdown { enable }))
+    guard!(-libc::EINVAL, inject(cmd, Inject::UnsafeShutdown { enable }))
 }
 
 /// `ND_SMART_INJECT_*` bits of what `dimm` can inject; -ENOTTY when its family cannot
@@ -329,11 +308,11 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
 /// -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| {
+    guard!(-libc::EINVAL, {
         Some(match live!(dimm).smart_inject_supported() {
             Ok(t) => c_int::try_from(t.0).unwrap_or(c_int::MAX),
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 e.errno()
             }
         })
@@ -344,20 +323,17 @@ pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm
 /// opened, -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, { Some(live!(dimm).health_eventfd().map_or(-1, |fd| fd.as_raw_fd())) })
+    guard!(-libc::EINVAL, Some(live!(dimm).health_eventfd().map_or(-1, |fd| fd.as_raw_fd())))
 }
 
 /// The health bits of a SMART command submitted now; UINT_MAX when it cannot be built or
 /// fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        // Enters the DIMM's context logger for the reports below.
-        live!(dimm);
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(c_uint::MAX, {
+        let d = live_arc!(dimm);
         d.smart_health_bits()
-            .inspect_err(|e| crate::log::call_log(::log::Level::Error, f, format_args!("{e}")))
+            .inspect_err(|e| crate::log::call_log(::log::Level::Error, format_args!("{e}")))
             .ok()
     })
 }
@@ -366,13 +342,10 @@ pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint 
 /// be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_flags(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        // Enters the DIMM's context logger for the reports below.
-        live!(dimm);
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(c_uint::MAX, {
+        let d = live_arc!(dimm);
         d.smart_flags()
-            .inspect_err(|e| crate::log::call_log(::log::Level::Debug, f, format_args!("{e}")))
+            .inspect_err(|e| crate::log::call_log(::log::Level::Debug, format_args!("{e}")))
             .ok()
     })
 }
@@ -383,16 +356,13 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
     dimm: *mut ndctl_dimm,
     flag: c_uint,
 ) -> c_int {
-    guard!(0, |f| {
-        // Enters the DIMM's context logger for the reports below.
-        live!(dimm);
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(0, {
+        let d = live_arc!(dimm);
         Some(match d.smart_flags() {
             Ok(flags) if flags != c_uint::MAX => c_int::from(flags & flag != 0),
             Ok(_) => 0,
             Err(e) => {
-                crate::log::call_log(::log::Level::Debug, f, format_args!("{e}"));
+                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
                 0
             }
         })
@@ -403,13 +373,10 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
 /// UINT_MAX when it cannot be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_event_flags(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, |f| {
-        // Enters the DIMM's context logger for the reports below.
-        live!(dimm);
-        // SAFETY: the export's contract: NULL or a live handle.
-        let d = unsafe { arc_of(dimm) }?;
+    guard!(c_uint::MAX, {
+        let d = live_arc!(dimm);
         d.event_flags()
-            .inspect_err(|e| crate::log::call_log(::log::Level::Error, f, format_args!("{e}")))
+            .inspect_err(|e| crate::log::call_log(::log::Level::Error, format_args!("{e}")))
             .ok()
     })
 }
