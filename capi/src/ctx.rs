@@ -340,16 +340,4 @@ mod tests {
         // SAFETY: owned by `s`.
         assert_eq!(unsafe { CStr::from_ptr(n) }, c"ab");
     }
-
-    #[test]
-    fn levels() {
-        use crate::log::record_priority;
-        assert_eq!(level_filter(LOG_ERR), ::log::LevelFilter::Error);
-        assert_eq!(level_filter(LOG_DEBUG), ::log::LevelFilter::Trace);
-        assert_eq!(level_filter(0), ::log::LevelFilter::Off);
-        assert_eq!(record_priority(::log::Level::Info), LOG_INFO);
-        for p in [LOG_ERR, 4, LOG_INFO, LOG_DEBUG] {
-            assert_eq!(record_priority(priority_level(p)), p);
-        }
-    }
 }

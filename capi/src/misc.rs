@@ -45,15 +45,3 @@ pub extern "C" fn ndctl_decode_smart_temperature(temp: c_uint) -> c_double {
 pub extern "C" fn ndctl_encode_smart_temperature(temp: c_double) -> c_uint {
     guard!(0, Some(ndctl::cmd::family::encode_smart_temperature(temp)))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(ndctl_min_namespace_size(), 16 * 1024 * 1024);
-        assert_eq!(ndctl_sizeof_namespace_index(), 256);
-        assert_eq!(ndctl_sizeof_namespace_label(), 128);
-    }
-}
