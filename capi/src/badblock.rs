@@ -16,7 +16,7 @@ use std::sync::Arc;
 use ndctl::cmd::{merge_injected, InjectFlags};
 
 use crate::ctypes::badblock;
-use crate::handles::{flag, ndctl_bus, ndctl_namespace, ndctl_region, report, status};
+use crate::handles::{error, flag, ndctl_bus, ndctl_namespace, ndctl_region, status};
 use crate::state::Table;
 
 /// `struct ndctl_bb`: one run of injected errors, in 512-byte blocks of the namespace.
@@ -145,7 +145,7 @@ fn inject(ns: &ndctl::Namespace, block: u64, count: u64, flags: c_uint, on: bool
     };
     // libndctl reports a failed injection (not a bus without injection) as an error.
     if let Err(e @ (ndctl::Error::Io { .. } | ndctl::Error::Firmware { .. })) = &r {
-        report(e);
+        error(&e, ());
     }
     match r {
         // libndctl returns -EINVAL for a zero count (its loop never ran).

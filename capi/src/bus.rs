@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    first, handle_of, known, ndctl_bus, opt_ptr, owned_str, persistence_domain, value,
+    debug, first, handle_of, known, ndctl_bus, opt_ptr, owned_str, persistence_domain, value,
 };
 
 /// The first bus of the context (NULL if none or for a NULL context).
@@ -143,10 +143,7 @@ pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
     guard!(-libc::EINVAL, {
         Some(match live!(bus).wait_probe() {
             Ok(()) => 0,
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                -libc::ENXIO
-            }
+            Err(e) => debug(&e, -libc::ENXIO),
         })
     })
 }
@@ -184,10 +181,7 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
                 }
                 Some(0)
             }
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                Some(e.errno())
-            }
+            Err(e) => debug(&e, Some(e.errno())),
         }
     })
 }

@@ -12,7 +12,7 @@ use ndctl::cmd::DimmLabels;
 use ndctl::labels::Version;
 
 use crate::ctypes::{ndctl_namespace_version, ssize_t};
-use crate::handles::{ndctl_dimm, status};
+use crate::handles::{debug, ndctl_dimm, status};
 use crate::state::Table;
 
 /// `struct ndctl_cmd`: a command and its reference count.
@@ -46,10 +46,7 @@ pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
             logger: Arc::clone(cmd.target().bus().device().sysfs().logger()),
             cmd: Mutex::new(cmd),
         })),
-        Err(e) => {
-            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-            std::ptr::null_mut()
-        }
+        Err(e) => debug(&e, std::ptr::null_mut()),
     }
 }
 
@@ -520,10 +517,7 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
         };
         Some(with_labels(dimm, |state| match state.init(version) {
             Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                -libc::ENXIO
-            }
+            Err(e) => debug(&e, -libc::ENXIO),
         }))
     })
 }
@@ -536,10 +530,7 @@ pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_
         live!(dimm);
         Some(with_labels(dimm, |state| match state.validate() {
             Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                -libc::EINVAL
-            }
+            Err(e) => debug(&e, -libc::EINVAL),
         }))
     })
 }

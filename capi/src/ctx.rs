@@ -267,7 +267,7 @@ pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_v
 pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
     guard_void!({
         if let Err(e) = live!(ctx).ctx.invalidate() {
-            crate::handles::report(&e);
+            crate::handles::error(&e, ());
         }
         Some(())
     })

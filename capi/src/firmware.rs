@@ -7,7 +7,7 @@ use ndctl::dimm::FwaResult;
 
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
-use crate::handles::{ndctl_bus, ndctl_dimm, status};
+use crate::handles::{debug, ndctl_bus, ndctl_dimm, status};
 
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
     match s {
@@ -288,10 +288,7 @@ fn set_arm(d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
     }
     match d.fw_activate_arm(arm) {
         Ok(()) => 2,
-        Err(e) => {
-            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-            0
-        }
+        Err(e) => debug(&e, 0),
     }
 }
 

@@ -128,15 +128,28 @@ pub(crate) fn opt_ptr<T>(a: Option<Arc<T>>) -> *mut T {
     a.as_ref().map_or(std::ptr::null_mut(), ptr)
 }
 
-/// Logs a failure of the Rust API at error priority under the exported function's name,
-/// through the context of the handle the call was given.
-pub(crate) fn report(e: &ndctl::Error) {
-    crate::log::call_log(::log::Level::Error, format_args!("{e}"));
+/// Logs a failure at debug priority (libndctl's `dbg()`) under the exported function's
+/// name, through the context of the handle the call was given; returns `v`, what the
+/// export gives back for the failure.
+pub(crate) fn debug<T>(e: &dyn std::fmt::Display, v: T) -> T {
+    crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
+    v
 }
 
-/// The value of a call whose failure libndctl reports as "unknown".
+/// [`debug`] at error priority (libndctl's `err()`).
+pub(crate) fn error<T>(e: &dyn std::fmt::Display, v: T) -> T {
+    crate::log::call_log(::log::Level::Error, format_args!("{e}"));
+    v
+}
+
+/// The value of a call whose failure libndctl reports as "unknown" (logged as an error).
 pub(crate) fn value<T>(r: ndctl::Result<T>) -> Option<T> {
-    r.map_err(|e| report(&e)).ok()
+    r.map_err(|e| error(&e, ())).ok()
+}
+
+/// [`value`] for failures libndctl only mentions at debug priority.
+pub(crate) fn quiet<T>(r: ndctl::Result<T>) -> Option<T> {
+    r.map_err(|e| debug(&e, ())).ok()
 }
 
 /// Like [`value`] for attributes that may be absent.
@@ -144,25 +157,22 @@ pub(crate) fn known<T>(r: ndctl::Result<Option<T>>) -> Option<T> {
     value(r).flatten()
 }
 
+/// `ok(value)` on success, else the negative errno libndctl returns for the failure (logged
+/// at debug priority).
+pub(crate) fn errno_or<T>(r: ndctl::Result<T>, ok: impl FnOnce(T) -> c_int) -> c_int {
+    r.map_or_else(|e| debug(&e, e.errno()), ok)
+}
+
 /// 0 on success, else the negative errno libndctl returns for the failure.
 pub(crate) fn status(r: ndctl::Result<()>) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => {
-            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-            e.errno()
-        }
-    }
+    errno_or(r, |()| 0)
 }
 
 /// 1/0 for a predicate, or the negative errno when it cannot be decided.
 pub(crate) fn flag(r: ndctl::Result<bool>) -> c_int {
     match r {
         Ok(b) => c_int::from(b),
-        Err(e) => {
-            report(&e);
-            e.errno()
-        }
+        Err(e) => error(&e, e.errno()),
     }
 }
 

@@ -7,8 +7,8 @@ use ndctl::Mode;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::{
-    device_type_name, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace,
-    ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    debug, device_type_name, error, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus,
+    ndctl_namespace, ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
@@ -89,10 +89,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_mode(
     guard!(-libc::EINVAL, {
         Some(match live!(ndns).mode() {
             Ok(m) => m.to_c(),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                -libc::ENXIO
-            }
+            Err(e) => debug(&e, -libc::ENXIO),
         })
     })
 }
@@ -310,10 +307,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespac
     guard!(0, {
         Some(match live!(ndns).is_configured() {
             Ok(b) => c_int::from(b),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                -libc::ENXIO
-            }
+            Err(e) => debug(&e, -libc::ENXIO),
         })
     })
 }
@@ -333,10 +327,7 @@ pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c
     guard!(-libc::EINVAL, {
         Some(match live!(ndns).enable() {
             Ok(claimed) => c_int::from(claimed),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Error, format_args!("{e}"));
-                e.errno()
-            }
+            Err(e) => error(&e, e.errno()),
         })
     })
 }
@@ -374,10 +365,7 @@ pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
     guard!(0, {
         Some(match live!(ndns).write_cache_is_enabled() {
             Ok(b) => c_int::from(b),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                e.errno()
-            }
+            Err(e) => debug(&e, e.errno()),
         })
     })
 }

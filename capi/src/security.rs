@@ -6,7 +6,7 @@ use std::ffi::{c_int, c_long};
 use ndctl::dimm::SecurityState;
 
 use crate::ctypes::ndctl_security_state;
-use crate::handles::{ndctl_dimm, status};
+use crate::handles::{debug, ndctl_dimm, status};
 
 /// A key id argument (`long`) as the API's i64 (the same type on LP64).
 #[allow(clippy::useless_conversion)]
@@ -34,10 +34,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_security(dimm: *mut ndctl_dimm) -> ndctl
         match live!(dimm).security() {
             Ok(Some(s)) => Some(security_state(s)),
             Ok(None) => None,
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                None
-            }
+            Err(e) => debug(&e, None),
         }
     })
 }
@@ -101,10 +98,7 @@ pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_i
     guard!(-libc::EINVAL, {
         Some(match live!(dimm).wait_overwrite() {
             Ok(done) => c_int::from(done),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                e.errno()
-            }
+            Err(e) => debug(&e, e.errno()),
         })
     })
 }

@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use ndctl::cmd::family::{Inject, SmartField, ThresholdField};
 
 use crate::cmd::{ndctl_cmd, new_cmd};
-use crate::handles::ndctl_dimm;
+use crate::handles::{debug, ndctl_dimm, quiet, value};
 
 /// A setter's result as libndctl returns it: a missing operation is -ENXIO.
 fn set_status(r: ndctl::Result<()>) -> c_int {
@@ -20,10 +20,7 @@ fn set_status(r: ndctl::Result<()>) -> c_int {
             crate::log::call_log(::log::Level::Debug, format_args!("{object}: {reason}"));
             -libc::ENXIO
         }
-        Err(e) => {
-            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-            e.errno()
-        }
+        Err(e) => debug(&e, e.errno()),
     }
 }
 
@@ -155,10 +152,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) ->
             // The area lies in the command's buffer, which is never reallocated while
             // the command lives.
             Ok(area) => Some(area.as_ptr().cast_mut()),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                None
-            }
+            Err(e) => debug(&e, None),
         }
     })
 }
@@ -311,10 +305,7 @@ pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm
     guard!(-libc::EINVAL, {
         Some(match live!(dimm).smart_inject_supported() {
             Ok(t) => c_int::try_from(t.0).unwrap_or(c_int::MAX),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                e.errno()
-            }
+            Err(e) => debug(&e, e.errno()),
         })
     })
 }
@@ -330,24 +321,14 @@ pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) ->
 /// fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, {
-        let d = live_arc!(dimm);
-        d.smart_health_bits()
-            .inspect_err(|e| crate::log::call_log(::log::Level::Error, format_args!("{e}")))
-            .ok()
-    })
+    guard!(c_uint::MAX, { value(live_arc!(dimm).smart_health_bits()) })
 }
 
 /// The `ND_SMART_*_VALID` bits of a SMART command submitted now; UINT_MAX when it cannot
 /// be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_flags(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, {
-        let d = live_arc!(dimm);
-        d.smart_flags()
-            .inspect_err(|e| crate::log::call_log(::log::Level::Debug, format_args!("{e}")))
-            .ok()
-    })
+    guard!(c_uint::MAX, { quiet(live_arc!(dimm).smart_flags()) })
 }
 
 /// 1 if a SMART command submitted now declares `flag` valid, 0 otherwise (and for NULL).
@@ -361,10 +342,7 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
         Some(match d.smart_flags() {
             Ok(flags) if flags != c_uint::MAX => c_int::from(flags & flag != 0),
             Ok(_) => 0,
-            Err(e) => {
-                crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-                0
-            }
+            Err(e) => debug(&e, 0),
         })
     })
 }
@@ -373,10 +351,5 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
 /// UINT_MAX when it cannot be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_event_flags(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, {
-        let d = live_arc!(dimm);
-        d.event_flags()
-            .inspect_err(|e| crate::log::call_log(::log::Level::Error, format_args!("{e}")))
-            .ok()
-    })
+    guard!(c_uint::MAX, { value(live_arc!(dimm).event_flags()) })
 }
