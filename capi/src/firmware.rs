@@ -3,7 +3,9 @@
 use std::ffi::{c_int, c_uint, c_ulonglong, c_void};
 
 use ndctl::bus::{FwaMethod, FwaState};
+use ndctl::cmd::family::Family;
 use ndctl::dimm::FwaResult;
+use ndctl::Command;
 
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
@@ -38,26 +40,18 @@ fn fwa_result(r: FwaResult) -> ndctl_fwa_result {
     }
 }
 
-/// Sets errno for the "unknown" value of a getter, as libndctl's do.
-/// A firmware getter's value as libndctl gives it: 0 for a command that is not of an
-/// Intel-family DIMM (libndctl has no firmware ops for it), all ones with errno EINVAL
-/// (`None`) for an Intel command that is not the completed command the getter reads.
-fn fw_getter<T: From<u8>>(cmd: &ndctl::Command, v: Option<T>) -> Option<T> {
-    if v.is_some() {
-        return v;
-    }
-    let intel = cmd.target().dimm().is_some_and(
-        |d| matches!(d.cmd_family(), Ok(Some(f)) if f == ndctl::cmd::abi::family::INTEL),
-    );
-    if !intel {
-        return Some(T::from(0));
-    }
-    errno_invalid();
-    None
-}
-
-fn errno_invalid() {
-    crate::ffi::set_errno(libc::EINVAL);
+/// A firmware getter's value as libndctl gives it: 0 for a command of a DIMM outside the
+/// Intel family (libndctl has no firmware ops for it), all ones with errno EINVAL (`None`)
+/// for an Intel command that is not the completed command the getter reads.
+fn fw_get<T: From<u8>>(cmd: *mut ndctl_cmd, get: fn(&Command) -> Option<T>) -> Option<T> {
+    let c = live!(cmd).get();
+    get(&c).or_else(|| {
+        if c.family() != Some(Family::Intel) {
+            return Some(T::from(0));
+        }
+        crate::ffi::set_errno(libc::EINVAL);
+        None
+    })
 }
 
 /// Intel "get firmware info" for `dimm`; NULL when the DIMM's family has no firmware
@@ -123,74 +117,50 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_finish_query(
 /// Firmware storage size of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_storage_size(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_info_storage_size())
-    })
+    guard!(c_uint::MAX, fw_get(cmd, Command::fw_info_storage_size))
 }
 
 /// Largest send chunk of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_send_len(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_info_max_send_len())
-    })
+    guard!(c_uint::MAX, fw_get(cmd, Command::fw_info_max_send_len))
 }
 
 /// Query interval of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_query_interval(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_info_query_interval())
-    })
+    guard!(c_uint::MAX, fw_get(cmd, Command::fw_info_query_interval))
 }
 
 /// Longest finish time of a completed get-info; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_max_query_time(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_info_max_query_time())
-    })
+    guard!(c_uint::MAX, fw_get(cmd, Command::fw_info_max_query_time))
 }
 
 /// Running firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_run_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_info_run_version())
-    })
+    guard!(c_ulonglong::MAX, fw_get(cmd, Command::fw_info_run_version))
 }
 
 /// Staged firmware version of a completed get-info; ULLONG_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_info_get_updated_version(cmd: *mut ndctl_cmd) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_info_updated_version())
-    })
+    guard!(c_ulonglong::MAX, fw_get(cmd, Command::fw_info_updated_version))
 }
 
 /// Context of a completed start-update; UINT_MAX (errno EINVAL) otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_start_get_context(cmd: *mut ndctl_cmd) -> c_uint {
-    guard!(c_uint::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_start_get_context())
-    })
+    guard!(c_uint::MAX, fw_get(cmd, Command::fw_start_get_context))
 }
 
 /// Updated firmware revision of a completed finish query; ULLONG_MAX (errno EINVAL)
 /// otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_fw_fquery_get_fw_rev(cmd: *mut ndctl_cmd) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        let c = live!(cmd).get();
-        fw_getter(&c, c.fw_fquery_fw_rev())
-    })
+    guard!(c_ulonglong::MAX, fw_get(cmd, Command::fw_fquery_fw_rev))
 }
 
 /// The firmware status as an `enum ND_FW_STATUS`; `FW_EUNKNOWN` outside the Intel family.

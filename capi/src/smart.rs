@@ -10,17 +10,15 @@ use std::os::fd::AsRawFd;
 use ndctl::cmd::family::{Inject, SmartField, ThresholdField};
 
 use crate::cmd::{ndctl_cmd, new_cmd};
-use crate::handles::{debug, ndctl_dimm, quiet, value};
+use crate::handles::{debug, errno_or, ndctl_dimm, quiet, status, value};
 
 /// A setter's result as libndctl returns it: a missing operation is -ENXIO.
 fn set_status(r: ndctl::Result<()>) -> c_int {
     match r {
-        Ok(()) => 0,
         Err(ndctl::Error::Unsupported { object, reason }) => {
-            crate::log::call_log(::log::Level::Debug, format_args!("{object}: {reason}"));
-            -libc::ENXIO
+            debug(&format_args!("{object}: {reason}"), -libc::ENXIO)
         }
-        Err(e) => debug(&e, e.errno()),
+        r => status(r),
     }
 }
 
@@ -146,14 +144,9 @@ pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_size(cmd: *mut ndctl_cmd) ->
 /// lives); NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_get_vendor_data(cmd: *mut ndctl_cmd) -> *mut c_uchar {
+    // The area lies in the command's buffer, never reallocated while the command lives.
     guard!(std::ptr::null_mut(), {
-        let c = live!(cmd).get();
-        match c.smart_vendor_area() {
-            // The area lies in the command's buffer, which is never reallocated while
-            // the command lives.
-            Ok(area) => Some(area.as_ptr().cast_mut()),
-            Err(e) => debug(&e, None),
-        }
+        quiet(live!(cmd).get().smart_vendor_area()).map(|a| a.as_ptr().cast_mut())
     })
 }
 
@@ -303,10 +296,9 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, {
-        Some(match live!(dimm).smart_inject_supported() {
-            Ok(t) => c_int::try_from(t.0).unwrap_or(c_int::MAX),
-            Err(e) => debug(&e, e.errno()),
-        })
+        Some(errno_or(live!(dimm).smart_inject_supported(), |t| {
+            c_int::try_from(t.0).unwrap_or(c_int::MAX)
+        }))
     })
 }
 
@@ -321,14 +313,14 @@ pub unsafe extern "C" fn ndctl_dimm_get_health_eventfd(dimm: *mut ndctl_dimm) ->
 /// fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_health(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, { value(live_arc!(dimm).smart_health_bits()) })
+    guard!(c_uint::MAX, value(live_arc!(dimm).smart_health_bits()))
 }
 
 /// The `ND_SMART_*_VALID` bits of a SMART command submitted now; UINT_MAX when it cannot
 /// be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_flags(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, { quiet(live_arc!(dimm).smart_flags()) })
+    guard!(c_uint::MAX, quiet(live_arc!(dimm).smart_flags()))
 }
 
 /// 1 if a SMART command submitted now declares `flag` valid, 0 otherwise (and for NULL).
@@ -338,12 +330,8 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
     flag: c_uint,
 ) -> c_int {
     guard!(0, {
-        let d = live_arc!(dimm);
-        Some(match d.smart_flags() {
-            Ok(flags) if flags != c_uint::MAX => c_int::from(flags & flag != 0),
-            Ok(_) => 0,
-            Err(e) => debug(&e, 0),
-        })
+        let valid = quiet(live_arc!(dimm).smart_flags());
+        Some(valid.map_or(0, |v| c_int::from(v != c_uint::MAX && v & flag != 0)))
     })
 }
 
@@ -351,5 +339,5 @@ pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
 /// UINT_MAX when it cannot be built or fails (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_event_flags(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, { value(live_arc!(dimm).event_flags()) })
+    guard!(c_uint::MAX, value(live_arc!(dimm).event_flags()))
 }

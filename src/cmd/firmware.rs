@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::abi::{self, family, nd_cmd};
+use super::family::Family;
 use super::{unsupported, Command, Kind};
 use crate::bus::{Bus, FwaMethod};
 use crate::dimm::Dimm;
@@ -83,7 +84,7 @@ pub enum FwStatus {
 
 impl Dimm {
     fn intel_fw_family(&self) -> Result<()> {
-        if self.cmd_family()? == Some(family::INTEL) {
+        if Family::of(self)? == Some(Family::Intel) {
             Ok(())
         } else {
             Err(Error::Unsupported {

@@ -659,8 +659,10 @@ impl Dimm {
 }
 
 impl Command {
-    /// The family of the DIMM of this command, if it is a DIMM command with one.
-    fn family(&self) -> Option<Family> {
+    /// The command family whose operations libndctl uses for this command's DIMM
+    /// ([`Family::of`]); `None` for a bus command or a DIMM without such a family. The
+    /// firmware-update getters, for one, exist only for [`Family::Intel`].
+    pub fn family(&self) -> Option<Family> {
         Family::of(self.target.dimm()?).ok().flatten()
     }
 
