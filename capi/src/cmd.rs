@@ -66,6 +66,14 @@ fn ssize(v: usize) -> ssize_t {
     ssize_t::try_from(v).unwrap_or(ssize_t::MAX)
 }
 
+/// -EINVAL as the `ssize_t` of the data exports.
+const EINVAL: ssize_t = -(libc::EINVAL as ssize_t);
+
+/// A byte count, or the failure's negative errno, as an `ssize_t`.
+fn ssize_or(r: ndctl::Result<usize>) -> ssize_t {
+    r.map_or_else(|e| e.errno() as ssize_t, ssize)
+}
+
 /// Takes another reference on `cmd`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ref(cmd: *mut ndctl_cmd) {
@@ -122,17 +130,7 @@ pub unsafe extern "C" fn ndctl_cmd_submit(cmd: *mut ndctl_cmd) -> c_int {
 /// [`ndctl_cmd_submit`], then a failing firmware status translated to -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_submit_xlat(cmd: *mut ndctl_cmd) -> c_int {
-    guard!(-libc::EINVAL, {
-        let mut c = live!(cmd).get();
-        let rc = submitted(c.submit());
-        if rc < 0 {
-            return Some(rc);
-        }
-        Some(match c.xlat_firmware_status() {
-            0 => rc,
-            x => x,
-        })
-    })
+    guard!(-libc::EINVAL, Some(submitted(live!(cmd).get().submit_xlat())))
 }
 
 /// A config-size command for `dimm`; NULL when the DIMM does not offer `get_size`.
@@ -198,38 +196,31 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_data(
     len: c_uint,
     offset: c_uint,
 ) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
+    guard!(EINVAL, {
         let c = live!(cfg_read).get();
         if c.kind() == ndctl::cmd::Kind::CfgRead && c.status() < 0 {
             return Some(c.status() as ssize_t);
         }
         if buf.is_null() {
-            return Some(-(libc::EINVAL as ssize_t));
+            return Some(EINVAL);
         }
         // Only the bytes inside the extent are touched, as in libndctl: `len` may exceed
         // the caller's buffer when the extent ends first.
         let n = c.cfg_clamp(len, offset).unwrap_or(0);
         let mut tmp = vec![0u8; n];
-        Some(match c.cfg_read_data(&mut tmp, offset) {
-            Ok(got) => {
-                // SAFETY: `got` <= n <= the bytes libndctl would write at `buf`.
-                unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), buf.cast::<u8>(), got) };
-                ssize(got)
-            }
-            Err(e) => e.errno() as ssize_t,
-        })
+        let got = c.cfg_read_data(&mut tmp, offset);
+        if let Ok(n) = got {
+            // SAFETY: `n` <= the bytes libndctl would write at `buf`.
+            unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), buf.cast::<u8>(), n) };
+        }
+        Some(ssize_or(got))
     })
 }
 
 /// Bytes covered by a completed read; its -errno; -EINVAL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_size(cfg_read: *mut ndctl_cmd) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
-        Some(match live!(cfg_read).get().cfg_read_size() {
-            Ok(n) => n as ssize_t,
-            Err(e) => e.errno() as ssize_t,
-        })
-    })
+    guard!(EINVAL, Some(ssize_or(live!(cfg_read).get().cfg_read_size().map(|n| n as usize))))
 }
 
 /// Puts `len` bytes from `buf` at config-area offset `offset` into an unsubmitted write:
@@ -241,30 +232,22 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_data(
     len: c_uint,
     offset: c_uint,
 ) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
+    guard!(EINVAL, {
         let mut c = live!(cfg_write).get();
         if buf.is_null() {
-            return Some(-(libc::EINVAL as ssize_t));
+            return Some(EINVAL);
         }
         let n = c.cfg_clamp(len, offset).unwrap_or(0);
         // SAFETY: libndctl reads exactly the `n` bytes inside the extent from `buf`.
         let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
-        Some(match c.cfg_write_data(src, offset) {
-            Ok(n) => ssize(n),
-            Err(e) => e.errno() as ssize_t,
-        })
+        Some(ssize_or(c.cfg_write_data(src, offset)))
     })
 }
 
 /// Zeroes the extent of an unsubmitted write: the bytes zeroed or -EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_write_zero_data(cfg_write: *mut ndctl_cmd) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
-        Some(match live!(cfg_write).get().cfg_write_zero() {
-            Ok(n) => ssize(n),
-            Err(e) => e.errno() as ssize_t,
-        })
-    })
+    guard!(EINVAL, Some(ssize_or(live!(cfg_write).get().cfg_write_zero())))
 }
 
 /// Completed read of `len` bytes at `offset` of the config area (all of it for 0, 0);
@@ -357,19 +340,13 @@ pub unsafe extern "C" fn ndctl_dimm_zero_label_extent(
     len: c_uint,
     offset: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, {
-        let d = live_arc!(dimm);
-        Some(zero_extent(&d, len, offset))
-    })
+    guard!(-libc::EINVAL, Some(zero_extent(&live_arc!(dimm), len, offset)))
 }
 
 /// Zeroes the whole config area.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_zero_labels(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, {
-        let d = live_arc!(dimm);
-        Some(zero_extent(&d, 0, 0))
-    })
+    guard!(-libc::EINVAL, Some(zero_extent(&live_arc!(dimm), 0, 0)))
 }
 
 /// Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when
@@ -408,18 +385,15 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
     buf: *mut c_void,
     len: c_uint,
 ) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
+    guard!(EINVAL, {
         let mut c = live!(cmd).get();
         if buf.is_null() {
-            return Some(-(libc::EINVAL as ssize_t));
+            return Some(EINVAL);
         }
         let n = c.vendor_input_len().unwrap_or(0).min(len as usize);
         // SAFETY: libndctl reads min(len, input size) bytes from `buf`.
         let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
-        Some(match c.vendor_set_input(src) {
-            Ok(n) => ssize(n),
-            Err(e) => e.errno() as ssize_t,
-        })
+        Some(ssize_or(c.vendor_set_input(src)))
     })
 }
 
@@ -427,15 +401,15 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
 /// -EINVAL for another command.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_vendor_get_output_size(cmd: *mut ndctl_cmd) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
+    guard!(EINVAL, {
         let c = live!(cmd).get();
         if c.kind() != ndctl::cmd::Kind::Vendor {
-            return Some(-(libc::EINVAL as ssize_t));
+            return Some(EINVAL);
         }
         if c.status() != 0 {
             return Some(c.status() as ssize_t);
         }
-        Some(c.vendor_output().map_or(-(libc::EINVAL as ssize_t), |o| ssize(o.len())))
+        Some(c.vendor_output().map_or(EINVAL, |o| ssize(o.len())))
     })
 }
 
@@ -447,10 +421,10 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
     buf: *mut c_void,
     len: c_uint,
 ) -> ssize_t {
-    guard!(-(libc::EINVAL as ssize_t), {
+    guard!(EINVAL, {
         let c = live!(cmd).get();
         if c.kind() != ndctl::cmd::Kind::Vendor {
-            return Some(-(libc::EINVAL as ssize_t));
+            return Some(EINVAL);
         }
         if c.status() < 0 {
             return Some(c.status() as ssize_t);
@@ -463,7 +437,7 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
         };
         let n = avail.min(len as usize);
         if n > 0 && buf.is_null() {
-            return Some(-(libc::EINVAL as ssize_t));
+            return Some(EINVAL);
         }
         if n > 0 {
             // SAFETY: the caller provides `len` writable bytes at `buf`; n <= len.
