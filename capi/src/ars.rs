@@ -11,9 +11,7 @@ use crate::handles::{ndctl_bus, status};
 /// not offer `ars_cap`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_cap(
-    bus: *mut ndctl_bus,
-    address: c_ulonglong,
-    len: c_ulonglong,
+    bus: *mut ndctl_bus, address: c_ulonglong, len: c_ulonglong,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), Some(new_cmd(live_arc!(bus).ars_cap(address, len))))
 }
@@ -21,8 +19,7 @@ pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_cap(
 /// An ARS start of scrub `type` over a completed ARS cap's range; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_start(
-    ars_cap: *mut ndctl_cmd,
-    r#type: c_int,
+    ars_cap: *mut ndctl_cmd, r#type: c_int,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), {
         let cap = live!(ars_cap).get();
@@ -42,9 +39,7 @@ pub unsafe extern "C" fn ndctl_bus_cmd_new_ars_status(ars_cap: *mut ndctl_cmd) -
 /// aligned to its clear unit; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_cmd_new_clear_error(
-    address: c_ulonglong,
-    len: c_ulonglong,
-    ars_cap: *mut ndctl_cmd,
+    address: c_ulonglong, len: c_ulonglong, ars_cap: *mut ndctl_cmd,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), Some(new_cmd(live!(ars_cap).get().clear_error(address, len))))
 }
@@ -58,8 +53,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_cap_get_size(ars_cap: *mut ndctl_cmd) -> 
 /// Fills `range` with a completed ARS cap's range: 0, or -EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ars_cap_get_range(
-    ars_cap: *mut ndctl_cmd,
-    range: *mut ndctl_range,
+    ars_cap: *mut ndctl_cmd, range: *mut ndctl_range,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let (address, length) = live!(ars_cap).get().ars_cap_range()?;
@@ -91,8 +85,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_num_records(ars_stat: *mut ndctl_cmd) -> 
 /// Address of error record `rec_index`; 0 when there is none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ars_get_record_addr(
-    ars_stat: *mut ndctl_cmd,
-    rec_index: c_uint,
+    ars_stat: *mut ndctl_cmd, rec_index: c_uint,
 ) -> c_ulonglong {
     guard!(0, Some(live!(ars_stat).get().ars_record(rec_index).map_or(0, |r| r.address)))
 }
@@ -100,8 +93,7 @@ pub unsafe extern "C" fn ndctl_cmd_ars_get_record_addr(
 /// Length of error record `rec_index`; 0 when there is none.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_ars_get_record_len(
-    ars_stat: *mut ndctl_cmd,
-    rec_index: c_uint,
+    ars_stat: *mut ndctl_cmd, rec_index: c_uint,
 ) -> c_ulonglong {
     guard!(0, Some(live!(ars_stat).get().ars_record(rec_index).map_or(0, |r| r.length)))
 }
@@ -157,9 +149,7 @@ pub unsafe extern "C" fn ndctl_bus_start_scrub(bus: *mut ndctl_bus) -> c_int {
 /// `timeout` seconds (0: forever): 0, -ETIMEDOUT or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_poll_scrub_completion(
-    bus: *mut ndctl_bus,
-    poll_interval: c_uint,
-    timeout: c_uint,
+    bus: *mut ndctl_bus, poll_interval: c_uint, timeout: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(bus).poll_scrub_completion(poll_interval, timeout))))
 }

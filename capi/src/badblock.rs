@@ -46,8 +46,7 @@ static CURSORS: Table<Cursor> = Table::new();
 static INJECTED: Table<Vec<Box<ndctl_bb>>> = Table::new();
 
 fn first_of<T: Any + Send + Sync>(
-    owner: &Arc<T>,
-    list: ndctl::Result<Vec<ndctl::BadBlock>>,
+    owner: &Arc<T>, list: ndctl::Result<Vec<ndctl::BadBlock>>,
 ) -> *mut badblock {
     let items = list.unwrap_or_else(|e| {
         crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
@@ -158,10 +157,7 @@ fn inject(ns: &ndctl::Namespace, block: u64, count: u64, flags: c_uint, on: bool
 /// saturate): 0 or -errno (-EOPNOTSUPP without error injection).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_inject_error2(
-    ndns: *mut ndctl_namespace,
-    block: c_ulonglong,
-    count: c_ulonglong,
-    flags: c_uint,
+    ndns: *mut ndctl_namespace, block: c_ulonglong, count: c_ulonglong, flags: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, flags, true)))
 }
@@ -169,10 +165,7 @@ pub unsafe extern "C" fn ndctl_namespace_inject_error2(
 /// [`ndctl_namespace_inject_error2`] with only the notify option.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_inject_error(
-    ndns: *mut ndctl_namespace,
-    block: c_ulonglong,
-    count: c_ulonglong,
-    notify: bool,
+    ndns: *mut ndctl_namespace, block: c_ulonglong, count: c_ulonglong, notify: bool,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, c_uint::from(notify), true)))
 }
@@ -180,10 +173,7 @@ pub unsafe extern "C" fn ndctl_namespace_inject_error(
 /// Removes injected errors from `count` blocks from `block`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_uninject_error2(
-    ndns: *mut ndctl_namespace,
-    block: c_ulonglong,
-    count: c_ulonglong,
-    flags: c_uint,
+    ndns: *mut ndctl_namespace, block: c_ulonglong, count: c_ulonglong, flags: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, flags, false)))
 }
@@ -191,9 +181,7 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error2(
 /// [`ndctl_namespace_uninject_error2`] without options.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_uninject_error(
-    ndns: *mut ndctl_namespace,
-    block: c_ulonglong,
-    count: c_ulonglong,
+    ndns: *mut ndctl_namespace, block: c_ulonglong, count: c_ulonglong,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(inject(live!(ndns), block, count, 0, false)))
 }
@@ -248,8 +236,7 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_first_bb(
 /// The injected-error run after `bb`; NULL at the end.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_injection_get_next_bb(
-    ndns: *mut ndctl_namespace,
-    bb: *mut ndctl_bb,
+    ndns: *mut ndctl_namespace, bb: *mut ndctl_bb,
 ) -> *mut ndctl_bb {
     guard!(std::ptr::null_mut(), {
         live!(ndns);

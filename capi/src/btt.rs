@@ -94,8 +94,7 @@ pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> 
 /// Supported sector size `i` (`UINT_MAX` for `i` out of range).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
-    btt: *mut ndctl_btt,
-    i: c_int,
+    btt: *mut ndctl_btt, i: c_int,
 ) -> c_uint {
     guard!(c_uint::MAX, {
         let (sizes, _) = sector_sizes(live!(btt));
@@ -115,8 +114,7 @@ pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uin
 /// Selects a sector size: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_set_sector_size(
-    btt: *mut ndctl_btt,
-    sector_size: c_uint,
+    btt: *mut ndctl_btt, sector_size: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(btt).set_sector_size(sector_size))))
 }
@@ -136,8 +134,7 @@ pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut nd
 /// Attaches the btt to `ndns` (NULL detaches): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_set_namespace(
-    btt: *mut ndctl_btt,
-    ndns: *mut ndctl_namespace,
+    btt: *mut ndctl_btt, ndns: *mut ndctl_namespace,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let (b, n) = (live!(btt), maybe!(ndns));

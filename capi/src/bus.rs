@@ -29,8 +29,7 @@ pub unsafe extern "C" fn ndctl_bus_get_ctx(bus: *mut ndctl_bus) -> *mut ndctl_ct
 /// The bus whose provider is `provider` (NULL if none or for NULL arguments).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_by_provider(
-    ctx: *mut ndctl_ctx,
-    provider: *const c_char,
+    ctx: *mut ndctl_ctx, provider: *const c_char,
 ) -> *mut ndctl_bus {
     guard!(std::ptr::null_mut(), {
         let (c, p) = (live!(ctx), str_arg!(provider));
@@ -162,10 +161,7 @@ pub unsafe extern "C" fn ndctl_bus_get_persistence_domain(
 /// -EINVAL for an address outside every region or NULL arguments, else the ioctl's error.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
-    bus: *mut ndctl_bus,
-    addr: c_ulonglong,
-    handle: *mut c_uint,
-    dpa: *mut c_ulonglong,
+    bus: *mut ndctl_bus, addr: c_ulonglong, handle: *mut c_uint, dpa: *mut c_ulonglong,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let b = live!(bus);

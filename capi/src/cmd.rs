@@ -168,9 +168,7 @@ fn set_extent(cmd: &ndctl_cmd, kind: ndctl::cmd::Kind, len: c_uint, offset: c_ui
 /// Restricts an unsubmitted read to `len` bytes at `offset`; -EINVAL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_read_set_extent(
-    cfg_read: *mut ndctl_cmd,
-    len: c_uint,
-    offset: c_uint,
+    cfg_read: *mut ndctl_cmd, len: c_uint, offset: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(set_extent(live!(cfg_read), ndctl::cmd::Kind::CfgRead, len, offset)))
 }
@@ -178,9 +176,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_set_extent(
 /// Restricts an unsubmitted write to `len` bytes at `offset`; -EINVAL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_extent(
-    cfg_write: *mut ndctl_cmd,
-    len: c_uint,
-    offset: c_uint,
+    cfg_write: *mut ndctl_cmd, len: c_uint, offset: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         Some(set_extent(live!(cfg_write), ndctl::cmd::Kind::CfgWrite, len, offset))
@@ -191,10 +187,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_extent(
 /// the bytes copied, the read's -errno, or -EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_data(
-    cfg_read: *mut ndctl_cmd,
-    buf: *mut c_void,
-    len: c_uint,
-    offset: c_uint,
+    cfg_read: *mut ndctl_cmd, buf: *mut c_void, len: c_uint, offset: c_uint,
 ) -> ssize_t {
     guard!(EINVAL, {
         let c = live!(cfg_read).get();
@@ -227,10 +220,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_size(cfg_read: *mut ndctl_cmd) -
 /// the bytes taken or -EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_data(
-    cfg_write: *mut ndctl_cmd,
-    buf: *mut c_void,
-    len: c_uint,
-    offset: c_uint,
+    cfg_write: *mut ndctl_cmd, buf: *mut c_void, len: c_uint, offset: c_uint,
 ) -> ssize_t {
     guard!(EINVAL, {
         let mut c = live!(cfg_write).get();
@@ -254,9 +244,7 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_zero_data(cfg_write: *mut ndctl_cmd
 /// NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_read_label_extent(
-    dimm: *mut ndctl_dimm,
-    len: c_uint,
-    offset: c_uint,
+    dimm: *mut ndctl_dimm, len: c_uint, offset: c_uint,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), {
         let d = live_arc!(dimm);
@@ -336,9 +324,7 @@ fn zero_extent(d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_uint) -> c_int {
 /// DIMM is active, or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_zero_label_extent(
-    dimm: *mut ndctl_dimm,
-    len: c_uint,
-    offset: c_uint,
+    dimm: *mut ndctl_dimm, len: c_uint, offset: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(zero_extent(&live_arc!(dimm), len, offset)))
 }
@@ -368,10 +354,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_available_labels(dimm: *mut ndctl_dimm) 
 /// A vendor pass-through command; NULL when the DIMM does not offer `vendor`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_vendor_specific(
-    dimm: *mut ndctl_dimm,
-    opcode: c_uint,
-    input_size: usize,
-    output_size: usize,
+    dimm: *mut ndctl_dimm, opcode: c_uint, input_size: usize, output_size: usize,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), {
         Some(new_cmd(live_arc!(dimm).vendor_cmd(opcode, input_size, output_size)))
@@ -381,9 +364,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_vendor_specific(
 /// Copies up to `len` bytes of input into a vendor command: the bytes taken or -EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
-    cmd: *mut ndctl_cmd,
-    buf: *mut c_void,
-    len: c_uint,
+    cmd: *mut ndctl_cmd, buf: *mut c_void, len: c_uint,
 ) -> ssize_t {
     guard!(EINVAL, {
         let mut c = live!(cmd).get();
@@ -417,9 +398,7 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output_size(cmd: *mut ndctl_cmd) -
 /// what [`ndctl_cmd_vendor_get_output_size`] returns when negative.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
-    cmd: *mut ndctl_cmd,
-    buf: *mut c_void,
-    len: c_uint,
+    cmd: *mut ndctl_cmd, buf: *mut c_void, len: c_uint,
 ) -> ssize_t {
     guard!(EINVAL, {
         let c = live!(cmd).get();
@@ -452,9 +431,7 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
 static LABELS: Table<DimmLabels> = Table::new();
 
 fn remember_labels(
-    d: &Arc<ndctl::Dimm>,
-    r: &ndctl::Result<ndctl::Command>,
-    label_size: Option<usize>,
+    d: &Arc<ndctl::Dimm>, r: &ndctl::Result<ndctl::Command>, label_size: Option<usize>,
 ) {
     if let Ok(read) = r {
         if let Ok(state) = read.share().and_then(|c| DimmLabels::new(c, label_size)) {
@@ -479,8 +456,7 @@ fn with_labels(dimm: *mut ndctl_dimm, f: impl FnOnce(&mut DimmLabels) -> c_int) 
 /// -errno (-EINVAL without a read, -ENXIO when a write fails).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_init_labels(
-    dimm: *mut ndctl_dimm,
-    v: ndctl_namespace_version,
+    dimm: *mut ndctl_dimm, v: ndctl_namespace_version,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         live!(dimm);

@@ -276,8 +276,7 @@ pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
 /// Sets the configuration directory (a copy is kept). -EINVAL for NULL arguments.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_config_path(
-    ctx: *mut ndctl_ctx,
-    config_path: *mut c_char,
+    ctx: *mut ndctl_ctx, config_path: *mut c_char,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let c = live!(ctx);

@@ -125,8 +125,7 @@ pub unsafe extern "C" fn ndctl_dax_get_num_alignments(dax: *mut ndctl_dax) -> c_
 /// Supported alignment `i` (`ULONG_MAX` for `i` out of range).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_supported_alignment(
-    dax: *mut ndctl_dax,
-    i: c_int,
+    dax: *mut ndctl_dax, i: c_int,
 ) -> c_ulong {
     guard!(c_ulong::MAX, shared::supported_alignment(live!(dax), i))
 }
@@ -152,8 +151,7 @@ pub unsafe extern "C" fn ndctl_dax_get_namespace(dax: *mut ndctl_dax) -> *mut nd
 /// Attaches the dax to `ndns` (NULL detaches): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_namespace(
-    dax: *mut ndctl_dax,
-    ndns: *mut ndctl_namespace,
+    dax: *mut ndctl_dax, ndns: *mut ndctl_namespace,
 ) -> c_int {
     guard!(-libc::EINVAL, shared::set_namespace(live!(dax), maybe!(ndns)))
 }

@@ -129,11 +129,7 @@ impl State {
     /// The daxctl region of the dax device `owner`, created once from the device's host
     /// path, the region id and the dax uuid, as libndctl does.
     pub(crate) fn region(
-        &mut self,
-        priority: c_int,
-        owner: usize,
-        id: u32,
-        uuid: &uuid::Uuid,
+        &mut self, priority: c_int, owner: usize, id: u32, uuid: &uuid::Uuid,
         path: &std::path::Path,
     ) -> Result<*mut c_void, String> {
         if let Some(&(_, r)) = self.regions.iter().find(|&&(o, _)| o == owner) {

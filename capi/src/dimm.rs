@@ -37,8 +37,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_next(dimm: *mut ndctl_dimm) -> *mut ndct
 /// The DIMM with NFIT handle `handle` on `bus`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
-    bus: *mut ndctl_bus,
-    handle: c_uint,
+    bus: *mut ndctl_bus, handle: c_uint,
 ) -> *mut ndctl_dimm {
     guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_handle(handle)))))
 }
@@ -47,8 +46,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
 /// regions).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_dimm_by_physical_address(
-    bus: *mut ndctl_bus,
-    address: c_ulonglong,
+    bus: *mut ndctl_bus, address: c_ulonglong,
 ) -> *mut ndctl_dimm {
     guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_physical_address(address)))))
 }
@@ -77,8 +75,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_devname(dimm: *mut ndctl_dimm) -> *const
 /// Name of DIMM command `cmd` (`"unknown"` for others); the DIMM is not consulted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
-    _dimm: *mut ndctl_dimm,
-    cmd: c_int,
+    _dimm: *mut ndctl_dimm, cmd: c_int,
 ) -> *const c_char {
     guard!(std::ptr::null(), {
         Some(

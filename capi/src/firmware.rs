@@ -73,10 +73,7 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_start_update(
 /// context of `start`; NULL when refused.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
-    start: *mut ndctl_cmd,
-    offset: c_uint,
-    len: c_uint,
-    data: *mut c_void,
+    start: *mut ndctl_cmd, offset: c_uint, len: c_uint, data: *mut c_void,
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), {
         let s = live!(start).get();
@@ -193,8 +190,7 @@ pub unsafe extern "C" fn ndctl_bus_get_fw_activate_method(bus: *mut ndctl_bus) -
 /// (-EINVAL for another method).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_activate_firmware(
-    bus: *mut ndctl_bus,
-    method: ndctl_fwa_method,
+    bus: *mut ndctl_bus, method: ndctl_fwa_method,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let m = match method {

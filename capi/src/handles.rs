@@ -74,10 +74,7 @@ pub(crate) fn context_of(ctx: Option<ndctl::Ctx>) -> Option<&'static ndctl_ctx> 
 
 /// A string owned by `obj`'s context, valid until the context is released.
 pub(crate) fn owned_str<T>(
-    ctx: Option<ndctl::Ctx>,
-    obj: *const T,
-    key: &'static str,
-    value: &str,
+    ctx: Option<ndctl::Ctx>, obj: *const T, key: &'static str, value: &str,
 ) -> Option<*const c_char> {
     Some(context_of(ctx)?.intern(obj as usize, key, value))
 }

@@ -42,14 +42,8 @@ pub type LogFn<C> = unsafe extern "C" fn(
 extern "C" {
     /// Defined in `csrc/log_shim.c`: builds the `va_list` from `...` and calls `log_fn`.
     fn ndctl_capi_log(
-        ctx: *mut c_void,
-        log_fn: *const c_void,
-        priority: c_int,
-        file: *const c_char,
-        line: c_int,
-        func: *const c_char,
-        format: *const c_char,
-        ...
+        ctx: *mut c_void, log_fn: *const c_void, priority: c_int, file: *const c_char, line: c_int,
+        func: *const c_char, format: *const c_char, ...
     );
 }
 
@@ -77,13 +71,7 @@ impl<C> LogSink<C> {
     /// For a user sink, `ctx` must be the context handle the callback expects and the
     /// callback must be a valid function of the `LogFn` signature.
     pub unsafe fn emit(
-        &self,
-        ctx: *mut C,
-        priority: c_int,
-        file: &str,
-        line: u32,
-        func: &str,
-        msg: &str,
+        &self, ctx: *mut C, priority: c_int, file: &str, line: u32, func: &str, msg: &str,
     ) {
         match self {
             LogSink::Stderr => {

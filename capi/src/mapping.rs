@@ -122,8 +122,7 @@ pub unsafe extern "C" fn ndctl_interleave_set_get_first_dimm(
 /// The member DIMM after `dimm`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_interleave_set_get_next_dimm(
-    iset: *mut ndctl_interleave_set,
-    dimm: *mut ndctl_dimm,
+    iset: *mut ndctl_interleave_set, dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
     guard!(std::ptr::null_mut(), {
         let (s, d) = (live!(iset), live!(dimm));

@@ -106,8 +106,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_enforce_mode(
 /// `NDCTL_NS_MODE_UNKNOWN` or an invalid value).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_enforce_mode(
-    ndns: *mut ndctl_namespace,
-    mode: ndctl_namespace_mode,
+    ndns: *mut ndctl_namespace, mode: ndctl_namespace_mode,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let mode = Mode::from_c(mode)?;
@@ -124,8 +123,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_raw_mode(ndns: *mut ndctl_namespace
 /// Forces or releases raw mode; returns the new setting (1/0) or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_raw_mode(
-    ndns: *mut ndctl_namespace,
-    raw_mode: c_int,
+    ndns: *mut ndctl_namespace, raw_mode: c_int,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let raw = raw_mode != 0;
@@ -146,8 +144,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_size(ndns: *mut ndctl_namespace) ->
 /// `ndctl_namespace_delete()`), -EBUSY while enabled, -ENXIO for IO namespaces.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_size(
-    ndns: *mut ndctl_namespace,
-    size: c_ulonglong,
+    ndns: *mut ndctl_namespace, size: c_ulonglong,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(ndns).set_size(size))))
 }
@@ -206,8 +203,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_alt_name(ndns: *mut ndctl_namespace
 /// Sets the friendly name (shorter than 64 bytes): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
-    ndns: *mut ndctl_namespace,
-    alt_name: *const c_char,
+    ndns: *mut ndctl_namespace, alt_name: *const c_char,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let (n, name) = (live!(ndns), str_arg!(alt_name));
@@ -228,8 +224,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_n
 /// Supported sector size `i`: 0 when the namespace has none, `UINT_MAX` for `i` out of range.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
-    ndns: *mut ndctl_namespace,
-    i: c_int,
+    ndns: *mut ndctl_namespace, i: c_int,
 ) -> c_uint {
     guard!(c_uint::MAX, {
         let (sizes, _) = sector_sizes(live!(ndns));
@@ -256,8 +251,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namesp
 /// Selects a sector size: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
-    ndns: *mut ndctl_namespace,
-    sector_size: c_uint,
+    ndns: *mut ndctl_namespace, sector_size: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(ndns).set_sector_size(sector_size))))
 }

@@ -114,8 +114,7 @@ pub unsafe extern "C" fn ndctl_pfn_get_num_alignments(pfn: *mut ndctl_pfn) -> c_
 /// Supported alignment `i` (`ULONG_MAX` for `i` out of range).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_supported_alignment(
-    pfn: *mut ndctl_pfn,
-    i: c_int,
+    pfn: *mut ndctl_pfn, i: c_int,
 ) -> c_ulong {
     guard!(c_ulong::MAX, shared::supported_alignment(live!(pfn), i))
 }
@@ -141,8 +140,7 @@ pub unsafe extern "C" fn ndctl_pfn_get_namespace(pfn: *mut ndctl_pfn) -> *mut nd
 /// Attaches the pfn to `ndns` (NULL detaches): 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_set_namespace(
-    pfn: *mut ndctl_pfn,
-    ndns: *mut ndctl_namespace,
+    pfn: *mut ndctl_pfn, ndns: *mut ndctl_namespace,
 ) -> c_int {
     guard!(-libc::EINVAL, shared::set_namespace(live!(pfn), maybe!(ndns)))
 }

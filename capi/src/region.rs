@@ -31,8 +31,7 @@ pub unsafe extern "C" fn ndctl_region_get_next(region: *mut ndctl_region) -> *mu
 /// The region whose physical range contains `address`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_region_by_physical_address(
-    bus: *mut ndctl_bus,
-    address: c_ulonglong,
+    bus: *mut ndctl_bus, address: c_ulonglong,
 ) -> *mut ndctl_region {
     guard!(std::ptr::null_mut(), {
         Some(opt_ptr(known(live!(bus).region_by_physical_address(address))))
@@ -191,8 +190,7 @@ pub unsafe extern "C" fn ndctl_region_get_align(region: *mut ndctl_region) -> c_
 /// Sets the namespace alignment: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_set_align(
-    region: *mut ndctl_region,
-    align: c_ulong,
+    region: *mut ndctl_region, align: c_ulong,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(region).set_align(crate::handles::ulong(align)))))
 }
@@ -255,8 +253,7 @@ pub unsafe extern "C" fn ndctl_region_get_first_dimm(region: *mut ndctl_region) 
 /// The region's DIMM after `dimm` in bus order.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_next_dimm(
-    region: *mut ndctl_region,
-    dimm: *mut ndctl_dimm,
+    region: *mut ndctl_region, dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
     guard!(std::ptr::null_mut(), {
         let (r, d) = (live!(region), live!(dimm));

@@ -48,9 +48,7 @@ pub unsafe extern "C" fn ndctl_dimm_security_is_frozen(dimm: *mut ndctl_dimm) ->
 /// Changes the user passphrase (key ids `ckey` → `nkey`): 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_update_passphrase(
-    dimm: *mut ndctl_dimm,
-    ckey: c_long,
-    nkey: c_long,
+    dimm: *mut ndctl_dimm, ckey: c_long, nkey: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(dimm).update_passphrase(key_id(ckey), key_id(nkey)))))
 }
@@ -58,8 +56,7 @@ pub unsafe extern "C" fn ndctl_dimm_update_passphrase(
 /// Removes the user passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_disable_passphrase(
-    dimm: *mut ndctl_dimm,
-    key: c_long,
+    dimm: *mut ndctl_dimm, key: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(dimm).disable_passphrase(key_id(key)))))
 }
@@ -67,8 +64,7 @@ pub unsafe extern "C" fn ndctl_dimm_disable_passphrase(
 /// Removes the master passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_disable_master_passphrase(
-    dimm: *mut ndctl_dimm,
-    key: c_long,
+    dimm: *mut ndctl_dimm, key: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(dimm).disable_master_passphrase(key_id(key)))))
 }
@@ -106,9 +102,7 @@ pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_i
 /// Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_update_master_passphrase(
-    dimm: *mut ndctl_dimm,
-    ckey: c_long,
-    nkey: c_long,
+    dimm: *mut ndctl_dimm, ckey: c_long, nkey: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, {
         Some(status(live!(dimm).update_master_passphrase(key_id(ckey), key_id(nkey))))
@@ -118,8 +112,7 @@ pub unsafe extern "C" fn ndctl_dimm_update_master_passphrase(
 /// Erases the DIMM with the master passphrase in key `key`: 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_master_secure_erase(
-    dimm: *mut ndctl_dimm,
-    key: c_long,
+    dimm: *mut ndctl_dimm, key: c_long,
 ) -> c_int {
     guard!(-libc::EINVAL, Some(status(live!(dimm).master_secure_erase(key_id(key)))))
 }

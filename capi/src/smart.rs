@@ -198,8 +198,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_get_supported_alarms(
 /// Sets the enabled alarms of a set-threshold command; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_alarm_control(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
+    cmd: *mut ndctl_cmd, val: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::AlarmControl, val))
 }
@@ -207,8 +206,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_alarm_control(
 /// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_temperature(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
+    cmd: *mut ndctl_cmd, val: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::MediaTemperature, val))
 }
@@ -216,8 +214,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_temperature(
 /// Sets the media temperature threshold of a set-threshold command; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_media_temperature(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
+    cmd: *mut ndctl_cmd, val: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::MediaTemperature, val))
 }
@@ -225,8 +222,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_media_temperature(
 /// Sets the controller temperature threshold of a set-threshold command; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_ctrl_temperature(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
+    cmd: *mut ndctl_cmd, val: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::CtrlTemperature, val))
 }
@@ -234,8 +230,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_ctrl_temperature(
 /// Sets the spares threshold of a set-threshold command; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_spares(
-    cmd: *mut ndctl_cmd,
-    val: c_uint,
+    cmd: *mut ndctl_cmd, val: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, set_threshold(cmd, ThresholdField::Spares, val))
 }
@@ -244,9 +239,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_threshold_set_spares(
 /// when the family cannot inject it, -EINVAL for NULL or a command in the wrong state.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_inject_media_temperature(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-    mtemp: c_uint,
+    cmd: *mut ndctl_cmd, enable: bool, mtemp: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, inject(cmd, Inject::MediaTemperature { enable, value: mtemp }))
 }
@@ -255,9 +248,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_media_temperature(
 /// family cannot inject it (no family libndctl knows can), -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_inject_ctrl_temperature(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-    ctemp: c_uint,
+    cmd: *mut ndctl_cmd, enable: bool, ctemp: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, inject(cmd, Inject::CtrlTemperature { enable, value: ctemp }))
 }
@@ -266,9 +257,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_ctrl_temperature(
 /// inject it, -EINVAL for NULL or a command in the wrong state.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_inject_spares(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
-    spares: c_uint,
+    cmd: *mut ndctl_cmd, enable: bool, spares: c_uint,
 ) -> c_int {
     guard!(-libc::EINVAL, inject(cmd, Inject::Spares { enable, value: spares }))
 }
@@ -284,8 +273,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_fatal(cmd: *mut ndctl_cmd, enabl
 /// cannot inject it, -EINVAL for NULL or a command in the wrong state.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
-    cmd: *mut ndctl_cmd,
-    enable: bool,
+    cmd: *mut ndctl_cmd, enable: bool,
 ) -> c_int {
     guard!(-libc::EINVAL, inject(cmd, Inject::UnsafeShutdown { enable }))
 }
@@ -326,8 +314,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_flags(dimm: *mut ndctl_dimm) -> c_uint {
 /// 1 if a SMART command submitted now declares `flag` valid, 0 otherwise (and for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_flag_supported(
-    dimm: *mut ndctl_dimm,
-    flag: c_uint,
+    dimm: *mut ndctl_dimm, flag: c_uint,
 ) -> c_int {
     guard!(0, {
         let valid = quiet(live_arc!(dimm).smart_flags());

@@ -34,10 +34,7 @@ impl<V> Table<V> {
 
     /// Runs `f` on the state of `owner` (created by `init` when there is none).
     pub(crate) fn upsert<T: Any + Send + Sync, R>(
-        &self,
-        owner: &Arc<T>,
-        init: impl FnOnce() -> V,
-        f: impl FnOnce(&mut V) -> R,
+        &self, owner: &Arc<T>, init: impl FnOnce() -> V, f: impl FnOnce(&mut V) -> R,
     ) -> R {
         let key = Arc::as_ptr(owner) as usize;
         let mut m = self.map();

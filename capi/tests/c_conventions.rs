@@ -81,13 +81,8 @@ thread_local! {
 }
 
 unsafe extern "C" fn capture(
-    ctx: *mut u8,
-    priority: c_int,
-    file: *const c_char,
-    line: c_int,
-    func: *const c_char,
-    format: *const c_char,
-    args: va_list,
+    ctx: *mut u8, priority: c_int, file: *const c_char, line: c_int, func: *const c_char,
+    format: *const c_char, args: va_list,
 ) {
     let mut buf = [0 as c_char; 256];
     // SAFETY: buffer size matches; format and args come from the shim.

@@ -53,8 +53,7 @@ unsafe fn name(p: *const std::ffi::c_char) -> String {
 }
 
 unsafe fn collect(
-    first: impl Fn() -> *mut badblock,
-    next: impl Fn() -> *mut badblock,
+    first: impl Fn() -> *mut badblock, next: impl Fn() -> *mut badblock,
 ) -> Vec<(u64, u32)> {
     let mut v = Vec::new();
     let mut bb = first();

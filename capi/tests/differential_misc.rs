@@ -6,9 +6,7 @@ use std::process::Command;
 use ndctl_testsupport::capi::*;
 
 fn build_and_run(
-    include: &std::path::Path,
-    libdir: &std::path::Path,
-    exe: &std::path::Path,
+    include: &std::path::Path, libdir: &std::path::Path, exe: &std::path::Path,
 ) -> String {
     run(
         Command::new(cc())

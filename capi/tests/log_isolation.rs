@@ -42,12 +42,8 @@ extern "C" {
 /// # Safety
 /// Called by the library with its own arguments.
 unsafe fn record(
-    into: &Mutex<Seen>,
-    ctx: *mut ndctl_ctx,
-    priority: c_int,
-    func: *const c_char,
-    format: *const c_char,
-    args: *mut c_void,
+    into: &Mutex<Seen>, ctx: *mut ndctl_ctx, priority: c_int, func: *const c_char,
+    format: *const c_char, args: *mut c_void,
 ) {
     let mut buf = [0 as c_char; 1024];
     // SAFETY: buffer and size match; format/args come from the library's shim.
@@ -65,13 +61,8 @@ unsafe fn record(
 macro_rules! callback {
     ($name:ident, $into:ident) => {
         unsafe extern "C" fn $name(
-            ctx: *mut ndctl_ctx,
-            priority: c_int,
-            _file: *const c_char,
-            _line: c_int,
-            func: *const c_char,
-            format: *const c_char,
-            args: *mut c_void,
+            ctx: *mut ndctl_ctx, priority: c_int, _file: *const c_char, _line: c_int,
+            func: *const c_char, format: *const c_char, args: *mut c_void,
         ) {
             // SAFETY: forwarded arguments of the library's call.
             unsafe { record(&$into, ctx, priority, func, format, args) }

@@ -54,8 +54,7 @@ fn uuid_of(get: impl FnOnce(*mut u8)) -> uuid::Uuid {
 
 /// Every object of a kind reached by first/next.
 fn iterate<P, T>(
-    parent: *mut P,
-    first: unsafe extern "C" fn(*mut P) -> *mut T,
+    parent: *mut P, first: unsafe extern "C" fn(*mut P) -> *mut T,
     next: unsafe extern "C" fn(*mut T) -> *mut T,
 ) -> Vec<*mut T> {
     let mut out = Vec::new();
@@ -85,9 +84,7 @@ fn nfit_test_tree_values_through_the_c_abi() {
 }
 
 unsafe fn check_platform(
-    ctx: *mut ndctl_ctx,
-    tree: &ndctl_testsupport::fixture::nfit_test::Tree,
-    variant: Variant,
+    ctx: *mut ndctl_ctx, tree: &ndctl_testsupport::fixture::nfit_test::Tree, variant: Variant,
 ) {
     unsafe {
         let buses = iterate(ctx, ndctl_bus_get_first, ndctl_bus_get_next);
@@ -476,21 +473,13 @@ static LOGGED: Mutex<Seen> = Mutex::new(Vec::new());
 
 extern "C" {
     fn vsnprintf(
-        buf: *mut c_char,
-        size: usize,
-        format: *const c_char,
-        args: *mut std::ffi::c_void,
+        buf: *mut c_char, size: usize, format: *const c_char, args: *mut std::ffi::c_void,
     ) -> c_int;
 }
 
 unsafe extern "C" fn capture(
-    _ctx: *mut ndctl_ctx,
-    priority: c_int,
-    _file: *const c_char,
-    _line: c_int,
-    func: *const c_char,
-    format: *const c_char,
-    args: *mut std::ffi::c_void,
+    _ctx: *mut ndctl_ctx, priority: c_int, _file: *const c_char, _line: c_int, func: *const c_char,
+    format: *const c_char, args: *mut std::ffi::c_void,
 ) {
     let mut buf = [0 as c_char; 512];
     // SAFETY: buffer and size match; format/args come from the library's shim.
@@ -619,10 +608,7 @@ fn ndctl_capi_daxctl_available() -> bool {
 }
 
 unsafe fn walk_capture(
-    ctx: *mut ndctl_ctx,
-    rust: &ndctl::Ctx,
-    capture: &Path,
-    totals: &mut Totals,
+    ctx: *mut ndctl_ctx, rust: &ndctl::Ctx, capture: &Path, totals: &mut Totals,
 ) {
     let name = capture.file_name().unwrap().to_string_lossy().into_owned();
     unsafe {
