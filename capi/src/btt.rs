@@ -5,8 +5,8 @@ use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
 use crate::handles::{
-    first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace, ndctl_region,
-    opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    first, flag, handle_of, index, known, name_of, ndctl_btt, ndctl_bus, ndctl_namespace,
+    ndctl_region, opt_name_of, opt_ptr, ptr, put_uuid, status, value,
 };
 
 fn sector_sizes(b: &ndctl::Btt) -> (Vec<u32>, Option<usize>) {
@@ -52,10 +52,7 @@ pub unsafe extern "C" fn ndctl_btt_get_ctx(btt: *mut ndctl_btt) -> *mut ndctl_ct
 /// `bttR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_devname(btt: *mut ndctl_btt) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let b = live!(btt);
-        owned_str(b.region().bus().ctx(), b, "devname", b.devname())
-    })
+    guard!(std::ptr::null(), name_of(live!(btt), "devname", |o| o.devname()))
 }
 
 /// N of `bttR.N`.
@@ -145,13 +142,7 @@ pub unsafe extern "C" fn ndctl_btt_set_namespace(
 /// The block device (`pmemXs`; `""` when there is none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_block_device(btt: *mut ndctl_btt) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let b = live!(btt);
-        match b.block_device() {
-            Some(name) => owned_str(b.region().bus().ctx(), b, "block_device", &name),
-            None => Some(EMPTY.as_ptr()),
-        }
-    })
+    guard!(std::ptr::null(), opt_name_of(live!(btt), "block_device", |o| o.block_device()))
 }
 
 /// 1 if bound to a driver.

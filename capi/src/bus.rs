@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    debug, first, handle_of, known, ndctl_bus, opt_ptr, owned_str, persistence_domain, value,
+    debug, first, handle_of, known, name_of, ndctl_bus, opt_ptr, persistence_domain, value,
 };
 
 /// The first bus of the context (NULL if none or for a NULL context).
@@ -52,19 +52,13 @@ pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int
 /// `ndbusK` (NULL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_devname(bus: *mut ndctl_bus) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let b = live!(bus);
-        owned_str(b.ctx(), b, "devname", b.devname())
-    })
+    guard!(std::ptr::null(), name_of(live!(bus), "devname", |o| o.devname()))
 }
 
 /// The provider, e.g. `ACPI.NFIT` (NULL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_provider(bus: *mut ndctl_bus) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let b = live!(bus);
-        owned_str(b.ctx(), b, "provider", b.provider())
-    })
+    guard!(std::ptr::null(), name_of(live!(bus), "provider", |o| o.provider()))
 }
 
 /// N of `ndctlN` (`UINT_MAX` for a NULL bus).

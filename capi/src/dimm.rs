@@ -9,7 +9,8 @@ use ndctl::dimm::{DimmFlags, Handle};
 
 use crate::ctx::ndctl_ctx;
 use crate::handles::{
-    first, handle_of, index, known, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr, status, value,
+    first, handle_of, index, known, name_of, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr,
+    status, value, Handle as _,
 };
 
 /// The health flags (all clear when unreadable).
@@ -66,10 +67,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_ctx(dimm: *mut ndctl_dimm) -> *mut ndctl
 /// `nmemN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_devname(dimm: *mut ndctl_dimm) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let d = live!(dimm);
-        owned_str(d.bus().ctx(), d, "devname", d.devname())
-    })
+    guard!(std::ptr::null(), name_of(live!(dimm), "devname", |o| o.devname()))
 }
 
 /// Name of DIMM command `cmd` (`"unknown"` for others); the DIMM is not consulted.
@@ -204,8 +202,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_serial(dimm: *mut ndctl_dimm) -> c_uint 
 pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *const c_char {
     guard!(std::ptr::null(), {
         let d = live!(dimm);
-        let id = known(d.unique_id())?;
-        owned_str(d.bus().ctx(), d, "unique_id", &id)
+        owned_str(d.owner(), d, "unique_id", &known(d.unique_id())?)
     })
 }
 

@@ -79,34 +79,58 @@ pub(crate) fn owned_str<T>(
     Some(context_of(ctx)?.intern(obj as usize, key, value))
 }
 
+/// The name `get` reads from an object (`key` tells its names apart), as a string its
+/// context owns.
+pub(crate) fn name_of<T: Handle>(
+    o: &T, key: &'static str, get: fn(&T) -> &str,
+) -> Option<*const c_char> {
+    owned_str(o.owner(), o, key, get(o))
+}
+
+/// Like [`name_of`] for a name the object may lack: libndctl's empty string then.
+pub(crate) fn opt_name_of<T: Handle>(
+    o: &T, key: &'static str, get: fn(&T) -> Option<String>,
+) -> Option<*const c_char> {
+    get(o).map_or(Some(EMPTY.as_ptr()), |n| owned_str(o.owner(), o, key, &n))
+}
+
 /// An object handle whose context's logger an exported call logs through (see
 /// [`crate::log::enter_call`]).
 pub trait Handle {
     /// The logger of the context owning the object.
     fn logger(&self) -> Option<Arc<ndctl::logging::Logger>>;
+
+    /// The Rust context owning the object (for the strings its C context hands out).
+    fn owner(&self) -> Option<ndctl::Ctx> {
+        None
+    }
 }
 
 macro_rules! handle_logger {
-    ($($t:ty => |$o:ident| $e:expr;)*) => {$(
+    ($($t:ty => |$o:ident| $e:expr, $ctx:expr;)*) => {$(
         impl Handle for $t {
             fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
                 let $o = self;
                 Some(Arc::clone($e.sysfs().logger()))
+            }
+            fn owner(&self) -> Option<ndctl::Ctx> {
+                let $o = self;
+                $ctx
             }
         }
     )*};
 }
 
 handle_logger! {
-    ndctl_bus => |o| o.device();
-    ndctl_dimm => |o| o.device();
-    ndctl_region => |o| o.device();
-    ndctl_mapping => |o| o.region().device();
-    ndctl_interleave_set => |o| o.region().device();
-    ndctl_namespace => |o| o.device();
-    ndctl_btt => |o| o.device();
-    ndctl_pfn => |o| o.device();
-    ndctl_dax => |o| o.device();
+    ndctl_bus => |o| o.device(), o.ctx();
+    ndctl_dimm => |o| o.device(), o.bus().ctx();
+    ndctl_region => |o| o.device(), o.bus().ctx();
+    ndctl_mapping => |o| o.region().device(), o.region().bus().ctx();
+    ndctl_interleave_set => |o| o.region().device(), o.region().bus().ctx();
+    ndctl_namespace => |o| o.device(), o.region().bus().ctx();
+    ndctl_btt => |o| o.device(), o.region().bus().ctx();
+    ndctl_pfn => |o| o.device(), o.region().bus().ctx();
+    ndctl_dax => |o| o.device(), o.region().bus().ctx();
 }
 
 impl Handle for ndctl_ctx {

@@ -7,8 +7,8 @@ use ndctl::Mode;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::{
-    debug, device_type_name, error, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus,
-    ndctl_namespace, ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    debug, device_type_name, error, first, flag, handle_of, index, known, name_of, ndctl_btt,
+    ndctl_bus, ndctl_namespace, ndctl_region, opt_name_of, opt_ptr, ptr, put_uuid, status, value,
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
@@ -55,10 +55,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_ctx(ndns: *mut ndctl_namespace) -> 
 /// `namespaceR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_devname(ndns: *mut ndctl_namespace) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let n = live!(ndns);
-        owned_str(n.region().bus().ctx(), n, "devname", n.devname())
-    })
+    guard!(std::ptr::null(), name_of(live!(ndns), "devname", |o| o.devname()))
 }
 
 /// N of `namespaceR.N`.
@@ -191,13 +188,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_uuid(ndns: *mut ndctl_namespace, uu
 /// The friendly name (`""` when the namespace has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_alt_name(ndns: *mut ndctl_namespace) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let n = live!(ndns);
-        match known(n.alt_name()) {
-            Some(name) => owned_str(n.region().bus().ctx(), n, "alt_name", &name),
-            None => Some(EMPTY.as_ptr()),
-        }
-    })
+    guard!(std::ptr::null(), opt_name_of(live!(ndns), "alt_name", |o| known(o.alt_name())))
 }
 
 /// Sets the friendly name (shorter than 64 bytes): 0 or a negative errno.
@@ -261,13 +252,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
 pub unsafe extern "C" fn ndctl_namespace_get_block_device(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let n = live!(ndns);
-        match n.block_device() {
-            Some(b) => owned_str(n.region().bus().ctx(), n, "block_device", &b),
-            None => Some(EMPTY.as_ptr()),
-        }
-    })
+    guard!(std::ptr::null(), opt_name_of(live!(ndns), "block_device", |o| o.block_device()))
 }
 
 /// The btt claiming the namespace.

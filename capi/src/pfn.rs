@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
 use crate::handles::{
-    first, known, ndctl_bus, ndctl_namespace, ndctl_pfn, ndctl_region, opt_ptr, owned_str, EMPTY,
+    first, known, ndctl_bus, ndctl_namespace, ndctl_pfn, ndctl_region, opt_name_of, opt_ptr,
 };
 use crate::pfn_shared as shared;
 
@@ -178,11 +178,5 @@ pub unsafe extern "C" fn ndctl_pfn_delete(pfn: *mut ndctl_pfn) -> c_int {
 /// The block device (`pmemX`; `""` when there is none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_block_device(pfn: *mut ndctl_pfn) -> *const c_char {
-    guard!(std::ptr::null(), {
-        let p = live!(pfn);
-        match p.block_device() {
-            Some(name) => owned_str(p.region().bus().ctx(), p, "block_device", &name),
-            None => Some(EMPTY.as_ptr()),
-        }
-    })
+    guard!(std::ptr::null(), opt_name_of(live!(pfn), "block_device", |o| o.block_device()))
 }
