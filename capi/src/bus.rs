@@ -5,7 +5,8 @@ use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    debug, first, handle_of, known, name_of, ndctl_bus, opt_ptr, persistence_domain, value,
+    debug, first, handle_of, known, name_of, ndctl_bus, opt_ptr, or_debug, persistence_domain,
+    value,
 };
 
 /// The first bus of the context (NULL if none or for a NULL context).
@@ -133,12 +134,7 @@ pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cm
 /// unreadable (-EINVAL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_wait_probe(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(match live!(bus).wait_probe() {
-            Ok(()) => 0,
-            Err(e) => debug(&e, -libc::ENXIO),
-        })
-    })
+    guard!(-libc::EINVAL, Some(or_debug(live!(bus).wait_probe(), -libc::ENXIO, |()| 0)))
 }
 
 /// The least capable persistence domain of the bus's regions (`PERSISTENCE_UNKNOWN` when

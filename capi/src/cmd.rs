@@ -12,7 +12,7 @@ use ndctl::cmd::DimmLabels;
 use ndctl::labels::Version;
 
 use crate::ctypes::{ndctl_namespace_version, ssize_t};
-use crate::handles::{debug, ndctl_dimm, status};
+use crate::handles::{debug, ndctl_dimm, or_debug, status};
 use crate::state::Table;
 
 /// `struct ndctl_cmd`: a command and its reference count.
@@ -465,9 +465,10 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
             1 => Version::V1_2,
             _ => return Some(-libc::EINVAL),
         };
-        Some(with_labels(dimm, |state| match state.init(version) {
-            Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
-            Err(e) => debug(&e, -libc::ENXIO),
+        Some(with_labels(dimm, |state| {
+            or_debug(state.init(version), -libc::ENXIO, |n| {
+                c_int::try_from(n).unwrap_or(c_int::MAX)
+            })
         }))
     })
 }
@@ -478,9 +479,8 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
 pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, {
         live!(dimm);
-        Some(with_labels(dimm, |state| match state.validate() {
-            Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
-            Err(e) => debug(&e, -libc::EINVAL),
+        Some(with_labels(dimm, |state| {
+            or_debug(state.validate(), -libc::EINVAL, |n| c_int::try_from(n).unwrap_or(c_int::MAX))
         }))
     })
 }

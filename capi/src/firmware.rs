@@ -9,7 +9,7 @@ use ndctl::Command;
 
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
-use crate::handles::{debug, ndctl_bus, ndctl_dimm, status};
+use crate::handles::{ndctl_bus, ndctl_dimm, or_debug, status};
 
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
     match s {
@@ -252,10 +252,7 @@ fn set_arm(d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
     if !matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid) {
         return 0;
     }
-    match d.fw_activate_arm(arm) {
-        Ok(()) => 2,
-        Err(e) => debug(&e, 0),
-    }
+    or_debug(d.fw_activate_arm(arm), 0, |()| 2)
 }
 
 /// Arms the DIMM for activation.

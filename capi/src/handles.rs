@@ -184,6 +184,11 @@ pub(crate) fn errno_or<T>(r: ndctl::Result<T>, ok: impl FnOnce(T) -> c_int) -> c
     r.map_or_else(|e| debug(&e, e.errno()), ok)
 }
 
+/// `ok(value)`, or `on_err` for a failure (logged at debug priority).
+pub(crate) fn or_debug<T, R>(r: ndctl::Result<T>, on_err: R, ok: impl FnOnce(T) -> R) -> R {
+    r.map_or_else(|e| debug(&e, on_err), ok)
+}
+
 /// 0 on success, else the negative errno libndctl returns for the failure.
 pub(crate) fn status(r: ndctl::Result<()>) -> c_int {
     errno_or(r, |()| 0)

@@ -7,8 +7,9 @@ use ndctl::Mode;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::{
-    debug, device_type_name, error, first, flag, handle_of, index, known, name_of, ndctl_btt,
-    ndctl_bus, ndctl_namespace, ndctl_region, opt_name_of, opt_ptr, ptr, put_uuid, status, value,
+    device_type_name, errno_or, first, flag, handle_of, index, known, name_of, ndctl_btt,
+    ndctl_bus, ndctl_namespace, ndctl_region, opt_name_of, opt_ptr, or_debug, ptr, put_uuid,
+    status, value,
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
@@ -83,12 +84,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_type_name(
 pub unsafe extern "C" fn ndctl_namespace_get_mode(
     ndns: *mut ndctl_namespace,
 ) -> ndctl_namespace_mode {
-    guard!(-libc::EINVAL, {
-        Some(match live!(ndns).mode() {
-            Ok(m) => m.to_c(),
-            Err(e) => debug(&e, -libc::ENXIO),
-        })
-    })
+    guard!(-libc::EINVAL, Some(or_debug(live!(ndns).mode(), -libc::ENXIO, |m| m.to_c())))
 }
 
 /// The mode enforced by `holder_class` (`NDCTL_NS_MODE_MEMORY` when the kernel has none).
@@ -283,12 +279,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_valid(ndns: *mut ndctl_namespace) ->
 /// namespace type.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_configured(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(0, {
-        Some(match live!(ndns).is_configured() {
-            Ok(b) => c_int::from(b),
-            Err(e) => debug(&e, -libc::ENXIO),
-        })
-    })
+    guard!(0, Some(or_debug(live!(ndns).is_configured(), -libc::ENXIO, c_int::from)))
 }
 
 /// 1 if not active and either unconfigured or an IO namespace.
@@ -303,12 +294,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 /// instead, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(match live!(ndns).enable() {
-            Ok(claimed) => c_int::from(claimed),
-            Err(e) => error(&e, e.errno()),
-        })
-    })
+    guard!(-libc::EINVAL, Some(flag(live!(ndns).enable())))
 }
 
 /// Unbinds the namespace: 0 or a negative errno.
@@ -341,12 +327,7 @@ pub unsafe extern "C" fn ndctl_namespace_delete(ndns: *mut ndctl_namespace) -> c
 pub unsafe extern "C" fn ndctl_namespace_write_cache_is_enabled(
     ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(0, {
-        Some(match live!(ndns).write_cache_is_enabled() {
-            Ok(b) => c_int::from(b),
-            Err(e) => debug(&e, e.errno()),
-        })
-    })
+    guard!(0, Some(errno_or(live!(ndns).write_cache_is_enabled(), c_int::from)))
 }
 
 /// Enables the pmem write cache: 0 or a negative errno.

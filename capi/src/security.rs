@@ -6,7 +6,7 @@ use std::ffi::{c_int, c_long};
 use ndctl::dimm::SecurityState;
 
 use crate::ctypes::ndctl_security_state;
-use crate::handles::{debug, ndctl_dimm, status};
+use crate::handles::{debug, errno_or, ndctl_dimm, status};
 
 /// A key id argument (`long`) as the API's i64 (the same type on LP64).
 #[allow(clippy::useless_conversion)]
@@ -91,12 +91,7 @@ pub unsafe extern "C" fn ndctl_dimm_overwrite(dimm: *mut ndctl_dimm, key: c_long
 /// (-EOPNOTSUPP for an unreadable state).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_wait_overwrite(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(match live!(dimm).wait_overwrite() {
-            Ok(done) => c_int::from(done),
-            Err(e) => debug(&e, e.errno()),
-        })
-    })
+    guard!(-libc::EINVAL, Some(errno_or(live!(dimm).wait_overwrite(), c_int::from)))
 }
 
 /// Changes the master passphrase (key ids `ckey` → `nkey`): 0 or -errno.
