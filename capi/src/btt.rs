@@ -119,7 +119,7 @@ pub unsafe extern "C" fn ndctl_btt_set_sector_size(
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_size(btt: *mut ndctl_btt) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, Some(known(live!(btt).size()).unwrap_or(c_ulonglong::MAX)))
+    guard!(c_ulonglong::MAX, known(live!(btt).size()))
 }
 
 /// The namespace the btt is attached to.

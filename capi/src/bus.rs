@@ -83,7 +83,7 @@ pub unsafe extern "C" fn ndctl_bus_get_minor(bus: *mut ndctl_bus) -> c_uint {
 /// NFIT revision; `UINT_MAX` without an NFIT (or for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_revision(bus: *mut ndctl_bus) -> c_uint {
-    guard!(c_uint::MAX, Some(known(live!(bus).revision()).unwrap_or(c_uint::MAX)))
+    guard!(c_uint::MAX, known(live!(bus).revision()))
 }
 
 /// 1 if the bus has an ACPI NFIT.

@@ -140,61 +140,61 @@ pub unsafe extern "C" fn ndctl_dimm_handle_get_dimm(dimm: *mut ndctl_dimm) -> c_
 /// SMBIOS physical id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_phys_id(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).phys_id()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).phys_id()))
 }
 
 /// Vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).vendor()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).vendor()))
 }
 
 /// Device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).device_id()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).device_id()))
 }
 
 /// Revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).revision()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).revision()))
 }
 
 /// Subsystem vendor id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_vendor(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).subsystem_vendor()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).subsystem_vendor()))
 }
 
 /// Subsystem device id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_device(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).subsystem_device()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).subsystem_device()))
 }
 
 /// Subsystem revision id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_subsystem_revision(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).subsystem_revision()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).subsystem_revision()))
 }
 
 /// Manufacturing date from the unique id (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_date(dimm: *mut ndctl_dimm) -> c_ushort {
-    guard!(c_ushort::MAX, Some(known(live!(dimm).manufacturing_date()).unwrap_or(c_ushort::MAX)))
+    guard!(c_ushort::MAX, known(live!(dimm).manufacturing_date()))
 }
 
 /// Manufacturing location from the unique id (`UCHAR_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_manufacturing_location(dimm: *mut ndctl_dimm) -> c_uchar {
-    guard!(c_uchar::MAX, Some(known(live!(dimm).manufacturing_location()).unwrap_or(c_uchar::MAX)))
+    guard!(c_uchar::MAX, known(live!(dimm).manufacturing_location()))
 }
 
 /// Serial number (`UINT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_serial(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(c_uint::MAX, Some(known(live!(dimm).serial()).unwrap_or(c_uint::MAX)))
+    guard!(c_uint::MAX, known(live!(dimm).serial()))
 }
 
 /// The unique id, e.g. `8089-a2-1751-000004c9`; NULL when the DIMM has none.

@@ -145,7 +145,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_size(
 /// Physical start address (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_resource(ndns: *mut ndctl_namespace) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, Some(known(live!(ndns).resource()).unwrap_or(c_ulonglong::MAX)))
+    guard!(c_ulonglong::MAX, known(live!(ndns).resource()))
 }
 
 /// NUMA node (-1 when unknown).
@@ -266,7 +266,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_enabled(ndns: *mut ndctl_namespace) 
 /// Whether the namespace is in use (itself or through its btt/pfn/dax).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_active(ndns: *mut ndctl_namespace) -> bool {
-    guard!(false, Some(value(live!(ndns).is_active()).unwrap_or(false)))
+    guard!(false, value(live!(ndns).is_active()))
 }
 
 /// 1 while the region has not been disabled since the object was created.

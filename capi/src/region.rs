@@ -71,15 +71,13 @@ pub unsafe extern "C" fn ndctl_region_get_size(region: *mut ndctl_region) -> c_u
 /// Physical start address, read now (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_resource(region: *mut ndctl_region) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, Some(known(live!(region).resource()).unwrap_or(c_ulonglong::MAX)))
+    guard!(c_ulonglong::MAX, known(live!(region).resource()))
 }
 
 /// Unallocated capacity, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_available_size(region: *mut ndctl_region) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        Some(known(live!(region).available_size()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, known(live!(region).available_size()))
 }
 
 /// Largest free extent, read now (0 for IO regions, `ULLONG_MAX` when unreadable).
@@ -87,9 +85,7 @@ pub unsafe extern "C" fn ndctl_region_get_available_size(region: *mut ndctl_regi
 pub unsafe extern "C" fn ndctl_region_get_max_available_extent(
     region: *mut ndctl_region,
 ) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        Some(known(live!(region).max_available_extent()).unwrap_or(c_ulonglong::MAX))
-    })
+    guard!(c_ulonglong::MAX, known(live!(region).max_available_extent()))
 }
 
 /// Number of DIMM mappings.
@@ -127,7 +123,7 @@ pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -
 /// NFIT SPA range index (`UINT_MAX` when the region has none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_range_index(region: *mut ndctl_region) -> c_uint {
-    guard!(c_uint::MAX, Some(known(live!(region).range_index()).unwrap_or(c_uint::MAX)))
+    guard!(c_uint::MAX, known(live!(region).range_index()))
 }
 
 /// 1 if the region is read-only, 0 if not (-EINVAL for NULL).
