@@ -11,25 +11,61 @@ use crate::mapping::InterleaveSet;
 use crate::region::{PersistenceDomain, Region};
 use crate::sysfs::{Device, Sysfs};
 
-/// The kernel's name of bus command `ND_CMD_*` number `cmd` (`nvdimm_bus_cmd_name`).
+/// A command of the kernel's bus command set (the `ND_CMD_*` ioctls of `/dev/ndctlN`).
 ///
 /// ```
-/// assert_eq!(ndctl::bus::cmd_name(1), "ars_cap");
-/// assert_eq!(ndctl::bus::cmd_name(7), "unknown");
+/// use ndctl::bus::BusCmd;
+/// assert_eq!(BusCmd::ArsCap.name(), "ars_cap");
+/// assert_eq!(BusCmd::ALL.len(), 5);
 /// ```
-pub fn cmd_name(cmd: u32) -> &'static str {
-    match cmd {
-        1 => "ars_cap",
-        2 => "ars_start",
-        3 => "ars_status",
-        4 => "clear_error",
-        10 => "cmd_call",
-        _ => "unknown",
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BusCmd {
+    /// Address range scrub capabilities of a physical range.
+    ArsCap,
+    /// Start an address range scrub.
+    ArsStart,
+    /// Progress and error records of an address range scrub.
+    ArsStatus,
+    /// Clear media errors in a range.
+    ClearError,
+    /// A function of the bus's DSM family (`ND_CMD_CALL`).
+    Call,
+}
+
+impl BusCmd {
+    /// Every bus command, in the kernel's order.
+    pub const ALL: [BusCmd; 5] = [
+        BusCmd::ArsCap,
+        BusCmd::ArsStart,
+        BusCmd::ArsStatus,
+        BusCmd::ClearError,
+        BusCmd::Call,
+    ];
+
+    /// The kernel's name of the command (`nvdimm_bus_cmd_name`), as the bus's `commands`
+    /// attribute lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BusCmd::ArsCap => "ars_cap",
+            BusCmd::ArsStart => "ars_start",
+            BusCmd::ArsStatus => "ars_status",
+            BusCmd::ClearError => "clear_error",
+            BusCmd::Call => "cmd_call",
+        }
+    }
+
+    fn bit(self) -> u64 {
+        1 << self as u32
     }
 }
 
 /// The bus commands libndctl recognises in `commands` (the rest are ignored).
-const BUS_COMMANDS: [u32; 4] = [1, 2, 3, 4];
+const BUS_COMMANDS: [BusCmd; 4] = [
+    BusCmd::ArsCap,
+    BusCmd::ArsStart,
+    BusCmd::ArsStatus,
+    BusCmd::ClearError,
+];
 
 /// State of an address-range scrub as reported by `nfit/scrub`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,8 +162,8 @@ impl Bus {
         let commands = dev.required("commands")?;
         let cmd_mask = BUS_COMMANDS
             .iter()
-            .filter(|c| commands.split_whitespace().any(|t| t == cmd_name(**c)))
-            .fold(0u64, |m, c| m | (1 << c));
+            .filter(|c| commands.split_whitespace().any(|t| t == c.name()))
+            .fold(0u64, |m, c| m | c.bit());
         let logger = Arc::clone(dev.sysfs().logger());
         Ok(Arc::new_cyclic(|me| Bus {
             me: me.clone(),
@@ -220,9 +256,9 @@ impl Bus {
         &self.provider
     }
 
-    /// Whether the bus supports the `ND_CMD_*` command `cmd`.
-    pub fn is_cmd_supported(&self, cmd: u32) -> bool {
-        cmd < 64 && self.cmd_mask & (1 << cmd) != 0
+    /// Whether the bus supports command `cmd` (its `commands` attribute lists it).
+    pub fn is_cmd_supported(&self, cmd: BusCmd) -> bool {
+        self.cmd_mask & cmd.bit() != 0
     }
 
     /// Whether the bus is described by an ACPI NFIT (`nfit/revision` exists).

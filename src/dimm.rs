@@ -8,25 +8,71 @@ use crate::children::{tree_object, Node};
 use crate::error::{Error, Result};
 use crate::sysfs::{parse_devnum, parse_u64, Device};
 
-/// The kernel's name of DIMM command `ND_CMD_*` number `cmd` (`nvdimm_cmd_name`).
+/// A command of the kernel's DIMM command set (the `ND_CMD_*` ioctls of `/dev/nmemN`).
 ///
 /// ```
-/// assert_eq!(ndctl::dimm::cmd_name(4), "get_size");
-/// assert_eq!(ndctl::dimm::cmd_name(0), "unknown");
+/// use ndctl::dimm::DimmCmd;
+/// assert_eq!(DimmCmd::GetConfigSize.name(), "get_size");
+/// assert_eq!(DimmCmd::ALL.len(), 10);
 /// ```
-pub fn cmd_name(cmd: u32) -> &'static str {
-    match cmd {
-        1 => "smart",
-        2 => "smart_thresh",
-        3 => "flags",
-        4 => "get_size",
-        5 => "get_data",
-        6 => "set_data",
-        7 => "effect_size",
-        8 => "effect_log",
-        9 => "vendor",
-        10 => "cmd_call",
-        _ => "unknown",
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DimmCmd {
+    /// Health and SMART data.
+    Smart,
+    /// SMART alarm thresholds.
+    SmartThreshold,
+    /// DIMM flags.
+    Flags,
+    /// Size of the label (config) area.
+    GetConfigSize,
+    /// Read from the label area.
+    GetConfigData,
+    /// Write to the label area.
+    SetConfigData,
+    /// Size of the vendor command effect log.
+    EffectSize,
+    /// The vendor command effect log.
+    EffectLog,
+    /// Vendor-specific pass-through.
+    Vendor,
+    /// A function of the DIMM's DSM family (`ND_CMD_CALL`).
+    Call,
+}
+
+impl DimmCmd {
+    /// Every DIMM command, in the kernel's order.
+    pub const ALL: [DimmCmd; 10] = [
+        DimmCmd::Smart,
+        DimmCmd::SmartThreshold,
+        DimmCmd::Flags,
+        DimmCmd::GetConfigSize,
+        DimmCmd::GetConfigData,
+        DimmCmd::SetConfigData,
+        DimmCmd::EffectSize,
+        DimmCmd::EffectLog,
+        DimmCmd::Vendor,
+        DimmCmd::Call,
+    ];
+
+    /// The kernel's name of the command (`nvdimm_cmd_name`), as the DIMM's `commands`
+    /// attribute lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DimmCmd::Smart => "smart",
+            DimmCmd::SmartThreshold => "smart_thresh",
+            DimmCmd::Flags => "flags",
+            DimmCmd::GetConfigSize => "get_size",
+            DimmCmd::GetConfigData => "get_data",
+            DimmCmd::SetConfigData => "set_data",
+            DimmCmd::EffectSize => "effect_size",
+            DimmCmd::EffectLog => "effect_log",
+            DimmCmd::Vendor => "vendor",
+            DimmCmd::Call => "cmd_call",
+        }
+    }
+
+    fn bit(self) -> u64 {
+        1 << self as u32
     }
 }
 
@@ -168,9 +214,10 @@ impl Dimm {
         let devnum = dev.required("dev")?;
         let (major, minor) = parse_devnum(&dev.attr_path("dev"), &devnum)?;
         let commands = dev.required("commands")?;
-        let cmd_mask = (1..=10u32)
-            .filter(|c| commands.split_whitespace().any(|t| t == cmd_name(*c)))
-            .fold(0u64, |m, c| m | (1 << c));
+        let cmd_mask = DimmCmd::ALL
+            .iter()
+            .filter(|c| commands.split_whitespace().any(|t| t == c.name()))
+            .fold(0u64, |m, c| m | c.bit());
         let modalias = dev.required("modalias")?;
         let prefix = if bus.has_nfit()? {
             "nfit"
@@ -265,14 +312,14 @@ impl Dimm {
         &self.modalias
     }
 
-    /// Whether the DIMM supports `ND_CMD_*` command `cmd` (from `commands`). As in
-    /// libndctl, a DIMM of the MSFT, Hyper-V or PAPR family supports SMART (1) whatever
+    /// Whether the DIMM supports command `cmd` (its `commands` attribute lists it). As in
+    /// libndctl, a DIMM of the MSFT, Hyper-V or PAPR family supports SMART whatever
     /// `commands` says: its health comes from the family's DSMs.
-    pub fn is_cmd_supported(&self, cmd: u32) -> bool {
-        if cmd == 1 && self.smart_from_family() {
+    pub fn is_cmd_supported(&self, cmd: DimmCmd) -> bool {
+        if cmd == DimmCmd::Smart && self.smart_from_family() {
             return true;
         }
-        cmd < 64 && self.cmd_mask & (1 << cmd) != 0
+        self.cmd_mask & cmd.bit() != 0
     }
 
     /// A PAPR DIMM (on an `ibm,pmemory` bus) or one of the MSFT (3) or Hyper-V (4)

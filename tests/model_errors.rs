@@ -108,7 +108,9 @@ fn mini_tree_navigates_both_ways() {
     assert_eq!(bus.provider(), "test.0");
     assert_eq!(bus.devname(), "ndbus0");
     assert_eq!((bus.major(), bus.minor()), (246, 0));
-    assert!(bus.is_cmd_supported(1) && bus.is_cmd_supported(2) && !bus.is_cmd_supported(3));
+    use ndctl::bus::BusCmd;
+    assert!(bus.is_cmd_supported(BusCmd::ArsCap) && bus.is_cmd_supported(BusCmd::ArsStart));
+    assert!(!bus.is_cmd_supported(BusCmd::ArsStatus));
     let region = &bus.regions().unwrap()[0];
     assert!(std::sync::Arc::ptr_eq(region.bus(), bus));
     assert_eq!(region.size(), 32 << 20);

@@ -2,11 +2,13 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 
+use ndctl::bus::BusCmd;
+
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    debug, first, handle_of, known, name_of, ndctl_bus, opt_ptr, or_debug, persistence_domain,
-    value,
+    bus_cmd, debug, first, handle_of, known, name_of, ndctl_bus, opt_ptr, or_debug,
+    persistence_domain, static_cstr, value,
 };
 
 /// The first bus of the context (NULL if none or for a NULL context).
@@ -43,10 +45,7 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int) -> *const c_char {
     guard!(std::ptr::null(), {
-        Some(
-            crate::handles::static_cstr(ndctl::bus::cmd_name(u32::try_from(cmd).unwrap_or(0)))
-                .as_ptr(),
-        )
+        Some(static_cstr(bus_cmd(cmd).map_or("unknown", BusCmd::name)).as_ptr())
     })
 }
 
@@ -114,8 +113,8 @@ pub unsafe extern "C" fn ndctl_bus_is_papr_scm(bus: *mut ndctl_bus) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
     guard!(0, {
-        let o = live!(bus);
-        Some(u32::try_from(cmd).map_or(0, |c| c_int::from(o.is_cmd_supported(c))))
+        let b = live!(bus);
+        Some(bus_cmd(cmd).map_or(0, |c| c_int::from(b.is_cmd_supported(c))))
     })
 }
 

@@ -5,12 +5,12 @@
 
 use std::ffi::{c_char, c_int, c_longlong, c_uchar, c_uint, c_ulonglong, c_ushort};
 
-use ndctl::dimm::{DimmFlags, Handle};
+use ndctl::dimm::{DimmCmd, DimmFlags, Handle};
 
 use crate::ctx::ndctl_ctx;
 use crate::handles::{
-    first, handle_of, index, known, name_of, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr,
-    status, value, Handle as _,
+    dimm_cmd, first, handle_of, index, known, name_of, ndctl_bus, ndctl_dimm, opt_ptr, owned_str,
+    ptr, static_cstr, status, value, Handle as _,
 };
 
 /// The health flags (all clear when unreadable).
@@ -76,10 +76,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
     _dimm: *mut ndctl_dimm, cmd: c_int,
 ) -> *const c_char {
     guard!(std::ptr::null(), {
-        Some(
-            crate::handles::static_cstr(ndctl::dimm::cmd_name(u32::try_from(cmd).unwrap_or(0)))
-                .as_ptr(),
-        )
+        Some(static_cstr(dimm_cmd(cmd).map_or("unknown", DimmCmd::name)).as_ptr())
     })
 }
 
@@ -320,8 +317,8 @@ pub unsafe extern "C" fn ndctl_dimm_refresh_flags(dimm: *mut ndctl_dimm) {
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_cmd_supported(dimm: *mut ndctl_dimm, cmd: c_int) -> c_int {
     guard!(0, {
-        let o = live!(dimm);
-        Some(u32::try_from(cmd).map_or(0, |c| c_int::from(o.is_cmd_supported(c))))
+        let d = live!(dimm);
+        Some(dimm_cmd(cmd).map_or(0, |c| c_int::from(d.is_cmd_supported(c))))
     })
 }
 

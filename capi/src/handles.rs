@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use ndctl::bus::BusCmd;
+use ndctl::dimm::DimmCmd;
+
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
 
@@ -254,6 +257,21 @@ pub(crate) fn device_type_name(t: u32) -> &'static CStr {
     static_cstr(ndctl::device_type::DeviceType::from_code(t).name())
 }
 
+/// The bus command of `ND_CMD_*` number `n`: the kernel numbers them from 1 in
+/// [`BusCmd::ALL`]'s order, and `ND_CMD_CALL` is 10.
+pub(crate) fn bus_cmd(n: c_int) -> Option<BusCmd> {
+    match n {
+        1..=4 => BusCmd::ALL.get(usize::try_from(n - 1).ok()?).copied(),
+        10 => Some(BusCmd::Call),
+        _ => None,
+    }
+}
+
+/// The DIMM command of `ND_CMD_*` number `n`: 1 to 10 in [`DimmCmd::ALL`]'s order.
+pub(crate) fn dimm_cmd(n: c_int) -> Option<DimmCmd> {
+    DimmCmd::ALL.get(usize::try_from(n).ok()?.checked_sub(1)?).copied()
+}
+
 /// `enum ndctl_persistence_domain` of the Rust value (the Rust enum carries libndctl's
 /// values).
 pub(crate) fn persistence_domain(d: ndctl::region::PersistenceDomain) -> c_int {
@@ -294,5 +312,10 @@ mod tests {
         assert_eq!(device_type_name(99), c"unknown");
         assert_eq!(index(-1), None);
         assert_eq!(index(3), Some(3));
+        assert_eq!(bus_cmd(1), Some(BusCmd::ArsCap));
+        assert_eq!(bus_cmd(4), Some(BusCmd::ClearError));
+        assert_eq!((bus_cmd(5), bus_cmd(10)), (None, Some(BusCmd::Call)));
+        assert_eq!((dimm_cmd(0), dimm_cmd(4)), (None, Some(DimmCmd::GetConfigSize)));
+        assert_eq!((dimm_cmd(10), dimm_cmd(11)), (Some(DimmCmd::Call), None));
     }
 }

@@ -1,9 +1,10 @@
 //! Address range scrub and clear error: `ND_CMD_ARS_CAP`, `ND_CMD_ARS_START`,
 //! `ND_CMD_ARS_STATUS` and `ND_CMD_CLEAR_ERROR` on the bus.
 
+use crate::bus::BusCmd;
 use std::sync::Arc;
 
-use super::abi::{self, nd_cmd};
+use super::abi;
 use super::{unsupported, Command, Kind, Target, MAX_BUFFER};
 use crate::bus::Bus;
 use crate::error::{Error, Result};
@@ -34,7 +35,7 @@ impl Bus {
     /// (`ndctl_bus_cmd_new_ars_cap`). Fails with [`Error::Unsupported`] when the bus does
     /// not list `ars_cap` in `commands`.
     pub fn ars_cap(self: &Arc<Self>, address: u64, len: u64) -> Result<Command> {
-        if !self.is_cmd_supported(nd_cmd::ARS_CAP) {
+        if !self.is_cmd_supported(BusCmd::ArsCap) {
             return Err(unsupported(self.devname(), "ars_cap"));
         }
         let mut cmd = Command::new(
@@ -80,7 +81,7 @@ impl Command {
     /// the supported scrub types.
     pub fn ars_start(&self, ty: u16) -> Result<Command> {
         let bus = self.bus_or_fail();
-        if !bus.is_cmd_supported(nd_cmd::ARS_START) {
+        if !bus.is_cmd_supported(BusCmd::ArsStart) {
             return Err(unsupported(bus.devname(), "ars_start"));
         }
         self.valid_ars_cap()?;
@@ -102,7 +103,7 @@ impl Command {
     /// (`ndctl_bus_cmd_new_ars_status`).
     pub fn ars_status(&self) -> Result<Command> {
         let bus = self.bus_or_fail();
-        if !bus.is_cmd_supported(nd_cmd::ARS_STATUS) {
+        if !bus.is_cmd_supported(BusCmd::ArsStatus) {
             return Err(unsupported(bus.devname(), "ars_status"));
         }
         self.valid_ars_cap()?;
@@ -128,7 +129,7 @@ impl Command {
         let bus = self.bus_or_fail();
         // libndctl gates this on ars_status support (not clear_error); the kernel
         // refuses an unadvertised clear_error at submission anyway.
-        if !bus.is_cmd_supported(nd_cmd::ARS_STATUS) {
+        if !bus.is_cmd_supported(BusCmd::ArsStatus) {
             return Err(unsupported(bus.devname(), "ars_status"));
         }
         self.valid_ars_cap()?;

@@ -2,10 +2,11 @@
 //! `ND_CMD_GET_CONFIG_DATA` and `ND_CMD_SET_CONFIG_DATA`, data moved in `max_xfer`
 //! chunks inside one submission; and the vendor pass-through `ND_CMD_VENDOR`.
 
+use crate::dimm::DimmCmd;
 use std::fs::File;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::abi::{self, nd_cmd};
+use super::abi;
 use super::{unsupported, Command, Kind, Target, MAX_BUFFER};
 use crate::dimm::Dimm;
 use crate::error::{Error, Result};
@@ -58,7 +59,7 @@ fn us(v: u32) -> usize {
 impl Dimm {
     /// `ND_CMD_GET_CONFIG_SIZE` (`ndctl_dimm_cmd_new_cfg_size`).
     pub fn cfg_size(self: &Arc<Self>) -> Result<Command> {
-        if !self.is_cmd_supported(nd_cmd::GET_CONFIG_SIZE) {
+        if !self.is_cmd_supported(DimmCmd::GetConfigSize) {
             return Err(unsupported(self.devname(), "get_size"));
         }
         Command::new(
@@ -76,7 +77,7 @@ impl Dimm {
         input: usize,
         output: usize,
     ) -> Result<Command> {
-        if !self.is_cmd_supported(nd_cmd::VENDOR) {
+        if !self.is_cmd_supported(DimmCmd::Vendor) {
             return Err(unsupported(self.devname(), "vendor"));
         }
         let (Ok(i), Ok(o)) = (u32::try_from(input), u32::try_from(output)) else {
@@ -214,7 +215,7 @@ impl Command {
                 format!("invalid cfg_size: config size {config_size}, max_xfer {max_xfer}"),
             ));
         }
-        if !dimm.is_cmd_supported(nd_cmd::GET_CONFIG_DATA) {
+        if !dimm.is_cmd_supported(DimmCmd::GetConfigData) {
             return Err(unsupported(dimm.devname(), "get_data"));
         }
         // A chunk never needs to be larger than the area itself.
@@ -247,7 +248,7 @@ impl Command {
             Target::Dimm(d) => Arc::clone(d),
             Target::Bus(_) => return Err(Error::invalid(self.target.name(), "not a DIMM command")),
         };
-        if !dimm.is_cmd_supported(nd_cmd::SET_CONFIG_DATA) {
+        if !dimm.is_cmd_supported(DimmCmd::SetConfigData) {
             return Err(unsupported(dimm.devname(), "set_data"));
         }
         let mut cmd = Command::new(

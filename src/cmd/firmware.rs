@@ -2,9 +2,10 @@
 //! finish-status query) and firmware activation through sysfs (`firmware/activate` of the
 //! bus and its DIMMs, the NFIT bus's `firmware_activate_noidle` / `_nosuspend`).
 
+use crate::dimm::DimmCmd;
 use std::sync::Arc;
 
-use super::abi::{self, family, nd_cmd};
+use super::abi::{self, family};
 use super::family::Family;
 use super::{unsupported, Command, Kind};
 use crate::bus::{Bus, FwaMethod};
@@ -104,7 +105,7 @@ impl Dimm {
                 std::io::Error::from_raw_os_error(libc::ENOTTY),
             ));
         }
-        if !self.is_cmd_supported(nd_cmd::CALL) {
+        if !self.is_cmd_supported(DimmCmd::Call) {
             return Err(unsupported(self.devname(), "cmd_call"));
         }
         let mask = self.dsm_mask()?;

@@ -32,6 +32,7 @@ mod scrub;
 mod security;
 mod translate;
 
+use crate::dimm::DimmCmd;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -210,7 +211,7 @@ impl Command {
             object: dimm.devname().to_string(),
             reason: "the DIMM has no DSM command family".into(),
         })?;
-        if !dimm.is_cmd_supported(nd_cmd::CALL) {
+        if !dimm.is_cmd_supported(DimmCmd::Call) {
             return Err(unsupported(dimm.devname(), "cmd_call"));
         }
         // Without a `dsm_mask` (older kernels) libndctl tries the call anyway.

@@ -6,6 +6,8 @@ use std::fs;
 use std::sync::Arc;
 
 use super::*;
+use crate::bus::BusCmd;
+use crate::dimm::DimmCmd;
 use crate::Ctx;
 use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 
@@ -20,7 +22,7 @@ fn first_bus(ctx: &Ctx) -> Arc<Bus> {
     ctx.buses()
         .unwrap()
         .into_iter()
-        .find(|b| b.is_cmd_supported(nd_cmd::ARS_CAP))
+        .find(|b| b.is_cmd_supported(BusCmd::ArsCap))
         .expect("an nfit_test bus with ARS")
 }
 
@@ -29,7 +31,7 @@ fn first_dimm(ctx: &Ctx) -> Arc<Dimm> {
         .unwrap()
         .into_iter()
         .flat_map(|b| b.dimms().unwrap())
-        .find(|d| d.is_cmd_supported(nd_cmd::GET_CONFIG_SIZE))
+        .find(|d| d.is_cmd_supported(DimmCmd::GetConfigSize))
         .expect("a DIMM with a label area")
 }
 
@@ -169,7 +171,7 @@ fn commands_the_object_does_not_advertise_are_refused() {
     let bus = first_bus(&ctx);
     let dimm = first_dimm(&ctx);
     // nfit_test DIMMs do not offer the vendor pass-through.
-    assert!(!dimm.is_cmd_supported(nd_cmd::VENDOR));
+    assert!(!dimm.is_cmd_supported(DimmCmd::Vendor));
     let e = dimm.vendor_cmd(1, 8, 8).unwrap_err();
     assert_eq!(e.errno(), -libc::EOPNOTSUPP, "{e}");
     // A bus without ARS in `commands`.

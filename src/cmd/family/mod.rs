@@ -29,10 +29,11 @@ mod papr;
 #[cfg(test)]
 mod tests;
 
+use crate::dimm::DimmCmd;
 use std::io;
 use std::sync::Arc;
 
-use super::abi::{self, family as fam, nd_cmd};
+use super::abi::{self, family as fam};
 use super::{Command, Kind, Target, STATUS_BUILT};
 use crate::dimm::Dimm;
 use crate::error::{Error, Result};
@@ -490,7 +491,7 @@ fn call(
     checked: bool,
 ) -> Result<Command> {
     if checked {
-        if !dimm.is_cmd_supported(nd_cmd::CALL) {
+        if !dimm.is_cmd_supported(DimmCmd::Call) {
             return Err(super::unsupported(dimm.devname(), "cmd_call"));
         }
         if super::dsm_excluded(dimm, function)? {
@@ -582,7 +583,7 @@ impl Dimm {
             // libndctl's wrapper answers -ENOTTY when the ops table lacks the operation.
             _ => return Err(Error::io(node, io::Error::from_raw_os_error(libc::ENOTTY))),
         };
-        if !self.is_cmd_supported(nd_cmd::CALL) {
+        if !self.is_cmd_supported(DimmCmd::Call) {
             return Err(super::unsupported(self.devname(), "cmd_call"));
         }
         if super::dsm_excluded(self, function)? {

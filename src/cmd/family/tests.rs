@@ -12,7 +12,9 @@ use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
 use serde_json::Value;
 
 use super::*;
+use crate::cmd::abi::nd_cmd;
 use crate::cmd::STATUS_BUILT;
+use crate::dimm::DimmCmd;
 use crate::Ctx;
 
 /// A generated nfit_test tree; `edit` may change DIMM attributes before the context
@@ -359,7 +361,7 @@ fn a_dimm_without_the_functions_is_refused() {
     let (_d, ctx) = tree_with(|_| {});
     // nfit_test.1's DIMMs: Intel family, dsm_mask 0x470 (no SMART functions).
     let d = dimm(&ctx, "nmem4");
-    assert!(!d.is_cmd_supported(nd_cmd::SMART));
+    assert!(!d.is_cmd_supported(DimmCmd::Smart));
     assert!(matches!(d.smart(), Err(Error::Unsupported { .. })));
     assert!(matches!(
         d.smart_threshold(),
@@ -482,7 +484,7 @@ fn hpe1_requests_and_replies() {
 fn msft_health() {
     let (_d, ctx) = tree_with(|root| as_family(root, 3, 1 << 11));
     let d = dimm(&ctx, "nmem0");
-    assert!(d.is_cmd_supported(nd_cmd::SMART));
+    assert!(d.is_cmd_supported(DimmCmd::Smart));
     let mut cmd = d.smart().unwrap();
     assert_eq!(pkg(&cmd), (3, 11, 0, 13));
     assert_eq!(cmd.smart_value(SmartField::Health), u32::MAX);
@@ -747,8 +749,8 @@ fn families_with_emulated_smart_report_the_smart_command() {
         fs::write(nfit.join("family"), "4\n").unwrap();
     });
     let d = dimm(&ctx, "nmem4");
-    assert!(d.is_cmd_supported(nd_cmd::SMART));
-    assert!(!d.is_cmd_supported(nd_cmd::SMART_THRESHOLD));
+    assert!(d.is_cmd_supported(DimmCmd::Smart));
+    assert!(!d.is_cmd_supported(DimmCmd::SmartThreshold));
 }
 
 #[test]
