@@ -12,11 +12,9 @@
 //! }
 //! ```
 //!
-//! `live!(handle)` borrows the object behind a handle and turns NULL into the error value;
-//! `guard!(err, |f| body)` also binds `f` to the export's name, for the few bodies that log
-//! through their C context themselves; the conversion helpers of `handles` log under the
-//! export's name without being told it (see [`crate::log::call_scope`]). The build script and cbindgen read the signature, which stays
-//! written out in full.
+//! `live!(handle)` borrows the object behind a handle and turns NULL into the error value.
+//! Whatever the body logs goes out under the export's name (see [`crate::log::call_scope`]).
+//! The build script and cbindgen read the signature, which stays written out in full.
 //!
 //! The safety contract of every export is libndctl's and is stated here once: a handle
 //! argument is NULL or a handle of a context that has not been released, and a buffer
@@ -50,11 +48,6 @@ pub fn ffi_guard<R>(func: &'static str, on_error: R, body: impl FnOnce() -> Opti
     }
 }
 
-/// Like [`ffi_guard`] for functions returning nothing (`void` in C).
-pub fn ffi_guard_void(func: &'static str, body: impl FnOnce() -> Option<()>) {
-    ffi_guard(func, (), body)
-}
-
 fn report_panic(func: &str, payload: &(dyn Any + Send)) {
     let what = if let Some(s) = payload.downcast_ref::<&str>() {
         s
@@ -76,24 +69,18 @@ pub fn export_name(local_item: &'static str) -> &'static str {
 
 /// Runs an export's body behind [`ffi_guard`] under the export's own name.
 ///
-/// `guard!(on_error, body)` or `guard!(on_error, |f| body)`, where `body` is an
-/// `Option` of the return value (`None`: return `on_error`) and `f` names the export.
+/// `guard!(on_error, body)`, where `body` is an `Option` of the return value (`None`:
+/// return `on_error`); `guard_void!(body)` for exports returning `void`.
 macro_rules! guard {
-    ($on_error:expr, |$f:ident| $body:expr $(,)?) => {{
+    ($on_error:expr, $body:expr $(,)?) => {{
         fn here() {}
-        let $f: &'static str = $crate::ffi::export_name(::std::any::type_name_of_val(&here));
-        $crate::ffi::ffi_guard($f, $on_error, || $body)
+        let func = $crate::ffi::export_name(::std::any::type_name_of_val(&here));
+        $crate::ffi::ffi_guard(func, $on_error, || $body)
     }};
-    ($on_error:expr, $body:expr $(,)?) => {
-        guard!($on_error, |_f| $body)
-    };
 }
 
 /// [`guard!`] for exports returning `void`: the body is an `Option<()>`.
 macro_rules! guard_void {
-    (|$f:ident| $body:expr $(,)?) => {
-        guard!((), |$f| $body)
-    };
     ($body:expr $(,)?) => {
         guard!((), $body)
     };
@@ -179,15 +166,6 @@ pub fn set_errno(errno: std::ffi::c_int) {
     unsafe { *libc::__errno_location() = errno };
 }
 
-/// Mutable variant of [`obj`].
-///
-/// # Safety
-/// As for [`obj`], and no other reference to the object may be alive during the call.
-pub unsafe fn obj_mut<'a, T>(ptr: *mut T) -> Option<&'a mut T> {
-    // SAFETY: the caller guarantees NULL or a live, unaliased handle.
-    unsafe { ptr.as_mut() }
-}
-
 /// Borrows a NUL-terminated C string argument; `None` for NULL.
 ///
 /// # Safety
@@ -214,8 +192,8 @@ mod tests {
     #[test]
     fn macros_name_the_export_and_check_null() {
         fn ndctl_test_export(p: *const u32) -> i64 {
-            guard!(-22, |f| {
-                assert_eq!(f, "ndctl_test_export");
+            guard!(-22, {
+                assert_eq!(crate::log::call_func(), "ndctl_test_export");
                 Some(i64::from(*live!(p)))
             })
         }

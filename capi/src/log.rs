@@ -230,8 +230,12 @@ pub fn call_log(level: ::log::Level, msg: std::fmt::Arguments<'_>) {
 /// Log a message of the C layer under the current export's name through `logger`, a
 /// context's own logger (the call may have been given no handle of it yet).
 pub fn call_log_to(logger: &Logger, level: ::log::Level, msg: &str) {
-    let func = CALL.with(|c| c.borrow().func);
-    logger.log(level, func, file!(), line!(), format_args!("{msg}"));
+    logger.log(level, call_func(), file!(), line!(), format_args!("{msg}"));
+}
+
+/// The name of the exported function running on this thread ("" outside one).
+pub fn call_func() -> &'static str {
+    CALL.with(|c| c.borrow().func)
 }
 
 fn to_c_string(s: &str) -> CString {
