@@ -3,13 +3,9 @@
 //! results for commands that cannot reach a kernel (placeholder `/dev` nodes) or that are
 //! built from commands that never completed.
 
-use ndctl_testsupport::captures as kernel;
-
 use std::ffi::{c_int, c_uint, CStr};
 use std::fs;
-use std::path::Path;
 use std::ptr::null_mut;
-use std::sync::Mutex;
 
 use ndctl_capi::ars::*;
 use ndctl_capi::badblock::*;
@@ -20,24 +16,10 @@ use ndctl_capi::ctypes::{badblock, ndctl_range};
 use ndctl_capi::dimm::*;
 use ndctl_capi::namespace::*;
 use ndctl_capi::region::*;
-
-static ENV: Mutex<()> = Mutex::new(());
-
-fn new_ctx(root: &Path) -> *mut ndctl_ctx {
-    let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    std::env::set_var("NDCTL_ROOT", root);
-    let mut ctx = null_mut();
-    // SAFETY: valid out pointer.
-    let rc = unsafe { ndctl_new(&mut ctx) };
-    std::env::remove_var("NDCTL_ROOT");
-    assert_eq!(rc, 0);
-    ctx
-}
+use ndctl_testsupport::capi::{new_ctx, nfit_capture};
 
 fn capture_root() -> tempfile::TempDir {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/nfit_test-6.1/sysfs-02-namespaces.tar.gz");
-    let dir = kernel::unpack_capture(&capture);
+    let dir = nfit_capture("sysfs-02-namespaces.tar.gz");
     let put = |rel: &str, text: &str| fs::write(dir.path().join(rel), text).unwrap();
     put("sys/devices/platform/nfit_test.0/ndbus0/region0/badblocks", "8 1\n4096 16\n");
     put(
@@ -70,7 +52,7 @@ unsafe fn collect(
 #[test]
 fn badblock_iterators_read_the_kernel_lists() {
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: handles of the live context.
     unsafe {
         let mut checked = 0;
@@ -123,7 +105,7 @@ fn badblock_iterators_read_the_kernel_lists() {
 #[test]
 fn commands_fail_as_libndctl_without_a_kernel() {
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: handles of the live context; commands are unreferenced once.
     unsafe {
         let bus0 = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
@@ -236,7 +218,7 @@ fn open_fds() -> usize {
 #[test]
 fn iterating_and_submitting_use_no_lasting_descriptors() {
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: handles of the live context; commands are unreferenced once.
     unsafe {
         // 200 failing submissions would each log an error.
@@ -262,7 +244,7 @@ fn iterating_and_submitting_use_no_lasting_descriptors() {
 fn security_through_the_c_abi() {
     use ndctl_capi::security::*;
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     let attr = dir.path().join("sys/devices/platform/nfit_test.0/ndbus0/nmem0/security");
     // SAFETY: handles of the live context.
     unsafe {
@@ -295,7 +277,7 @@ fn security_through_the_c_abi() {
 fn firmware_activation_through_the_c_abi() {
     use ndctl_capi::firmware::*;
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     let base = dir.path().join("sys/devices/platform/nfit_test.0/ndbus0");
     // SAFETY: handles of the live context; commands are unreferenced once.
     unsafe {
@@ -348,7 +330,7 @@ fn firmware_activation_through_the_c_abi() {
 fn smart_through_the_c_abi() {
     use ndctl_capi::smart::*;
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: handles of the live context; commands are unreferenced once.
     unsafe {
         ndctl_set_log_priority(ctx, 0);

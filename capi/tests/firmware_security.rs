@@ -5,13 +5,10 @@
 //! and then fail to submit with ENXIO; sysfs writes land in the unpacked files, where the
 //! exact bytes libndctl writes are checked.
 
-use ndctl_testsupport::captures as kernel;
-
 use std::ffi::{c_uint, c_ulonglong, CStr};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::ptr::null_mut;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ndctl_capi::ars::*;
@@ -22,26 +19,12 @@ use ndctl_capi::dimm::*;
 use ndctl_capi::firmware::*;
 use ndctl_capi::handles::{ndctl_bus, ndctl_dimm};
 use ndctl_capi::security::*;
-
-static ENV: Mutex<()> = Mutex::new(());
+use ndctl_testsupport::capi::{new_ctx, nfit_capture};
 
 const BUS0: &str = "sys/devices/platform/nfit_test.0/ndbus0";
 
-fn new_ctx(root: &Path) -> *mut ndctl_ctx {
-    let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    std::env::set_var("NDCTL_ROOT", root);
-    let mut ctx = null_mut();
-    // SAFETY: valid out pointer.
-    let rc = unsafe { ndctl_new(&mut ctx) };
-    std::env::remove_var("NDCTL_ROOT");
-    assert_eq!(rc, 0);
-    ctx
-}
-
 fn capture_root() -> tempfile::TempDir {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/nfit_test-6.1/sysfs-01-dsm.tar.gz");
-    kernel::unpack_capture(&capture)
+    nfit_capture("sysfs-01-dsm.tar.gz")
 }
 
 unsafe fn bus_by_provider(ctx: *mut ndctl_ctx, provider: &str) -> *mut ndctl_bus {
@@ -87,7 +70,7 @@ fn errno() -> i32 {
 #[test]
 fn activation_state_method_and_result_as_the_kernel_wrote_them() {
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: live handles of `ctx`.
     unsafe {
         let bus0 = bus_by_provider(ctx, "nfit_test.0");
@@ -121,7 +104,7 @@ fn activation_writes_what_libndctl_writes() {
     let bus_activate = dir.path().join(BUS0).join("firmware/activate");
     let noidle = dir.path().join(BUS0).join("nfit/firmware_activate_noidle");
     let dimm_activate = dir.path().join(BUS0).join("nmem0/firmware/activate");
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: live handles of `ctx`.
     unsafe {
         let bus0 = bus_by_provider(ctx, "nfit_test.0");
@@ -167,7 +150,7 @@ fn activation_writes_what_libndctl_writes() {
 #[test]
 fn firmware_update_commands_build_and_fail_to_submit_like_libndctl() {
     let dir = capture_root();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: live handles of `ctx`; every command is released.
     unsafe {
         let bus0 = bus_by_provider(ctx, "nfit_test.0");
@@ -244,7 +227,7 @@ fn security_state_and_commands() {
     let dir = capture_root();
     let security = dir.path().join(BUS0).join("nmem1/security");
     let frozen = dir.path().join(BUS0).join("nmem1/frozen");
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: live handles of `ctx`.
     unsafe {
         let bus0 = bus_by_provider(ctx, "nfit_test.0");
@@ -304,7 +287,7 @@ fn security_state_and_commands() {
 fn wait_overwrite_reports_how_it_ended() {
     let dir = capture_root();
     let security = dir.path().join(BUS0).join("nmem2/security");
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: live handles of `ctx`.
     unsafe {
         let bus0 = bus_by_provider(ctx, "nfit_test.0");

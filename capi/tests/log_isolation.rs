@@ -6,27 +6,13 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::fs;
-use std::path::Path;
-use std::ptr::null_mut;
 use std::sync::Mutex;
 
 use ndctl_capi::bus::*;
 use ndctl_capi::ctx::*;
 use ndctl_capi::region::*;
+use ndctl_testsupport::capi::new_ctx;
 use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
-
-static ENV: Mutex<()> = Mutex::new(());
-
-fn new_ctx(root: &Path) -> *mut ndctl_ctx {
-    let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    std::env::set_var("NDCTL_ROOT", root);
-    let mut ctx = null_mut();
-    // SAFETY: valid out pointer.
-    let rc = unsafe { ndctl_new(&mut ctx) };
-    std::env::remove_var("NDCTL_ROOT");
-    assert_eq!(rc, 0, "ndctl_new on {}", root.display());
-    ctx
-}
 
 /// (context handle, priority, function, message) of one callback.
 type Seen = Vec<(usize, c_int, String, String)>;
@@ -100,8 +86,8 @@ fn each_callback_sees_only_its_own_context() {
     let c_dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(c_dir.path().join("sys/devices")).unwrap();
 
-    let a = new_ctx(a_dir.path());
-    let b = new_ctx(&b_root);
+    let a = new_ctx(a_dir.path(), ndctl_new);
+    let b = new_ctx(&b_root, ndctl_new);
     // SAFETY: live contexts; the callbacks have the callback signature.
     unsafe {
         ndctl_set_log_priority(a, 7);
@@ -114,7 +100,7 @@ fn each_callback_sees_only_its_own_context() {
     let churn = std::thread::spawn(move || {
         let mut handles = Vec::new();
         for _ in 0..50 {
-            let c = new_ctx(&c_root);
+            let c = new_ctx(&c_root, ndctl_new);
             handles.push(c as usize);
             // SAFETY: live context until the unref below.
             unsafe {

@@ -23,22 +23,8 @@ use ndctl_capi::mapping::*;
 use ndctl_capi::namespace::*;
 use ndctl_capi::pfn::*;
 use ndctl_capi::region::*;
+use ndctl_testsupport::capi::{new_ctx, with_env};
 use ndctl_testsupport::fixture::nfit_test::{write_tree, NamespaceKind, Variant};
-
-static ENV: Mutex<()> = Mutex::new(());
-
-/// A context on `root` through `ndctl_new` and `NDCTL_ROOT`.
-fn new_ctx(root: &Path) -> *mut ndctl_ctx {
-    let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    std::env::set_var("NDCTL_ROOT", root);
-    let mut ctx = null_mut();
-    // SAFETY: valid out pointer.
-    let rc = unsafe { ndctl_new(&mut ctx) };
-    std::env::remove_var("NDCTL_ROOT");
-    assert_eq!(rc, 0, "ndctl_new on {}", root.display());
-    assert!(!ctx.is_null());
-    ctx
-}
 
 fn s(p: *const c_char) -> String {
     assert!(!p.is_null(), "unexpected NULL string");
@@ -75,7 +61,7 @@ fn nfit_test_tree_values_through_the_c_abi() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         let tree = write_tree(&root, variant).unwrap();
-        let ctx = new_ctx(&root);
+        let ctx = new_ctx(&root, ndctl_new);
         // SAFETY: every handle below comes from this live context.
         unsafe { check_platform(ctx, &tree, variant) };
         // SAFETY: the context's last reference.
@@ -391,7 +377,7 @@ fn setters_write_sysfs_and_refresh_strings() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     write_tree(&root, Variant::WithBlk).unwrap();
-    let ctx = new_ctx(&root);
+    let ctx = new_ctx(&root, ndctl_new);
     // SAFETY: handles from the live context; strings are NUL-terminated literals.
     unsafe {
         let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
@@ -494,7 +480,7 @@ fn log_callback_gets_context_and_crate_messages() {
     let dir = tempfile::tempdir().unwrap();
     // A tree with sys/ but no NVDIMM class: the crate logs a debug record.
     fs::create_dir_all(dir.path().join("sys/devices")).unwrap();
-    let ctx = new_ctx(dir.path());
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: live context; `capture` has the callback signature.
     unsafe {
         ndctl_set_log_priority(ctx, 7);
@@ -522,29 +508,20 @@ fn log_callback_gets_context_and_crate_messages() {
 fn ndctl_log_environment_sets_the_priority() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("sys")).unwrap();
-    let ctx = {
-        let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-        std::env::set_var("NDCTL_ROOT", dir.path());
-        std::env::set_var("NDCTL_LOG", "info");
-        let mut ctx = null_mut();
-        // SAFETY: valid out pointer.
-        assert_eq!(unsafe { ndctl_new(&mut ctx) }, 0);
-        std::env::remove_var("NDCTL_LOG");
-        std::env::remove_var("NDCTL_ROOT");
-        ctx
-    };
+    let mut ctx = null_mut();
+    let vars = [("NDCTL_ROOT", dir.path().as_os_str()), ("NDCTL_LOG", "info".as_ref())];
+    // SAFETY: valid out pointer.
+    assert_eq!(with_env(&vars, || unsafe { ndctl_new(&mut ctx) }), 0);
     // SAFETY: live context.
     unsafe {
         assert_eq!(ndctl_get_log_priority(ctx), 6);
         ndctl_unref(ctx);
     }
     // A root that does not exist is an error, not a context.
-    let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    std::env::set_var("NDCTL_ROOT", dir.path().join("missing"));
+    let missing = dir.path().join("missing");
     let mut ctx = null_mut();
     // SAFETY: valid out pointer.
-    let rc = unsafe { ndctl_new(&mut ctx) };
-    std::env::remove_var("NDCTL_ROOT");
+    let rc = with_env(&[("NDCTL_ROOT", missing.as_os_str())], || unsafe { ndctl_new(&mut ctx) });
     assert_eq!(rc, -libc::ENOENT);
     // SAFETY: NULL is a documented error input.
     assert_eq!(unsafe { ndctl_new(std::ptr::null_mut()) }, -libc::EINVAL);
@@ -577,7 +554,7 @@ fn kernel_captures_agree_with_the_rust_api() {
             fs::remove_file(dir.path().join(&p)).unwrap();
         }
         let rust = ndctl::Ctx::with_root(dir.path()).unwrap();
-        let ctx = new_ctx(dir.path());
+        let ctx = new_ctx(dir.path(), ndctl_new);
         // SAFETY: handles of the live context.
         unsafe { walk_capture(ctx, &rust, capture, &mut totals) };
         // SAFETY: last reference.

@@ -4,9 +4,7 @@
 //! placeholders) or are in the wrong state, and NULL handling.
 
 use std::ffi::{c_uint, CStr};
-use std::path::Path;
 use std::ptr::null_mut;
-use std::sync::Mutex;
 
 use ndctl_capi::bus::*;
 use ndctl_capi::cmd::*;
@@ -14,20 +12,7 @@ use ndctl_capi::ctx::*;
 use ndctl_capi::dimm::*;
 use ndctl_capi::handles::ndctl_dimm;
 use ndctl_capi::smart::*;
-use ndctl_testsupport::captures as kernel;
-
-static ENV: Mutex<()> = Mutex::new(());
-
-fn new_ctx(root: &Path) -> *mut ndctl_ctx {
-    let _g = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    std::env::set_var("NDCTL_ROOT", root);
-    let mut ctx = null_mut();
-    // SAFETY: valid out pointer.
-    let rc = unsafe { ndctl_new(&mut ctx) };
-    std::env::remove_var("NDCTL_ROOT");
-    assert_eq!(rc, 0);
-    ctx
-}
+use ndctl_testsupport::capi::{new_ctx, nfit_capture};
 
 /// The DIMM named `name` of the context.
 unsafe fn dimm(ctx: *mut ndctl_ctx, name: &str) -> *mut ndctl_dimm {
@@ -50,10 +35,8 @@ unsafe fn dimm(ctx: *mut ndctl_ctx, name: &str) -> *mut ndctl_dimm {
 
 #[test]
 fn smart_commands_on_the_nfit_test_capture() {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/nfit_test-6.1/sysfs-01-dsm.tar.gz");
-    let dir = kernel::unpack_capture(&capture);
-    let ctx = new_ctx(dir.path());
+    let dir = nfit_capture("sysfs-01-dsm.tar.gz");
+    let ctx = new_ctx(dir.path(), ndctl_new);
     // SAFETY: handles of the live context; every command is unreferenced once.
     unsafe {
         let d0 = dimm(ctx, "nmem0");

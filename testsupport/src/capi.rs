@@ -186,3 +186,48 @@ pub fn c_program(exe: &Path, libdir: &Path) -> Command {
     cmd.env("LD_LIBRARY_PATH", libdir);
     cmd
 }
+
+/// Serialises the capi tests' changes to the process environment (`NDCTL_ROOT`,
+/// `NDCTL_LOG`), which all threads of a test binary share.
+pub static ENV_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `f` with the environment variables `vars` set, under [`ENV_LOCK`], and removes them
+/// again afterwards.
+pub fn with_env<R>(vars: &[(&str, &std::ffi::OsStr)], f: impl FnOnce() -> R) -> R {
+    let _g = ENV_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    for (k, v) in vars {
+        std::env::set_var(k, v);
+    }
+    let r = f();
+    for (k, _) in vars {
+        std::env::remove_var(k);
+    }
+    r
+}
+
+/// `ndctl_new`'s signature: the tests pass the library's function, which this crate, a
+/// dependency of the library's tests, cannot name itself.
+pub type NewFn<C> = unsafe extern "C" fn(*mut *mut C) -> std::ffi::c_int;
+
+/// A context on the tree at `root`, made by `new` (`ndctl_new`) with `NDCTL_ROOT` set;
+/// panics when there is none.
+pub fn new_ctx<C>(root: &Path, new: NewFn<C>) -> *mut C {
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: `new` is ndctl_new, which writes a context through a valid out pointer.
+    let rc = with_env(&[("NDCTL_ROOT", root.as_os_str())], || unsafe {
+        new(&mut ctx)
+    });
+    assert_eq!(rc, 0, "ndctl_new on {}", root.display());
+    assert!(
+        !ctx.is_null(),
+        "ndctl_new on {} returned NULL",
+        root.display()
+    );
+    ctx
+}
+
+/// The captured nfit_test sysfs tree `name` of `tests/fixtures/nfit_test-6.1`, unpacked
+/// into a scratch directory.
+pub fn nfit_capture(name: &str) -> tempfile::TempDir {
+    crate::captures::unpack_capture(&repo_dir().join("tests/fixtures/nfit_test-6.1").join(name))
+}
