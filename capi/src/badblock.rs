@@ -16,7 +16,9 @@ use std::sync::Arc;
 use ndctl::cmd::{merge_injected, InjectFlags};
 
 use crate::ctypes::badblock;
-use crate::handles::{error, flag, ndctl_bus, ndctl_namespace, ndctl_region, status};
+use crate::handles::{
+    errno_or, error, flag, ndctl_bus, ndctl_namespace, ndctl_region, quiet, status,
+};
 use crate::state::Table;
 
 /// `struct ndctl_bb`: one run of injected errors, in 512-byte blocks of the namespace.
@@ -45,15 +47,13 @@ static CURSORS: Table<Cursor> = Table::new();
 #[allow(clippy::vec_box)]
 static INJECTED: Table<Vec<Box<ndctl_bb>>> = Table::new();
 
+/// Starts `owner`'s iteration over the media errors `list` reads: the first one.
 fn first_of<T: Any + Send + Sync>(
-    owner: &Arc<T>, list: ndctl::Result<Vec<ndctl::BadBlock>>,
+    owner: Arc<T>, list: fn(&T) -> ndctl::Result<Vec<ndctl::BadBlock>>,
 ) -> *mut badblock {
-    let items = list.unwrap_or_else(|e| {
-        crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-        Vec::new()
-    });
+    let items = quiet(list(&owner)).unwrap_or_default();
     let new = || Cursor { items: Vec::new(), next: 0, current: Box::default() };
-    CURSORS.upsert(owner, new, |c| {
+    CURSORS.upsert(&owner, new, |c| {
         c.items = items;
         c.next = 0;
         advance(c)
@@ -75,8 +75,25 @@ fn advance(c: &mut Cursor) -> *mut badblock {
     }
 }
 
-fn next_of(key: usize) -> *mut badblock {
-    CURSORS.get(key, advance).unwrap_or(std::ptr::null_mut())
+/// The next media error of `owner`'s iteration.
+fn next_of<T>(owner: &T) -> *mut badblock {
+    CURSORS.get(std::ptr::from_ref(owner) as usize, advance).unwrap_or(std::ptr::null_mut())
+}
+
+/// The media errors of a namespace's block device: none for device-dax, which has none.
+fn block_badblocks(ns: &ndctl::Namespace) -> ndctl::Result<Vec<ndctl::BadBlock>> {
+    match ns.dax()? {
+        Some(_) => Ok(Vec::new()),
+        None => ns.badblocks(),
+    }
+}
+
+/// What an `ndctl_bb` getter reads; ULLONG_MAX with errno EINVAL for NULL, as libndctl.
+fn bb_field(bb: *mut ndctl_bb, get: fn(&ndctl_bb) -> u64) -> Option<c_ulonglong> {
+    if bb.is_null() {
+        crate::ffi::set_errno(libc::EINVAL);
+    }
+    Some(get(live!(bb)))
 }
 
 /// The first known media error of `region` (re-reading `badblocks`); NULL for none.
@@ -84,10 +101,7 @@ fn next_of(key: usize) -> *mut badblock {
 pub unsafe extern "C" fn ndctl_region_get_first_badblock(
     region: *mut ndctl_region,
 ) -> *mut badblock {
-    guard!(std::ptr::null_mut(), {
-        let r = live_arc!(region);
-        Some(first_of(&r, r.badblocks()))
-    })
+    guard!(std::ptr::null_mut(), Some(first_of(live_arc!(region), |r| r.badblocks())))
 }
 
 /// The next media error of `region` after `ndctl_region_get_first_badblock`; NULL at the end.
@@ -95,10 +109,7 @@ pub unsafe extern "C" fn ndctl_region_get_first_badblock(
 pub unsafe extern "C" fn ndctl_region_get_next_badblock(
     region: *mut ndctl_region,
 ) -> *mut badblock {
-    guard!(std::ptr::null_mut(), {
-        live!(region);
-        Some(next_of(region as usize))
-    })
+    guard!(std::ptr::null_mut(), Some(next_of(live!(region))))
 }
 
 /// The first known media error of the block device of `ndns` (raw or fsdax mode); NULL
@@ -107,15 +118,7 @@ pub unsafe extern "C" fn ndctl_region_get_next_badblock(
 pub unsafe extern "C" fn ndctl_namespace_get_first_badblock(
     ndns: *mut ndctl_namespace,
 ) -> *mut badblock {
-    guard!(std::ptr::null_mut(), {
-        let ns = live_arc!(ndns);
-        let list = match ns.dax() {
-            Ok(Some(_)) => Ok(Vec::new()),
-            Ok(None) => ns.badblocks(),
-            Err(e) => Err(e),
-        };
-        Some(first_of(&ns, list))
-    })
+    guard!(std::ptr::null_mut(), Some(first_of(live_arc!(ndns), block_badblocks)))
 }
 
 /// The next media error of `ndns`; NULL at the end.
@@ -123,10 +126,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_first_badblock(
 pub unsafe extern "C" fn ndctl_namespace_get_next_badblock(
     ndns: *mut ndctl_namespace,
 ) -> *mut badblock {
-    guard!(std::ptr::null_mut(), {
-        live!(ndns);
-        Some(next_of(ndns as usize))
-    })
+    guard!(std::ptr::null_mut(), Some(next_of(live!(ndns))))
 }
 
 /// 1 when the bus offers NFIT error injection (inject set, get and clear), else 0.
@@ -192,12 +192,10 @@ pub unsafe extern "C" fn ndctl_namespace_uninject_error(
 pub unsafe extern "C" fn ndctl_namespace_injection_status(ndns: *mut ndctl_namespace) -> c_int {
     guard!(-libc::EINVAL, {
         let ns = live_arc!(ndns);
-        let runs = match ns.injection_status() {
-            Ok(r) => r,
-            Err(e) => return Some(status(Err(e))),
-        };
-        INJECTED.upsert(&ns, Vec::new, |list| merge_into(list, runs));
-        Some(0)
+        Some(errno_or(ns.injection_status(), |runs| {
+            INJECTED.upsert(&ns, Vec::new, |list| merge_into(list, runs));
+            0
+        }))
     })
 }
 
@@ -250,23 +248,13 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_next_bb(
 /// First block of an injected-error run; ULLONG_MAX with errno EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bb_get_block(bb: *mut ndctl_bb) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        if bb.is_null() {
-            crate::ffi::set_errno(libc::EINVAL);
-        }
-        Some(live!(bb).block)
-    })
+    guard!(c_ulonglong::MAX, bb_field(bb, |b| b.block))
 }
 
 /// Blocks in an injected-error run; ULLONG_MAX with errno EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bb_get_count(bb: *mut ndctl_bb) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, {
-        if bb.is_null() {
-            crate::ffi::set_errno(libc::EINVAL);
-        }
-        Some(live!(bb).count)
-    })
+    guard!(c_ulonglong::MAX, bb_field(bb, |b| b.count))
 }
 
 #[cfg(test)]
