@@ -12,7 +12,8 @@ use ndctl::cmd::DimmLabels;
 use ndctl::labels::Version;
 
 use crate::ctypes::{ndctl_namespace_version, ssize_t};
-use crate::handles::{debug, ndctl_dimm, or_debug, status};
+use crate::ffi::{in_buf, out_buf};
+use crate::handles::{debug, errno_or, ndctl_dimm, or_debug, status};
 use crate::state::Table;
 
 /// `struct ndctl_cmd`: a command and its reference count.
@@ -52,14 +53,8 @@ pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
 
 /// The submission result as libndctl's `int`.
 fn submitted(r: ndctl::Result<u32>) -> c_int {
-    match r {
-        Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
-        Err(e) => {
-            // The crate already logged an unusable node at error priority.
-            crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-            e.errno()
-        }
-    }
+    // The crate already logged an unusable node at error priority.
+    errno_or(r, |n| c_int::try_from(n).unwrap_or(c_int::MAX))
 }
 
 fn ssize(v: usize) -> ssize_t {
@@ -194,19 +189,11 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_read_get_data(
         if c.kind() == ndctl::cmd::Kind::CfgRead && c.status() < 0 {
             return Some(c.status() as ssize_t);
         }
-        if buf.is_null() {
-            return Some(EINVAL);
-        }
         // Only the bytes inside the extent are touched, as in libndctl: `len` may exceed
         // the caller's buffer when the extent ends first.
         let n = c.cfg_clamp(len, offset).unwrap_or(0);
-        let mut tmp = vec![0u8; n];
-        let got = c.cfg_read_data(&mut tmp, offset);
-        if let Ok(n) = got {
-            // SAFETY: `n` <= the bytes libndctl would write at `buf`.
-            unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), buf.cast::<u8>(), n) };
-        }
-        Some(ssize_or(got))
+        // SAFETY: libndctl writes at most the `n` bytes inside the extent to `buf`.
+        Some(ssize_or(c.cfg_read_data(unsafe { out_buf(buf, n) }?, offset)))
     })
 }
 
@@ -224,13 +211,9 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_set_data(
 ) -> ssize_t {
     guard!(EINVAL, {
         let mut c = live!(cfg_write).get();
-        if buf.is_null() {
-            return Some(EINVAL);
-        }
         let n = c.cfg_clamp(len, offset).unwrap_or(0);
         // SAFETY: libndctl reads exactly the `n` bytes inside the extent from `buf`.
-        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
-        Some(ssize_or(c.cfg_write_data(src, offset)))
+        Some(ssize_or(c.cfg_write_data(unsafe { in_buf(buf, n) }?, offset)))
     })
 }
 
@@ -368,13 +351,9 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
 ) -> ssize_t {
     guard!(EINVAL, {
         let mut c = live!(cmd).get();
-        if buf.is_null() {
-            return Some(EINVAL);
-        }
         let n = c.vendor_input_len().unwrap_or(0).min(len as usize);
         // SAFETY: libndctl reads min(len, input size) bytes from `buf`.
-        let src = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) };
-        Some(ssize_or(c.vendor_set_input(src)))
+        Some(ssize_or(c.vendor_set_input(unsafe { in_buf(buf, n) }?)))
     })
 }
 

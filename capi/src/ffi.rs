@@ -166,6 +166,24 @@ pub fn set_errno(errno: std::ffi::c_int) {
     unsafe { *libc::__errno_location() = errno };
 }
 
+/// `n` bytes of a caller's input buffer; `None` for NULL.
+///
+/// # Safety
+/// `p` must be NULL or point to `n` readable bytes that outlive the call.
+pub unsafe fn in_buf<'a>(p: *const std::ffi::c_void, n: usize) -> Option<&'a [u8]> {
+    // SAFETY: non-NULL and `n` readable bytes per the caller's guarantee.
+    (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) })
+}
+
+/// `n` bytes of a caller's output buffer; `None` for NULL.
+///
+/// # Safety
+/// `p` must be NULL or point to `n` writable bytes, not aliased during the call.
+pub unsafe fn out_buf<'a>(p: *mut std::ffi::c_void, n: usize) -> Option<&'a mut [u8]> {
+    // SAFETY: non-NULL and `n` writable, unaliased bytes per the caller's guarantee.
+    (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), n) })
+}
+
 /// Borrows a NUL-terminated C string argument; `None` for NULL.
 ///
 /// # Safety

@@ -9,6 +9,7 @@ use ndctl::Command;
 
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
+use crate::ffi::in_buf;
 use crate::handles::{ndctl_bus, ndctl_dimm, or_debug, status};
 
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
@@ -77,16 +78,8 @@ pub unsafe extern "C" fn ndctl_dimm_cmd_new_fw_send(
 ) -> *mut ndctl_cmd {
     guard!(std::ptr::null_mut(), {
         let s = live!(start).get();
-        if data.is_null() && len > 0 {
-            return None;
-        }
-        let bytes = if len == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the caller provides `len` readable bytes at `data` (libndctl's
-            // contract).
-            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
-        };
+        // SAFETY: the caller provides `len` readable bytes at `data` (NULL only for 0).
+        let bytes = if len == 0 { &[][..] } else { unsafe { in_buf(data, len as usize) }? };
         Some(new_cmd(s.fw_send(offset, bytes)))
     })
 }
