@@ -77,7 +77,7 @@ fn advance(c: &mut Cursor) -> *mut badblock {
 
 /// The next media error of `owner`'s iteration.
 fn next_of<T>(owner: &T) -> *mut badblock {
-    CURSORS.get(std::ptr::from_ref(owner) as usize, advance).unwrap_or(std::ptr::null_mut())
+    CURSORS.get(owner, advance).unwrap_or(std::ptr::null_mut())
 }
 
 /// The media errors of a namespace's block device: none for device-dax, which has none.
@@ -223,12 +223,8 @@ fn merge_into(list: &mut Vec<Box<ndctl_bb>>, runs: Vec<(u64, u64)>) {
 pub unsafe extern "C" fn ndctl_namespace_injection_get_first_bb(
     ndns: *mut ndctl_namespace,
 ) -> *mut ndctl_bb {
-    guard!(std::ptr::null_mut(), {
-        live!(ndns);
-        let first =
-            INJECTED.get(ndns as usize, |l| l.first_mut().map(|b| &mut **b as *mut ndctl_bb));
-        Some(first.flatten().unwrap_or(std::ptr::null_mut()))
-    })
+    let first = |l: &mut Vec<Box<ndctl_bb>>| l.first_mut().map(|b| &mut **b as *mut ndctl_bb);
+    guard!(std::ptr::null_mut(), INJECTED.get(live!(ndns), first).flatten())
 }
 
 /// The injected-error run after `bb`; NULL at the end.
@@ -237,8 +233,7 @@ pub unsafe extern "C" fn ndctl_namespace_injection_get_next_bb(
     ndns: *mut ndctl_namespace, bb: *mut ndctl_bb,
 ) -> *mut ndctl_bb {
     guard!(std::ptr::null_mut(), {
-        live!(ndns);
-        INJECTED.get(ndns as usize, |list| {
+        INJECTED.get(live!(ndns), |list| {
             let at = list.iter().position(|b| std::ptr::eq(&**b, bb))?;
             Some(list.get_mut(at + 1).map_or(std::ptr::null_mut(), |b| &mut **b as *mut _))
         })?
@@ -278,9 +273,9 @@ mod tests {
         let a = Arc::new(5u64);
         let key = Arc::as_ptr(&a) as usize;
         T.upsert(&a, || 1, |v| *v += 1);
-        assert_eq!(T.get(key, |v| *v), Some(2));
+        assert_eq!(T.get(&*a, |v| *v), Some(2));
         drop(a);
-        assert_eq!(T.get(key, |v| *v), None);
+        assert_eq!(T.get_at(key, |v| *v), None);
         let b = Arc::new(6u64);
         T.upsert(&b, || 7, |_| ());
         assert_eq!(T.len(), 1, "dead entry purged");

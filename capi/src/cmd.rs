@@ -13,7 +13,7 @@ use ndctl::labels::Version;
 
 use crate::ctypes::{ndctl_namespace_version, ssize_t};
 use crate::ffi::{in_buf, out_buf};
-use crate::handles::{debug, errno_or, ndctl_dimm, or_debug, status};
+use crate::handles::{debug, errno_or, error, ndctl_dimm, or_debug, status, value};
 use crate::state::Table;
 
 /// `struct ndctl_cmd`: a command and its reference count.
@@ -229,38 +229,24 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_write_zero_data(cfg_write: *mut ndctl_cmd
 pub unsafe extern "C" fn ndctl_dimm_read_label_extent(
     dimm: *mut ndctl_dimm, len: c_uint, offset: c_uint,
 ) -> *mut ndctl_cmd {
+    // A read of the whole area is also the DIMM's label state, as in libndctl.
+    let whole = len == 0 && offset == 0;
     guard!(std::ptr::null_mut(), {
-        let d = live_arc!(dimm);
-        let r = d.read_label_extent(len, offset);
-        // A read of the whole area is also the DIMM's label state, as in libndctl.
-        if len == 0 && offset == 0 {
-            remember_labels(&d, &r, None);
-        }
-        Some(new_cmd(r))
+        read(live_arc!(dimm), |d| d.read_label_extent(len, offset), whole.then_some(None))
     })
 }
 
 /// Completed read of the whole config area; NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_read_labels(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), {
-        let d = live_arc!(dimm);
-        let r = d.read_labels();
-        remember_labels(&d, &r, None);
-        Some(new_cmd(r))
-    })
+    guard!(std::ptr::null_mut(), read(live_arc!(dimm), |d| d.read_labels(), Some(None)))
 }
 
 /// Completed read of the two namespace index blocks; NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_read_label_index(dimm: *mut ndctl_dimm) -> *mut ndctl_cmd {
-    guard!(std::ptr::null_mut(), {
-        let d = live_arc!(dimm);
-        let r = d.read_label_index();
-        // libndctl sizes the index read with 128-byte labels and keeps that size.
-        remember_labels(&d, &r, Some(128));
-        Some(new_cmd(r))
-    })
+    // libndctl sizes the index read with 128-byte labels and keeps that size.
+    guard!(std::ptr::null_mut(), read(live_arc!(dimm), |d| d.read_label_index(), Some(Some(128))))
 }
 
 /// libndctl's zeroing, step by step for its error codes: -EINVAL when the read fails,
@@ -409,25 +395,30 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
 /// index read.
 static LABELS: Table<DimmLabels> = Table::new();
 
-fn remember_labels(
-    d: &Arc<ndctl::Dimm>, r: &ndctl::Result<ndctl::Command>, label_size: Option<usize>,
-) {
-    if let Ok(read) = r {
-        if let Ok(state) = read.share().and_then(|c| DimmLabels::new(c, label_size)) {
-            LABELS.set(d, state);
+/// The command of a label-area read of `d`; the read also becomes the DIMM's label
+/// state when `labels` is `Some` (with the label size libndctl fixes for it, if any).
+fn read(
+    d: Arc<ndctl::Dimm>, read: impl FnOnce(&Arc<ndctl::Dimm>) -> ndctl::Result<ndctl::Command>,
+    labels: Option<Option<usize>>,
+) -> Option<*mut ndctl_cmd> {
+    let r = read(&d);
+    if let (Ok(cmd), Some(label_size)) = (&r, labels) {
+        if let Ok(state) = cmd.share().and_then(|c| DimmLabels::new(c, label_size)) {
+            LABELS.set(&d, state);
         }
     }
+    Some(new_cmd(r))
 }
 
 /// Runs `f` on the DIMM's label state; -EINVAL (logged as libndctl does) without one.
-fn with_labels(dimm: *mut ndctl_dimm, f: impl FnOnce(&mut DimmLabels) -> c_int) -> c_int {
-    LABELS.get(dimm as usize, f).unwrap_or_else(|| {
-        crate::log::call_log(
-            ::log::Level::Error,
-            format_args!("needs to be initialized by ndctl_dimm_read_labels"),
-        );
-        -libc::EINVAL
-    })
+fn with_labels(dimm: &ndctl_dimm, f: impl FnOnce(&mut DimmLabels) -> c_int) -> c_int {
+    let none = || error(&"needs to be initialized by ndctl_dimm_read_labels", -libc::EINVAL);
+    LABELS.get(dimm, f).unwrap_or_else(none)
+}
+
+/// A label slot count as libndctl's `int`.
+fn slots<N: TryInto<c_int>>(n: N) -> c_int {
+    n.try_into().unwrap_or(c_int::MAX)
 }
 
 /// Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
@@ -438,17 +429,9 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
     dimm: *mut ndctl_dimm, v: ndctl_namespace_version,
 ) -> c_int {
     guard!(-libc::EINVAL, {
-        live!(dimm);
-        let version = match v {
-            0 => Version::V1_1,
-            1 => Version::V1_2,
-            _ => return Some(-libc::EINVAL),
-        };
-        Some(with_labels(dimm, |state| {
-            or_debug(state.init(version), -libc::ENXIO, |n| {
-                c_int::try_from(n).unwrap_or(c_int::MAX)
-            })
-        }))
+        let d = live!(dimm);
+        let version = [Version::V1_1, Version::V1_2].get(usize::try_from(v).ok()?).copied()?;
+        Some(with_labels(d, |state| or_debug(state.init(version), -libc::ENXIO, slots)))
     })
 }
 
@@ -457,10 +440,7 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, {
-        live!(dimm);
-        Some(with_labels(dimm, |state| {
-            or_debug(state.validate(), -libc::EINVAL, |n| c_int::try_from(n).unwrap_or(c_int::MAX))
-        }))
+        Some(with_labels(live!(dimm), |state| or_debug(state.validate(), -libc::EINVAL, slots)))
     })
 }
 
@@ -469,22 +449,10 @@ pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_index(dimm: *mut ndctl_dimm) -> c_uint {
     guard!(0, {
-        live!(dimm);
-        let size = LABELS.get(dimm as usize, |state| state.sizeof_namespace_index());
-        Some(match size {
-            Some(Ok(n)) => c_uint::try_from(n).unwrap_or(0),
-            Some(Err(e)) => {
-                crate::log::call_log(::log::Level::Error, format_args!("{e}"));
-                0
-            }
-            None => {
-                crate::log::call_log(
-                    ::log::Level::Error,
-                    format_args!("label area (0) too small to host labels"),
-                );
-                0
-            }
-        })
+        match LABELS.get(live!(dimm), |state| state.sizeof_namespace_index()) {
+            Some(size) => value(size).and_then(|n| c_uint::try_from(n).ok()),
+            None => error(&"label area (0) too small to host labels", None),
+        }
     })
 }
 
@@ -492,9 +460,6 @@ pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_index(dimm: *mut ndctl_dimm
 /// or probed from the index headers read last; 128 before any read.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_sizeof_namespace_label(dimm: *mut ndctl_dimm) -> c_uint {
-    guard!(0, {
-        live!(dimm);
-        let size = LABELS.get(dimm as usize, |state| state.sizeof_namespace_label()).unwrap_or(128);
-        Some(c_uint::try_from(size).unwrap_or(0))
-    })
+    let size = |state: &mut DimmLabels| state.sizeof_namespace_label();
+    guard!(0, c_uint::try_from(LABELS.get(live!(dimm), size).unwrap_or(128)).ok())
 }

@@ -25,8 +25,13 @@ impl<V> Table<V> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `f` on the state of a live `key`, if any.
-    pub(crate) fn get<R>(&self, key: usize, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+    /// Runs `f` on the state of a live `owner` (an object behind a C handle), if any.
+    pub(crate) fn get<T, R>(&self, owner: &T, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+        self.get_at(std::ptr::from_ref(owner) as usize, f)
+    }
+
+    /// [`Table::get`] by the owner's address.
+    pub(crate) fn get_at<R>(&self, key: usize, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         let mut m = self.map();
         let slot = m.as_mut()?.get_mut(&key)?;
         (slot.owner.strong_count() > 0).then(|| f(&mut slot.value))
