@@ -65,11 +65,9 @@ pub unsafe extern "C" fn ndctl_btt_get_id(btt: *mut ndctl_btt) -> c_uint {
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
     guard_void!({
-        let b = live!(btt);
-        let u = value(b.uuid()).unwrap_or_default();
+        let u = value(live!(btt).uuid());
         // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, &u) };
-        Some(())
+        unsafe { put_uuid(uu, u) }
     })
 }
 

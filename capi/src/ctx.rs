@@ -57,13 +57,8 @@ fn to_c(value: &str) -> CString {
 impl Strings {
     fn get(&mut self, key: (usize, &'static str), value: &str) -> *const c_char {
         let fresh = to_c(value);
-        match self.current.get(&key) {
-            Some(s) if *s == fresh => {}
-            _ => {
-                if let Some(old) = self.current.insert(key, fresh) {
-                    self.retired.push(old);
-                }
-            }
+        if self.current.get(&key) != Some(&fresh) {
+            self.retired.extend(self.current.insert(key, fresh));
         }
         self.current.get(&key).map_or(std::ptr::null(), |s| s.as_ptr())
     }
@@ -86,7 +81,6 @@ impl ndctl_ctx {
         lock(&self.strings).get((owner, key), value)
     }
 
-    /// Emits `msg` through this context's sink if its priority admits `priority`.
     /// Emits `msg` through this context's sink, under the running export's name, if its
     /// priority admits `priority`.
     pub fn log(&self, priority: c_int, msg: &str) {
@@ -235,10 +229,7 @@ pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c
 /// Stores a pointer for logging callbacks.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut c_void) {
-    guard_void!({
-        live!(ctx).userdata.store(userdata, Ordering::Relaxed);
-        Some(())
-    })
+    guard_void!(Some(live!(ctx).userdata.store(userdata, Ordering::Relaxed)))
 }
 
 /// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
@@ -250,10 +241,7 @@ pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void 
 /// Stores a second, independent user pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut c_void) {
-    guard_void!({
-        live!(ctx).private_data.store(data, Ordering::Relaxed);
-        Some(())
-    })
+    guard_void!(Some(live!(ctx).private_data.store(data, Ordering::Relaxed)))
 }
 
 /// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).
@@ -265,12 +253,7 @@ pub unsafe extern "C" fn ndctl_get_private_data(ctx: *mut ndctl_ctx) -> *mut c_v
 /// Forgets cached attributes and rescans the buses; existing objects stay valid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_invalidate(ctx: *mut ndctl_ctx) {
-    guard_void!({
-        if let Err(e) = live!(ctx).ctx.invalidate() {
-            crate::handles::error(&e, ());
-        }
-        Some(())
-    })
+    guard_void!(crate::handles::value(live!(ctx).ctx.invalidate()))
 }
 
 /// Sets the configuration directory (a copy is kept). -EINVAL for NULL arguments.

@@ -307,10 +307,7 @@ pub unsafe extern "C" fn ndctl_dimm_smart_pending(dimm: *mut ndctl_dimm) -> c_in
 /// Re-reads the health flags.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_refresh_flags(dimm: *mut ndctl_dimm) {
-    guard_void!({
-        value(live!(dimm).refresh_flags());
-        Some(())
-    })
+    guard_void!(value(live!(dimm).refresh_flags()).map(drop))
 }
 
 /// 1 if the DIMM supports `ND_CMD_*` command `cmd`.

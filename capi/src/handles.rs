@@ -210,15 +210,18 @@ pub(crate) fn first<T>(r: ndctl::Result<Vec<Arc<T>>>) -> *mut T {
     opt_ptr(value(r).and_then(|v| v.into_iter().next()))
 }
 
-/// Copies a uuid into the caller's `uuid_t` (16 bytes); nothing for a NULL destination.
+/// Copies a uuid (all zero when unknown, as libndctl's) into the caller's `uuid_t` (16
+/// bytes); nothing for a NULL destination.
 ///
 /// # Safety
 /// `dst` must be NULL or point to 16 writable bytes.
-pub(crate) unsafe fn put_uuid(dst: uuid_t, uuid: &uuid::Uuid) {
+pub(crate) unsafe fn put_uuid(dst: uuid_t, uuid: Option<uuid::Uuid>) -> Option<()> {
+    let uuid = uuid.unwrap_or_default();
     if !dst.is_null() {
         // SAFETY: the caller guarantees 16 writable bytes; the source is a separate value.
         unsafe { std::ptr::copy_nonoverlapping(uuid.as_bytes().as_ptr(), dst, 16) };
     }
+    Some(())
 }
 
 /// Reads a caller's `uuid_t`; `None` for NULL.
@@ -299,9 +302,9 @@ mod tests {
         let mut buf = [0u8; 16];
         // SAFETY: a 16-byte local buffer and NULL are valid arguments.
         unsafe {
-            put_uuid(buf.as_mut_ptr(), &u);
+            put_uuid(buf.as_mut_ptr(), Some(u));
             assert_eq!(get_uuid(buf.as_mut_ptr()), Some(u));
-            put_uuid(std::ptr::null_mut(), &u);
+            put_uuid(std::ptr::null_mut(), Some(u));
             assert_eq!(get_uuid(std::ptr::null_mut()), None);
         }
     }

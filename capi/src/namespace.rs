@@ -164,11 +164,9 @@ pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namesp
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) {
     guard_void!({
-        let n = live!(ndns);
-        let u = known(n.uuid()).unwrap_or_default();
+        let u = known(live!(ndns).uuid());
         // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, &u) };
-        Some(())
+        unsafe { put_uuid(uu, u) }
     })
 }
 

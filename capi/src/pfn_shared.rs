@@ -54,10 +54,8 @@ pub(crate) fn id(p: &PfnCore) -> Option<c_uint> {
 }
 
 pub(crate) fn get_uuid(p: &PfnCore, uu: uuid_t) -> Option<()> {
-    let u = value(p.uuid()).unwrap_or_default();
     // SAFETY: the export's contract: NULL or the caller's 16-byte uuid_t.
-    unsafe { put_uuid(uu, &u) };
-    Some(())
+    unsafe { put_uuid(uu, value(p.uuid())) }
 }
 
 pub(crate) fn set_uuid(p: &PfnCore, uu: uuid_t) -> Option<c_int> {
