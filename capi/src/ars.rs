@@ -7,6 +7,16 @@ use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::ndctl_range;
 use crate::handles::{ndctl_bus, status};
 
+/// The bus's scrub state, or the errno libndctl gives for it: EOPNOTSUPP without
+/// `nfit/scrub`, ENXIO when it is unreadable or garbled.
+fn scrub(bus: &ndctl::Bus) -> Result<ndctl::bus::ScrubState, c_int> {
+    match bus.scrub_state() {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(libc::EOPNOTSUPP),
+        Err(_) => Err(libc::ENXIO),
+    }
+}
+
 /// An ARS capabilities command for `address`..`address + len`; NULL when the bus does
 /// not offer `ars_cap`.
 #[no_mangle]
@@ -115,28 +125,14 @@ pub unsafe extern "C" fn ndctl_cmd_clear_error_get_cleared(
 /// Completed scrubs (`nfit/scrub`); UINT_MAX with errno set when unknown.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_scrub_count(bus: *mut ndctl_bus) -> c_uint {
-    guard!(c_uint::MAX, {
-        let errno = match live!(bus).scrub_state() {
-            Ok(Some(s)) => return Some(s.count),
-            Ok(None) => libc::EOPNOTSUPP,
-            Err(_) => libc::ENXIO,
-        };
-        crate::ffi::set_errno(errno);
-        None
-    })
+    guard!(c_uint::MAX, scrub(live!(bus)).map_err(crate::ffi::set_errno).ok().map(|s| s.count))
 }
 
 /// 1 while a scrub runs, 0 when idle, -EOPNOTSUPP without `nfit/scrub`, -ENXIO when
 /// garbled.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_scrub_state(bus: *mut ndctl_bus) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(match live!(bus).scrub_state() {
-            Ok(Some(s)) => c_int::from(s.active),
-            Ok(None) => -libc::EOPNOTSUPP,
-            Err(_) => -libc::ENXIO,
-        })
-    })
+    guard!(-libc::EINVAL, Some(scrub(live!(bus)).map_or_else(|e| -e, |s| c_int::from(s.active))))
 }
 
 /// Asks the kernel for a scrub: 0 or -errno (-EOPNOTSUPP without an NFIT).

@@ -6,7 +6,7 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
 use crate::handles::{
     first, flag, handle_of, index, known, name_of, ndctl_btt, ndctl_bus, ndctl_namespace,
-    ndctl_region, opt_name_of, opt_ptr, ptr, put_uuid, status, value,
+    ndctl_region, opt_name_of, opt_ptr, ptr, put_uuid, sector_size, status, value,
 };
 
 fn sector_sizes(b: &ndctl::Btt) -> (Vec<u32>, Option<usize>) {
@@ -74,10 +74,7 @@ pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_set_uuid(btt: *mut ndctl_btt, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, {
-        let (b, u) = (live!(btt), uuid_arg!(uu));
-        Some(status(b.set_uuid(u)))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(btt).set_uuid(uuid_arg!(uu)))))
 }
 
 /// Number of supported sector sizes.
@@ -91,19 +88,13 @@ pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> 
 pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
     btt: *mut ndctl_btt, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, {
-        let (sizes, _) = sector_sizes(live!(btt));
-        Some(index(i).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
-    })
+    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), index(i).map(Some))))
 }
 
 /// The selected sector size (`UINT_MAX` when none is selected).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
-    guard!(c_uint::MAX, {
-        let (sizes, cur) = sector_sizes(live!(btt));
-        Some(cur.and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
-    })
+    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), Some(None))))
 }
 
 /// Selects a sector size: 0 or a negative errno.
@@ -131,10 +122,7 @@ pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut nd
 pub unsafe extern "C" fn ndctl_btt_set_namespace(
     btt: *mut ndctl_btt, ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, {
-        let (b, n) = (live!(btt), maybe!(ndns));
-        Some(status(b.set_namespace(n)))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(btt).set_namespace(maybe!(ndns)))))
 }
 
 /// The block device (`pmemXs`; `""` when there is none).

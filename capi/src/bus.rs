@@ -7,7 +7,7 @@ use ndctl::bus::BusCmd;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    bus_cmd, debug, first, handle_of, known, name_of, ndctl_bus, opt_ptr, or_debug,
+    bus_cmd, errno_or, first, handle_of, known, name_of, ndctl_bus, opt_ptr, or_debug,
     persistence_domain, static_cstr, value,
 };
 
@@ -35,9 +35,7 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
     ctx: *mut ndctl_ctx, provider: *const c_char,
 ) -> *mut ndctl_bus {
     guard!(std::ptr::null_mut(), {
-        let (c, p) = (live!(ctx), str_arg!(provider));
-        let p = p.to_str().ok()?;
-        Some(opt_ptr(known(c.ctx().bus_by_provider(p))))
+        Some(opt_ptr(known(live!(ctx).ctx().bus_by_provider(str_arg!(provider).to_str().ok()?))))
     })
 }
 
@@ -154,19 +152,11 @@ pub unsafe extern "C" fn ndctl_bus_nfit_translate_spa(
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let b = live!(bus);
-        if handle.is_null() || dpa.is_null() {
-            return None;
-        }
-        match b.nfit_translate_spa(addr) {
-            Ok((h, d)) => {
-                // SAFETY: non-NULL out pointers provided by the caller.
-                unsafe {
-                    *handle = h;
-                    *dpa = d;
-                }
-                Some(0)
-            }
-            Err(e) => debug(&e, Some(e.errno())),
-        }
+        // SAFETY: the export's contract: NULL or writable out pointers.
+        let (handle, dpa) = unsafe { (handle.as_mut()?, dpa.as_mut()?) };
+        Some(errno_or(b.nfit_translate_spa(addr), |(h, d)| {
+            (*handle, *dpa) = (h, d);
+            0
+        }))
     })
 }

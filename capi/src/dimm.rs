@@ -217,10 +217,9 @@ pub unsafe extern "C" fn ndctl_dimm_get_dirty_shutdown(dimm: *mut ndctl_dimm) ->
 /// The first interface format code (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_format(dimm: *mut ndctl_dimm) -> c_ushort {
+    // libndctl keeps the code in an int and returns its low 16 bits.
     guard!(c_ushort::MAX, {
-        let d = live!(dimm);
-        // libndctl keeps the code in an int and returns its low 16 bits.
-        Some(known(d.format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
+        Some(known(live!(dimm).format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
     })
 }
 

@@ -10,7 +10,7 @@ use ndctl::Command;
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
 use crate::ffi::in_buf;
-use crate::handles::{ndctl_bus, ndctl_dimm, or_debug, status};
+use crate::handles::{error, ndctl_bus, ndctl_dimm, or_debug, status};
 
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
     match s {
@@ -189,10 +189,7 @@ pub unsafe extern "C" fn ndctl_bus_activate_firmware(
         let m = match method {
             1 => FwaMethod::Suspend,
             2 => FwaMethod::Live,
-            _ => {
-                crate::log::call_log(::log::Level::Error, format_args!("method: {method} invalid"));
-                return Some(-libc::EINVAL);
-            }
+            _ => return Some(error(&format_args!("method: {method} invalid"), -libc::EINVAL)),
         };
         Some(status(live!(bus).activate_firmware(m)))
     })

@@ -10,7 +10,7 @@
 #![allow(non_camel_case_types)]
 
 use std::collections::HashMap;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, c_uint, CStr, CString};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use ndctl::bus::BusCmd;
@@ -285,6 +285,14 @@ pub(crate) fn persistence_domain(d: ndctl::region::PersistenceDomain) -> c_int {
 #[allow(clippy::useless_conversion)]
 pub(crate) fn ulong(v: std::ffi::c_ulong) -> u64 {
     u64::from(v)
+}
+
+/// Sector size `at` of a (supported sizes, selected index) pair, the selected one for
+/// `Some(None)`; UINT_MAX where there is none (`None`: a negative index).
+pub(crate) fn sector_size(
+    (sizes, cur): (Vec<u32>, Option<usize>), at: Option<Option<usize>>,
+) -> c_uint {
+    at.and_then(|i| i.or(cur)).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX)
 }
 
 /// A list position as libndctl's `int` index argument: `None` for a negative index.

@@ -9,12 +9,22 @@ use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::{
     device_type_name, errno_or, first, flag, handle_of, index, known, name_of, ndctl_btt,
     ndctl_bus, ndctl_namespace, ndctl_region, opt_name_of, opt_ptr, or_debug, ptr, put_uuid,
-    status, value,
+    sector_size, status, value,
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
 fn sector_sizes(ns: &ndctl::Namespace) -> (Vec<u32>, Option<usize>) {
     value(ns.sector_sizes()).unwrap_or_default()
+}
+
+/// [`sector_size`] of a namespace, which is 0 when it has no sector sizes at all.
+fn ns_sector_size(ns: &ndctl::Namespace, at: Option<Option<usize>>) -> c_uint {
+    let sizes = sector_sizes(ns);
+    if sizes.0.is_empty() {
+        0
+    } else {
+        sector_size(sizes, at)
+    }
 }
 
 /// The first namespace of `region`.
@@ -101,10 +111,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_enforce_mode(
 pub unsafe extern "C" fn ndctl_namespace_set_enforce_mode(
     ndns: *mut ndctl_namespace, mode: ndctl_namespace_mode,
 ) -> c_int {
-    guard!(-libc::EINVAL, {
-        let mode = Mode::from_c(mode)?;
-        Some(status(live!(ndns).set_enforce_mode(mode)))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_enforce_mode(Mode::from_c(mode)?))))
 }
 
 /// 1 if forced to raw mode, 0 if not (negative errno if unreadable).
@@ -118,13 +125,8 @@ pub unsafe extern "C" fn ndctl_namespace_get_raw_mode(ndns: *mut ndctl_namespace
 pub unsafe extern "C" fn ndctl_namespace_set_raw_mode(
     ndns: *mut ndctl_namespace, raw_mode: c_int,
 ) -> c_int {
-    guard!(-libc::EINVAL, {
-        let raw = raw_mode != 0;
-        Some(match status(live!(ndns).set_raw_mode(raw)) {
-            0 => c_int::from(raw),
-            e => e,
-        })
-    })
+    let raw = raw_mode != 0;
+    guard!(-libc::EINVAL, Some(errno_or(live!(ndns).set_raw_mode(raw), |()| c_int::from(raw))))
 }
 
 /// Size in bytes.
@@ -173,10 +175,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_set_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, {
-        let (n, u) = (live!(ndns), uuid_arg!(uu));
-        Some(status(n.set_uuid(u)))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_uuid(uuid_arg!(uu)))))
 }
 
 /// The friendly name (`""` when the namespace has none).
@@ -190,20 +189,13 @@ pub unsafe extern "C" fn ndctl_namespace_get_alt_name(ndns: *mut ndctl_namespace
 pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
     ndns: *mut ndctl_namespace, alt_name: *const c_char,
 ) -> c_int {
-    guard!(-libc::EINVAL, {
-        let (n, name) = (live!(ndns), str_arg!(alt_name));
-        let name = name.to_str().ok()?;
-        Some(status(n.set_alt_name(name)))
-    })
+    guard!(-libc::EINVAL, Some(status(live!(ndns).set_alt_name(str_arg!(alt_name).to_str().ok()?))))
 }
 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, {
-        let (sizes, _) = sector_sizes(live!(ndns));
-        c_int::try_from(sizes.len()).ok()
-    })
+    guard!(-libc::EINVAL, c_int::try_from(sector_sizes(live!(ndns)).0.len()).ok())
 }
 
 /// Supported sector size `i`: 0 when the namespace has none, `UINT_MAX` for `i` out of range.
@@ -211,26 +203,14 @@ pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_n
 pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     ndns: *mut ndctl_namespace, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, {
-        let (sizes, _) = sector_sizes(live!(ndns));
-        if sizes.is_empty() {
-            return Some(0);
-        }
-        Some(index(i).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
-    })
+    guard!(c_uint::MAX, Some(ns_sector_size(live!(ndns), index(i).map(Some))))
 }
 
 /// The selected sector size: 0 when the namespace has none, `UINT_MAX` when none is
 /// selected.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, {
-        let (sizes, cur) = sector_sizes(live!(ndns));
-        if sizes.is_empty() {
-            return Some(0);
-        }
-        Some(cur.and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX))
-    })
+    guard!(c_uint::MAX, Some(ns_sector_size(live!(ndns), Some(None))))
 }
 
 /// Selects a sector size: 0 or a negative errno.

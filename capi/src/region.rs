@@ -7,8 +7,8 @@ use ndctl::region::Numa;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    device_type_name, first, handle_of, known, name_of, ndctl_bus, ndctl_dimm, ndctl_region,
-    opt_ptr, persistence_domain, ptr, status, value,
+    device_type_name, errno_or, first, handle_of, known, name_of, ndctl_bus, ndctl_dimm,
+    ndctl_region, opt_ptr, persistence_domain, ptr, status, value,
 };
 
 /// libndctl's `NUMA_NO_NODE`.
@@ -135,13 +135,8 @@ pub unsafe extern "C" fn ndctl_region_get_ro(region: *mut ndctl_region) -> c_int
 /// Sets or clears read-only; returns the new setting (1/0) or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_set_ro(region: *mut ndctl_region, ro: c_int) -> c_int {
-    guard!(-libc::EINVAL, {
-        let ro = ro != 0;
-        Some(match status(live!(region).set_ro(ro)) {
-            0 => c_int::from(ro),
-            e => e,
-        })
-    })
+    let ro = ro != 0;
+    guard!(-libc::EINVAL, Some(errno_or(live!(region).set_ro(ro), |()| c_int::from(ro))))
 }
 
 /// NUMA node; `NUMA_NO_ATTR` (-2) without the attribute, `NUMA_NO_NODE` (-1) if unreadable.
@@ -225,10 +220,7 @@ pub unsafe extern "C" fn ndctl_region_disable_preserve(region: *mut ndctl_region
 /// Releases child objects left invalid by `ndctl_region_disable_preserve()`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_cleanup(region: *mut ndctl_region) {
-    guard_void!({
-        live!(region).cleanup();
-        Some(())
-    })
+    guard_void!(Some(live!(region).cleanup()))
 }
 
 /// Flushes write buffers for the region (`deep_flush`): 0 or a negative errno.
@@ -248,10 +240,7 @@ pub unsafe extern "C" fn ndctl_region_get_first_dimm(region: *mut ndctl_region) 
 pub unsafe extern "C" fn ndctl_region_get_next_dimm(
     region: *mut ndctl_region, dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), {
-        let (r, d) = (live!(region), live!(dimm));
-        Some(opt_ptr(known(r.dimm_after(d))))
-    })
+    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).dimm_after(live!(dimm))))))
 }
 
 /// The idle namespace the kernel offers for configuration.

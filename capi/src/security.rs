@@ -6,7 +6,7 @@ use std::ffi::{c_int, c_long};
 use ndctl::dimm::SecurityState;
 
 use crate::ctypes::ndctl_security_state;
-use crate::handles::{debug, errno_or, ndctl_dimm, status};
+use crate::handles::{errno_or, ndctl_dimm, quiet, status};
 
 /// A key id argument (`long`) as the API's i64 (the same type on LP64).
 #[allow(clippy::useless_conversion)]
@@ -30,13 +30,7 @@ fn security_state(s: SecurityState) -> ndctl_security_state {
 /// The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_security(dimm: *mut ndctl_dimm) -> ndctl_security_state {
-    guard!(SECURITY_INVALID, {
-        match live!(dimm).security() {
-            Ok(Some(s)) => Some(security_state(s)),
-            Ok(None) => None,
-            Err(e) => debug(&e, None),
-        }
-    })
+    guard!(SECURITY_INVALID, quiet(live!(dimm).security()).flatten().map(security_state))
 }
 
 /// Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.
