@@ -106,6 +106,22 @@ impl ndctl_ctx {
     pub(crate) fn daxctl(&self) -> MutexGuard<'_, daxctl::State> {
         lock(&self.daxctl)
     }
+
+    /// A libdaxctl object `get` makes from the state (given this context's log priority);
+    /// `None` with the reason logged, at error priority the first time only.
+    pub(crate) fn daxctl_object<T>(
+        &self, get: impl FnOnce(&mut daxctl::State, c_int) -> Result<*mut c_void, String>,
+    ) -> Option<*mut T> {
+        let mut state = self.daxctl();
+        let why = match get(&mut state, self.priority()) {
+            Ok(p) => return Some(p.cast()),
+            Err(why) => why,
+        };
+        let priority = if state.first_report() { LOG_ERR } else { LOG_DEBUG };
+        drop(state);
+        self.log(priority, &why);
+        None
+    }
 }
 
 /// Creates a context on the tree named by `NDCTL_ROOT` (default `/`) and stores it in
@@ -285,20 +301,7 @@ pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_
 /// logged reason) when libdaxctl cannot be loaded.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_daxctl_ctx(ctx: *mut ndctl_ctx) -> *mut crate::dax::daxctl_ctx {
-    guard!(std::ptr::null_mut(), {
-        let c = live!(ctx);
-        let priority = c.priority();
-        let mut state = c.daxctl();
-        match state.ctx(priority) {
-            Ok(p) => Some(p.cast()),
-            Err(why) => {
-                let prio = if state.first_report() { LOG_ERR } else { LOG_DEBUG };
-                drop(state);
-                c.log(prio, &why);
-                None
-            }
-        }
-    })
+    guard!(std::ptr::null_mut(), live!(ctx).daxctl_object(|state, priority| state.ctx(priority)))
 }
 
 #[cfg(test)]

@@ -196,17 +196,7 @@ pub unsafe extern "C" fn ndctl_dax_get_daxctl_region(dax: *mut ndctl_dax) -> *mu
         let c = crate::handles::context_of(d.region().bus().ctx())?;
         let uuid = value(d.uuid()).unwrap_or_default();
         let path = d.device().sysfs().host_path(d.device().path());
-        let priority = c.priority();
-        let mut state = c.daxctl();
-        match state.region(priority, dax as usize, d.region().id(), &uuid, &path) {
-            Ok(r) => Some(r.cast()),
-            Err(why) => {
-                let prio =
-                    if state.first_report() { crate::log::LOG_ERR } else { crate::log::LOG_DEBUG };
-                drop(state);
-                c.log(prio, &why);
-                None
-            }
-        }
+        let id = d.region().id();
+        c.daxctl_object(|state, priority| state.region(priority, dax as usize, id, &uuid, &path))
     })
 }

@@ -58,14 +58,9 @@ pub(crate) fn unregister(handle: *mut ndctl_ctx) {
 /// The C handle of a Rust context; NULL if the context was not created through `ndctl_new`
 /// or is already released.
 pub(crate) fn handle_of(ctx: Option<ndctl::Ctx>) -> *mut ndctl_ctx {
-    let Some(ctx) = ctx else {
-        return std::ptr::null_mut();
-    };
-    let id = ctx.id();
-    contexts()
-        .iter()
-        .find(|&&(i, _)| i == id)
-        .map_or(std::ptr::null_mut(), |&(_, h)| h as *mut ndctl_ctx)
+    let id = ctx.map(|c| c.id());
+    let found = contexts().iter().find(|&&(i, _)| Some(i) == id).map(|&(_, h)| h);
+    found.map_or(std::ptr::null_mut(), |h| h as *mut ndctl_ctx)
 }
 
 /// The C context that owns an object, for per-context state (strings, daxctl).

@@ -73,20 +73,13 @@ impl<C> LogSink<C> {
     pub unsafe fn emit(
         &self, ctx: *mut C, priority: c_int, file: &str, line: u32, func: &str, msg: &str,
     ) {
+        let nl = if msg.ends_with('\n') { "" } else { "\n" };
         match self {
-            LogSink::Stderr => {
-                let nl = if msg.ends_with('\n') { "" } else { "\n" };
-                // A failing stderr write has nowhere else to go.
-                let _ = write!(std::io::stderr(), "libndctl: {func}: {msg}{nl}");
-            }
+            // A failing stderr write has nowhere else to go.
+            LogSink::Stderr => drop(write!(std::io::stderr(), "libndctl: {func}: {msg}{nl}")),
             LogSink::User(cb) => {
-                let file = to_c_string(file);
-                let func = to_c_string(func);
-                let mut text = msg.to_owned();
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                let text = to_c_string(&text);
+                let (file, func) = (to_c_string(file), to_c_string(func));
+                let text = to_c_string(&format!("{msg}{nl}"));
                 let line = c_int::try_from(line).unwrap_or(c_int::MAX);
                 // SAFETY: the shim forwards exactly these arguments plus a va_list holding
                 // the single `%s` argument `text`; all strings live until it returns, and
