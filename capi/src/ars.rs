@@ -5,7 +5,7 @@ use std::ffi::{c_int, c_uint, c_ulonglong};
 
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::ndctl_range;
-use crate::handles::{ndctl_bus, status};
+use crate::handles::*;
 
 /// The bus's scrub state, or the errno libndctl gives for it: EOPNOTSUPP without
 /// `nfit/scrub`, ENXIO when it is unreadable or garbled.

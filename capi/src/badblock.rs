@@ -16,9 +16,7 @@ use std::sync::Arc;
 use ndctl::cmd::{merge_injected, InjectFlags};
 
 use crate::ctypes::badblock;
-use crate::handles::{
-    errno_or, error, flag, ndctl_bus, ndctl_namespace, ndctl_region, quiet, status,
-};
+use crate::handles::*;
 use crate::state::Table;
 
 /// `struct ndctl_bb`: one run of injected errors, in 512-byte blocks of the namespace.

@@ -4,10 +4,7 @@ use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
-use crate::handles::{
-    first, flag, handle_of, index, known, name_of, ndctl_btt, ndctl_bus, ndctl_namespace,
-    ndctl_region, opt_name_of, opt_ptr, ptr, put_uuid, sector_size, status, value,
-};
+use crate::handles::*;
 
 fn sector_sizes(b: &ndctl::Btt) -> (Vec<u32>, Option<usize>) {
     value(b.sector_sizes()).unwrap_or_default()

@@ -6,10 +6,7 @@ use ndctl::bus::BusCmd;
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
-use crate::handles::{
-    bus_cmd, errno_or, first, handle_of, known, name_of, ndctl_bus, opt_ptr, or_debug,
-    persistence_domain, static_cstr, value,
-};
+use crate::handles::*;
 
 /// The first bus of the context (NULL if none or for a NULL context).
 #[no_mangle]

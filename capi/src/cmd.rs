@@ -13,7 +13,7 @@ use ndctl::labels::Version;
 
 use crate::ctypes::{ndctl_namespace_version, ssize_t};
 use crate::ffi::{in_buf, out_buf};
-use crate::handles::{debug, errno_or, error, ndctl_dimm, or_debug, status, value};
+use crate::handles::*;
 use crate::state::Table;
 
 /// `struct ndctl_cmd`: a command and its reference count.

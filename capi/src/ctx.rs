@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::ctypes::va_list;
 use crate::daxctl;
 use crate::ffi::c_str_arg;
-use crate::handles::{register, unregister};
+use crate::handles::*;
 use crate::log::{
     level_filter, parse_log_priority, priority_level, ContextSink, LogFn, LogSink, Silent,
     LOG_DEBUG, LOG_ERR, LOG_INFO,

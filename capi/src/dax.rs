@@ -5,9 +5,7 @@ use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
-use crate::handles::{
-    first, known, ndctl_bus, ndctl_dax, ndctl_namespace, ndctl_region, opt_ptr, value,
-};
+use crate::handles::*;
 use crate::pfn_shared as shared;
 
 /// `struct daxctl_ctx`: a libdaxctl context (opaque; see `ndctl_get_daxctl_ctx()`).

@@ -8,10 +8,7 @@ use std::ffi::{c_char, c_int, c_longlong, c_uchar, c_uint, c_ulonglong, c_ushort
 use ndctl::dimm::{DimmCmd, DimmFlags, Handle};
 
 use crate::ctx::ndctl_ctx;
-use crate::handles::{
-    dimm_cmd, first, handle_of, index, known, name_of, ndctl_bus, ndctl_dimm, opt_ptr, owned_str,
-    ptr, static_cstr, status, value, Handle as _,
-};
+use crate::handles::*;
 
 /// The health flags (all clear when unreadable).
 fn flags(d: &ndctl::Dimm) -> DimmFlags {
@@ -199,7 +196,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_serial(dimm: *mut ndctl_dimm) -> c_uint 
 pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *const c_char {
     guard!(std::ptr::null(), {
         let d = live!(dimm);
-        owned_str(d.owner(), d, "unique_id", &known(d.unique_id())?)
+        owned_str(crate::handles::Handle::owner(d), d, "unique_id", &known(d.unique_id())?)
     })
 }
 

@@ -25,7 +25,7 @@ use std::ffi::{c_char, CStr};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::handles::Handle;
+use crate::handles::*;
 
 /// Runs `body` behind a panic boundary.
 ///

@@ -10,7 +10,7 @@ use ndctl::Command;
 use crate::cmd::{ndctl_cmd, new_cmd};
 use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_STATUS};
 use crate::ffi::in_buf;
-use crate::handles::{error, ndctl_bus, ndctl_dimm, or_debug, status};
+use crate::handles::*;
 
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
     match s {

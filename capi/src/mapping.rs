@@ -4,10 +4,7 @@
 use std::ffi::{c_int, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
-use crate::handles::{
-    first, flag, handle_of, known, ndctl_bus, ndctl_dimm, ndctl_interleave_set, ndctl_mapping,
-    ndctl_region, opt_ptr, ptr,
-};
+use crate::handles::*;
 
 /// The first mapping of `region`.
 #[no_mangle]

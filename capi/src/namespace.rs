@@ -6,11 +6,7 @@ use ndctl::Mode;
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
-use crate::handles::{
-    device_type_name, errno_or, first, flag, handle_of, index, known, name_of, ndctl_btt,
-    ndctl_bus, ndctl_namespace, ndctl_region, opt_name_of, opt_ptr, or_debug, ptr, put_uuid,
-    sector_size, status, value,
-};
+use crate::handles::*;
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
 fn sector_sizes(ns: &ndctl::Namespace) -> (Vec<u32>, Option<usize>) {

@@ -4,9 +4,7 @@ use std::ffi::{c_char, c_int, c_uint, c_ulong, c_ulonglong};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
-use crate::handles::{
-    first, known, ndctl_bus, ndctl_namespace, ndctl_pfn, ndctl_region, opt_name_of, opt_ptr,
-};
+use crate::handles::*;
 use crate::pfn_shared as shared;
 
 /// The first pfn of `region`.

@@ -9,10 +9,7 @@ use ndctl::{Location, Namespace, PfnCore};
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
-use crate::handles::{
-    flag, handle_of, index, known, ndctl_bus, ndctl_namespace, ndctl_region, opt_ptr, owned_str,
-    ptr, put_uuid, status, ulong, value,
-};
+use crate::handles::*;
 
 /// libndctl's `enum ndctl_pfn_loc` value of a memmap location.
 fn location_to_c(loc: Location) -> ndctl_pfn_loc {

@@ -6,10 +6,7 @@ use ndctl::region::Numa;
 
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
-use crate::handles::{
-    device_type_name, errno_or, first, handle_of, known, name_of, ndctl_bus, ndctl_dimm,
-    ndctl_region, opt_ptr, persistence_domain, ptr, status, value,
-};
+use crate::handles::*;
 
 /// libndctl's `NUMA_NO_NODE`.
 const NUMA_NO_NODE: c_int = -1;

@@ -6,7 +6,7 @@ use std::ffi::{c_int, c_long};
 use ndctl::dimm::SecurityState;
 
 use crate::ctypes::ndctl_security_state;
-use crate::handles::{errno_or, ndctl_dimm, quiet, status};
+use crate::handles::*;
 
 /// A key id argument (`long`) as the API's i64 (the same type on LP64).
 #[allow(clippy::useless_conversion)]

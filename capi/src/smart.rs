@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use ndctl::cmd::family::{Inject, SmartField, ThresholdField};
 
 use crate::cmd::{ndctl_cmd, new_cmd};
-use crate::handles::{debug, errno_or, ndctl_dimm, quiet, status, value};
+use crate::handles::*;
 
 /// A setter's result as libndctl returns it: a missing operation is -ENXIO.
 fn set_status(r: ndctl::Result<()>) -> c_int {
