@@ -250,11 +250,6 @@ pub(crate) fn static_cstr(name: &'static str) -> &'static CStr {
     })
 }
 
-/// `ndctl_device_type_name()`: libndctl's names of `ND_DEVICE_*` values.
-pub(crate) fn device_type_name(t: u32) -> &'static CStr {
-    static_cstr(ndctl::device_type::DeviceType::from_code(t).name())
-}
-
 /// The bus command of `ND_CMD_*` number `n`: the kernel numbers them from 1 in
 /// [`BusCmd::ALL`]'s order, and `ND_CMD_CALL` is 10.
 pub(crate) fn bus_cmd(n: c_int) -> Option<BusCmd> {
@@ -314,8 +309,6 @@ mod tests {
 
     #[test]
     fn type_names() {
-        assert_eq!(device_type_name(5), c"namespace_pmem");
-        assert_eq!(device_type_name(99), c"unknown");
         assert_eq!(index(-1), None);
         assert_eq!(index(3), Some(3));
         assert_eq!(bus_cmd(1), Some(BusCmd::ArsCap));

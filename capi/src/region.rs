@@ -113,7 +113,7 @@ pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_u
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -> *const c_char {
     guard!(std::ptr::null(), {
-        Some(device_type_name(live!(region).region_type().device_type().code()).as_ptr())
+        Some(static_cstr(live!(region).region_type().device_type().name()).as_ptr())
     })
 }
 
