@@ -54,7 +54,7 @@ pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
 /// The submission result as libndctl's `int`.
 fn submitted(r: ndctl::Result<u32>) -> c_int {
     // The crate already logged an unusable node at error priority.
-    errno_or(r, |n| c_int::try_from(n).unwrap_or(c_int::MAX))
+    errno_or(r, int)
 }
 
 fn ssize(v: usize) -> ssize_t {
@@ -94,7 +94,7 @@ pub unsafe extern "C" fn ndctl_cmd_unref(cmd: *mut ndctl_cmd) {
 /// The `ND_CMD_*` number of `cmd`; -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_get_type(cmd: *mut ndctl_cmd) -> c_int {
-    guard!(-libc::EINVAL, Some(c_int::try_from(live!(cmd).get().cmd_type()).unwrap_or(c_int::MAX)))
+    guard!(-libc::EINVAL, Some(int(live!(cmd).get().cmd_type())))
 }
 
 /// 1 built, 0 success, -errno, or the residual byte count; -EINVAL for NULL.
@@ -416,11 +416,6 @@ fn with_labels(dimm: &ndctl_dimm, f: impl FnOnce(&mut DimmLabels) -> c_int) -> c
     LABELS.get(dimm, f).unwrap_or_else(none)
 }
 
-/// A label slot count as libndctl's `int`.
-fn slots<N: TryInto<c_int>>(n: N) -> c_int {
-    n.try_into().unwrap_or(c_int::MAX)
-}
-
 /// Writes two fresh index blocks of version `v` (`NDCTL_NS_VERSION_1_1` / `_1_2`) after
 /// `ndctl_dimm_read_labels` (or `_read_label_index`): the number of label slots, or
 /// -errno (-EINVAL without a read, -ENXIO when a write fails).
@@ -431,7 +426,7 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
     guard!(-libc::EINVAL, {
         let d = live!(dimm);
         let version = [Version::V1_1, Version::V1_2].get(usize::try_from(v).ok()?).copied()?;
-        Some(with_labels(d, |state| or_debug(state.init(version), -libc::ENXIO, slots)))
+        Some(with_labels(d, |state| or_debug(state.init(version), -libc::ENXIO, int)))
     })
 }
 
@@ -440,7 +435,7 @@ pub unsafe extern "C" fn ndctl_dimm_init_labels(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_validate_labels(dimm: *mut ndctl_dimm) -> c_int {
     guard!(-libc::EINVAL, {
-        Some(with_labels(live!(dimm), |state| or_debug(state.validate(), -libc::EINVAL, slots)))
+        Some(with_labels(live!(dimm), |state| or_debug(state.validate(), -libc::EINVAL, int)))
     })
 }
 

@@ -265,10 +265,15 @@ pub(crate) fn dimm_cmd(n: c_int) -> Option<DimmCmd> {
     DimmCmd::ALL.get(usize::try_from(n).ok()?.checked_sub(1)?).copied()
 }
 
+/// A count or size as a C `int`, saturating (libndctl's values never come near the limit).
+pub(crate) fn int<N: TryInto<c_int>>(n: N) -> c_int {
+    n.try_into().unwrap_or(c_int::MAX)
+}
+
 /// `enum ndctl_persistence_domain` of the Rust value (the Rust enum carries libndctl's
 /// values).
 pub(crate) fn persistence_domain(d: ndctl::region::PersistenceDomain) -> c_int {
-    c_int::try_from(d as u32).unwrap_or(c_int::MAX)
+    int(d as u32)
 }
 
 /// A C `unsigned long` as the API's u64 (the same type on LP64, wider on 32-bit targets).

@@ -163,13 +163,7 @@ pub unsafe extern "C" fn ndctl_region_get_target_node(region: *mut ndctl_region)
 /// Namespace alignment (`ULONG_MAX` when the kernel has no `align`).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_align(region: *mut ndctl_region) -> c_ulong {
-    guard!(c_ulong::MAX, {
-        Some(
-            known(live!(region).align())
-                .and_then(|a| c_ulong::try_from(a).ok())
-                .unwrap_or(c_ulong::MAX),
-        )
-    })
+    guard!(c_ulong::MAX, known(live!(region).align()).and_then(|a| c_ulong::try_from(a).ok()))
 }
 
 /// Sets the namespace alignment: 0 or a negative errno.

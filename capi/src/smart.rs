@@ -283,11 +283,7 @@ pub unsafe extern "C" fn ndctl_cmd_smart_inject_unsafe_shutdown(
 /// -EINVAL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_smart_inject_supported(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, {
-        Some(errno_or(live!(dimm).smart_inject_supported(), |t| {
-            c_int::try_from(t.0).unwrap_or(c_int::MAX)
-        }))
-    })
+    guard!(-libc::EINVAL, Some(errno_or(live!(dimm).smart_inject_supported(), |t| int(t.0))))
 }
 
 /// The descriptor of the DIMM's health flags attribute, for poll(); -1 when it cannot be
