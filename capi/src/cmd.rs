@@ -343,19 +343,29 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_set_input(
     })
 }
 
+/// The output of a completed vendor command as libndctl sizes it (a positive status
+/// stands for the output size), or what libndctl returns instead: -EINVAL for another
+/// command, the status when negative.
+fn vendor_output(c: &ndctl::Command) -> Result<&[u8], ssize_t> {
+    if c.kind() != ndctl::cmd::Kind::Vendor {
+        return Err(EINVAL);
+    }
+    let size = usize::try_from(c.status()).map_err(|_| c.status() as ssize_t)?;
+    let out = c.vendor_output().map_err(|_| EINVAL)?;
+    Ok(if size == 0 { out } else { &out[..size.min(out.len())] })
+}
+
 /// The output size of a completed vendor command; its status when not 0 (libndctl);
 /// -EINVAL for another command.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_vendor_get_output_size(cmd: *mut ndctl_cmd) -> ssize_t {
     guard!(EINVAL, {
         let c = live!(cmd).get();
-        if c.kind() != ndctl::cmd::Kind::Vendor {
-            return Some(EINVAL);
-        }
-        if c.status() != 0 {
-            return Some(c.status() as ssize_t);
-        }
-        Some(c.vendor_output().map_or(EINVAL, |o| ssize(o.len())))
+        // A positive status is the size itself, as libndctl returns it.
+        Some(match (c.kind(), c.status()) {
+            (ndctl::cmd::Kind::Vendor, s) if s > 0 => s as ssize_t,
+            _ => vendor_output(&c).map_or_else(|e| e, |o| ssize(o.len())),
+        })
     })
 }
 
@@ -367,27 +377,15 @@ pub unsafe extern "C" fn ndctl_cmd_vendor_get_output(
 ) -> ssize_t {
     guard!(EINVAL, {
         let c = live!(cmd).get();
-        if c.kind() != ndctl::cmd::Kind::Vendor {
-            return Some(EINVAL);
-        }
-        if c.status() < 0 {
-            return Some(c.status() as ssize_t);
-        }
-        let out = c.vendor_output().ok()?;
-        // A non-zero status stands for the output size, as in libndctl.
-        let avail = match usize::try_from(c.status()) {
-            Ok(0) | Err(_) => out.len(),
-            Ok(s) => s.min(out.len()),
+        let out = match vendor_output(&c) {
+            Ok(out) => &out[..out.len().min(len as usize)],
+            Err(e) => return Some(e),
         };
-        let n = avail.min(len as usize);
-        if n > 0 && buf.is_null() {
-            return Some(EINVAL);
+        if !out.is_empty() {
+            // SAFETY: the caller provides `len` writable bytes at `buf`; out.len() <= len.
+            unsafe { out_buf(buf, out.len()) }?.copy_from_slice(out);
         }
-        if n > 0 {
-            // SAFETY: the caller provides `len` writable bytes at `buf`; n <= len.
-            unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), buf.cast::<u8>(), n) };
-        }
-        Some(ssize(n))
+        Some(ssize(out.len()))
     })
 }
 

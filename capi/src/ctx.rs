@@ -131,9 +131,8 @@ impl ndctl_ctx {
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
     guard!(-libc::EINVAL, {
-        if ctx.is_null() {
-            return None;
-        }
+        // SAFETY: the export's contract: NULL or a writable out pointer.
+        let out = unsafe { ctx.as_mut() }?;
         let rust = match ndctl::Ctx::new() {
             Ok(c) => c,
             Err(e) => {
@@ -163,8 +162,7 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
         c.set_sink(LogSink::Stderr);
         c.log(LOG_INFO, &format!("ctx {handle:p} created"));
         c.log(LOG_DEBUG, &format!("log_priority={priority}"));
-        // SAFETY: non-NULL out pointer provided by the caller.
-        unsafe { *ctx = handle };
+        *out = handle;
         Some(0)
     })
 }

@@ -11,23 +11,16 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
 use crate::handles::*;
 
-/// libndctl's `enum ndctl_pfn_loc` value of a memmap location.
+/// The memmap locations in the order of libndctl's `enum ndctl_pfn_loc` (its values are
+/// the positions here), for both directions of the conversion.
+const LOCATIONS: [Location; 3] = [Location::None, Location::Ram, Location::Pmem];
+
 fn location_to_c(loc: Location) -> ndctl_pfn_loc {
-    match loc {
-        Location::None => 0,
-        Location::Ram => 1,
-        Location::Pmem => 2,
-    }
+    LOCATIONS.iter().position(|l| *l == loc).map_or(-libc::EINVAL, int)
 }
 
-/// The memmap location of an `enum ndctl_pfn_loc` value; `None` for an unknown one.
 fn location_from_c(v: ndctl_pfn_loc) -> Option<Location> {
-    Some(match v {
-        0 => Location::None,
-        1 => Location::Ram,
-        2 => Location::Pmem,
-        _ => return None,
-    })
+    LOCATIONS.get(index(v)?).copied()
 }
 
 pub(crate) fn region(p: &PfnCore) -> Option<*mut ndctl_region> {
