@@ -39,9 +39,7 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
 /// Name of bus command `cmd` (`"unknown"` for others); the bus is not consulted.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int) -> *const c_char {
-    guard!(std::ptr::null(), {
-        Some(static_cstr(bus_cmd(cmd).map_or("unknown", BusCmd::name)).as_ptr())
-    })
+    guard!(std::ptr::null(), c_name(bus_cmd(cmd).map_or("unknown", BusCmd::name)))
 }
 
 /// `ndbusK` (NULL for a NULL bus).

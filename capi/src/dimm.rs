@@ -72,9 +72,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_devname(dimm: *mut ndctl_dimm) -> *const
 pub unsafe extern "C" fn ndctl_dimm_get_cmd_name(
     _dimm: *mut ndctl_dimm, cmd: c_int,
 ) -> *const c_char {
-    guard!(std::ptr::null(), {
-        Some(static_cstr(dimm_cmd(cmd).map_or("unknown", DimmCmd::name)).as_ptr())
-    })
+    guard!(std::ptr::null(), c_name(dimm_cmd(cmd).map_or("unknown", DimmCmd::name)))
 }
 
 /// N of `nmemN`.

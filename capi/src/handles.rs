@@ -89,7 +89,7 @@ pub(crate) fn name_of<T: Handle>(
 pub(crate) fn opt_name_of<T: Handle>(
     o: &T, key: &'static str, get: fn(&T) -> Option<String>,
 ) -> Option<*const c_char> {
-    get(o).map_or(Some(EMPTY.as_ptr()), |n| owned_str(o.owner(), o, key, &n))
+    get(o).map_or(Some(c"".as_ptr()), |n| owned_str(o.owner(), o, key, &n))
 }
 
 /// An object handle whose context's logger an exported call logs through (see
@@ -233,21 +233,19 @@ pub(crate) unsafe fn get_uuid(src: uuid_t) -> Option<uuid::Uuid> {
     Some(uuid::Uuid::from_bytes(b))
 }
 
-/// The empty string libndctl returns when a name is unknown.
-pub(crate) const EMPTY: &CStr = c"";
-
-/// A NUL-terminated copy of one of the crate's fixed names (command, device-type and
-/// mode names), made once and kept for the life of the process: the set is small and
-/// closed, and C callers may hold the pointer forever.
-pub(crate) fn static_cstr(name: &'static str) -> &'static CStr {
+/// A NUL-terminated copy of one of the crate's fixed names (command and device-type
+/// names), made once and kept for the life of the process: the set is small and closed,
+/// and C callers may hold the pointer forever.
+pub(crate) fn c_name(name: &'static str) -> Option<*const c_char> {
     static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
     let mut names =
         NAMES.get_or_init(|| Mutex::new(HashMap::new())).lock().unwrap_or_else(|p| p.into_inner());
-    names.entry(name).or_insert_with(|| {
+    let c = names.entry(name).or_insert_with(|| {
         // The crate's names never contain NUL; "unknown" would be the honest fallback.
         let c = CString::new(name).unwrap_or_else(|_| CString::from(c"unknown"));
         Box::leak(c.into_boxed_c_str())
-    })
+    });
+    Some(c.as_ptr())
 }
 
 /// The bus command of `ND_CMD_*` number `n`: the kernel numbers them from 1 in

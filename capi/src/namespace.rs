@@ -82,7 +82,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_type(ndns: *mut ndctl_namespace) ->
 pub unsafe extern "C" fn ndctl_namespace_get_type_name(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    guard!(std::ptr::null(), Some(static_cstr(live!(ndns).ns_type().name()).as_ptr()))
+    guard!(std::ptr::null(), c_name(live!(ndns).ns_type().name()))
 }
 
 /// The current mode, read now; -ENXIO when unreadable or unknown.

@@ -112,9 +112,7 @@ pub unsafe extern "C" fn ndctl_region_get_type(region: *mut ndctl_region) -> c_u
 /// `pmem` or `blk`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_type_name(region: *mut ndctl_region) -> *const c_char {
-    guard!(std::ptr::null(), {
-        Some(static_cstr(live!(region).region_type().device_type().name()).as_ptr())
-    })
+    guard!(std::ptr::null(), c_name(live!(region).region_type().device_type().name()))
 }
 
 /// NFIT SPA range index (`UINT_MAX` when the region has none).
