@@ -115,10 +115,8 @@ pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_nfit_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
     guard!(0, {
-        let Ok(cmd) = u32::try_from(cmd) else {
-            return Some(0);
-        };
-        Some(value(live!(bus).is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
+        let (b, cmd) = (live!(bus), u32::try_from(cmd).ok()?);
+        Some(value(b.is_nfit_cmd_supported(cmd)).map_or(0, c_int::from))
     })
 }
 

@@ -228,13 +228,8 @@ pub unsafe extern "C" fn ndctl_dimm_get_formats(dimm: *mut ndctl_dimm) -> c_int 
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_formatN(dimm: *mut ndctl_dimm, i: c_int) -> c_int {
     guard!(-libc::EINVAL, {
-        let d = live!(dimm);
-        let formats = value(d.formats()).unwrap_or(1);
-        let i = index(i).and_then(|i| u32::try_from(i).ok())?;
-        if i >= formats {
-            return None;
-        }
-        Some(known(d.format(i)).map_or(-1, |f| f as c_int))
+        let (d, i) = (live!(dimm), u32::try_from(i).ok()?);
+        (i < value(d.formats()).unwrap_or(1)).then(|| known(d.format(i)).map_or(-1, |f| f as c_int))
     })
 }
 

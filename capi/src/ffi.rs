@@ -1,17 +1,9 @@
 //! The boundary every exported function crosses: panics never unwind into C, and a NULL
 //! object pointer yields the function's documented error value instead of a crash.
 //!
-//! An export states its error value and its body once; the macros below supply the rest
-//! (the export's own name for logs, the panic boundary, the NULL check):
-//!
-//! ```ignore
-//! /// Kernel id of the bus (`N` of `/sys/class/nd/ndctlN`); UINT_MAX for a NULL bus.
-//! #[no_mangle]
-//! pub unsafe extern "C" fn ndctl_bus_get_id(bus: *mut ndctl_bus) -> c_uint {
-//!     guard!(c_uint::MAX, Some(live!(bus).id()))
-//! }
-//! ```
-//!
+//! An export states its error value and its body once, e.g.
+//! `guard!(c_uint::MAX, Some(live!(bus).id()))`; the macros below supply the rest (the
+//! export's own name for logs, the panic boundary, the NULL check; see `capi/README.md`).
 //! `live!(handle)` borrows the object behind a handle and turns NULL into the error value.
 //! Whatever the body logs goes out under the export's name (see [`crate::log::call_scope`]).
 //! The build script and cbindgen read the signature, which stays written out in full.

@@ -239,10 +239,12 @@ pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
 /// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the
 /// write fails, else `NDCTL_FWA_ARMED` (for disarm too, as libndctl answers).
 fn set_arm(d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
-    if !matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid) {
-        return 0;
+    let armable = matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid);
+    if armable {
+        or_debug(d.fw_activate_arm(arm), 0, |()| 2)
+    } else {
+        0
     }
-    or_debug(d.fw_activate_arm(arm), 0, |()| 2)
 }
 
 /// Arms the DIMM for activation.

@@ -49,9 +49,7 @@ impl<V> Table<V> {
         let slot = map.entry(key).or_insert_with(|| Slot { owner: weak, value: init() });
         f(&mut slot.value)
     }
-}
 
-impl<V> Table<V> {
     /// Replaces the state of `owner` with `value`.
     pub(crate) fn set<T: Any + Send + Sync>(&self, owner: &Arc<T>, value: V) {
         let key = Arc::as_ptr(owner) as usize;
