@@ -249,59 +249,19 @@ pub unsafe extern "C" fn ndctl_dimm_read_label_index(dimm: *mut ndctl_dimm) -> *
     guard!(std::ptr::null_mut(), read(live_arc!(dimm), |d| d.read_label_index(), Some(Some(128))))
 }
 
-/// libndctl's zeroing, step by step for its error codes: -EINVAL when the read fails,
-/// -EBUSY while the DIMM is active, -ENOTTY without a write command, -ENXIO when the data
-/// cannot be zeroed, then the write's and the re-enable's own errors.
-fn zero_extent(d: &Arc<ndctl::Dimm>, len: c_uint, offset: c_uint) -> c_int {
-    let step = |code: c_int, e: ndctl::Error| {
-        crate::log::call_log(::log::Level::Debug, format_args!("{e}"));
-        code
-    };
-    let read = match d.read_label_extent(len, offset) {
-        Ok(r) => r,
-        Err(e) => return step(-libc::EINVAL, e),
-    };
-    match d.is_active() {
-        Ok(false) => {}
-        Ok(true) => {
-            crate::log::call_log(
-                ::log::Level::Debug,
-                format_args!("{}: regions active, abort label write", d.devname()),
-            );
-            return -libc::EBUSY;
-        }
-        Err(e) => return step(e.errno(), e),
-    }
-    let mut write = match read.cfg_write() {
-        Ok(w) => w,
-        Err(e) => return step(-libc::ENOTTY, e),
-    };
-    if let Err(e) = write.cfg_write_zero() {
-        return step(-libc::ENXIO, e);
-    }
-    match write.submit_xlat() {
-        Ok(_) => {}
-        Err(e) => return step(e.errno(), e),
-    }
-    if !d.is_enabled() {
-        return 0;
-    }
-    status(d.disable().and_then(|()| d.enable()))
-}
-
 /// Zeroes `len` bytes at `offset` of the config area (all for 0, 0): 0, -EBUSY while the
 /// DIMM is active, or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_zero_label_extent(
     dimm: *mut ndctl_dimm, len: c_uint, offset: c_uint,
 ) -> c_int {
-    guard!(-libc::EINVAL, Some(zero_extent(&live_arc!(dimm), len, offset)))
+    guard!(-libc::EINVAL, Some(status(live_arc!(dimm).zero_label_extent(len, offset))))
 }
 
 /// Zeroes the whole config area.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_zero_labels(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, Some(zero_extent(&live_arc!(dimm), 0, 0)))
+    guard!(-libc::EINVAL, Some(status(live_arc!(dimm).zero_labels())))
 }
 
 /// Free label slots the kernel reports (`available_slots`); ULONG_MAX with errno set when

@@ -144,18 +144,31 @@ impl Dimm {
 
     /// Zeroes `len` bytes at `offset` of the config area (all of it for `len` 0), then
     /// re-enables an enabled DIMM so that the kernel drops its cached copy
-    /// (`ndctl_dimm_zero_label_extent`). Refused with EBUSY while a region using the DIMM
-    /// is active.
+    /// (`ndctl_dimm_zero_label_extent`).
+    ///
+    /// Each step fails as libndctl's does (the errno is what `Error::errno` gives): an
+    /// unreadable area is [`Error::Invalid`] (EINVAL), an active region using the DIMM
+    /// [`Error::Busy`], a DIMM without a config-write command an ENOTTY error on its
+    /// `commands`, data that cannot be zeroed [`Error::Failed`] (ENXIO); the write and the
+    /// re-enable fail with their own errors.
     pub fn zero_label_extent(self: &Arc<Self>, len: u32, offset: u32) -> Result<()> {
-        let read = self.read_label_extent(len, offset)?;
+        let read = self.read_label_extent(len, offset).map_err(|e| {
+            Error::invalid(self.devname(), format!("cannot read the label area: {e}"))
+        })?;
         if self.is_active()? {
             return Err(Error::Busy {
                 object: self.devname().to_string(),
                 reason: "regions active, abort label write".into(),
             });
         }
-        let mut write = read.cfg_write()?;
-        write.cfg_write_zero()?;
+        let mut write = read.cfg_write().map_err(|_| {
+            let no_write = std::io::Error::from_raw_os_error(libc::ENOTTY);
+            Error::io(self.device().attr_path("commands"), no_write)
+        })?;
+        write.cfg_write_zero().map_err(|e| Error::Failed {
+            object: self.devname().to_string(),
+            reason: format!("cannot zero the label area: {e}"),
+        })?;
         write.submit_xlat()?;
         if !self.is_enabled() {
             return Ok(());
