@@ -27,11 +27,7 @@ pub struct ndctl_bb {
 }
 
 // A badblock record belongs to no context: its getters log nothing of their own.
-impl crate::handles::Handle for ndctl_bb {
-    fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
-        None
-    }
-}
+impl crate::handles::Handle for ndctl_bb {}
 
 /// Where an object's badblock iteration stands.
 struct Cursor {

@@ -154,10 +154,11 @@ pub unsafe extern "C" fn ndctl_cmd_cfg_size_get_size(cfg_size: *mut ndctl_cmd) -
 
 fn set_extent(cmd: &ndctl_cmd, kind: ndctl::cmd::Kind, len: c_uint, offset: c_uint) -> c_int {
     let mut c = cmd.get();
-    if c.kind() != kind {
-        return -libc::EINVAL;
+    if c.kind() == kind {
+        status(c.cfg_set_extent(len, offset))
+    } else {
+        -libc::EINVAL
     }
-    status(c.cfg_set_extent(len, offset))
 }
 
 /// Restricts an unsubmitted read to `len` bytes at `offset`; -EINVAL otherwise.

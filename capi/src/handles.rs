@@ -95,8 +95,10 @@ pub(crate) fn opt_name_of<T: Handle>(
 /// An object handle whose context's logger an exported call logs through (see
 /// [`crate::log::enter_call`]).
 pub trait Handle {
-    /// The logger of the context owning the object.
-    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>>;
+    /// The logger of the context owning the object (none for records of no context).
+    fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
+        None
+    }
 
     /// The Rust context owning the object (for the strings its C context hands out).
     fn owner(&self) -> Option<ndctl::Ctx> {

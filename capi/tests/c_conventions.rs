@@ -16,11 +16,7 @@ use ndctl_capi::misc::*;
 #[derive(Debug, PartialEq)]
 struct Obj(u64);
 
-impl Handle for Obj {
-    fn logger(&self) -> Option<std::sync::Arc<ndctl::logging::Logger>> {
-        None
-    }
-}
+impl Handle for Obj {}
 
 #[test]
 fn guard_passes_value_through() {
