@@ -130,12 +130,8 @@ pub unsafe extern "C" fn ndctl_bus_has_error_injection(bus: *mut ndctl_bus) -> c
 }
 
 fn inject(ns: &ndctl::Namespace, block: u64, count: u64, flags: c_uint, on: bool) -> c_int {
-    let flags = InjectFlags::from_bits(flags);
-    let r = if on {
-        ns.inject_error(block, count, flags)
-    } else {
-        ns.uninject_error(block, count, flags)
-    };
+    let op = if on { ndctl::Namespace::inject_error } else { ndctl::Namespace::uninject_error };
+    let r = op(ns, block, count, InjectFlags::from_bits(flags));
     // libndctl reports a failed injection (not a bus without injection) as an error.
     if let Err(e @ (ndctl::Error::Io { .. } | ndctl::Error::Firmware { .. })) = &r {
         error(&e, ());

@@ -66,19 +66,8 @@ fn load() -> Result<Lib, String> {
 
 fn dl_error(what: &str) -> String {
     // SAFETY: dlerror returns NULL or a NUL-terminated message owned by libdl.
-    let detail = unsafe {
-        let e = libc::dlerror();
-        if e.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(e).to_string_lossy().into_owned()
-        }
-    };
-    if detail.is_empty() {
-        what.to_string()
-    } else {
-        format!("{what}: {detail}")
-    }
+    let detail = unsafe { libc::dlerror().as_ref().map(|e| CStr::from_ptr(e).to_string_lossy()) };
+    detail.filter(|d| !d.is_empty()).map_or_else(|| what.to_string(), |d| format!("{what}: {d}"))
 }
 
 /// The libdaxctl state of one ndctl context: its `struct daxctl_ctx` and the
