@@ -74,7 +74,6 @@ fn ssize_or(r: ndctl::Result<usize>) -> ssize_t {
 pub unsafe extern "C" fn ndctl_cmd_ref(cmd: *mut ndctl_cmd) {
     guard_void!({
         live!(cmd).refs.fetch_add(1, Ordering::Relaxed);
-        Some(())
     })
 }
 

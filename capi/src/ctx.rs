@@ -219,7 +219,6 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
         c.set_sink(LogSink::from_callback(log_fn));
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
         c.log(LOG_INFO, &format!("custom logging function {addr:p} registered"));
-        Some(())
     })
 }
 
@@ -236,14 +235,13 @@ pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c
         let c = live!(ctx);
         c.set_priority(priority);
         c.daxctl().set_priority(priority);
-        Some(())
     })
 }
 
 /// Stores a pointer for logging callbacks.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_userdata(ctx: *mut ndctl_ctx, userdata: *mut c_void) {
-    guard_void!(Some(live!(ctx).userdata.store(userdata, Ordering::Relaxed)))
+    guard_void!(live!(ctx).userdata.store(userdata, Ordering::Relaxed))
 }
 
 /// The pointer stored by `ndctl_set_userdata()` (NULL for a NULL context).
@@ -255,7 +253,7 @@ pub unsafe extern "C" fn ndctl_get_userdata(ctx: *mut ndctl_ctx) -> *mut c_void 
 /// Stores a second, independent user pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_private_data(ctx: *mut ndctl_ctx, data: *mut c_void) {
-    guard_void!(Some(live!(ctx).private_data.store(data, Ordering::Relaxed)))
+    guard_void!(live!(ctx).private_data.store(data, Ordering::Relaxed))
 }
 
 /// The pointer stored by `ndctl_set_private_data()` (NULL for a NULL context).

@@ -71,10 +71,10 @@ macro_rules! guard {
     }};
 }
 
-/// [`guard!`] for exports returning `void`: the body is an `Option<()>`.
+/// [`guard!`] for exports returning `void`: the body is an `Option<()>` or `()`.
 macro_rules! guard_void {
     ($body:expr $(,)?) => {
-        guard!((), $body)
+        guard!((), ::std::option::Option::<()>::from($body))
     };
 }
 

@@ -209,7 +209,7 @@ pub unsafe extern "C" fn ndctl_region_disable_preserve(region: *mut ndctl_region
 /// Releases child objects left invalid by `ndctl_region_disable_preserve()`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_cleanup(region: *mut ndctl_region) {
-    guard_void!(Some(live!(region).cleanup()))
+    guard_void!(live!(region).cleanup())
 }
 
 /// Flushes write buffers for the region (`deep_flush`): 0 or a negative errno.
