@@ -300,6 +300,8 @@ fn cfg_roundtrip(d: &Arc<Dimm>) {
     let set = write_data(&mut wr, &zero, 0);
     let r = submit(&mut wr);
     out("labels", "cfg_write_zero20", &n, format!("rc={r} set={set}"));
+    let set = write_data(&mut wr, &zero, 0);
+    out("labels", "cfg_write_resubmit_data", &n, format!("rc=0 set={set}"));
     let r = submit(&mut rd);
     let (got, b) = read_data(&rd, 20, 0);
     out(
@@ -315,6 +317,7 @@ fn cfg_roundtrip(d: &Arc<Dimm>) {
         "dimm-{}",
         cx(u64::from(d.handle().ok().flatten().unwrap_or(0)))
     );
+    let Ok(mut wr) = rd.cfg_write() else { return };
     let set = write_data(&mut wr, name.as_bytes(), 0);
     let r = submit(&mut wr);
     out("labels", "cfg_write_name", &n, format!("rc={r} set={set}"));
@@ -329,6 +332,7 @@ fn cfg_roundtrip(d: &Arc<Dimm>) {
             i32::from(got > 0 && b == name.as_bytes()[..b.len()])
         ),
     );
+    let Ok(mut wr) = rd.cfg_write() else { return };
     let set = wr
         .cfg_write_zero()
         .map_or_else(|e| i64::from(e.errno()), |n| n as i64);
@@ -903,6 +907,14 @@ fn g_inject(ctx: &Ctx) {
     let w = bus.wait_for_scrub_completion();
     out("inject", "wait_scrub", "nfit_test.0", format!("rc={}", rc(&w)));
     ars_round(&bus, &r, "injected");
+    std::thread::sleep(Duration::from_millis(1200));
+    let st = bus.start_scrub();
+    out(
+        "inject",
+        "start_scrub",
+        "nfit_test.0",
+        format!("rc={}", rc(&st)),
+    );
     let w = bus.wait_for_scrub_completion();
     out(
         "inject",
@@ -1246,25 +1258,43 @@ fn g_firmware(ctx: &Ctx) {
         );
     }
     fwa_line(&bus, &v, "armed");
-    if matches!(bus.fw_activate_method(), Ok(FwaMethod::Live)) {
+    // A suspend-method activation quiesces the whole guest: ask for a live one (noidle)
+    // and activate only if the method then reads live, as the C program does.
+    let r = bus.set_fw_activate_noidle(true);
+    let m = bus.fw_activate_method();
+    out(
+        "fw_activate",
+        "noidle",
+        bus.provider(),
+        format!("rc={} method={}", rc(&r), fwa_method(bus.fw_activate_method())),
+    );
+    if matches!(m, Ok(FwaMethod::Live)) {
         let r = bus.activate_firmware(FwaMethod::Live);
         out(
             "fw_activate",
             "activate",
             bus.provider(),
-            format!("rc={} method=live", rc(&r)),
+            format!("rc={} method={}", rc(&r), fwa_method(m)),
         );
     } else {
         out(
             "fw_activate",
             "activate",
             bus.provider(),
-            format!(
-                "rc=skipped method={}",
-                fwa_method(bus.fw_activate_method())
-            ),
+            format!("rc=skipped method={}", fwa_method(m)),
         );
     }
+    let r = bus.set_fw_activate_noidle(false);
+    out(
+        "fw_activate",
+        "clear_noidle",
+        bus.provider(),
+        format!(
+            "rc={} method={}",
+            rc(&r),
+            fwa_method(bus.fw_activate_method())
+        ),
+    );
     std::thread::sleep(Duration::from_millis(3500));
     fwa_line(&bus, &v, "after_activate");
     if let Some(d) = v.first() {
@@ -1339,15 +1369,26 @@ fn sec_state(d: &Dimm) -> i32 {
 }
 
 fn sec_line(d: &Dimm, step: &str, r: i32) {
+    let state = sec_state(d);
+    let frozen = i32::from(d.security_frozen().unwrap_or(false));
+    let text = match std::fs::read(format!("/sys/bus/nd/devices/{}/security", d.devname())) {
+        Ok(b) => {
+            let t = String::from_utf8_lossy(&b);
+            let t = t.split('\n').next().unwrap_or("").to_string();
+            if t.is_empty() {
+                "empty".to_string()
+            } else {
+                t
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "none".into(),
+        Err(_) => "error".into(),
+    };
     out(
         "security",
         step,
         &Names::dimm(d),
-        format!(
-            "rc={r} state={} frozen={}",
-            sec_state(d),
-            i32::from(d.security_frozen().unwrap_or(false))
-        ),
+        format!("rc={r} state={state} frozen={frozen} sysfs={text}"),
     );
 }
 
@@ -1417,6 +1458,8 @@ fn g_security(ctx: &Ctx) {
     sec_line(d, "overwrite_k1", s(d.overwrite(k1)));
     let w = |r: ndctl::Result<bool>| r.map_or_else(|e| e.errno(), i32::from);
     sec_line(d, "wait_overwrite", w(d.wait_overwrite()));
+    std::thread::sleep(Duration::from_millis(15000));
+    sec_line(d, "after_overwrite", 0);
     sec_line(d, "wait_overwrite_idle", w(d.wait_overwrite()));
     sec_line(
         d,
@@ -1424,6 +1467,8 @@ fn g_security(ctx: &Ctx) {
         s(d.disable_master_passphrase(km2)),
     );
     set_bus_regions(ctx, "security", "nfit_test.0", true);
+    let d = &v[v.len() - 2];
+    sec_line(d, "update_0_k1_other", s(d.update_passphrase(0, k1)));
     sec_line(d, "freeze", s(d.freeze_security()));
     sec_line(d, "disable_frozen", s(d.disable_passphrase(k1)));
     sec_line(d, "update_frozen", s(d.update_passphrase(k1, k2)));

@@ -310,37 +310,47 @@ static void cfg_roundtrip(struct ndctl_dimm *d)
 	got = ndctl_cmd_cfg_read_get_data(rd, buf, cfg, 0);
 	out("labels", "cfg_read", n, "rc=%d size=%zd got=%zd digest=%08x", rc,
 	    ndctl_cmd_cfg_read_get_size(rd), got, got > 0 ? fnv(buf, (size_t)got) : 0);
+	/* 20 zero bytes, then "dimm-<handle>", then the whole area zeroed: each through a
+	 * fresh write command (a submitted one takes no more data), each read back */
+	memset(buf, 0, 20);
 	wr = ndctl_dimm_cmd_new_cfg_write(rd);
 	if (!wr) {
 		out("labels", "cfg_write", n, "rc=null");
 		goto done;
 	}
-	/* 20 zero bytes, then "dimm-<handle>", each read back */
-	memset(buf, 0, 20);
 	got = ndctl_cmd_cfg_write_set_data(wr, buf, 20, 0);
 	rc = ndctl_cmd_submit(wr);
 	out("labels", "cfg_write_zero20", n, "rc=%d set=%zd", rc, got);
+	got = ndctl_cmd_cfg_write_set_data(wr, buf, 20, 0);
+	out("labels", "cfg_write_resubmit_data", n, "rc=0 set=%zd", got);
+	ndctl_cmd_unref(wr);
 	rc = ndctl_cmd_submit(rd);
 	got = ndctl_cmd_cfg_read_get_data(rd, back, 20, 0);
 	out("labels", "cfg_reread_zero20", n, "rc=%d got=%zd equal=%d", rc, got,
 	    got == 20 && memcmp(back, buf, 20) == 0);
 	snprintf((char *)buf, 32, "dimm-%#x", ndctl_dimm_get_handle(d));
+	wr = ndctl_dimm_cmd_new_cfg_write(rd);
+	if (!wr)
+		goto done;
 	got = ndctl_cmd_cfg_write_set_data(wr, buf, (unsigned int)strlen((char *)buf), 0);
 	rc = ndctl_cmd_submit(wr);
 	out("labels", "cfg_write_name", n, "rc=%d set=%zd", rc, got);
+	ndctl_cmd_unref(wr);
 	rc = ndctl_cmd_submit(rd);
 	got = ndctl_cmd_cfg_read_get_data(rd, back, (unsigned int)strlen((char *)buf), 0);
 	out("labels", "cfg_reread_name", n, "rc=%d got=%zd equal=%d", rc, got,
 	    got > 0 && memcmp(back, buf, (size_t)got) == 0);
-	/* the whole area zeroed through cfg_write_zero_data */
+	wr = ndctl_dimm_cmd_new_cfg_write(rd);
+	if (!wr)
+		goto done;
 	got = ndctl_cmd_cfg_write_zero_data(wr);
 	rc = ndctl_cmd_submit(wr);
 	out("labels", "cfg_write_zero_all", n, "rc=%d set=%zd", rc, got);
+	ndctl_cmd_unref(wr);
 	rc = ndctl_cmd_submit(rd);
 	got = ndctl_cmd_cfg_read_get_data(rd, back, cfg, 0);
 	out("labels", "cfg_reread_all", n, "rc=%d got=%zd digest=%08x", rc, got,
 	    got > 0 ? fnv(back, (size_t)got) : 0);
-	ndctl_cmd_unref(wr);
 done:
 	ndctl_cmd_unref(rd);
 	ndctl_cmd_unref(size);
@@ -350,9 +360,14 @@ done:
 
 static void label_state(struct ndctl_dimm *d, const char *step)
 {
+	/* in this order: validating decides the label size the helpers report */
+	int validate = ndctl_dimm_validate_labels(d);
+	unsigned int label = ndctl_dimm_sizeof_namespace_label(d);
+	unsigned int index = ndctl_dimm_sizeof_namespace_index(d);
+	unsigned long avail = ndctl_dimm_get_available_labels(d);
+
 	out("labels", step, dimm_name(d), "rc=0 validate=%d sizeof_label=%u sizeof_index=%u available=%lu",
-	    ndctl_dimm_validate_labels(d), ndctl_dimm_sizeof_namespace_label(d),
-	    ndctl_dimm_sizeof_namespace_index(d), ndctl_dimm_get_available_labels(d));
+	    validate, label, index, avail);
 }
 
 static void read_labels(struct ndctl_dimm *d, const char *step)
@@ -821,6 +836,10 @@ static void g_inject(void)
 	rc = ndctl_bus_wait_for_scrub_completion(bus);
 	out("inject", "wait_scrub", "nfit_test.0", "rc=%d", rc);
 	ars_round(bus, r, "injected");
+	/* the kernel learns of the errors from a scrub of its own */
+	sleep_ms(1200);
+	rc = ndctl_bus_start_scrub(bus);
+	out("inject", "start_scrub", "nfit_test.0", "rc=%d", rc);
 	rc = ndctl_bus_wait_for_scrub_completion(bus);
 	out("inject", "wait_scrub_again", "nfit_test.0", "rc=%d", rc);
 	print_badblocks(r, ns, "after_inject");
@@ -1022,11 +1041,25 @@ static void g_firmware(void)
 		out("fw_activate", "arm_again", dimm_name(v[1]), "rc=%d", ndctl_dimm_fw_activate_arm(v[1]));
 	}
 	fwa_line(bus, v, n, "armed");
-	if (ndctl_bus_get_fw_activate_method(bus) == NDCTL_FWA_METHOD_LIVE) {
-		rc = ndctl_bus_activate_firmware(bus, NDCTL_FWA_METHOD_LIVE);
-		out("fw_activate", "activate", ndctl_bus_get_provider(bus), "rc=%d method=live", rc);
-	} else {
-		out("fw_activate", "activate", ndctl_bus_get_provider(bus), "rc=skipped method=%d",
+	{
+		/*
+		 * A suspend-method activation quiesces the whole guest (it hung the TCG guest):
+		 * ask for a live one by telling the platform not to idle (noidle), and activate
+		 * only if the method then reads live.
+		 */
+		enum ndctl_fwa_method m;
+
+		rc = ndctl_bus_set_fw_activate_noidle(bus);
+		m = ndctl_bus_get_fw_activate_method(bus);
+		out("fw_activate", "noidle", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc, m);
+		if (m == NDCTL_FWA_METHOD_LIVE) {
+			rc = ndctl_bus_activate_firmware(bus, m);
+			out("fw_activate", "activate", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc, m);
+		} else {
+			out("fw_activate", "activate", ndctl_bus_get_provider(bus), "rc=skipped method=%d", m);
+		}
+		rc = ndctl_bus_clear_fw_activate_noidle(bus);
+		out("fw_activate", "clear_noidle", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc,
 		    ndctl_bus_get_fw_activate_method(bus));
 	}
 	/* the mock is busy for three seconds after an activation */
@@ -1069,8 +1102,24 @@ static long new_nvdimm_key(const char *desc)
 
 static void sec_line(struct ndctl_dimm *d, const char *step, int rc)
 {
-	out("security", step, dimm_name(d), "rc=%d state=%d frozen=%d", rc,
-	    ndctl_dimm_get_security(d), ndctl_dimm_security_is_frozen(d));
+	char path[256], text[64] = "";
+	int state = ndctl_dimm_get_security(d);
+	int frozen = ndctl_dimm_security_is_frozen(d);
+	FILE *f;
+
+	/* the kernel's own word beside the library's, for the reader of a difference */
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/security", ndctl_dimm_get_devname(d));
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(text, sizeof(text), f))
+			snprintf(text, sizeof(text), "error");
+		fclose(f);
+	} else {
+		snprintf(text, sizeof(text), "none");
+	}
+	text[strcspn(text, "\n")] = 0;
+	out("security", step, dimm_name(d), "rc=%d state=%d frozen=%d sysfs=%s", rc, state, frozen,
+	    text[0] ? text : "empty");
 }
 
 static void g_security(void)
@@ -1126,9 +1175,15 @@ static void g_security(void)
 	sec_line(d, "overwrite_k1", ndctl_dimm_overwrite(d, k1));
 	rc = ndctl_dimm_wait_overwrite(d);
 	sec_line(d, "wait_overwrite", rc);
+	/* the kernel polls the overwrite with a growing period: give it time */
+	sleep_ms(15000);
+	sec_line(d, "after_overwrite", 0);
 	sec_line(d, "wait_overwrite_idle", ndctl_dimm_wait_overwrite(d));
 	sec_line(d, "disable_master_m2", ndctl_dimm_disable_master_passphrase(d, km2));
 	set_bus_regions("security", "nfit_test.0", true);
+	/* freeze another DIMM (this one may still be busy with its overwrite) */
+	d = v[n - 2];
+	sec_line(d, "update_0_k1_other", ndctl_dimm_update_passphrase(d, 0, k1));
 	sec_line(d, "freeze", ndctl_dimm_freeze_security(d));
 	sec_line(d, "disable_frozen", ndctl_dimm_disable_passphrase(d, k1));
 	sec_line(d, "update_frozen", ndctl_dimm_update_passphrase(d, k1, k2));
@@ -1186,6 +1241,7 @@ static void g_pfn_dax(void)
 	struct ndctl_region *r;
 	struct ndctl_pfn *pfn;
 	struct ndctl_dax *dax;
+	char name[96];
 	uuid_t u;
 	int rc;
 
@@ -1233,8 +1289,9 @@ static void g_pfn_dax(void)
 	out("namespace", "reenable", ns_name(ns), "rc=%d mode=%d", rc, ndctl_namespace_get_mode(ns));
 	rc = ndctl_namespace_disable_safe(ns);
 	out("namespace", "disable", ns_name(ns), "rc=%d", rc);
+	snprintf(name, sizeof(name), "%s", ns_name(ns));
 	rc = ndctl_namespace_delete(ns);
-	out("namespace", "delete", ns_name(ns), "rc=%d", rc);
+	out("namespace", "delete", name, "rc=%d", rc);
 }
 
 /* ------------------------------------------------------------ main */
