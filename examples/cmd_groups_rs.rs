@@ -41,8 +41,9 @@ fn cx(v: u64) -> String {
 }
 
 fn fnv(p: &[u8]) -> u32 {
-    p.iter()
-        .fold(2166136261u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(16777619))
+    p.iter().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(16777619)
+    })
 }
 
 fn rc<T>(r: &ndctl::Result<T>) -> i32 {
@@ -299,9 +300,19 @@ fn cfg_roundtrip(d: &Arc<Dimm>) {
     let zero = [0u8; 20];
     let set = write_data(&mut wr, &zero, 0);
     let r = submit(&mut wr);
-    out("labels", "cfg_write_zero20", &n, format!("rc={r} set={set}"));
+    out(
+        "labels",
+        "cfg_write_zero20",
+        &n,
+        format!("rc={r} set={set}"),
+    );
     let set = write_data(&mut wr, &zero, 0);
-    out("labels", "cfg_write_resubmit_data", &n, format!("rc=0 set={set}"));
+    out(
+        "labels",
+        "cfg_write_resubmit_data",
+        &n,
+        format!("rc=0 set={set}"),
+    );
     let r = submit(&mut rd);
     let (got, b) = read_data(&rd, 20, 0);
     out(
@@ -337,7 +348,12 @@ fn cfg_roundtrip(d: &Arc<Dimm>) {
         .cfg_write_zero()
         .map_or_else(|e| i64::from(e.errno()), |n| n as i64);
     let r = submit(&mut wr);
-    out("labels", "cfg_write_zero_all", &n, format!("rc={r} set={set}"));
+    out(
+        "labels",
+        "cfg_write_zero_all",
+        &n,
+        format!("rc={r} set={set}"),
+    );
     let r = submit(&mut rd);
     let (got, b) = read_data(&rd, cfg, 0);
     out(
@@ -731,8 +747,7 @@ fn ars_status_settled(bus: &Bus, cap: &Command, step: &str) {
 }
 
 fn ars_cap(bus: &Arc<Bus>, r: &Region) -> Option<Command> {
-    let Ok(mut cap) = bus.ars_cap(r.resource().ok().flatten().unwrap_or(u64::MAX), r.size())
-    else {
+    let Ok(mut cap) = bus.ars_cap(r.resource().ok().flatten().unwrap_or(u64::MAX), r.size()) else {
         out("ars", "cap", &Names::region(r), "rc=null".into());
         return None;
     };
@@ -758,7 +773,12 @@ fn ars_cap(bus: &Arc<Bus>, r: &Region) -> Option<Command> {
 fn ars_round(bus: &Arc<Bus>, r: &Region, tag: &str) {
     let Some(cap) = ars_cap(bus, r) else { return };
     let w = bus.wait_for_scrub_completion();
-    out("ars", "wait_scrub", bus.provider(), format!("rc={}", rc(&w)));
+    out(
+        "ars",
+        "wait_scrub",
+        bus.provider(),
+        format!("rc={}", rc(&w)),
+    );
     std::thread::sleep(Duration::from_millis(1200));
     match cap.ars_start(ArsType::PERSISTENT) {
         Err(_) => out("ars", "start", &Names::region(r), "rc=null".into()),
@@ -792,6 +812,17 @@ fn make_namespace(r: &Arc<Region>, size: u64, tag: u8) -> Option<Arc<Namespace>>
         out("namespace", "seed", &rn, "rc=null".into());
         return None;
     };
+    let r_align = r.set_align(4096 * u64::from(r.interleave_ways()));
+    out(
+        "namespace",
+        "set_align",
+        &rn,
+        format!(
+            "rc={} align={}",
+            rc(&r_align),
+            cx(r.align().ok().flatten().unwrap_or(u64::MAX))
+        ),
+    );
     let u = uuid::Uuid::from_bytes([tag; 16]);
     out(
         "namespace",
@@ -852,7 +883,10 @@ fn print_badblocks(r: &Region, ns: Option<&Namespace>, step: &str) {
             "badblocks",
             step,
             &Names::ns(ns),
-            format!("rc=0 namespace={}", list(ns.badblocks().unwrap_or_default())),
+            format!(
+                "rc=0 namespace={}",
+                list(ns.badblocks().unwrap_or_default())
+            ),
         );
     }
 }
@@ -883,13 +917,13 @@ fn g_inject(ctx: &Ctx) {
         out("inject", "region", "nfit_test.0/r1", "rc=-19".into());
         return;
     };
-    let Some(ns) = make_namespace(&r, 16 * MIB, 0x11) else {
+    let Some(ns) = make_namespace(&r, 18 * MIB, 0x11) else {
         return;
     };
     let nn = Names::ns(&ns);
     print_badblocks(&r, Some(&ns), "before");
     injection_status(&ns, "status_before");
-    let res = ns.inject_error(64, 8, InjectFlags::from_bits(1 << 1));
+    let res = ns.inject_error(64, 8, InjectFlags::from_bits(1));
     out(
         "inject",
         "inject",
@@ -903,9 +937,21 @@ fn g_inject(ctx: &Ctx) {
         &nn,
         format!("rc={} block=1024 count=1 notify=0", rc(&res)),
     );
+    let res = ns.inject_error(2048, 1, InjectFlags::from_bits(2));
+    out(
+        "inject",
+        "inject_saturate",
+        &nn,
+        format!("rc={} block=2048 count=1 saturate=1", rc(&res)),
+    );
     injection_status(&ns, "status_after");
     let w = bus.wait_for_scrub_completion();
-    out("inject", "wait_scrub", "nfit_test.0", format!("rc={}", rc(&w)));
+    out(
+        "inject",
+        "wait_scrub",
+        "nfit_test.0",
+        format!("rc={}", rc(&w)),
+    );
     ars_round(&bus, &r, "injected");
     std::thread::sleep(Duration::from_millis(1200));
     let st = bus.start_scrub();
@@ -956,6 +1002,13 @@ fn g_inject(ctx: &Ctx) {
     out("inject", "uninject", &nn, format!("rc={}", rc(&res)));
     let res = ns.uninject_error(1024, 1, InjectFlags::default());
     out("inject", "uninject_v1", &nn, format!("rc={}", rc(&res)));
+    let res = ns.uninject_error(2048, 1, InjectFlags::from_bits(2));
+    out(
+        "inject",
+        "uninject_saturate",
+        &nn,
+        format!("rc={}", rc(&res)),
+    );
     injection_status(&ns, "status_uninjected");
     out(
         "inject",
@@ -970,7 +1023,8 @@ fn g_inject(ctx: &Ctx) {
             }
         ),
     );
-    if let Some(r1) = bus_of(ctx, "nfit_test.1").and_then(|b| b.region_by_range_index(1).ok().flatten())
+    if let Some(r1) =
+        bus_of(ctx, "nfit_test.1").and_then(|b| b.region_by_range_index(1).ok().flatten())
     {
         if let Some(io) = r1.namespaces().unwrap_or_default().first() {
             let res = io.inject_error(0, 1, InjectFlags::default());
@@ -1213,10 +1267,14 @@ fn fwa_line(bus: &Bus, v: &[Arc<Dimm>], step: &str) {
     }
 }
 
-/// `ndctl_dimm_fw_activate_arm/disarm`: the state reached, or INVALID (0) on failure.
+/// `ndctl_dimm_fw_activate_arm/disarm` as libndctl answers both: ARMED (2) once the
+/// request was taken, INVALID (0) for a DIMM without activation or on failure.
 fn arm(d: &Dimm, on: bool) -> i32 {
+    if fwa_state(d.fw_activate_state()) == 0 {
+        return 0;
+    }
     match d.fw_activate_arm(on) {
-        Ok(()) => fwa_state(d.fw_activate_state()),
+        Ok(()) => 2,
         Err(_) => 0,
     }
 }
@@ -1266,7 +1324,11 @@ fn g_firmware(ctx: &Ctx) {
         "fw_activate",
         "noidle",
         bus.provider(),
-        format!("rc={} method={}", rc(&r), fwa_method(bus.fw_activate_method())),
+        format!(
+            "rc={} method={}",
+            rc(&r),
+            fwa_method(bus.fw_activate_method())
+        ),
     );
     if matches!(m, Ok(FwaMethod::Live)) {
         let r = bus.activate_firmware(FwaMethod::Live);
@@ -1461,11 +1523,7 @@ fn g_security(ctx: &Ctx) {
     std::thread::sleep(Duration::from_millis(15000));
     sec_line(d, "after_overwrite", 0);
     sec_line(d, "wait_overwrite_idle", w(d.wait_overwrite()));
-    sec_line(
-        d,
-        "disable_master_m2",
-        s(d.disable_master_passphrase(km2)),
-    );
+    sec_line(d, "disable_master_m2", s(d.disable_master_passphrase(km2)));
     set_bus_regions(ctx, "security", "nfit_test.0", true);
     let d = &v[v.len() - 2];
     sec_line(d, "update_0_k1_other", s(d.update_passphrase(0, k1)));

@@ -1504,11 +1504,7 @@ fn run_groups(what: &str, cmd: &str, env: Option<(&str, &str)>, out: &Path) -> R
 /// Compare one group of two runs line by line; the first difference fails it.
 fn compare_group(oracle: &[String], ours: &[String]) -> R {
     for (i, (a, b)) in oracle.iter().zip(ours).enumerate() {
-        ensure!(
-            a == b,
-            "line {}: Debian `{a}` vs ours `{b}`",
-            i + 1
-        );
+        ensure!(a == b, "line {}: Debian `{a}` vs ours `{b}`", i + 1);
     }
     ensure!(
         oracle.len() == ours.len(),

@@ -496,12 +496,9 @@ fn label_init_flags_the_member_regions_whose_type_the_next_enable_rereads() {
     let (dir, ctx) = tree();
     let dimm = first_dimm(&ctx);
     let regions = dimm.bus().regions().unwrap();
-    let (member, other): (Vec<_>, Vec<_>) = regions.into_iter().partition(|r| {
-        r.dimms()
-            .unwrap()
-            .iter()
-            .any(|d| Arc::ptr_eq(d, &dimm))
-    });
+    let (member, other): (Vec<_>, Vec<_>) = regions
+        .into_iter()
+        .partition(|r| r.dimms().unwrap().iter().any(|d| Arc::ptr_eq(d, &dimm)));
     assert!(!member.is_empty(), "the DIMM maps into a region");
     // A fresh nfit_test: blank label areas, so the kernel probed the regions label-less.
     let region = &member[0];
