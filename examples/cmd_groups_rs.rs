@@ -891,16 +891,20 @@ fn print_badblocks(r: &Region, ns: Option<&Namespace>, step: &str) {
     }
 }
 
-fn injection_status(ns: &Namespace, step: &str) {
+/// `ndctl_namespace_injection_status` and its iterator: the crate answers what the platform
+/// holds now; libndctl (and so our C API) merges each answer into a per-namespace list that
+/// is never emptied, so the twin keeps that list to print what the C program prints.
+fn injection_status(ns: &Namespace, seen: &mut ndctl::cmd::InjectedBlocks, step: &str) {
     let r = ns.injection_status();
-    let runs = r
-        .as_ref()
-        .map(|v| {
-            v.iter()
-                .map(|(b, c)| format!("{b}+{c},"))
-                .collect::<String>()
-        })
-        .unwrap_or_default();
+    if let Ok(now) = &r {
+        for &(b, c) in now {
+            ndctl::cmd::merge_injected(seen, b, c);
+        }
+    }
+    let runs = seen
+        .iter()
+        .map(|(b, c)| format!("{b}+{c},"))
+        .collect::<String>();
     out(
         "inject",
         step,
@@ -922,7 +926,8 @@ fn g_inject(ctx: &Ctx) {
     };
     let nn = Names::ns(&ns);
     print_badblocks(&r, Some(&ns), "before");
-    injection_status(&ns, "status_before");
+    let mut seen = Vec::new();
+    injection_status(&ns, &mut seen, "status_before");
     let res = ns.inject_error(64, 8, InjectFlags::from_bits(1));
     out(
         "inject",
@@ -944,7 +949,7 @@ fn g_inject(ctx: &Ctx) {
         &nn,
         format!("rc={} block=2048 count=1 saturate=1", rc(&res)),
     );
-    injection_status(&ns, "status_after");
+    injection_status(&ns, &mut seen, "status_after");
     let w = bus.wait_for_scrub_completion();
     out(
         "inject",
@@ -1009,7 +1014,7 @@ fn g_inject(ctx: &Ctx) {
         &nn,
         format!("rc={}", rc(&res)),
     );
-    injection_status(&ns, "status_uninjected");
+    injection_status(&ns, &mut seen, "status_uninjected");
     out(
         "inject",
         "scrub_count",
