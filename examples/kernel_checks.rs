@@ -1449,8 +1449,168 @@ fn nfit(rep: &mut Report) {
         "nfit-bus1-final",
         &["-BDRNXi", "-vvv", "-b", "nfit_test.1"],
     );
-    // The command-layer checks of the DSM families (issue 8) plug in here: nfit_test
-    // emulates SMART/health, firmware update, ARS, error injection, labels and security.
+    cmd_groups(rep);
+}
+
+// ------------------------------------------------------------------ command groups (issue 8)
+
+/// Reload nfit_test, so that the next program starts from the mock's initial state
+/// (labels, SMART, firmware, security and injected errors all live in the module).
+fn reset_nfit_test() -> R<()> {
+    // An enabled region pins the module (its namespaces map the mock's memory).
+    for bus in ["nfit_test.0", "nfit_test.1"] {
+        run_ok("ndctl", &["disable-region", "-b", bus, "all"])?;
+    }
+    run_ok("modprobe", &["-r", "nfit_test"])?;
+    run_ok("modprobe", &["nfit_test"])?;
+    settle(4)?;
+    Ok(())
+}
+
+/// One run of a command-groups program: its output split into `== group` sections.
+struct GroupRun {
+    sections: Vec<(String, Vec<String>)>,
+    rc: i32,
+    stderr: String,
+}
+
+fn run_groups(what: &str, cmd: &str, env: Option<(&str, &str)>, out: &Path) -> R<GroupRun> {
+    reset_nfit_test().map_err(|e| format!("reset before {what}: {e}"))?;
+    let mut c = Command::new(cmd);
+    c.stdin(Stdio::null());
+    if let Some((k, v)) = env {
+        c.env(k, v);
+    }
+    let o = c.output().map_err(|e| format!("{cmd}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let _ = fs::write(out.join(format!("cmd-groups-{what}.txt")), &stdout);
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for line in stdout.lines() {
+        if let Some(g) = line.strip_prefix("== ") {
+            sections.push((g.to_string(), Vec::new()));
+        } else if let Some(last) = sections.last_mut() {
+            last.1.push(line.to_string());
+        } else {
+            sections.push(("preamble".into(), vec![line.to_string()]));
+        }
+    }
+    Ok(GroupRun {
+        sections,
+        rc: o.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    })
+}
+
+/// Compare one group of two runs line by line; the first difference fails it.
+fn compare_group(oracle: &[String], ours: &[String]) -> R {
+    for (i, (a, b)) in oracle.iter().zip(ours).enumerate() {
+        ensure!(a == b, "line {}: Debian `{a}` vs ours `{b}`", i + 1);
+    }
+    ensure!(
+        oracle.len() == ours.len(),
+        "Debian printed {} lines, ours {} (first extra: `{}`)",
+        oracle.len(),
+        ours.len(),
+        oracle
+            .get(ours.len())
+            .or(ours.get(oracle.len()))
+            .cloned()
+            .unwrap_or_default()
+    );
+    ensure!(!oracle.is_empty(), "no lines");
+    Ok(format!("{} lines equal", oracle.len()))
+}
+
+/// Compare `ours` with the oracle run group by group. `skipped` names the oracle's groups
+/// that `ours` does not run by design (said in the exit check, not silently dropped).
+fn compare_runs(
+    rep: &mut Report,
+    prefix: &str,
+    oracle: &GroupRun,
+    ours: &GroupRun,
+    skipped: &[&str],
+) {
+    rep.check(&format!("{prefix}-exit"), || {
+        ensure!(
+            oracle.rc == 0 && ours.rc == 0,
+            "exit Debian {} ours {}: {} {}",
+            oracle.rc,
+            ours.rc,
+            oracle.stderr.trim(),
+            ours.stderr.trim()
+        );
+        let want: Vec<&String> = oracle
+            .sections
+            .iter()
+            .map(|s| &s.0)
+            .filter(|g| !skipped.contains(&g.as_str()))
+            .collect();
+        let have: Vec<&String> = ours.sections.iter().map(|s| &s.0).collect();
+        ensure!(want == have, "groups Debian {want:?} vs ours {have:?}");
+        let mut d = format!("{} groups", have.len());
+        if !skipped.is_empty() {
+            d += &format!(" (not in this program: {})", skipped.join(", "));
+        }
+        Ok(d)
+    });
+    for (name, lines) in &oracle.sections {
+        if skipped.contains(&name.as_str()) {
+            continue;
+        }
+        let theirs = ours
+            .sections
+            .iter()
+            .find(|s| &s.0 == name)
+            .map(|s| s.1.as_slice());
+        rep.check(&format!("{prefix}-{name}"), || match theirs {
+            Some(t) => compare_group(lines, t),
+            None => fail(format!("group {name} missing from our run")),
+        });
+    }
+}
+
+/// The command groups of issue 8 on the nfit_test mock: one C program on Debian's
+/// libndctl and on ours, and the Rust API's twin of it, each from a fresh nfit_test.
+fn cmd_groups(rep: &mut Report) {
+    let out = rep.out.clone();
+    let c_bin = format!("{BIN}/cmd_groups");
+    let debian = match run_groups(
+        "debian",
+        &c_bin,
+        Some(("LD_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu")),
+        &out,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            rep.check("cmdgroups-debian", || Err(e.clone()));
+            return;
+        }
+    };
+    match run_groups("capi", &c_bin, None, &out) {
+        Ok(ours) => compare_runs(rep, "cmdgroups-c", &debian, &ours, &[]),
+        Err(e) => {
+            rep.check("cmdgroups-c", || Err(e.clone()));
+        }
+    }
+    match run_groups("rust", &format!("{BIN}/cmd_groups_rs"), None, &out) {
+        // The Rust twin drives the command groups; the object-layer groups of the C
+        // program (topology, BTT/PFN/DAX creation) go through the same Rust code via the
+        // C run on our library and the list checks.
+        Ok(ours) => compare_runs(
+            rep,
+            "cmdgroups-rust",
+            &debian,
+            &ours,
+            &["topology", "btt", "pfn_dax", "topology_end"],
+        ),
+        Err(e) => {
+            rep.check("cmdgroups-rust", || Err(e.clone()));
+        }
+    }
+    rep.check("cmdgroups-final-reset", || {
+        reset_nfit_test()?;
+        Ok("nfit_test reloaded".into())
+    });
 }
 
 fn main() {

@@ -112,7 +112,7 @@ impl InterleaveSet {
 impl Region {
     /// The interleave set (PMEM regions only).
     pub fn interleave_set(&self) -> Option<Arc<InterleaveSet>> {
-        let cookie = self.cookie?;
+        let cookie = self.cookie()?;
         let mut g = self.iset.lock().unwrap_or_else(|p| p.into_inner());
         Some(Arc::clone(g.get_or_insert_with(|| {
             Arc::new(InterleaveSet {

@@ -1,7 +1,7 @@
 //! Regions (`regionN`) and the lists of devices carved from them.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::badblock::{parse_badblocks, BadBlock};
@@ -82,8 +82,11 @@ pub struct Region {
     pub(crate) num_mappings: u32,
     read_only: Mutex<bool>,
     modalias: String,
-    nstype: DeviceType,
-    pub(crate) cookie: Option<u64>,
+    /// `nstype` and `set_cookie` (PMEM only): read at creation, and again by the next
+    /// enable after a label initialisation on a member DIMM flagged them stale (the
+    /// kernel decides labelled vs label-less when the region is probed).
+    kind: Mutex<(DeviceType, Option<u64>)>,
+    refresh_type: AtomicBool,
     generation: AtomicU64,
     pub(crate) mappings: Mutex<Option<Vec<Arc<Mapping>>>>,
     pub(crate) iset: Mutex<Option<Arc<InterleaveSet>>>,
@@ -96,6 +99,17 @@ fn to_u32(dev: &Device, name: &str, v: u64) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::parse(dev.attr_path(name), &v.to_string(), "out of range"))
 }
 
+/// The region's `nstype`, and its `set_cookie` when it is a PMEM region.
+fn read_kind(dev: &Device) -> Result<(DeviceType, Option<u64>)> {
+    let nstype = DeviceType::from_code(to_u32(dev, "nstype", dev.req_u64("nstype")?)?);
+    let cookie = if nstype == DeviceType::NamespacePmem {
+        Some(dev.req_u64("set_cookie")?)
+    } else {
+        None
+    };
+    Ok((nstype, cookie))
+}
+
 impl Region {
     pub(crate) fn new(bus: Arc<Bus>, id: u32, path: PathBuf) -> Result<Arc<Region>> {
         let dev = Device::new(Arc::clone(bus.device().sysfs()), path);
@@ -103,12 +117,7 @@ impl Region {
         let num_mappings = to_u32(&dev, "mappings", dev.req_u64("mappings")?)?;
         let read_only = dev.req_u64("read_only")? != 0;
         let modalias = dev.required("modalias")?;
-        let nstype = DeviceType::from_code(to_u32(&dev, "nstype", dev.req_u64("nstype")?)?);
-        let cookie = if nstype == DeviceType::NamespacePmem {
-            Some(dev.req_u64("set_cookie")?)
-        } else {
-            None
-        };
+        let kind = read_kind(&dev)?;
         let logger = Arc::clone(dev.sysfs().logger());
         Ok(Arc::new_cyclic(|me| Region {
             node: Node::new(dev, id),
@@ -118,8 +127,8 @@ impl Region {
             num_mappings,
             read_only: Mutex::new(read_only),
             modalias,
-            nstype,
-            cookie,
+            kind: Mutex::new(kind),
+            refresh_type: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             mappings: Mutex::new(None),
             iset: Mutex::new(None),
@@ -192,12 +201,47 @@ impl Region {
 
     /// The kernel's `nstype`: which namespace type the region holds.
     pub fn nstype(&self) -> DeviceType {
-        self.nstype
+        self.kind.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// The interleave-set cookie (`set_cookie`) of a PMEM region.
+    pub(crate) fn cookie(&self) -> Option<u64> {
+        self.kind.lock().unwrap_or_else(|p| p.into_inner()).1
+    }
+
+    /// Mark `nstype` / `set_cookie` stale: the labels of a member DIMM were just
+    /// initialised, so the next enable may probe the region as the other type (libndctl's
+    /// `region_flag_refresh`).
+    pub(crate) fn flag_type_refresh(&self) {
+        self.refresh_type.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Region::flag_type_refresh`] was called since the last refresh.
+    #[cfg(test)]
+    pub(crate) fn type_refresh_pending(&self) -> bool {
+        self.refresh_type.load(Ordering::Relaxed)
+    }
+
+    /// Re-read `nstype` / `set_cookie` if flagged stale (done by an enable that bound the
+    /// region); a changed cookie drops the cached interleave set.
+    pub(crate) fn refresh_type(&self) -> Result<()> {
+        if !self.refresh_type.swap(false, Ordering::Relaxed) {
+            return Ok(());
+        }
+        // Fresh values: the attributes were cached when the region was first read.
+        self.device().invalidate();
+        let kind = read_kind(self.device())?;
+        let mut g = self.kind.lock().unwrap_or_else(|p| p.into_inner());
+        if g.1 != kind.1 {
+            *self.iset.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+        *g = kind;
+        Ok(())
     }
 
     /// PMEM for `nstype` IO or PMEM, BLK otherwise (as libndctl decides).
     pub fn region_type(&self) -> RegionType {
-        match self.nstype {
+        match self.nstype() {
             DeviceType::NamespaceIo | DeviceType::NamespacePmem => RegionType::Pmem,
             _ => RegionType::Blk,
         }
@@ -257,7 +301,7 @@ impl Region {
     }
 
     fn capacity_attr(&self, name: &str) -> Result<Option<u64>> {
-        if !self.nstype.is_labelled() {
+        if !self.nstype().is_labelled() {
             return Ok(Some(0));
         }
         self.device().fresh_u64(name)
@@ -360,6 +404,7 @@ impl Region {
                     reason: "failed to enable".into(),
                 });
             }
+            self.refresh_type()?;
         }
         self.refresh_children()
     }

@@ -1804,6 +1804,12 @@ int ndctl_namespace_inject_error(struct ndctl_namespace *ndns, unsigned long lon
 /**
  * Injects media errors into `count` blocks from `block` (flags: bit 0 notify, bit 1
  * saturate): 0 or -errno (-EOPNOTSUPP without error injection).
+ *
+ * Differs from libndctl on a namespace without a resource (not configured, or a
+ * disabled raw namespace): -EINVAL here, where libndctl adds the block offset to
+ * `ULLONG_MAX`, wraps around, passes its bounds check and asks the platform to inject
+ * at that bogus address (nfit_test accepts it: 0). Same for `uninject` and
+ * `injection_status` (libndctl queries from the wrapped address and finds nothing: 0).
  */
 int ndctl_namespace_inject_error2(struct ndctl_namespace *ndns, unsigned long long block, unsigned long long count, unsigned int flags);
 

@@ -76,7 +76,8 @@ impl Bus {
 impl Namespace {
     /// System physical start and size of the namespace's data as error injection sees it:
     /// the pfn or dax data area when there is one, the raw namespace otherwise; a BTT is
-    /// refused with EOPNOTSUPP, as in libndctl.
+    /// refused with EOPNOTSUPP, as in libndctl. A namespace without a resource is refused
+    /// too (libndctl wraps `ULLONG_MAX + offset` around and injects at a bogus address).
     fn injection_bounds(&self) -> Result<(u64, u64)> {
         let unknown = |what: &str| Error::invalid(self.devname(), format!("{what} unknown"));
         if let Some(p) = self.pfn()? {

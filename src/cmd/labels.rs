@@ -3,6 +3,8 @@
 //! the label size once known. Index blocks are written back through config writes derived
 //! from that read, so the image stays what the DIMM holds.
 
+use std::sync::Arc;
+
 use super::{Command, Kind};
 use crate::error::{Error, Result};
 use crate::labels::{self, Version};
@@ -88,6 +90,18 @@ impl DimmLabels {
     pub fn init(&mut self, version: Version) -> Result<u32> {
         let blocks = labels::init_index_blocks(&self.image(), self.config_size(), version)?;
         self.label_size = Some(version.label_size());
+        // The regions this DIMM belongs to may change type (label-less vs labelled) the
+        // next time they are enabled, as libndctl's init_labels flags them.
+        if let Some(dimm) = self.read.target().dimm() {
+            for region in dimm.bus().regions().unwrap_or_default() {
+                let member = region
+                    .dimms()
+                    .is_ok_and(|v| v.iter().any(|d| Arc::ptr_eq(d, dimm)));
+                if member {
+                    region.flag_type_refresh();
+                }
+            }
+        }
         for (offset, bytes) in blocks {
             let mut write = self.read.cfg_write()?;
             let at = u32::try_from(offset)

@@ -490,3 +490,45 @@ fn firmware_update_commands_encode_the_intel_payloads() {
     assert!(info.fw_send(0, &[]).is_err());
     assert_eq!(intel_fw::SEND_DATA, 14);
 }
+
+#[test]
+fn label_init_flags_the_member_regions_whose_type_the_next_enable_rereads() {
+    use crate::device_type::DeviceType;
+    use crate::labels::Version;
+    let (dir, ctx) = tree();
+    let dimm = first_dimm(&ctx);
+    let regions = dimm.bus().regions().unwrap();
+    let (member, other): (Vec<_>, Vec<_>) = regions
+        .into_iter()
+        .partition(|r| r.dimms().unwrap().iter().any(|d| Arc::ptr_eq(d, &dimm)));
+    assert!(!member.is_empty(), "the DIMM maps into a region");
+    // A fresh nfit_test: blank label areas, so the kernel probed the regions label-less.
+    let region = &member[0];
+    assert_eq!(region.nstype(), DeviceType::NamespaceIo);
+    assert!(region.interleave_set().is_none());
+    assert_eq!(region.available_size().unwrap(), Some(0));
+
+    // Once labelled and re-probed, the kernel calls it PMEM; nothing re-reads that
+    // unprompted (libndctl reads nstype once, too).
+    let rdir = dir
+        .path()
+        .join(region.device().path().strip_prefix("/").unwrap());
+    fs::write(rdir.join("nstype"), "5\n").unwrap();
+    fs::write(rdir.join("set_cookie"), "0x1234\n").unwrap();
+    fs::write(rdir.join("available_size"), "33554432\n").unwrap();
+    region.refresh_type().unwrap();
+    assert_eq!(region.nstype(), DeviceType::NamespaceIo, "not flagged");
+
+    // Initialising labels flags the DIMM's regions (before its writes, which fail on a
+    // placeholder node), and only those; the refresh an enable makes then re-reads them.
+    let blank = completed_read(&dimm, &vec![0; 128 << 10]);
+    let mut state = DimmLabels::new(blank, None).unwrap();
+    assert!(state.init(Version::V1_2).is_err());
+    assert!(member.iter().all(|r| r.type_refresh_pending()));
+    assert!(other.iter().all(|r| !r.type_refresh_pending()));
+    region.refresh_type().unwrap();
+    assert_eq!(region.nstype(), DeviceType::NamespacePmem);
+    assert_eq!(region.interleave_set().map(|i| i.cookie()), Some(0x1234));
+    assert_eq!(region.available_size().unwrap(), Some(32 << 20));
+    assert!(!region.type_refresh_pending());
+}

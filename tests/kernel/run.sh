@@ -245,7 +245,8 @@ build_nfit_test() {
 build_guest_binaries() {
     local t=$SECONDS
     log "building the project's guest binaries (release)"
-    (cd "$here" && cargo build -q --release --example list --example btt --example kernel_checks) ||
+    (cd "$here" && cargo build -q --release --example list --example btt --example kernel_checks \
+        --example cmd_groups_rs) ||
         die "cargo build of the guest binaries failed"
     local so
     so=$("$here/scripts/link-libndctl.sh" --release) || die "linking libndctl.so.6 failed"
@@ -253,7 +254,8 @@ build_guest_binaries() {
     rm -rf "$GUEST_BIN"
     mkdir -p "$GUEST_BIN/lib"
     cp "$here/target/release/examples/list" "$here/target/release/examples/btt" \
-        "$here/target/release/examples/kernel_checks" "$GUEST_BIN/"
+        "$here/target/release/examples/kernel_checks" "$here/target/release/examples/cmd_groups_rs" \
+        "$GUEST_BIN/"
     cp "$so" "$GUEST_BIN/lib/"
     ln -s "$(basename "$so")" "$GUEST_BIN/lib/libndctl.so.6"
     ln -s libndctl.so.6 "$GUEST_BIN/lib/libndctl.so"
@@ -261,7 +263,12 @@ build_guest_binaries() {
     cc -O2 -std=gnu11 -Wall -Wextra -Werror -I"$here/include" -o "$GUEST_BIN/c_write_path" \
         "$kt/c/write_path.c" -L"$GUEST_BIN/lib" -lndctl -Wl,-rpath,/opt/ndctl-rs/lib ||
         die "compiling the C checks failed"
-    strip "$GUEST_BIN"/list "$GUEST_BIN"/btt "$GUEST_BIN"/kernel_checks
+    # The command groups (issue 8): one program, run in the guest on Debian's libndctl
+    # (LD_LIBRARY_PATH beats the RUNPATH) and on ours, outputs compared line by line.
+    cc -O2 -std=gnu11 -Wall -Wextra -Werror -I"$here/include" -o "$GUEST_BIN/cmd_groups" \
+        "$kt/c/cmd_groups.c" -L"$GUEST_BIN/lib" -lndctl -Wl,-rpath,/opt/ndctl-rs/lib ||
+        die "compiling the C command groups failed"
+    strip "$GUEST_BIN"/list "$GUEST_BIN"/btt "$GUEST_BIN"/kernel_checks "$GUEST_BIN"/cmd_groups_rs
     log "guest binaries ready ($((SECONDS - t)) s)"
 }
 
