@@ -1594,14 +1594,14 @@ fn cmd_groups(rep: &mut Report) {
     }
     match run_groups("rust", &format!("{BIN}/cmd_groups_rs"), None, &out) {
         // The Rust twin drives the command groups; the object-layer groups of the C
-        // program (topology, BTT/PFN/DAX creation) go through the same Rust code via the
+        // program (topology, BTT/PFN/DAX creation, the BTT size table and block I/O) go through the same Rust code via the
         // C run on our library and the list checks.
         Ok(ours) => compare_runs(
             rep,
             "cmdgroups-rust",
             &debian,
             &ours,
-            &["topology", "btt", "pfn_dax", "topology_end"],
+            &["topology", "btt", "pfn_dax", "btt_table", "topology_end"],
         ),
         Err(e) => {
             rep.check("cmdgroups-rust", || Err(e.clone()));

@@ -1307,6 +1307,147 @@ static void g_pfn_dax(void)
 	out("namespace", "delete", name, "rc=%d", rc);
 }
 
+/*
+ * §4.2's BTT size table for all three namespace sizes and the block-device checks of
+ * libndctl's own test: 4 KiB of O_DIRECT I/O through every block device the model names
+ * (btt, pfn, raw), the write cache of raw and fsdax namespaces, and what
+ * ndctl_region_disable_preserve leaves of the region's namespace objects.
+ */
+static void block_io(const char *group, const char *dev, const char *obj)
+{
+	char path[128];
+	void *buf = NULL, *back = NULL;
+	int fd, rc = 0, same = 0;
+
+	if (!dev) {
+		out(group, "io", obj, "rc=null");
+		return;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 || posix_memalign(&buf, 4096, 4096) || posix_memalign(&back, 4096, 4096)) {
+		out(group, "io", obj, "rc=%d", -errno);
+		goto done;
+	}
+	memset(buf, 0x5a, 4096);
+	if (pwrite(fd, buf, 4096, 8192) != 4096 || pread(fd, back, 4096, 8192) != 4096)
+		rc = -errno;
+	else
+		same = memcmp(buf, back, 4096) == 0;
+	out(group, "io", obj, "rc=%d same=%d", rc, same);
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(back);
+}
+
+static void write_cache(struct ndctl_namespace *ns, const char *step)
+{
+	int before = ndctl_namespace_write_cache_is_enabled(ns);
+	int off = ndctl_namespace_disable_write_cache(ns);
+	int during = ndctl_namespace_write_cache_is_enabled(ns);
+	int on = ndctl_namespace_enable_write_cache(ns);
+
+	out("write_cache", step, ns_name(ns), "rc=%d before=%d disable=%d during=%d enable=%d after=%d",
+	    before < 0 ? before : 0, before, off, during, on,
+	    ndctl_namespace_write_cache_is_enabled(ns));
+}
+
+static void g_btt_table(void)
+{
+	static const struct {
+		unsigned long long ns_size, small, large;
+	} table[] = {
+		{ 18 * MIB, 0x11b5400ULL, 0x8daa000ULL },
+		{ 20 * MIB, 0x13b1400ULL, 0x9d8a000ULL },
+		{ 27 * MIB, 0x1aa3600ULL, 0xd51b000ULL },
+	};
+	static const unsigned int sizes[] = { 512, 4096 };
+	struct ndctl_region *r = region_of("nfit_test.0", 2);
+	struct ndctl_namespace *ns;
+	struct ndctl_pfn *pfn;
+	unsigned int t, i;
+	uuid_t u;
+	int rc;
+
+	if (!r) {
+		out("btt_table", "region", "nfit_test.0/r2", "rc=-19");
+		return;
+	}
+	for (t = 0; t < sizeof(table) / sizeof(table[0]); t++) {
+		ns = make_namespace(r, table[t].ns_size, (unsigned char)(0x21 + t));
+		if (!ns)
+			return;
+		out("btt_table", "raw", ns_name(ns), "rc=0 bdev=%d", ndctl_namespace_get_block_device(ns) != NULL);
+		block_io("btt_table", ndctl_namespace_get_block_device(ns), ns_name(ns));
+		write_cache(ns, "raw");
+		rc = ndctl_namespace_disable_invalidate(ns);
+		out("btt_table", "disable", ns_name(ns), "rc=%d", rc);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct ndctl_btt *btt = ndctl_region_get_btt_seed(r);
+			unsigned long long expect = sizes[i] < 4096 ? table[t].small : table[t].large;
+			unsigned long long got;
+
+			if (!btt) {
+				out("btt_table", "seed", region_name(r), "rc=null");
+				break;
+			}
+			memset(u, (int)(0x60 + 2 * t + i), sizeof(u));
+			ndctl_btt_set_uuid(btt, u);
+			ndctl_btt_set_sector_size(btt, sizes[i]);
+			ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_SECTOR);
+			ndctl_btt_set_namespace(btt, ns);
+			rc = ndctl_btt_enable(btt);
+			got = ndctl_btt_get_size(btt);
+			out("btt_table", "enable", ns_name(ns), "rc=%d ns_size=%#llx sector=%u btt_size=%#llx table=%s",
+			    rc, table[t].ns_size, sizes[i], got, got == expect ? "match" : "differ");
+			block_io("btt_table", ndctl_btt_get_block_device(btt), ns_name(ns));
+			out("btt_table", "delete", ns_name(ns), "rc=%d", ndctl_btt_delete(btt));
+		}
+		pfn = ndctl_region_get_pfn_seed(r);
+		if (pfn) {
+			memset(u, (int)(0x70 + t), sizeof(u));
+			ndctl_pfn_set_uuid(pfn, u);
+			ndctl_pfn_set_location(pfn, NDCTL_PFN_LOC_PMEM);
+			ndctl_pfn_set_align(pfn, 4096);
+			ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_FSDAX);
+			ndctl_pfn_set_namespace(pfn, ns);
+			rc = ndctl_pfn_enable(pfn);
+			out("btt_table", "pfn_enable", ns_name(ns), "rc=%d", rc);
+			block_io("btt_table", ndctl_pfn_get_block_device(pfn), ns_name(ns));
+			write_cache(ns, "fsdax");
+			out("btt_table", "pfn_delete", ns_name(ns), "rc=%d", ndctl_pfn_delete(pfn));
+		}
+		ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_RAW);
+		if (t + 1 < sizeof(table) / sizeof(table[0])) {
+			rc = ndctl_namespace_disable_safe(ns);
+			out("btt_table", "ns_disable", ns_name(ns), "rc=%d", rc);
+			out("btt_table", "ns_delete", ns_name(ns), "rc=%d", ndctl_namespace_delete(ns));
+			continue;
+		}
+		/* the last one stays: disable_preserve keeps its object, made stale */
+		rc = ndctl_namespace_enable(ns);
+		out("btt_table", "reenable", ns_name(ns), "rc=%d valid=%d", rc, ndctl_namespace_is_valid(ns));
+		rc = ndctl_region_disable_preserve(r);
+		out("btt_table", "disable_preserve", region_name(r), "rc=%d enabled=%d ns_valid=%d",
+		    rc, ndctl_region_is_enabled(r), ndctl_namespace_is_valid(ns));
+		rc = ndctl_region_enable(r);
+		out("btt_table", "region_enable", region_name(r), "rc=%d", rc);
+		/* the re-enabled region assembled new objects: find the namespace again */
+		ndctl_namespace_foreach(r, ns) {
+			if (ndctl_namespace_get_size(ns) != table[t].ns_size)
+				continue;
+			out("btt_table", "found_again", ns_name(ns), "rc=0 valid=%d enabled=%d",
+			    ndctl_namespace_is_valid(ns), ndctl_namespace_is_enabled(ns));
+			rc = ndctl_namespace_disable_safe(ns);
+			out("btt_table", "ns_disable", ns_name(ns), "rc=%d", rc);
+			out("btt_table", "ns_delete", ns_name(ns), "rc=%d", ndctl_namespace_delete(ns));
+			break;
+		}
+	}
+}
+
 /* ------------------------------------------------------------ main */
 
 static const struct {
@@ -1322,6 +1463,7 @@ static const struct {
 	{ "inject", g_inject },
 	{ "btt", g_btt },
 	{ "pfn_dax", g_pfn_dax },
+	{ "btt_table", g_btt_table },
 	{ "security", g_security },
 	{ "topology_end", g_topology },
 };
