@@ -5,8 +5,8 @@ use std::ffi::{c_char, c_int, c_uint, c_ulonglong};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
 use crate::handles::{
-    first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace, ndctl_region,
-    opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    enable_status, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace,
+    ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
 };
 
 fn sector_sizes(b: &ndctl::Btt, func: &'static str) -> (Vec<u32>, Option<usize>) {
@@ -205,7 +205,10 @@ pub unsafe extern "C" fn ndctl_btt_is_configured(btt: *mut ndctl_btt) -> c_int {
 /// Binds the btt: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_enable(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(btt).enable())) })
+    guard!(-libc::EINVAL, |f| {
+        let btt = live!(btt);
+        Some(enable_status(f, btt.devname(), btt.enable()))
+    })
 }
 
 /// Unbinds the btt and detaches it from its namespace: 0 or a negative errno.

@@ -9,7 +9,8 @@ use ndctl::dimm::{DimmFlags, Handle};
 
 use crate::ctx::ndctl_ctx;
 use crate::handles::{
-    first, handle_of, index, known, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr, status, value,
+    enable_status, first, handle_of, index, known, ndctl_bus, ndctl_dimm, opt_ptr, owned_str, ptr,
+    status, value,
 };
 
 /// The health flags (all clear when unreadable).
@@ -393,7 +394,10 @@ pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
 /// Binds the DIMM to its driver: 0, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_enable(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, |f| { Some(status(f, live!(dimm).enable())) })
+    guard!(-libc::EINVAL, |f| {
+        let dimm = live!(dimm);
+        Some(enable_status(f, dimm.devname(), dimm.enable()))
+    })
 }
 
 /// Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).

@@ -155,6 +155,27 @@ pub(crate) fn status(func: &'static str, r: ndctl::Result<()>) -> c_int {
     }
 }
 
+/// The status of an enable: libndctl reports every failure to enable at error level, in
+/// its own words (`<device>: failed to enable`, which `ndctl` users see on stderr); the
+/// cause goes to the debug log.
+pub(crate) fn enable_status(func: &'static str, devname: &str, r: ndctl::Result<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => enable_failed(func, devname, &e),
+    }
+}
+
+/// Logs a failed enable as libndctl does (see [`enable_status`]); returns its errno.
+pub(crate) fn enable_failed(func: &'static str, devname: &str, e: &ndctl::Error) -> c_int {
+    crate::log::call_log(::log::Level::Debug, func, format_args!("{e}"));
+    crate::log::call_log(
+        ::log::Level::Error,
+        func,
+        format_args!("{devname}: failed to enable"),
+    );
+    e.errno()
+}
+
 /// 1/0 for a predicate, or the negative errno when it cannot be decided.
 pub(crate) fn flag(func: &'static str, r: ndctl::Result<bool>) -> c_int {
     match r {

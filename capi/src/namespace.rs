@@ -7,8 +7,8 @@ use ndctl::Mode;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::{
-    device_type_name, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus, ndctl_namespace,
-    ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
+    device_type_name, enable_failed, first, flag, handle_of, index, known, ndctl_btt, ndctl_bus,
+    ndctl_namespace, ndctl_region, opt_ptr, owned_str, ptr, put_uuid, status, value, EMPTY,
 };
 
 /// Supported sector sizes and the index of the selected one (none when unreadable).
@@ -368,12 +368,10 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
     guard!(-libc::EINVAL, |f| {
-        Some(match live!(ndns).enable() {
+        let ndns = live!(ndns);
+        Some(match ndns.enable() {
             Ok(claimed) => c_int::from(claimed),
-            Err(e) => {
-                crate::log::call_log(::log::Level::Error, f, format_args!("{e}"));
-                e.errno()
-            }
+            Err(e) => enable_failed(f, ndns.devname(), &e),
         })
     })
 }

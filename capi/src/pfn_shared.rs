@@ -10,8 +10,8 @@ use ndctl::{Location, Namespace, PfnCore};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
 use crate::handles::{
-    flag, handle_of, index, known, ndctl_bus, ndctl_namespace, ndctl_region, opt_ptr, owned_str,
-    ptr, put_uuid, status, ulong, value,
+    enable_status, flag, handle_of, index, known, ndctl_bus, ndctl_namespace, ndctl_region,
+    opt_ptr, owned_str, ptr, put_uuid, status, ulong, value,
 };
 
 /// libndctl's `enum ndctl_pfn_loc` value of a memmap location.
@@ -127,7 +127,7 @@ pub(crate) fn is_configured(f: &'static str, p: &PfnCore) -> Option<c_int> {
 }
 
 pub(crate) fn enable(f: &'static str, p: &PfnCore) -> Option<c_int> {
-    Some(status(f, p.enable()))
+    Some(enable_status(f, p.devname(), p.enable()))
 }
 
 pub(crate) fn delete(f: &'static str, p: &PfnCore) -> Option<c_int> {

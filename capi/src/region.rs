@@ -7,8 +7,8 @@ use ndctl::region::Numa;
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
-    device_type_name, first, handle_of, known, ndctl_bus, ndctl_dimm, ndctl_region, opt_ptr,
-    owned_str, persistence_domain, ptr, status, value,
+    device_type_name, enable_status, first, handle_of, known, ndctl_bus, ndctl_dimm, ndctl_region,
+    opt_ptr, owned_str, persistence_domain, ptr, status, value,
 };
 
 /// libndctl's `NUMA_NO_NODE`.
@@ -235,7 +235,10 @@ pub unsafe extern "C" fn ndctl_region_is_enabled(region: *mut ndctl_region) -> c
 /// Binds the region and rescans its children: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, |f| Some(status(f, live!(region).enable())))
+    guard!(-libc::EINVAL, |f| {
+        let region = live!(region);
+        Some(enable_status(f, region.devname(), region.enable()))
+    })
 }
 
 /// Unbinds the region and releases its namespace/btt/pfn/dax objects (their handles become
