@@ -1788,6 +1788,29 @@ fn overwrite_done(dimm: &str) -> R<()> {
     }
 }
 
+/// The user key that ndctl's passphrases are encrypted with (ndctl's default name).
+const MASTER_KEY: &str = "nvdimm-master";
+const KEY_DIR: &str = "/etc/ndctl/keys";
+
+/// A clean key setup for one sequence: no DIMM keys left in the user keyring or in
+/// ndctl's key directory from the previous sequence (the reload forgot the passphrases),
+/// and a fresh master key, loaded and saved as ndctl expects it.
+fn cli_keys() -> R<()> {
+    let _ = fs::remove_dir_all(KEY_DIR);
+    fs::create_dir_all(KEY_DIR).map_err(e2s(KEY_DIR))?;
+    run_ok("keyctl", &["clear", "@u"])?;
+    // The user keyring must be reachable from the session for the kernel to use its keys
+    // when ndctl names them (it may be linked already).
+    let _ = run("keyctl", &["link", "@u", "@s"]);
+    let master: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37) ^ 0x5c).collect();
+    let o = run_stdin("keyctl", &["padd", "user", MASTER_KEY, "@u"], &master)?;
+    ensure!(o.rc == 0, "keyctl padd: {}", o.stderr.trim());
+    // What `keyctl pipe` of a user key prints: its payload.
+    let blob = format!("{KEY_DIR}/{MASTER_KEY}.blob");
+    fs::write(&blob, &master).map_err(e2s(&blob))?;
+    Ok(())
+}
+
 /// Where PMDK's pool file lives (a non-DAX ext2 mount of the fsdax namespace).
 const PMDK_MNT: &str = "/mnt/pmdk";
 
@@ -2066,6 +2089,22 @@ fn cli_sequence(seq: &mut Seq) -> R<()> {
         "sanitize-dimm-crypto-erase-zero-key",
         &["sanitize-dimm", "--crypto-erase", "--zero-key", d2],
     );
+    // A passphrase from the kernel keyring (an encrypted key under the user master key
+    // that cli_keys() installs): set, update, crypto-erase with it, set again, remove.
+    let master = format!("user:{MASTER_KEY}");
+    seq.ndctl("setup-passphrase", &["setup-passphrase", d2, "-k", &master]);
+    seq.ndctl("list-D-passphrase", &["list", "-D", "-d", d2]);
+    seq.ndctl("update-passphrase", &["update-passphrase", d2]);
+    seq.ndctl(
+        "sanitize-dimm-crypto-erase",
+        &["sanitize-dimm", "--crypto-erase", d2],
+    );
+    seq.ndctl("list-D-erased", &["list", "-D", "-d", d2]);
+    seq.ndctl(
+        "setup-passphrase-again",
+        &["setup-passphrase", d2, "-k", &master],
+    );
+    seq.ndctl("remove-passphrase", &["remove-passphrase", d2]);
     seq.ndctl(
         "sanitize-dimm-overwrite",
         &["sanitize-dimm", "--overwrite", d3],
@@ -2075,11 +2114,18 @@ fn cli_sequence(seq: &mut Seq) -> R<()> {
     // next command runs is timing, so wait for it in sysfs before going on.
     overwrite_done(d3)?;
     seq.ndctl("list-D-sanitized", &["list", "-D", "-b", "nfit_test.0"]);
-    seq.ndctl("freeze-security", &["freeze-security", d2]);
-    seq.ndctl("list-D-frozen", &["list", "-D", "-d", d2]);
+    // Freeze: refused without security enabled, then frozen with a passphrase, after
+    // which an erase is refused.
+    seq.ndctl("freeze-security-disabled", &["freeze-security", d2]);
+    seq.ndctl(
+        "setup-passphrase-to-freeze",
+        &["setup-passphrase", d1, "-k", &master],
+    );
+    seq.ndctl("freeze-security", &["freeze-security", d1]);
+    seq.ndctl("list-D-frozen", &["list", "-D", "-d", d1]);
     seq.ndctl(
         "sanitize-dimm-frozen",
-        &["sanitize-dimm", "--crypto-erase", "--zero-key", d2],
+        &["sanitize-dimm", "--crypto-erase", d1],
     );
     seq.ndctl(
         "enable-region-sanitized",
@@ -2122,6 +2168,7 @@ fn cli_on_both_libraries(rep: &mut Report) {
         let mut setup = Ok(());
         rep.check(&format!("cli-{tag}-sequence"), || {
             reset_nfit_test()?;
+            cli_keys()?;
             let t = Instant::now();
             setup = cli_sequence(&mut seq);
             setup.clone()?;
