@@ -19,10 +19,11 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use crate::btt::Btt;
-use crate::bus::Bus;
+use crate::bus::{Bus, FwaMethod, FwaState};
+use crate::cmd::FwStatus;
 use crate::ctx::Ctx;
 use crate::dax::Dax;
-use crate::dimm::Dimm;
+use crate::dimm::{Dimm, FwaResult};
 use crate::error::Result;
 use crate::namespace::{Mode, Namespace};
 use crate::pfn::Pfn;
@@ -49,6 +50,9 @@ pub struct Options {
     pub human: bool,
     /// `-H`: DIMM health (SMART commands submitted to each DIMM).
     pub health: bool,
+    /// `-F`: firmware versions of each DIMM (a get-info command) and the bus's firmware
+    /// activation state.
+    pub firmware: bool,
     /// Number of `-v`.
     pub verbose: u8,
     pub bus_filter: Option<String>,
@@ -92,6 +96,7 @@ impl Options {
             self.idle = true;
             self.capabilities = true;
             self.health = true;
+            self.firmware = true;
         }
         self
     }
@@ -174,17 +179,129 @@ pub fn human_size(bytes: u64) -> String {
     format!("{bin:.2} {} ({dec:.2} {})", BIN[level], DEC[level])
 }
 
-fn bus_json(bus: &Bus) -> Result<Map<String, Value>> {
+fn bus_json(o: &Options, bus: &Bus) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("provider".into(), json!(bus.provider()));
     m.insert("dev".into(), json!(bus.devname()));
-    if let Some(s) = bus.scrub_state()? {
-        m.insert(
-            "scrub_state".into(),
-            json!(if s.active { "active" } else { "idle" }),
-        );
+    // ndctl 76 returns the bus object as soon as the scrub state is unreadable, so a bus
+    // without ARS never shows its firmware activation either.
+    let Some(s) = bus.scrub_state()? else {
+        return Ok(m);
+    };
+    m.insert(
+        "scrub_state".into(),
+        json!(if s.active { "active" } else { "idle" }),
+    );
+    if o.firmware {
+        if let Some(fw) = bus_firmware_json(bus)? {
+            m.insert("firmware".into(), fw);
+        }
     }
     Ok(m)
+}
+
+/// The bus's firmware activation object: only when one of its DIMMs (filters do not
+/// apply) can update its firmware, as ndctl decides whether activation is worth showing.
+/// Unreadable attributes read as libndctl's defaults (method reset, no state).
+fn bus_firmware_json(bus: &Bus) -> Result<Option<Value>> {
+    if !bus.dimms()?.iter().any(|d| d.fw_update_supported().is_ok()) {
+        return Ok(None);
+    }
+    Ok(Some(bus_firmware_object(
+        bus.fw_activate_method().unwrap_or(FwaMethod::Reset),
+        bus.fw_activate_state().unwrap_or(FwaState::Invalid),
+    )))
+}
+
+fn bus_firmware_object(method: FwaMethod, state: FwaState) -> Value {
+    let mut fw = Map::new();
+    let method = match method {
+        FwaMethod::Reset => "reset",
+        FwaMethod::Suspend => "suspend",
+        FwaMethod::Live => "live",
+    };
+    fw.insert("activate_method".into(), json!(method));
+    let state = match state {
+        FwaState::Armed => Some("armed"),
+        FwaState::Idle => Some("idle"),
+        FwaState::ArmOverflow => Some("overflow"),
+        // ndctl names no other bus state.
+        FwaState::Busy | FwaState::Invalid => None,
+    };
+    if let Some(st) = state {
+        fw.insert("activate_state".into(), json!(st));
+    }
+    Value::Object(fw)
+}
+
+/// What a DIMM's `firmware` object is made of.
+struct FirmwareFacts {
+    /// Running and staged version from a get-info that succeeded (firmware status
+    /// included); `None` when it failed.
+    versions: Option<(u64, u64)>,
+    can_update: bool,
+    state: FwaState,
+    result: FwaResult,
+}
+
+/// A DIMM's `firmware` object, as ndctl 76 builds it from an Intel get-info command:
+/// `None` when the command cannot be built (no Intel family, no `ND_CMD_CALL`, function
+/// outside `dsm_mask`).
+fn dimm_firmware_json(o: &Options, d: &Arc<Dimm>) -> Option<Value> {
+    let mut cmd = d.fw_get_info().ok()?;
+    let ok = cmd.submit().is_ok() && cmd.fw_xlat_firmware_status() == FwStatus::Success;
+    let versions = match (ok, cmd.fw_info_run_version()) {
+        (true, Some(run)) => Some((run, cmd.fw_info_updated_version().unwrap_or(u64::MAX))),
+        _ => None,
+    };
+    Some(firmware_object(
+        o,
+        &FirmwareFacts {
+            versions,
+            can_update: d.fw_update_supported().is_ok(),
+            state: d.fw_activate_state().unwrap_or(FwaState::Invalid),
+            result: d.fw_activate_result().unwrap_or(FwaResult::Invalid),
+        },
+    ))
+}
+
+/// All ones stands for a version libndctl could not read; the staged version, activation
+/// state and the need for a power cycle are shown only while an update is staged.
+fn firmware_object(o: &Options, f: &FirmwareFacts) -> Value {
+    let mut fw = Map::new();
+    let unknown = hex_value(o, u64::MAX);
+    let Some((run, next)) = f.versions.filter(|(run, _)| *run != u64::MAX) else {
+        fw.insert("current_version".into(), unknown);
+        return Value::Object(fw);
+    };
+    fw.insert("current_version".into(), hex_value(o, run));
+    fw.insert("can_update".into(), json!(f.can_update));
+    if next == u64::MAX {
+        fw.insert("next_version".into(), unknown);
+        return Value::Object(fw);
+    }
+    if next == 0 {
+        return Value::Object(fw);
+    }
+    fw.insert("next_version".into(), hex_value(o, next));
+    let state = match f.state {
+        FwaState::Idle => Some("idle"),
+        FwaState::Armed => Some("armed"),
+        FwaState::Busy => Some("busy"),
+        FwaState::ArmOverflow | FwaState::Invalid => None,
+    };
+    if let Some(st) = state {
+        fw.insert("activate_state".into(), json!(st));
+    }
+    // A staged update whose last activation failed, or whose result is unknown, can only
+    // be completed by a power cycle.
+    if !matches!(
+        f.result,
+        FwaResult::None | FwaResult::Success | FwaResult::NotStaged
+    ) {
+        fw.insert("need_powercycle".into(), json!(true));
+    }
+    Value::Object(fw)
 }
 
 fn dimm_json(o: &Options, d: &Arc<Dimm>) -> Result<Map<String, Value>> {
@@ -223,6 +340,11 @@ fn dimm_json(o: &Options, d: &Arc<Dimm>) -> Result<Map<String, Value>> {
         m.insert("security".into(), json!(s.as_str()));
         if d.security_is_frozen()? {
             m.insert("security_frozen".into(), json!(true));
+        }
+    }
+    if o.firmware {
+        if let Some(fw) = dimm_firmware_json(o, d) {
+            m.insert("firmware".into(), fw);
         }
     }
     if o.health {
@@ -607,7 +729,7 @@ pub fn list(ctx: &Ctx, o: &Options) -> Result<Option<Value>> {
             }
         }
         if o.buses {
-            let mut bm = bus_json(&bus)?;
+            let mut bm = bus_json(o, &bus)?;
             if !bus_dimms.is_empty() {
                 bm.insert("dimms".into(), Value::Array(bus_dimms));
             }
@@ -690,6 +812,141 @@ mod tests {
         assert!(dax.namespaces);
         assert_eq!(dax.mode_filter.as_deref(), Some("devdax"));
         assert!(Options::default().implied().namespaces);
+    }
+
+    fn facts(versions: Option<(u64, u64)>, state: FwaState, result: FwaResult) -> FirmwareFacts {
+        FirmwareFacts {
+            versions,
+            can_update: true,
+            state,
+            result,
+        }
+    }
+
+    #[test]
+    fn dimm_firmware_objects_follow_ndctl() {
+        let o = Options::default();
+        let all_ones = u64::MAX;
+        // get-info failed, or reported an unreadable running version
+        for v in [None, Some((all_ones, 5))] {
+            assert_eq!(
+                firmware_object(&o, &facts(v, FwaState::Armed, FwaResult::Fail)),
+                json!({ "current_version": all_ones })
+            );
+        }
+        // nothing staged: no activation details whatever sysfs says
+        assert_eq!(
+            firmware_object(&o, &facts(Some((0, 0)), FwaState::Armed, FwaResult::Fail)),
+            json!({ "current_version": 0, "can_update": true })
+        );
+        assert_eq!(
+            firmware_object(
+                &o,
+                &facts(Some((1, all_ones)), FwaState::Idle, FwaResult::None)
+            ),
+            json!({ "current_version": 1, "can_update": true, "next_version": all_ones })
+        );
+        // staged (nfit_test's fake version), armed, last activation fine
+        let staged = 0xffff_ffff_abcd;
+        assert_eq!(
+            firmware_object(
+                &o,
+                &facts(Some((0, staged)), FwaState::Armed, FwaResult::Success)
+            ),
+            json!({ "current_version": 0, "can_update": true, "next_version": staged,
+                    "activate_state": "armed" })
+        );
+        // a failed or unknown result needs a power cycle; overflow is no DIMM state
+        for r in [FwaResult::Fail, FwaResult::NeedReset, FwaResult::Invalid] {
+            assert_eq!(
+                firmware_object(&o, &facts(Some((0, staged)), FwaState::ArmOverflow, r)),
+                json!({ "current_version": 0, "can_update": true, "next_version": staged,
+                        "need_powercycle": true })
+            );
+        }
+        let human = Options {
+            human: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            firmware_object(
+                &human,
+                &facts(Some((0, staged)), FwaState::Busy, FwaResult::None)
+            ),
+            json!({ "current_version": "0", "can_update": true, "next_version": "0xffffffffabcd",
+                    "activate_state": "busy" })
+        );
+    }
+
+    #[test]
+    fn bus_firmware_objects_follow_ndctl() {
+        assert_eq!(
+            bus_firmware_object(FwaMethod::Suspend, FwaState::ArmOverflow),
+            json!({ "activate_method": "suspend", "activate_state": "overflow" })
+        );
+        assert_eq!(
+            bus_firmware_object(FwaMethod::Live, FwaState::Armed),
+            json!({ "activate_method": "live", "activate_state": "armed" })
+        );
+        for st in [FwaState::Busy, FwaState::Invalid] {
+            assert_eq!(
+                bus_firmware_object(FwaMethod::Reset, st),
+                json!({ "activate_method": "reset" })
+            );
+        }
+    }
+
+    /// On a tree without device nodes get-info is built but cannot be submitted: ndctl
+    /// then shows an all-ones version for the Intel DIMMs and none for the others, and the
+    /// bus's activation object only on the bus with updatable DIMMs.
+    #[test]
+    fn firmware_on_a_tree_without_device_nodes() {
+        use ndctl_testsupport::fixture::nfit_test::{write_tree, Variant};
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path(), Variant::Pmem).unwrap();
+        let ctx = Ctx::with_root(dir.path()).unwrap();
+        let o = Options {
+            buses: true,
+            dimms: true,
+            firmware: true,
+            ..Options::default()
+        };
+        let v = list(&ctx, &o).unwrap().unwrap();
+        let mut with_updates = 0;
+        for bus in v.as_array().unwrap() {
+            let updatable = ctx
+                .buses()
+                .unwrap()
+                .into_iter()
+                .find(|b| b.provider() == bus["provider"])
+                .unwrap()
+                .dimms()
+                .unwrap()
+                .iter()
+                .any(|d| d.fw_update_supported().is_ok());
+            assert_eq!(bus.get("firmware").is_some(), updatable, "{bus}");
+            if updatable {
+                with_updates += 1;
+                assert_eq!(bus["firmware"]["activate_method"], "suspend");
+            }
+            for d in bus["dimms"].as_array().unwrap() {
+                if let Some(fw) = d.get("firmware") {
+                    assert_eq!(fw, &json!({ "current_version": u64::MAX }), "{d}");
+                }
+            }
+        }
+        assert_eq!(with_updates, 1, "{v}");
+        // Without -F neither appears.
+        let plain = list(
+            &ctx,
+            &Options {
+                firmware: false,
+                ..o
+            },
+        )
+        .unwrap()
+        .unwrap();
+        assert!(!plain.to_string().contains("firmware"));
     }
 
     #[test]

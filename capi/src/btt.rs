@@ -149,7 +149,10 @@ pub unsafe extern "C" fn ndctl_btt_is_configured(btt: *mut ndctl_btt) -> c_int {
 /// Binds the btt: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_enable(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, Some(status(live!(btt).enable())))
+    guard!(-libc::EINVAL, {
+        let btt = live!(btt);
+        Some(enable_status(btt.devname(), btt.enable()))
+    })
 }
 
 /// Unbinds the btt and detaches it from its namespace: 0 or a negative errno.

@@ -4,6 +4,7 @@
 //! A builder that libndctl makes fail (command not advertised, source command not
 //! completed) returns NULL and logs the reason at debug priority, as libndctl does.
 
+use std::collections::BTreeSet;
 use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -39,14 +40,30 @@ impl crate::handles::Handle for ndctl_cmd {
     }
 }
 
+/// The addresses of the commands C holds references to.
+///
+/// ndctl 76's `inject-smart` drops its last command twice (the `out:` path unrefs the
+/// command the last injection already released). libndctl survives that by decrementing
+/// a counter in freed heap memory; here an unref of a command that is no longer live is
+/// recognised and ignored instead of touching freed memory.
+static LIVE_CMDS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+
+fn live_cmds() -> MutexGuard<'static, BTreeSet<usize>> {
+    LIVE_CMDS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Hands a built command to C with one reference, or logs why there is none (NULL).
 pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
     match r {
-        Ok(cmd) => Box::into_raw(Box::new(ndctl_cmd {
-            refs: AtomicUsize::new(1),
-            logger: Arc::clone(cmd.target().bus().device().sysfs().logger()),
-            cmd: Mutex::new(cmd),
-        })),
+        Ok(cmd) => {
+            let p = Box::into_raw(Box::new(ndctl_cmd {
+                refs: AtomicUsize::new(1),
+                logger: Arc::clone(cmd.target().bus().device().sysfs().logger()),
+                cmd: Mutex::new(cmd),
+            }));
+            live_cmds().insert(p as usize);
+            p
+        }
         Err(e) => debug(&e, std::ptr::null_mut()),
     }
 }
@@ -77,11 +94,23 @@ pub unsafe extern "C" fn ndctl_cmd_ref(cmd: *mut ndctl_cmd) {
     })
 }
 
-/// Drops a reference on `cmd`; the last one frees it.
+/// Drops a reference on `cmd`; the last one frees it. A command already freed (a second
+/// unref of the last reference, see `LIVE_CMDS`) is left alone.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_cmd_unref(cmd: *mut ndctl_cmd) {
     guard_void!({
+        // The set's lock is held across the decrement so that a concurrent last unref
+        // cannot free the command between the membership test and the decrement.
+        let mut live = live_cmds();
+        if !cmd.is_null() && !live.contains(&(cmd as usize)) {
+            return debug(
+                &format_args!("{cmd:p}: not a live command (already released)"),
+                Some(()),
+            );
+        }
         if live!(cmd).refs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            live.remove(&(cmd as usize));
+            drop(live);
             // SAFETY: the last reference: `cmd` came from Box::into_raw in `new_cmd` and
             // nobody else holds it any more.
             drop(unsafe { Box::from_raw(cmd) });

@@ -323,7 +323,10 @@ pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
 /// Binds the DIMM to its driver: 0, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_enable(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, Some(status(live!(dimm).enable())))
+    guard!(-libc::EINVAL, {
+        let dimm = live!(dimm);
+        Some(enable_status(dimm.devname(), dimm.enable()))
+    })
 }
 
 /// Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).

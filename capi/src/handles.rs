@@ -194,6 +194,22 @@ pub(crate) fn status(r: ndctl::Result<()>) -> c_int {
     errno_or(r, |()| 0)
 }
 
+/// The status of an enable: libndctl reports every failure to enable at error level, in
+/// its own words (`<device>: failed to enable`, which `ndctl` users see on stderr); the
+/// cause goes to the debug log.
+pub(crate) fn enable_status(devname: &str, r: ndctl::Result<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => enable_failed(devname, &e),
+    }
+}
+
+/// Logs a failed enable as libndctl does (see [`enable_status`]); returns its errno.
+pub(crate) fn enable_failed(devname: &str, e: &ndctl::Error) -> c_int {
+    debug(e, ());
+    error(&format_args!("{devname}: failed to enable"), e.errno())
+}
+
 /// 1/0 for a predicate, or the negative errno when it cannot be decided.
 pub(crate) fn flag(r: ndctl::Result<bool>) -> c_int {
     match r {

@@ -268,7 +268,13 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 /// instead, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, Some(flag(live!(ndns).enable())))
+    guard!(-libc::EINVAL, {
+        let ndns = live!(ndns);
+        Some(match ndns.enable() {
+            Ok(claimed) => c_int::from(claimed),
+            Err(e) => enable_failed(ndns.devname(), &e),
+        })
+    })
 }
 
 /// Unbinds the namespace: 0 or a negative errno.

@@ -112,7 +112,7 @@ pub(crate) fn is_configured(p: &PfnCore) -> Option<c_int> {
 }
 
 pub(crate) fn enable(p: &PfnCore) -> Option<c_int> {
-    Some(status(p.enable()))
+    Some(enable_status(p.devname(), p.enable()))
 }
 
 pub(crate) fn delete(p: &PfnCore) -> Option<c_int> {

@@ -189,7 +189,10 @@ pub unsafe extern "C" fn ndctl_region_is_enabled(region: *mut ndctl_region) -> c
 /// Binds the region and rescans its children: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, Some(status(live!(region).enable())))
+    guard!(-libc::EINVAL, {
+        let region = live!(region);
+        Some(enable_status(region.devname(), region.enable()))
+    })
 }
 
 /// Unbinds the region and releases its namespace/btt/pfn/dax objects (their handles become

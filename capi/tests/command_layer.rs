@@ -377,3 +377,33 @@ fn smart_through_the_c_abi() {
         ndctl_unref(ctx);
     }
 }
+
+/// ndctl 76's `inject-smart` unrefs its last injection command twice; libndctl survives
+/// that, so must we: the second unref is recognised and ignored, and a reference taken
+/// with `ndctl_cmd_ref` still keeps a command alive through one unref.
+#[test]
+fn a_second_unref_of_a_released_command_is_ignored() {
+    use ndctl_capi::smart::*;
+    let dir = capture_root();
+    let ctx = new_ctx(dir.path(), ndctl_new);
+    // SAFETY: handles of the live context; the double unref is the behaviour under test.
+    unsafe {
+        ndctl_set_log_priority(ctx, 0);
+        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
+        let dimm = ndctl_dimm_get_first(bus);
+        for _ in 0..100 {
+            let inj = ndctl_dimm_cmd_new_smart_inject(dimm);
+            assert!(!inj.is_null());
+            assert_eq!(ndctl_cmd_smart_inject_fatal(inj, true), 0);
+            ndctl_cmd_unref(inj);
+            ndctl_cmd_unref(inj);
+        }
+        let held = ndctl_dimm_cmd_new_smart(dimm);
+        ndctl_cmd_ref(held);
+        ndctl_cmd_unref(held);
+        assert_eq!(ndctl_cmd_get_type(held), 10, "one reference left");
+        ndctl_cmd_unref(held);
+        ndctl_cmd_unref(held);
+        ndctl_unref(ctx);
+    }
+}

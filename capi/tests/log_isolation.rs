@@ -168,3 +168,46 @@ fn each_callback_sees_only_its_own_context() {
     }
     assert_eq!(SEEN_A.lock().unwrap().len(), before);
 }
+
+static SEEN_D: Mutex<Seen> = Mutex::new(Vec::new());
+callback!(capture_d, SEEN_D);
+
+/// A failed enable is reported at error priority in libndctl's words, which `ndctl` users
+/// see on stderr (`<device>: failed to enable`); the cause is only debug output.
+#[test]
+fn a_failed_enable_is_an_error_in_libndctls_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    write_tree(&root, Variant::Pmem).unwrap();
+    // region0 of every bus without its driver: disabled, and no driver will take it.
+    let mut unbound = 0;
+    for bus in fs::read_dir(root.join("sys/devices/platform")).unwrap() {
+        for e in fs::read_dir(bus.unwrap().path()).unwrap().flatten() {
+            if fs::remove_file(e.path().join("region0/driver")).is_ok() {
+                unbound += 1;
+            }
+        }
+    }
+    assert!(unbound > 0, "the nfit_test tree has a bound region0");
+    let ctx = new_ctx(&root, ndctl_new);
+    // SAFETY: live context and handles; the callback has the callback signature.
+    unsafe {
+        ndctl_set_log_priority(ctx, 3);
+        ndctl_set_log_fn(ctx, Some(capture_d));
+        let bus = ndctl_bus_get_first(ctx);
+        let mut region = ndctl_region_get_first(bus);
+        while !region.is_null() && ndctl_region_is_enabled(region) != 0 {
+            region = ndctl_region_get_next(region);
+        }
+        assert!(!region.is_null(), "a disabled region");
+        let name = CStr::from_ptr(ndctl_region_get_devname(region)).to_string_lossy().into_owned();
+        assert!(ndctl_region_enable(region) < 0);
+        let seen = SEEN_D.lock().unwrap().clone();
+        assert_eq!(
+            seen.iter().map(|r| (r.1, r.2.as_str(), r.3.trim_end())).collect::<Vec<_>>(),
+            [(3, "ndctl_region_enable", format!("{name}: failed to enable").as_str())],
+            "only the error, at priority 3"
+        );
+        ndctl_unref(ctx);
+    }
+}

@@ -846,7 +846,8 @@ int ndctl_cmd_submit(struct ndctl_cmd *cmd);
 int ndctl_cmd_submit_xlat(struct ndctl_cmd *cmd);
 
 /**
- * Drops a reference on `cmd`; the last one frees it.
+ * Drops a reference on `cmd`; the last one frees it. A command already freed (a second
+ * unref of the last reference, see `LIVE_CMDS`) is left alone.
  */
 void ndctl_cmd_unref(struct ndctl_cmd *cmd);
 

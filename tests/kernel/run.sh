@@ -151,7 +151,10 @@ QEMU_PKGS=(qemu-system-x86 qemu-system-common qemu-system-data seabios libcapsto
 TOOL_PKGS=(kmod libkmod2)
 GUEST_PKGS=(busybox-static ndctl daxctl libndctl6 libdaxctl1 libcxl1 libiniparser1 libjson-c5
     libkeyutils1 keyutils libtraceevent1 libtracefs1 kmod libkmod2 libudev1 libuuid1 libc6
-    liblzma5 libssl3 libzstd1 libgcc-s1)
+    liblzma5 libssl3 libzstd1 libgcc-s1
+    pmdk-tools libpmem1 libpmemobj1 libpmempool1 libpmemblk1 libpmemlog1)
+# (pmdk-tools: PMDK's pmempool, whose badblock path goes through libndctl, is run in the
+# nfit_test guest on both libraries after an error injection.)
 NFIT_PKGS=("linux-source-$SERIES=$KDEBVER" "linux-headers-$KVER=$KDEBVER"
     "linux-headers-$ABI-common=$KDEBVER" "linux-kbuild-$SERIES")
 # (linux-kbuild is not pinned: the archive keeps only the newest build of it, and its
@@ -292,6 +295,10 @@ make_initramfs() {
     local gmod=$rfs/lib/modules/$KVER want m
     want="kernel/fs/9p/9p.ko kernel/net/9p/9pnet_virtio.ko kernel/drivers/virtio/virtio_pci.ko"
     want+=" kernel/drivers/dax/kmem.ko"
+    if [ "$platform" = nfit ]; then
+        # ext2 (through ext4, which loads crc32c) for PMDK's pool file on a namespace
+        want+=" kernel/fs/ext4/ext4.ko kernel/crypto/crc32c_generic.ko"
+    fi
     if [ "$platform" = qemu ]; then
         want+=" kernel/drivers/acpi/nfit/nfit.ko kernel/drivers/nvdimm/libnvdimm.ko"
         want+=" kernel/drivers/nvdimm/nd_pmem.ko kernel/drivers/nvdimm/nd_btt.ko"

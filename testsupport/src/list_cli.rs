@@ -58,7 +58,7 @@ where
                 "human" => o.human = true,
                 "verbose" => o.verbose = o.verbose.saturating_add(1),
                 "health" => o.health = true,
-                "firmware" => {}
+                "firmware" => o.firmware = true,
                 "bus" => o.bus_filter = Some(value()?),
                 "region" => o.region_filter = Some(value()?),
                 "namespace" => o.namespace_filter = Some(value()?),
@@ -115,8 +115,8 @@ where
                 'v' => o.verbose = o.verbose.saturating_add(1),
                 // Health submits SMART commands where the DIMM has them.
                 'H' => o.health = true,
-                // Firmware needs DIMM commands; accepted, not reported yet.
-                'F' => {}
+                // Firmware submits a get-info command where the DIMM has one.
+                'F' => o.firmware = true,
                 _ => return Err(UsageError(format!("unknown option -{c}"))),
             }
         }
