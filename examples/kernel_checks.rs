@@ -1563,7 +1563,14 @@ fn cmd_groups(rep: &mut Report) {
             "cmdgroups-rust",
             &debian,
             &ours,
-            &["topology", "btt", "pfn_dax", "btt_table", "topology_end"],
+            &[
+                "topology",
+                "btt",
+                "pfn_dax",
+                "btt_table",
+                "eventfd_ro",
+                "topology_end",
+            ],
         ),
         Err(e) => {
             rep.check("cmdgroups-rust", || Err(e.clone()));

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1452,6 +1453,89 @@ static void g_btt_table(void)
 	}
 }
 
+/*
+ * §4.2, the two checks left: the health event descriptor fires once a SMART threshold
+ * trips (nfit_test notifies when an enabled alarm's threshold is crossed), and a BTT on
+ * the read-only nfit_test.1 region cannot be enabled.
+ */
+static int eventfd_ready(int fd, int timeout_ms, short *revents)
+{
+	struct pollfd p = { .fd = fd, .events = POLLPRI | POLLERR };
+	char buf[64];
+	int rc = poll(&p, 1, timeout_ms);
+
+	*revents = p.revents;
+	/* a sysfs notification is consumed by reading the attribute again from the start */
+	if (pread(fd, buf, sizeof(buf), 0) < 0)
+		return -errno;
+	return rc;
+}
+
+static void g_eventfd_ro(void)
+{
+	struct ndctl_bus *bus = bus_of("nfit_test.0");
+	struct ndctl_region *ro;
+	struct ndctl_namespace *ns;
+	struct ndctl_dimm *v[16];
+	struct ndctl_cmd *thr, *set;
+	short ev = 0;
+	int fd, rc;
+
+	if (bus && dimms_sorted(bus, v, 16) > 0) {
+		fd = ndctl_dimm_get_health_eventfd(v[0]);
+		rc = fd < 0 ? fd : eventfd_ready(fd, 0, &ev);
+		out("eventfd", "before", dimm_name(v[0]), "rc=%d fd=%s", rc < 0 ? rc : 0,
+		    fd >= 0 ? "yes" : "no");
+		rc = fd < 0 ? fd : eventfd_ready(fd, 0, &ev);
+		out("eventfd", "quiet", dimm_name(v[0]), "rc=%d ready=%d", rc < 0 ? rc : 0, rc > 0);
+		thr = ndctl_dimm_cmd_new_smart_threshold(v[0]);
+		rc = thr ? ndctl_cmd_submit(thr) : -ENXIO;
+		set = rc >= 0 ? ndctl_dimm_cmd_new_smart_set_threshold(thr) : NULL;
+		if (set) {
+			/* nfit_test's spares are 75: a threshold above them trips the alarm */
+			ndctl_cmd_smart_threshold_set_alarm_control(set, ND_SMART_SPARE_TRIP);
+			ndctl_cmd_smart_threshold_set_spares(set, 90);
+			rc = ndctl_cmd_submit_xlat(set);
+			out("eventfd", "trip_spares", dimm_name(v[0]), "rc=%d", rc);
+			rc = fd < 0 ? fd : eventfd_ready(fd, 5000, &ev);
+			out("eventfd", "after", dimm_name(v[0]), "rc=%d ready=%d pri=%d",
+			    rc < 0 ? rc : 0, rc > 0, (ev & POLLPRI) != 0);
+			ndctl_cmd_unref(set);
+		} else {
+			out("eventfd", "trip_spares", dimm_name(v[0]), "rc=%d", rc < 0 ? rc : -ENXIO);
+		}
+		ndctl_cmd_unref(thr);
+	}
+	ro = region_of("nfit_test.1", 1);
+	if (!ro) {
+		out("ro_region", "region", "nfit_test.1", "rc=-19");
+		return;
+	}
+	ns = ndctl_namespace_get_first(ro);
+	out("ro_region", "region", region_name(ro), "rc=0 ro=%d ns=%s", ndctl_region_get_ro(ro),
+	    ns ? ndctl_namespace_get_type_name(ns) : "none");
+	if (ns) {
+		struct ndctl_btt *btt = ndctl_region_get_btt_seed(ro);
+		uuid_t u;
+
+		out("ro_region", "ns_disable", ns_name(ns), "rc=%d",
+		    ndctl_namespace_disable_invalidate(ns));
+		if (btt) {
+			memset(u, 0x77, sizeof(u));
+			ndctl_btt_set_uuid(btt, u);
+			ndctl_btt_set_sector_size(btt, 4096);
+			ndctl_btt_set_namespace(btt, ns);
+			rc = ndctl_btt_enable(btt);
+			out("ro_region", "btt_enable", region_name(ro), "rc=%d enabled=%d", rc < 0 ? -1 : rc,
+			    ndctl_btt_is_enabled(btt));
+			out("ro_region", "btt_delete", region_name(ro), "rc=%d", ndctl_btt_delete(btt));
+		} else {
+			out("ro_region", "btt_seed", region_name(ro), "rc=null");
+		}
+		out("ro_region", "ns_enable", ns_name(ns), "rc=%d", ndctl_namespace_enable(ns));
+	}
+}
+
 /* ------------------------------------------------------------ main */
 
 static const struct {
@@ -1468,6 +1552,7 @@ static const struct {
 	{ "btt", g_btt },
 	{ "pfn_dax", g_pfn_dax },
 	{ "btt_table", g_btt_table },
+	{ "eventfd_ro", g_eventfd_ro },
 	{ "security", g_security },
 	{ "topology_end", g_topology },
 };
