@@ -236,3 +236,62 @@ fn security_commands_are_written_to_the_security_attribute() {
     .unwrap();
     assert!(dimm.security_frozen().unwrap());
 }
+
+/// A deliberate difference from libndctl (README, `ndctl_namespace_inject_error2`):
+/// injecting into a namespace without a resource (an unconfigured seed) is refused with
+/// EINVAL before any command is built; libndctl adds the block offset to `ULLONG_MAX` and
+/// injects at whatever address that wraps to.
+#[test]
+fn injection_into_a_namespace_without_a_resource_is_refused() {
+    let mut refused = 0;
+    for capture in nfit_test_captures() {
+        let dir = unpack_capture(&capture);
+        // The kernel fails a seed's `resource` read (ENXIO); the capture kept it empty:
+        // answer it as missing instead.
+        for seed in glob_files(dir.path(), "resource") {
+            if fs::read(&seed).unwrap().is_empty() {
+                fs::remove_file(&seed).unwrap();
+            }
+        }
+        let ctx = Ctx::with_root(dir.path()).unwrap();
+        for bus in ctx.buses().unwrap() {
+            if !bus.has_error_injection().unwrap() {
+                continue;
+            }
+            for region in bus.regions().unwrap() {
+                for ns in region.namespaces().unwrap() {
+                    if ns.resource().unwrap().is_some() || ns.pfn().unwrap().is_some() {
+                        continue;
+                    }
+                    for r in [
+                        ns.inject_error(8, 1, InjectFlags::default()),
+                        ns.uninject_error(8, 1, InjectFlags::default()),
+                    ] {
+                        let e = r.unwrap_err();
+                        assert_eq!(e.errno(), -libc::EINVAL, "{}: {e}", ns.devname());
+                        assert!(e.to_string().contains("resource unknown"), "{e}");
+                    }
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert!(refused > 0, "no capture has a namespace without a resource");
+}
+
+/// Every regular file called `name` below `dir`.
+fn glob_files(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                todo.push(e.path());
+            } else if t.is_file() && e.file_name() == name {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
