@@ -9,7 +9,7 @@ use crate::children::Node;
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
 use crate::region::Region;
-use crate::sysfs::Device;
+use crate::sysfs::{AttrSet, Device};
 
 /// The common part of a btt, pfn or dax device. Those objects dereference to it (and it to
 /// its [`Node`]), so every method here is available on each of them.
@@ -31,8 +31,13 @@ impl std::ops::Deref for ClaimCore {
 
 impl ClaimCore {
     /// Reads what every claiming device must have (`modalias`, a parsable `uuid`).
-    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<ClaimCore> {
-        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
+    pub(crate) fn new(
+        region: Arc<Region>,
+        id: u32,
+        path: PathBuf,
+        attrs: &'static AttrSet,
+    ) -> Result<ClaimCore> {
+        let dev = Device::with_attrs(Arc::clone(region.device().sysfs()), path, attrs);
         let modalias = dev.required("modalias")?;
         dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
             path: dev.attr_path("uuid"),

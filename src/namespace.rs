@@ -12,7 +12,7 @@ use crate::device_type::DeviceType;
 use crate::error::{Error, Result};
 use crate::pfn::Pfn;
 use crate::region::Region;
-use crate::sysfs::{parse_size_list, Device};
+use crate::sysfs::{parse_size_list, AttrSet, Device};
 
 /// Smallest namespace libndctl considers configured (`ND_MIN_NAMESPACE_SIZE`, a page).
 pub const MIN_NAMESPACE_SIZE: u64 = 4096;
@@ -92,10 +92,29 @@ pub struct Namespace {
 
 tree_object!(Namespace, node: Node);
 
+/// What a namespace reads: its settings in one batch; `holder` and `mode` afresh on
+/// every call, as libndctl does (a claim can change them at any time).
+static NAMESPACE_ATTRS: AttrSet = AttrSet {
+    cached: &[
+        "nstype",
+        "size",
+        "force_raw",
+        "alt_name",
+        "uuid",
+        "sector_size",
+        "modalias",
+        "numa_node",
+        "target_node",
+        "holder_class",
+        "resource",
+    ],
+    fresh: &["holder", "mode"],
+};
+
 impl ChildKind for Namespace {
     const PREFIX: &'static str = "namespace";
     fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Namespace>> {
-        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
+        let dev = Device::with_attrs(Arc::clone(region.device().sysfs()), path, &NAMESPACE_ATTRS);
         let nstype = u32::try_from(dev.req_u64("nstype")?)
             .map(DeviceType::from_code)
             .map_err(|_| Error::parse(dev.attr_path("nstype"), "", "out of range"))?;
@@ -336,18 +355,21 @@ impl Namespace {
     /// Media errors of the namespace's block device (`/sys/block/<bdev>/badblocks`) in
     /// raw and fsdax modes.
     pub fn badblocks(&self) -> Result<Vec<BadBlock>> {
-        let bdev = if let Some(p) = self.pfn()? {
-            p.block_device()
+        let (owner, bdev) = if let Some(p) = self.pfn()? {
+            (p.device().path().to_path_buf(), p.block_device())
         } else if self.btt()?.is_some() {
             // libndctl does not report badblocks through a btt.
             return Ok(Vec::new());
         } else {
-            self.block_device()
+            (self.device().path().to_path_buf(), self.block_device())
         };
         let Some(bdev) = bdev else {
             return Ok(Vec::new());
         };
-        let dir = PathBuf::from(format!("/sys/block/{bdev}"));
+        // libndctl opens /sys/block/<bdev>/badblocks, a link the kernel always points at
+        // the disk's directory below the device that made it: the one the block device
+        // name was just listed from. Reading it there spares resolving the link.
+        let dir = owner.join("block").join(&bdev);
         match self.device().sysfs().read_lines(&dir, "badblocks")? {
             Some(lines) => parse_badblocks(&dir.join("badblocks"), &lines),
             None => Ok(Vec::new()),

@@ -11,21 +11,169 @@ use super::{Attr, Sysfs};
 use crate::ctx_log;
 use crate::error::{Error, Result};
 
+/// The attributes a kind of device reads (a static list next to the kind): fetched
+/// together, in one batch, the first time any of them is asked for.
+#[derive(Debug)]
+pub struct AttrSet {
+    /// Read in the batch and cached until the device is invalidated.
+    pub cached: &'static [&'static str],
+    /// Re-read on every call, as libndctl re-reads them; the batch only learns from the
+    /// directory listing that each is a regular file, so that every later read is one
+    /// confined open-read-close ([`Sysfs::read_known_regular`]).
+    pub fresh: &'static [&'static str],
+}
+
+impl AttrSet {
+    /// No batch: every attribute is read on its own.
+    pub const NONE: AttrSet = AttrSet {
+        cached: &[],
+        fresh: &[],
+    };
+
+    fn cached_index(&self, name: &str) -> Option<usize> {
+        self.cached.iter().position(|n| *n == name)
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.cached
+            .iter()
+            .chain(self.fresh)
+            .position(|n| *n == name)
+    }
+}
+
+/// Where a cached value of the kind's list sits in [`Cache::text`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    state: u8,
+    start: u32,
+    len: u32,
+}
+
+const UNSET: u8 = 0;
+const VALUE: u8 = 1;
+const MISSING: u8 = 2;
+const UNAVAILABLE: u8 = 3;
+
+/// A device's cached attributes, packed: the values of the kind's list share one string,
+/// indexed by position in the list; other names (rare) are kept beside it.
+#[derive(Debug, Default)]
+struct Cache {
+    /// Whether the kind's batch was read since the last invalidation.
+    loaded: bool,
+    /// Bit `i`: entry `i` of the kind's list (cached, then fresh) is a regular file.
+    regular: u64,
+    text: String,
+    spans: Vec<Span>,
+    other: Vec<(Box<str>, Attr)>,
+}
+
+impl Cache {
+    fn get(&self, set: &AttrSet, name: &str) -> Option<Attr> {
+        if let Some(i) = set.cached_index(name) {
+            let s = self.spans.get(i)?;
+            let start = s.start as usize;
+            return match s.state {
+                VALUE => Some(Attr::Value(
+                    self.text.get(start..start + s.len as usize)?.to_string(),
+                )),
+                MISSING => Some(Attr::Missing),
+                UNAVAILABLE => Some(Attr::Unavailable),
+                _ => None,
+            };
+        }
+        self.other
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&mut self, set: &AttrSet, name: &str, v: Attr) {
+        let Some(i) = set.cached_index(name) else {
+            self.remove(set, name);
+            self.other.push((name.into(), v));
+            return;
+        };
+        if self.spans.len() < set.cached.len() {
+            self.spans.resize(set.cached.len(), Span::default());
+        }
+        // A replaced value's old text is dropped by compacting: writes are rare, and the
+        // string then holds only live values.
+        if self.spans[i].state == VALUE {
+            self.spans[i].state = UNSET;
+            self.compact();
+        }
+        self.spans[i] = match v {
+            Attr::Value(s) => {
+                let start = self.text.len() as u32;
+                self.text.push_str(&s);
+                Span {
+                    state: VALUE,
+                    start,
+                    len: s.len() as u32,
+                }
+            }
+            Attr::Missing => Span {
+                state: MISSING,
+                ..Span::default()
+            },
+            Attr::Unavailable => Span {
+                state: UNAVAILABLE,
+                ..Span::default()
+            },
+        };
+    }
+
+    fn remove(&mut self, set: &AttrSet, name: &str) {
+        if let Some(i) = set.cached_index(name) {
+            if let Some(s) = self.spans.get_mut(i) {
+                let was_value = s.state == VALUE;
+                s.state = UNSET;
+                if was_value {
+                    self.compact();
+                }
+            }
+        } else {
+            self.other.retain(|(n, _)| &**n != name);
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut text = String::with_capacity(self.text.len());
+        for s in self.spans.iter_mut().filter(|s| s.state == VALUE) {
+            let start = s.start as usize;
+            let v = self.text.get(start..start + s.len as usize).unwrap_or("");
+            s.start = text.len() as u32;
+            text.push_str(v);
+        }
+        self.text = text;
+    }
+}
+
 /// A directory of a device in sysfs, with a cache of its attributes.
 ///
 /// Attributes are read at most once until [`Device::invalidate`]; the few that libndctl
-/// re-reads on every call are fetched with [`Device::read_fresh`].
+/// re-reads on every call are fetched with [`Device::read_fresh`]. A device made with
+/// [`Device::with_attrs`] reads its kind's whole list in one batch on first use
+/// ([`Sysfs::read_attrs`]).
 #[derive(Debug)]
 pub struct Device {
     sysfs: Arc<Sysfs>,
     path: PathBuf,
     name: String,
-    cache: Mutex<HashMap<String, Attr>>,
+    set: &'static AttrSet,
+    cache: Mutex<Cache>,
 }
 
 impl Device {
-    /// A device at the resolved in-root directory `path`.
+    /// A device at the resolved in-root directory `path`, reading each attribute on its
+    /// own.
     pub fn new(sysfs: Arc<Sysfs>, path: PathBuf) -> Device {
+        Device::with_attrs(sysfs, path, &AttrSet::NONE)
+    }
+
+    /// A device at the resolved in-root directory `path` whose kind reads `set`.
+    pub fn with_attrs(sysfs: Arc<Sysfs>, path: PathBuf, set: &'static AttrSet) -> Device {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -34,7 +182,8 @@ impl Device {
             sysfs,
             path,
             name,
-            cache: Mutex::new(HashMap::new()),
+            set,
+            cache: Mutex::new(Cache::default()),
         }
     }
 
@@ -53,7 +202,7 @@ impl Device {
         &self.sysfs
     }
 
-    fn cache(&self) -> MutexGuard<'_, HashMap<String, Attr>> {
+    fn cache(&self) -> MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -62,18 +211,64 @@ impl Device {
         self.path.join(name)
     }
 
+    /// Reads the kind's batch unless it was read since the last invalidation.
+    fn load(&self) {
+        if self.cache().loaded || (self.set.cached.is_empty() && self.set.fresh.is_empty()) {
+            return;
+        }
+        let (values, regular) = self
+            .sysfs
+            .read_attrs(&self.path, self.set.cached, self.set.fresh);
+        let mut c = self.cache();
+        if c.loaded {
+            return;
+        }
+        c.loaded = true;
+        c.regular = regular
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0, |m, (i, r)| if *r { m | 1 << i } else { m });
+        for (name, v) in self.set.cached.iter().zip(values) {
+            // An error is not cached: the getter that asks gets it, read again.
+            if let Ok(v) = v {
+                if c.get(self.set, name).is_none() {
+                    c.put(self.set, name, v);
+                }
+            }
+        }
+        c.text.shrink_to_fit();
+    }
+
     /// Read an attribute (cached).
     pub fn read(&self, name: &str) -> Result<Attr> {
-        if let Some(v) = self.cache().get(name) {
-            return Ok(v.clone());
+        if let Some(v) = self.cache().get(self.set, name) {
+            return Ok(v);
+        }
+        if self.set.cached_index(name).is_some() && !self.cache().loaded {
+            self.load();
+            if let Some(v) = self.cache().get(self.set, name) {
+                return Ok(v);
+            }
         }
         self.read_fresh(name)
     }
 
     /// Read an attribute from the file system now, refreshing the cache.
     pub fn read_fresh(&self, name: &str) -> Result<Attr> {
-        let v = self.sysfs.read_attr(&self.path, name)?;
-        self.cache().insert(name.to_string(), v.clone());
+        let known_regular = match self.set.index(name) {
+            Some(i) if i < 64 => {
+                self.load();
+                self.cache().regular & (1 << i) != 0
+            }
+            _ => false,
+        };
+        let v = if known_regular {
+            self.sysfs.read_known_regular(&self.path, name)?
+        } else {
+            self.sysfs.read_attr(&self.path, name)?
+        };
+        self.cache().put(self.set, name, v.clone());
         Ok(v)
     }
 
@@ -140,7 +335,7 @@ impl Device {
 
     /// Write an attribute and drop its cached value.
     pub fn write(&self, name: &str, value: &str) -> Result<()> {
-        self.cache().remove(name);
+        self.cache().remove(self.set, name);
         self.sysfs.write_attr(&self.path, name, value)
     }
 
@@ -148,8 +343,9 @@ impl Device {
     /// newline), as libndctl keeps the settings it made instead of re-reading them.
     pub fn write_remember(&self, name: &str, value: &str) -> Result<()> {
         self.write(name, value)?;
-        self.cache().insert(
-            name.to_string(),
+        self.cache().put(
+            self.set,
+            name,
             Attr::Value(value.trim_end_matches('\n').to_string()),
         );
         Ok(())
@@ -171,21 +367,21 @@ impl Device {
                 }
             })
             .collect();
-        self.cache().insert(
-            name.to_string(),
-            Attr::Value(format!("{} ", list.join(" "))),
-        );
+        self.cache()
+            .put(self.set, name, Attr::Value(format!("{} ", list.join(" "))));
         Ok(())
     }
 
-    /// Forget every cached attribute.
+    /// Forget every cached attribute (and what the last batch listed): the next read
+    /// fetches the kind's batch again.
     pub fn invalidate(&self) {
-        self.cache().clear();
+        *self.cache() = Cache::default();
     }
 
-    /// Whether a driver is bound (`driver` is a symbolic link).
+    /// Whether a driver is bound (`driver` is a symbolic link), asked now: binding is
+    /// the kernel's to change at any time, and libndctl asks every time.
     pub fn has_driver(&self) -> bool {
-        self.sysfs.is_symlink(&self.path, "driver")
+        self.sysfs.is_symlink_in_resolved(&self.path, "driver")
     }
 
     /// Whether a file or directory `name` exists in the device directory.
