@@ -377,18 +377,21 @@ impl Namespace {
     }
 
     fn write_cache_dir(&self) -> Result<PathBuf> {
-        let bdev = match self.pfn()? {
-            Some(p) => p.block_device(),
-            None => self.block_device(),
-        }
+        let (owner, bdev) = match self.pfn()? {
+            Some(p) => (p.device().path().to_path_buf(), p.block_device()),
+            None => (self.device().path().to_path_buf(), self.block_device()),
+        };
         // Without a disk there is no write cache to ask about (libndctl: -ENXIO).
-        .ok_or_else(|| Error::Missing {
+        let bdev = bdev.ok_or_else(|| Error::Missing {
             path: self.device().attr_path("block"),
         })?;
-        Ok(PathBuf::from(format!("/sys/block/{bdev}/dax")))
+        // libndctl's /sys/block/<bdev>/dax, reached where that link points (see
+        // `badblocks`).
+        Ok(owner.join("block").join(bdev).join("dax"))
     }
 
-    /// Whether the pmem write cache is enabled (`/sys/block/<bdev>/dax/write_cache`).
+    /// Whether the pmem write cache is enabled (`/sys/block/<bdev>/dax/write_cache`, read
+    /// below the device that made the disk).
     pub fn write_cache_is_enabled(&self) -> Result<bool> {
         let dir = self.write_cache_dir()?;
         let sysfs = self.device().sysfs();

@@ -63,7 +63,7 @@ pub unsafe extern "C" fn ndctl_btt_get_ctx(btt: *mut ndctl_btt) -> *mut ndctl_ct
 pub unsafe extern "C" fn ndctl_btt_get_devname(btt: *mut ndctl_btt) -> *const c_char {
     guard!(std::ptr::null(), {
         let b = live!(btt);
-        owned_str(b.region().bus().ctx(), b, "devname", b.devname())
+        Some(b.devname_cstr().as_ptr())
     })
 }
 

@@ -59,7 +59,7 @@ pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int
 pub unsafe extern "C" fn ndctl_bus_get_devname(bus: *mut ndctl_bus) -> *const c_char {
     guard!(std::ptr::null(), {
         let b = live!(bus);
-        owned_str(b.ctx(), b, "devname", b.devname())
+        Some(b.devname_cstr().as_ptr())
     })
 }
 

@@ -79,7 +79,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_ctx(dimm: *mut ndctl_dimm) -> *mut ndctl
 pub unsafe extern "C" fn ndctl_dimm_get_devname(dimm: *mut ndctl_dimm) -> *const c_char {
     guard!(std::ptr::null(), {
         let d = live!(dimm);
-        owned_str(d.bus().ctx(), d, "devname", d.devname())
+        Some(d.devname_cstr().as_ptr())
     })
 }
 

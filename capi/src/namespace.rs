@@ -63,7 +63,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_ctx(ndns: *mut ndctl_namespace) -> 
 pub unsafe extern "C" fn ndctl_namespace_get_devname(ndns: *mut ndctl_namespace) -> *const c_char {
     guard!(std::ptr::null(), {
         let n = live!(ndns);
-        owned_str(n.region().bus().ctx(), n, "devname", n.devname())
+        Some(n.devname_cstr().as_ptr())
     })
 }
 

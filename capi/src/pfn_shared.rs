@@ -10,8 +10,8 @@ use ndctl::{Location, Namespace, PfnCore};
 use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_pfn_loc, uuid_t};
 use crate::handles::{
-    flag, handle_of, index, known, ndctl_bus, ndctl_namespace, ndctl_region, opt_ptr, owned_str,
-    ptr, put_uuid, status, ulong, value,
+    flag, handle_of, index, known, ndctl_bus, ndctl_namespace, ndctl_region, opt_ptr, ptr,
+    put_uuid, status, ulong, value,
 };
 
 /// libndctl's `enum ndctl_pfn_loc` value of a memmap location.
@@ -46,7 +46,7 @@ pub(crate) fn ctx(_f: &str, p: &PfnCore) -> Option<*mut ndctl_ctx> {
 }
 
 pub(crate) fn devname(_f: &str, p: &PfnCore) -> Option<*const c_char> {
-    owned_str(p.region().bus().ctx(), p, "devname", p.devname())
+    Some(p.devname_cstr().as_ptr())
 }
 
 pub(crate) fn id(_f: &str, p: &PfnCore) -> Option<c_uint> {

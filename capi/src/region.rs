@@ -8,7 +8,7 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::ndctl_persistence_domain;
 use crate::handles::{
     device_type_name, first, handle_of, known, ndctl_bus, ndctl_dimm, ndctl_region, opt_ptr,
-    owned_str, persistence_domain, ptr, status, value,
+    persistence_domain, ptr, status, value,
 };
 
 /// libndctl's `NUMA_NO_NODE`.
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn ndctl_region_get_ctx(region: *mut ndctl_region) -> *mut
 pub unsafe extern "C" fn ndctl_region_get_devname(region: *mut ndctl_region) -> *const c_char {
     guard!(std::ptr::null(), {
         let r = live!(region);
-        owned_str(r.bus().ctx(), r, "devname", r.devname())
+        Some(r.devname_cstr().as_ptr())
     })
 }
 

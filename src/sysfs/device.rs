@@ -1,6 +1,7 @@
 //! The attribute cache of a device directory, and driver bind / unbind.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,6 +35,10 @@ impl AttrSet {
         self.cached.iter().position(|n| *n == name)
     }
 
+    fn is_fresh(&self, name: &str) -> bool {
+        self.fresh.contains(&name)
+    }
+
     fn index(&self, name: &str) -> Option<usize> {
         self.cached
             .iter()
@@ -42,12 +47,13 @@ impl AttrSet {
     }
 }
 
-/// Where a cached value of the kind's list sits in [`Cache::text`].
+/// Where a cached value of the kind's list sits in [`Cache::text`]. Values are shorter
+/// than an attribute buffer and lists hold a few dozen names, so 16 bits reach them all.
 #[derive(Debug, Clone, Copy, Default)]
 struct Span {
     state: u8,
-    start: u32,
-    len: u32,
+    start: u16,
+    len: u16,
 }
 
 const UNSET: u8 = 0;
@@ -72,10 +78,12 @@ impl Cache {
     fn get(&self, set: &AttrSet, name: &str) -> Option<Attr> {
         if let Some(i) = set.cached_index(name) {
             let s = self.spans.get(i)?;
-            let start = s.start as usize;
+            let start = usize::from(s.start);
             return match s.state {
                 VALUE => Some(Attr::Value(
-                    self.text.get(start..start + s.len as usize)?.to_string(),
+                    self.text
+                        .get(start..start + usize::from(s.len))?
+                        .to_string(),
                 )),
                 MISSING => Some(Attr::Missing),
                 UNAVAILABLE => Some(Attr::Unavailable),
@@ -89,6 +97,10 @@ impl Cache {
     }
 
     fn put(&mut self, set: &AttrSet, name: &str, v: Attr) {
+        // Values re-read on every call are not kept: nothing would read them back.
+        if set.is_fresh(name) {
+            return;
+        }
         let Some(i) = set.cached_index(name) else {
             self.remove(set, name);
             self.other.push((name.into(), v));
@@ -105,12 +117,19 @@ impl Cache {
         }
         self.spans[i] = match v {
             Attr::Value(s) => {
-                let start = self.text.len() as u32;
+                let (Ok(start), Ok(len)) = (u16::try_from(self.text.len()), u16::try_from(s.len()))
+                else {
+                    // Beyond what a packed span reaches: not cached, read again when asked.
+                    return;
+                };
+                if usize::from(start) + usize::from(len) > usize::from(u16::MAX) {
+                    return;
+                }
                 self.text.push_str(&s);
                 Span {
                     state: VALUE,
                     start,
-                    len: s.len() as u32,
+                    len,
                 }
             }
             Attr::Missing => Span {
@@ -141,9 +160,13 @@ impl Cache {
     fn compact(&mut self) {
         let mut text = String::with_capacity(self.text.len());
         for s in self.spans.iter_mut().filter(|s| s.state == VALUE) {
-            let start = s.start as usize;
-            let v = self.text.get(start..start + s.len as usize).unwrap_or("");
-            s.start = text.len() as u32;
+            let start = usize::from(s.start);
+            let v = self
+                .text
+                .get(start..start + usize::from(s.len))
+                .unwrap_or("");
+            // The live values fit where they were: the new offsets are no larger.
+            s.start = u16::try_from(text.len()).unwrap_or(u16::MAX);
             text.push_str(v);
         }
         self.text = text;
@@ -159,8 +182,10 @@ impl Cache {
 #[derive(Debug)]
 pub struct Device {
     sysfs: Arc<Sysfs>,
-    path: PathBuf,
-    name: String,
+    path: Box<Path>,
+    /// The last component of the path and a NUL, so that C callers get the name without
+    /// a copy of their own.
+    name: Box<str>,
     set: &'static AttrSet,
     cache: Mutex<Cache>,
 }
@@ -174,14 +199,15 @@ impl Device {
 
     /// A device at the resolved in-root directory `path` whose kind reads `set`.
     pub fn with_attrs(sysfs: Arc<Sysfs>, path: PathBuf, set: &'static AttrSet) -> Device {
-        let name = path
+        let mut name = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| n.to_string_lossy().replace('\0', ""))
             .unwrap_or_default();
+        name.push('\0');
         Device {
             sysfs,
-            path,
-            name,
+            path: path.into_boxed_path(),
+            name: name.into_boxed_str(),
             set,
             cache: Mutex::new(Cache::default()),
         }
@@ -194,7 +220,12 @@ impl Device {
 
     /// The device name (last component of the path), e.g. `region1`.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.strip_suffix('\0').unwrap_or(&self.name)
+    }
+
+    /// The device name as a C string, as long-lived as the device.
+    pub fn name_cstr(&self) -> &CStr {
+        CStr::from_bytes_with_nul(self.name.as_bytes()).unwrap_or(c"")
     }
 
     /// The tree this device lives in.
@@ -238,6 +269,7 @@ impl Device {
             }
         }
         c.text.shrink_to_fit();
+        c.spans.shrink_to_fit();
     }
 
     /// Read an attribute (cached).
@@ -500,7 +532,12 @@ impl Device {
                     .args(["-q", "-b", alias])
                     .status();
                 if let Err(e) = status {
-                    ctx_log!(logger, Level::Debug, "{}: modprobe {alias}: {e}", self.name);
+                    ctx_log!(
+                        logger,
+                        Level::Debug,
+                        "{}: modprobe {alias}: {e}",
+                        self.name()
+                    );
                 }
             }
         }
@@ -509,10 +546,10 @@ impl Device {
         for drv in self.sysfs.list_dir(drivers)? {
             match self
                 .sysfs
-                .write_attr(&drivers.join(&drv), "bind", &self.name)
+                .write_attr(&drivers.join(&drv), "bind", self.name())
             {
                 Ok(()) => {
-                    ctx_log!(logger, Level::Debug, "{}: bound to {drv}", self.name);
+                    ctx_log!(logger, Level::Debug, "{}: bound to {drv}", self.name());
                     self.invalidate();
                     return Ok(());
                 }
@@ -520,7 +557,7 @@ impl Device {
             }
         }
         Err(Error::Failed {
-            object: self.name.clone(),
+            object: self.name().to_string(),
             reason: match last {
                 Some(e) => format!("no nd driver accepted the device (last error: {e})"),
                 None => "no nd drivers found".into(),
@@ -532,7 +569,7 @@ impl Device {
     pub fn unbind(&self) -> Result<()> {
         let res = self
             .sysfs
-            .write_attr(&self.path, "driver/unbind", &self.name);
+            .write_attr(&self.path, "driver/unbind", self.name());
         self.invalidate();
         res
     }
