@@ -18,7 +18,6 @@ pub struct ClaimCore {
     node: Node,
     region: Arc<Region>,
     generation: u64,
-    modalias: String,
     bdev: Mutex<Option<String>>,
 }
 
@@ -38,7 +37,8 @@ impl ClaimCore {
         attrs: &'static AttrSet,
     ) -> Result<ClaimCore> {
         let dev = Device::with_attrs(Arc::clone(region.device().sysfs()), path, attrs);
-        let modalias = dev.required("modalias")?;
+        // Required (libndctl skips the device without it); kept in the attribute cache.
+        dev.required("modalias")?;
         dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
             path: dev.attr_path("uuid"),
         })?;
@@ -46,7 +46,6 @@ impl ClaimCore {
             node: Node::new(dev, id),
             generation: region.generation(),
             region,
-            modalias,
             bdev: Mutex::new(None),
         })
     }
@@ -127,7 +126,7 @@ impl ClaimCore {
         self.forget_block_device();
         let dev = self.device();
         if !dev.has_driver() {
-            dev.bind(Some(&self.modalias))?;
+            dev.bind(Some(&dev.required("modalias")?))?;
             let _ = self.region.bus().wait_probe();
         }
         self.region.refresh_children()?;

@@ -85,8 +85,8 @@ pub struct Namespace {
     region: Arc<Region>,
     generation: u64,
     nstype: DeviceType,
-    size: Mutex<u64>,
-    modalias: String,
+    /// The size, and whether it must be read again (after an invalidation) before use.
+    size: Mutex<(u64, bool)>,
     bdev: Mutex<Option<String>>,
 }
 
@@ -129,14 +129,14 @@ impl ChildKind for Namespace {
                 dev.required("sector_size")?;
             }
         }
-        let modalias = dev.required("modalias")?;
+        // Required (libndctl skips a namespace without it); kept in the attribute cache.
+        dev.required("modalias")?;
         Ok(Arc::new(Namespace {
             generation: region.generation(),
             region,
             node: Node::new(dev, id),
             nstype,
-            size: Mutex::new(size),
-            modalias,
+            size: Mutex::new((size, false)),
             bdev: Mutex::new(None),
         }))
     }
@@ -148,9 +148,9 @@ impl ChildKind for Namespace {
     fn invalidate(&self) {
         self.device().invalidate();
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        if let Ok(s) = self.device().req_u64("size") {
-            *self.size.lock().unwrap_or_else(|p| p.into_inner()) = s;
-        }
+        // Read again when next asked, not now: an invalidation of the whole context
+        // would otherwise read every namespace at once.
+        self.size.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
     }
 }
 
@@ -176,8 +176,8 @@ impl Namespace {
     }
 
     /// The `modalias` used to load the driver on enable.
-    pub fn modalias(&self) -> &str {
-        &self.modalias
+    pub fn modalias(&self) -> Result<String> {
+        self.device().required("modalias")
     }
 
     /// Whether the region has not been disabled since this object was created.
@@ -187,7 +187,15 @@ impl Namespace {
 
     /// Size in bytes.
     pub fn size(&self) -> u64 {
-        *self.size.lock().unwrap_or_else(|p| p.into_inner())
+        let mut g = self.size.lock().unwrap_or_else(|p| p.into_inner());
+        if g.1 {
+            // A size that cannot be read keeps the last one known.
+            if let Ok(s) = self.device().req_u64("size") {
+                g.0 = s;
+            }
+            g.1 = false;
+        }
+        g.0
     }
 
     /// Physical start address; `None` when unknown (e.g. a seed of size 0).
@@ -459,7 +467,7 @@ impl Namespace {
             });
         }
         self.device().write("size", &format!("{size:#x}\n"))?;
-        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = size;
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = (size, false);
         self.device().read_fresh("resource")?;
         Ok(())
     }
@@ -496,7 +504,7 @@ impl Namespace {
         if !self.is_enabled() {
             // The kernel may hand the namespace to a claiming device: bind errors are
             // judged by the outcome below.
-            let bound = self.device().bind(Some(&self.modalias));
+            let bound = self.modalias().and_then(|m| self.device().bind(Some(&m)));
             let _ = self.region.bus().wait_probe();
             self.region.refresh_children()?;
             if self.is_enabled() {
@@ -592,7 +600,7 @@ impl Namespace {
             Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::ENXIO) => {}
             Err(e) => return Err(e),
         }
-        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = 0;
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = (0, false);
         self.region.refresh_children()
     }
 }

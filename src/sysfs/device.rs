@@ -47,48 +47,78 @@ impl AttrSet {
     }
 }
 
-/// Where a cached value of the kind's list sits in [`Cache::text`]. Values are shorter
-/// than an attribute buffer and lists hold a few dozen names, so 16 bits reach them all.
-#[derive(Debug, Clone, Copy, Default)]
-struct Span {
-    state: u8,
-    start: u16,
-    len: u16,
-}
-
 const UNSET: u8 = 0;
 const VALUE: u8 = 1;
 const MISSING: u8 = 2;
 const UNAVAILABLE: u8 = 3;
+/// Bytes per entry of the kind's list in [`Cache::packed`]: state, start and length.
+const SPAN: usize = 5;
 
-/// A device's cached attributes, packed: the values of the kind's list share one string,
-/// indexed by position in the list; other names (rare) are kept beside it.
+/// A device's cached attributes, packed in one allocation: an entry per name of the
+/// kind's list (`SPAN` bytes: state, 16-bit start and length of the value), then the
+/// values' text. Values are shorter than an attribute buffer and lists hold a few dozen
+/// names, so 16 bits reach them all; a value beyond that is simply not cached. Other
+/// names (rare) are kept beside it.
 #[derive(Debug, Default)]
 struct Cache {
     /// Whether the kind's batch was read since the last invalidation.
     loaded: bool,
     /// Bit `i`: entry `i` of the kind's list (cached, then fresh) is a regular file.
     regular: u64,
-    text: String,
-    spans: Vec<Span>,
+    packed: Box<[u8]>,
     other: Vec<(Box<str>, Attr)>,
 }
 
 impl Cache {
+    /// Entry `i` of the packed list, if set.
+    fn entry(&self, n: usize, i: usize) -> Option<Attr> {
+        let e = self.packed.get(i * SPAN..(i + 1) * SPAN)?;
+        match e[0] {
+            VALUE => {
+                let start = usize::from(u16::from_le_bytes([e[1], e[2]]));
+                let len = usize::from(u16::from_le_bytes([e[3], e[4]]));
+                let text = self.packed.get(n * SPAN + start..n * SPAN + start + len)?;
+                Some(Attr::Value(std::str::from_utf8(text).ok()?.to_string()))
+            }
+            MISSING => Some(Attr::Missing),
+            UNAVAILABLE => Some(Attr::Unavailable),
+            _ => None,
+        }
+    }
+
+    /// Packs `values` (one per name of the kind's list).
+    fn pack(&mut self, values: &[Option<Attr>]) {
+        let n = values.len();
+        let mut heads = Vec::with_capacity(n * SPAN);
+        let mut text: Vec<u8> = Vec::new();
+        for v in values {
+            let (state, start, len) = match v {
+                Some(Attr::Value(s)) => match (u16::try_from(text.len()), u16::try_from(s.len())) {
+                    (Ok(start), Ok(len)) if text.len() + s.len() <= usize::from(u16::MAX) => {
+                        text.extend_from_slice(s.as_bytes());
+                        (VALUE, start, len)
+                    }
+                    _ => (UNSET, 0, 0),
+                },
+                Some(Attr::Missing) => (MISSING, 0, 0),
+                Some(Attr::Unavailable) => (UNAVAILABLE, 0, 0),
+                None => (UNSET, 0, 0),
+            };
+            heads.push(state);
+            heads.extend_from_slice(&start.to_le_bytes());
+            heads.extend_from_slice(&len.to_le_bytes());
+        }
+        heads.extend_from_slice(&text);
+        self.packed = heads.into_boxed_slice();
+    }
+
+    fn unpack(&self, n: usize) -> Vec<Option<Attr>> {
+        (0..n).map(|i| self.entry(n, i)).collect()
+    }
+
     fn get(&self, set: &AttrSet, name: &str) -> Option<Attr> {
         if let Some(i) = set.cached_index(name) {
-            let s = self.spans.get(i)?;
-            let start = usize::from(s.start);
-            return match s.state {
-                VALUE => Some(Attr::Value(
-                    self.text
-                        .get(start..start + usize::from(s.len))?
-                        .to_string(),
-                )),
-                MISSING => Some(Attr::Missing),
-                UNAVAILABLE => Some(Attr::Unavailable),
-                _ => None,
-            };
+            return self.entry(set.cached.len(), i);
         }
         self.other
             .iter()
@@ -106,70 +136,21 @@ impl Cache {
             self.other.push((name.into(), v));
             return;
         };
-        if self.spans.len() < set.cached.len() {
-            self.spans.resize(set.cached.len(), Span::default());
-        }
-        // A replaced value's old text is dropped by compacting: writes are rare, and the
-        // string then holds only live values.
-        if self.spans[i].state == VALUE {
-            self.spans[i].state = UNSET;
-            self.compact();
-        }
-        self.spans[i] = match v {
-            Attr::Value(s) => {
-                let (Ok(start), Ok(len)) = (u16::try_from(self.text.len()), u16::try_from(s.len()))
-                else {
-                    // Beyond what a packed span reaches: not cached, read again when asked.
-                    return;
-                };
-                if usize::from(start) + usize::from(len) > usize::from(u16::MAX) {
-                    return;
-                }
-                self.text.push_str(&s);
-                Span {
-                    state: VALUE,
-                    start,
-                    len,
-                }
-            }
-            Attr::Missing => Span {
-                state: MISSING,
-                ..Span::default()
-            },
-            Attr::Unavailable => Span {
-                state: UNAVAILABLE,
-                ..Span::default()
-            },
-        };
+        let mut values = self.unpack(set.cached.len());
+        values[i] = Some(v);
+        self.pack(&values);
     }
 
     fn remove(&mut self, set: &AttrSet, name: &str) {
         if let Some(i) = set.cached_index(name) {
-            if let Some(s) = self.spans.get_mut(i) {
-                let was_value = s.state == VALUE;
-                s.state = UNSET;
-                if was_value {
-                    self.compact();
-                }
+            if self.entry(set.cached.len(), i).is_some() {
+                let mut values = self.unpack(set.cached.len());
+                values[i] = None;
+                self.pack(&values);
             }
         } else {
             self.other.retain(|(n, _)| &**n != name);
         }
-    }
-
-    fn compact(&mut self) {
-        let mut text = String::with_capacity(self.text.len());
-        for s in self.spans.iter_mut().filter(|s| s.state == VALUE) {
-            let start = usize::from(s.start);
-            let v = self
-                .text
-                .get(start..start + usize::from(s.len))
-                .unwrap_or("");
-            // The live values fit where they were: the new offsets are no larger.
-            s.start = u16::try_from(text.len()).unwrap_or(u16::MAX);
-            text.push_str(v);
-        }
-        self.text = text;
     }
 }
 
@@ -260,16 +241,15 @@ impl Device {
             .take(64)
             .enumerate()
             .fold(0, |m, (i, r)| if *r { m | 1 << i } else { m });
-        for (name, v) in self.set.cached.iter().zip(values) {
-            // An error is not cached: the getter that asks gets it, read again.
-            if let Ok(v) = v {
-                if c.get(self.set, name).is_none() {
-                    c.put(self.set, name, v);
-                }
+        // An error is not cached: the getter that asks gets it, read again. A value
+        // written since the batch started wins over what the batch read.
+        let mut merged = c.unpack(self.set.cached.len());
+        for (slot, v) in merged.iter_mut().zip(values) {
+            if slot.is_none() {
+                *slot = v.ok();
             }
         }
-        c.text.shrink_to_fit();
-        c.spans.shrink_to_fit();
+        c.pack(&merged);
     }
 
     /// Read an attribute (cached).

@@ -301,9 +301,10 @@ impl Sysfs {
     }
 
     /// Read an attribute that an earlier listing of its directory showed as a regular
-    /// file (see [`Sysfs::read_attrs`]), for values read afresh on every call: one
-    /// `io_uring_enter` (or `openat2`, `read`, `close`), the open confined to the root,
-    /// refusing links and not blocking. A path that needs the resolver's walk, or whose
+    /// file (see [`Sysfs::read_attrs`]), for values read afresh on every call: an open
+    /// through the ring (one `io_uring_enter`, which also closes what the ring read
+    /// before) and one `read`, or `openat2`, `read`, `close` without io_uring; the open
+    /// confined to the root, refusing links and not blocking. A path that needs the resolver's walk, or whose
     /// final component has become a link, is read by [`Sysfs::read_attr`].
     pub fn read_known_regular(&self, dir: &Path, name: &str) -> Result<Attr> {
         let path = dir.join(name);
@@ -347,8 +348,9 @@ impl Sysfs {
     /// [`Attr::Missing`] without a call; a name it lists as anything but a regular file is
     /// [`Error::NotRegular`] without being opened; the regular files are opened relative
     /// to the directory (one component, `RESOLVE_BENEATH`, no links, `O_NONBLOCK`), read
-    /// once and closed, all of them in one `io_uring_enter` where io_uring is available,
-    /// else with three calls each. A name that is a link (read through the root's resolver
+    /// once and closed: all opened in one `io_uring_enter` where io_uring is available
+    /// (the closes go with the ring's next submission), else with an `openat` and a
+    /// `close` each; read with one `read` each. A name that is a link (read through the root's resolver
     /// as [`Sysfs::read_attr`] does), has more than one component, or a directory that
     /// cannot be opened this way, goes through [`Sysfs::read_attr`] with its exact
     /// semantics.
