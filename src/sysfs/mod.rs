@@ -349,7 +349,7 @@ impl Sysfs {
     /// [`Error::NotRegular`] without being opened; the regular files are opened relative
     /// to the directory (one component, `RESOLVE_BENEATH`, no links, `O_NONBLOCK`), read
     /// once and closed: all opened in one `io_uring_enter` where io_uring is available
-    /// (the closes go with the ring's next submission), else with an `openat` and a
+    /// (their closes in one more), else with an `openat` and a
     /// `close` each; read with one `read` each. A name that is a link (read through the root's resolver
     /// as [`Sysfs::read_attr`] does), has more than one component, or a directory that
     /// cannot be opened this way, goes through [`Sysfs::read_attr`] with its exact
