@@ -1051,21 +1051,17 @@ static void g_firmware(void)
 	fwa_line(bus, v, n, "armed");
 	{
 		/*
-		 * A suspend-method activation quiesces the whole guest (it hung the TCG guest):
-		 * ask for a live one by telling the platform not to idle (noidle), and activate
-		 * only if the method then reads live.
+		 * nfit_test reports the suspend method, and a suspend (quiesce) activation
+		 * freezes the whole TCG guest: activate live whatever the method reads, as
+		 * `ndctl activate-firmware --force` does (the kernel accepts a live request).
 		 */
 		enum ndctl_fwa_method m;
 
 		rc = ndctl_bus_set_fw_activate_noidle(bus);
 		m = ndctl_bus_get_fw_activate_method(bus);
 		out("fw_activate", "noidle", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc, m);
-		if (m == NDCTL_FWA_METHOD_LIVE) {
-			rc = ndctl_bus_activate_firmware(bus, m);
-			out("fw_activate", "activate", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc, m);
-		} else {
-			out("fw_activate", "activate", ndctl_bus_get_provider(bus), "rc=skipped method=%d", m);
-		}
+		rc = ndctl_bus_activate_firmware(bus, NDCTL_FWA_METHOD_LIVE);
+		out("fw_activate", "activate_live", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc, m);
 		rc = ndctl_bus_clear_fw_activate_noidle(bus);
 		out("fw_activate", "clear_noidle", ndctl_bus_get_provider(bus), "rc=%d method=%d", rc,
 		    ndctl_bus_get_fw_activate_method(bus));
@@ -1354,6 +1350,18 @@ static void write_cache(struct ndctl_namespace *ns, const char *step)
 	    ndctl_namespace_write_cache_is_enabled(ns));
 }
 
+/* libndctl frees a deleted namespace: its name is taken before the delete */
+static void delete_namespace(struct ndctl_namespace *ns)
+{
+	char name[96];
+	int rc = ndctl_namespace_disable_safe(ns);
+
+	out("btt_table", "ns_disable", ns_name(ns), "rc=%d", rc);
+	snprintf(name, sizeof(name), "%s", ns_name(ns));
+	rc = ndctl_namespace_delete(ns);
+	out("btt_table", "ns_delete", name, "rc=%d", rc);
+}
+
 static void g_btt_table(void)
 {
 	static const struct {
@@ -1421,9 +1429,7 @@ static void g_btt_table(void)
 		}
 		ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_RAW);
 		if (t + 1 < sizeof(table) / sizeof(table[0])) {
-			rc = ndctl_namespace_disable_safe(ns);
-			out("btt_table", "ns_disable", ns_name(ns), "rc=%d", rc);
-			out("btt_table", "ns_delete", ns_name(ns), "rc=%d", ndctl_namespace_delete(ns));
+			delete_namespace(ns);
 			continue;
 		}
 		/* the last one stays: disable_preserve keeps its object, made stale */
@@ -1440,9 +1446,7 @@ static void g_btt_table(void)
 				continue;
 			out("btt_table", "found_again", ns_name(ns), "rc=0 valid=%d enabled=%d",
 			    ndctl_namespace_is_valid(ns), ndctl_namespace_is_enabled(ns));
-			rc = ndctl_namespace_disable_safe(ns);
-			out("btt_table", "ns_disable", ns_name(ns), "rc=%d", rc);
-			out("btt_table", "ns_delete", ns_name(ns), "rc=%d", ndctl_namespace_delete(ns));
+			delete_namespace(ns);
 			break;
 		}
 	}
