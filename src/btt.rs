@@ -10,7 +10,7 @@ use crate::children::ChildKind;
 use crate::claim::ClaimCore;
 use crate::error::Result;
 use crate::region::Region;
-use crate::sysfs::parse_size_list;
+use crate::sysfs::{parse_size_list, AttrSet};
 
 /// A btt device. Its claim of a namespace (uuid, size, namespace, enable, delete) comes
 /// from [`ClaimCore`].
@@ -21,10 +21,16 @@ pub struct Btt {
 
 tree_object!(Btt, claim: ClaimCore);
 
+/// What a btt reads, in one batch.
+static BTT_ATTRS: AttrSet = AttrSet {
+    cached: &["modalias", "uuid", "sector_size", "size", "namespace"],
+    fresh: &[],
+};
+
 impl ChildKind for Btt {
     const PREFIX: &'static str = "btt";
     fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Btt>> {
-        let claim = ClaimCore::new(region, id, path)?;
+        let claim = ClaimCore::new(region, id, path, &BTT_ATTRS)?;
         claim.device().required("sector_size")?;
         Ok(Arc::new(Btt { claim }))
     }

@@ -9,7 +9,14 @@ use crate::dimm::Dimm;
 use crate::error::{Error, Result};
 use crate::mapping::InterleaveSet;
 use crate::region::{PersistenceDomain, Region};
-use crate::sysfs::{Device, Sysfs};
+use crate::sysfs::{AttrSet, Device, Sysfs};
+
+/// What a bus reads: its provider and commands once; `wait_probe` on every call (each
+/// waits for the kernel's probing to settle).
+static BUS_ATTRS: AttrSet = AttrSet {
+    cached: &["provider", "commands"],
+    fresh: &["wait_probe"],
+};
 
 /// A command of the kernel's bus command set (the `ND_CMD_*` ioctls of `/dev/ndctlN`).
 ///
@@ -156,7 +163,7 @@ impl Bus {
         ctl: PathBuf,
         bus_path: PathBuf,
     ) -> Result<Arc<Bus>> {
-        let dev = Device::new(Arc::clone(&sysfs), bus_path);
+        let dev = Device::with_attrs(Arc::clone(&sysfs), bus_path, &BUS_ATTRS);
         // libndctl reads these through ndctlN/device, which is the bus directory.
         let provider = dev.required("provider")?;
         let commands = dev.required("commands")?;

@@ -52,6 +52,12 @@ impl Node {
         self.dev.name()
     }
 
+    /// The device name as a C string that lives as long as the object (what the C
+    /// library hands out, without a copy per context).
+    pub fn devname_cstr(&self) -> &std::ffi::CStr {
+        self.dev.name_cstr()
+    }
+
     /// Unbind the device from its driver, if it has one. An unbind the kernel did not carry
     /// out (the device is still bound afterwards) is [`Error::Busy`].
     pub(crate) fn unbind_driver(&self) -> Result<()> {

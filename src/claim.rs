@@ -9,7 +9,7 @@ use crate::children::Node;
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
 use crate::region::Region;
-use crate::sysfs::Device;
+use crate::sysfs::{AttrSet, Device};
 
 /// The common part of a btt, pfn or dax device. Those objects dereference to it (and it to
 /// its [`Node`]), so every method here is available on each of them.
@@ -18,7 +18,6 @@ pub struct ClaimCore {
     node: Node,
     region: Arc<Region>,
     generation: u64,
-    modalias: String,
     bdev: Mutex<Option<String>>,
 }
 
@@ -31,9 +30,15 @@ impl std::ops::Deref for ClaimCore {
 
 impl ClaimCore {
     /// Reads what every claiming device must have (`modalias`, a parsable `uuid`).
-    pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<ClaimCore> {
-        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
-        let modalias = dev.required("modalias")?;
+    pub(crate) fn new(
+        region: Arc<Region>,
+        id: u32,
+        path: PathBuf,
+        attrs: &'static AttrSet,
+    ) -> Result<ClaimCore> {
+        let dev = Device::with_attrs(Arc::clone(region.device().sysfs()), path, attrs);
+        // Required (libndctl skips the device without it); kept in the attribute cache.
+        dev.required("modalias")?;
         dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
             path: dev.attr_path("uuid"),
         })?;
@@ -41,7 +46,6 @@ impl ClaimCore {
             node: Node::new(dev, id),
             generation: region.generation(),
             region,
-            modalias,
             bdev: Mutex::new(None),
         })
     }
@@ -122,7 +126,7 @@ impl ClaimCore {
         self.forget_block_device();
         let dev = self.device();
         if !dev.has_driver() {
-            dev.bind(Some(&self.modalias))?;
+            dev.bind(Some(&dev.required("modalias")?))?;
             let _ = self.region.bus().wait_probe();
         }
         self.region.refresh_children()?;

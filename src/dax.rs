@@ -4,7 +4,19 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::pfn::PfnCore;
-use crate::sysfs::Device;
+use crate::sysfs::{AttrSet, Device};
+
+/// What libdaxctl reads of a dax region (`dax_region/`), in one batch.
+static DAX_REGION_ATTRS: AttrSet = AttrSet {
+    cached: &["id", "size", "available_size", "align"],
+    fresh: &[],
+};
+
+/// What libdaxctl reads of a device-dax character device, in one batch.
+static CHARDEV_ATTRS: AttrSet = AttrSet {
+    cached: &["size", "target_node", "numa_node", "align"],
+    fresh: &[],
+};
 
 /// The dax region a configured dax device exposes (`dax_region/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +70,7 @@ impl Dax {
             if !name.contains('.') || sysfs.dev_node(&name).is_none() {
                 continue;
             }
-            let cd = Device::new(Arc::clone(sysfs), path);
+            let cd = Device::with_attrs(Arc::clone(sysfs), path, &CHARDEV_ATTRS);
             let mode = sysfs
                 .link_basename(cd.path(), "driver")
                 .map(|d| match d.as_str() {
@@ -74,11 +86,16 @@ impl Dax {
                 name,
             });
         }
+        let region = Device::with_attrs(
+            Arc::clone(sysfs),
+            dev.attr_path("dax_region"),
+            &DAX_REGION_ATTRS,
+        );
         Ok(Some(DaxRegion {
-            id: dev.opt_u64("dax_region/id")?,
-            size: dev.opt_u64("dax_region/size")?,
-            available_size: dev.opt_u64("dax_region/available_size")?,
-            align: dev.opt_u64("dax_region/align")?,
+            id: region.opt_u64("id")?,
+            size: region.opt_u64("size")?,
+            available_size: region.opt_u64("available_size")?,
+            align: region.opt_u64("align")?,
             devices,
         }))
     }

@@ -6,7 +6,15 @@ use std::sync::Arc;
 use crate::bus::{Bus, FwaState};
 use crate::children::{tree_object, Node};
 use crate::error::{Error, Result};
-use crate::sysfs::{parse_devnum, parse_u64, Device};
+use crate::sysfs::{parse_devnum, parse_u64, AttrSet, Device};
+
+/// What a DIMM reads in its own directory: its identity once; its state afresh on every
+/// call, as libndctl does. (The family's attributes live in a subdirectory, `nfit/`, and
+/// are read one by one.)
+static DIMM_ATTRS: AttrSet = AttrSet {
+    cached: &["dev", "commands", "modalias", "flags"],
+    fresh: &["state", "available_slots", "security", "frozen"],
+};
 
 /// A command of the kernel's DIMM command set (the `ND_CMD_*` ioctls of `/dev/nmemN`).
 ///
@@ -210,7 +218,7 @@ tree_object!(Dimm, node: Node);
 
 impl Dimm {
     pub(crate) fn new(bus: Arc<Bus>, id: u32, path: PathBuf) -> Result<Arc<Dimm>> {
-        let dev = Device::new(Arc::clone(bus.device().sysfs()), path);
+        let dev = Device::with_attrs(Arc::clone(bus.device().sysfs()), path, &DIMM_ATTRS);
         let devnum = dev.required("dev")?;
         let (major, minor) = parse_devnum(&dev.attr_path("dev"), &devnum)?;
         let commands = dev.required("commands")?;

@@ -12,7 +12,7 @@ use crate::device_type::DeviceType;
 use crate::error::{Error, Result};
 use crate::pfn::Pfn;
 use crate::region::Region;
-use crate::sysfs::{parse_size_list, Device};
+use crate::sysfs::{parse_size_list, AttrSet, Device};
 
 /// Smallest namespace libndctl considers configured (`ND_MIN_NAMESPACE_SIZE`, a page).
 pub const MIN_NAMESPACE_SIZE: u64 = 4096;
@@ -85,17 +85,36 @@ pub struct Namespace {
     region: Arc<Region>,
     generation: u64,
     nstype: DeviceType,
-    size: Mutex<u64>,
-    modalias: String,
+    /// The size, and whether it must be read again (after an invalidation) before use.
+    size: Mutex<(u64, bool)>,
     bdev: Mutex<Option<String>>,
 }
 
 tree_object!(Namespace, node: Node);
 
+/// What a namespace reads: its settings in one batch; `holder` and `mode` afresh on
+/// every call, as libndctl does (a claim can change them at any time).
+static NAMESPACE_ATTRS: AttrSet = AttrSet {
+    cached: &[
+        "nstype",
+        "size",
+        "force_raw",
+        "alt_name",
+        "uuid",
+        "sector_size",
+        "modalias",
+        "numa_node",
+        "target_node",
+        "holder_class",
+        "resource",
+    ],
+    fresh: &["holder", "mode"],
+};
+
 impl ChildKind for Namespace {
     const PREFIX: &'static str = "namespace";
     fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<Arc<Namespace>> {
-        let dev = Device::new(Arc::clone(region.device().sysfs()), path);
+        let dev = Device::with_attrs(Arc::clone(region.device().sysfs()), path, &NAMESPACE_ATTRS);
         let nstype = u32::try_from(dev.req_u64("nstype")?)
             .map(DeviceType::from_code)
             .map_err(|_| Error::parse(dev.attr_path("nstype"), "", "out of range"))?;
@@ -110,14 +129,14 @@ impl ChildKind for Namespace {
                 dev.required("sector_size")?;
             }
         }
-        let modalias = dev.required("modalias")?;
+        // Required (libndctl skips a namespace without it); kept in the attribute cache.
+        dev.required("modalias")?;
         Ok(Arc::new(Namespace {
             generation: region.generation(),
             region,
             node: Node::new(dev, id),
             nstype,
-            size: Mutex::new(size),
-            modalias,
+            size: Mutex::new((size, false)),
             bdev: Mutex::new(None),
         }))
     }
@@ -129,9 +148,9 @@ impl ChildKind for Namespace {
     fn invalidate(&self) {
         self.device().invalidate();
         *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        if let Ok(s) = self.device().req_u64("size") {
-            *self.size.lock().unwrap_or_else(|p| p.into_inner()) = s;
-        }
+        // Read again when next asked, not now: an invalidation of the whole context
+        // would otherwise read every namespace at once.
+        self.size.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
     }
 }
 
@@ -157,8 +176,8 @@ impl Namespace {
     }
 
     /// The `modalias` used to load the driver on enable.
-    pub fn modalias(&self) -> &str {
-        &self.modalias
+    pub fn modalias(&self) -> Result<String> {
+        self.device().required("modalias")
     }
 
     /// Whether the region has not been disabled since this object was created.
@@ -168,7 +187,15 @@ impl Namespace {
 
     /// Size in bytes.
     pub fn size(&self) -> u64 {
-        *self.size.lock().unwrap_or_else(|p| p.into_inner())
+        let mut g = self.size.lock().unwrap_or_else(|p| p.into_inner());
+        if g.1 {
+            // A size that cannot be read keeps the last one known.
+            if let Ok(s) = self.device().req_u64("size") {
+                g.0 = s;
+            }
+            g.1 = false;
+        }
+        g.0
     }
 
     /// Physical start address; `None` when unknown (e.g. a seed of size 0).
@@ -336,18 +363,21 @@ impl Namespace {
     /// Media errors of the namespace's block device (`/sys/block/<bdev>/badblocks`) in
     /// raw and fsdax modes.
     pub fn badblocks(&self) -> Result<Vec<BadBlock>> {
-        let bdev = if let Some(p) = self.pfn()? {
-            p.block_device()
+        let (owner, bdev) = if let Some(p) = self.pfn()? {
+            (p.device().path().to_path_buf(), p.block_device())
         } else if self.btt()?.is_some() {
             // libndctl does not report badblocks through a btt.
             return Ok(Vec::new());
         } else {
-            self.block_device()
+            (self.device().path().to_path_buf(), self.block_device())
         };
         let Some(bdev) = bdev else {
             return Ok(Vec::new());
         };
-        let dir = PathBuf::from(format!("/sys/block/{bdev}"));
+        // libndctl opens /sys/block/<bdev>/badblocks, a link the kernel always points at
+        // the disk's directory below the device that made it: the one the block device
+        // name was just listed from. Reading it there spares resolving the link.
+        let dir = owner.join("block").join(&bdev);
         match self.device().sysfs().read_lines(&dir, "badblocks")? {
             Some(lines) => parse_badblocks(&dir.join("badblocks"), &lines),
             None => Ok(Vec::new()),
@@ -355,18 +385,21 @@ impl Namespace {
     }
 
     fn write_cache_dir(&self) -> Result<PathBuf> {
-        let bdev = match self.pfn()? {
-            Some(p) => p.block_device(),
-            None => self.block_device(),
-        }
+        let (owner, bdev) = match self.pfn()? {
+            Some(p) => (p.device().path().to_path_buf(), p.block_device()),
+            None => (self.device().path().to_path_buf(), self.block_device()),
+        };
         // Without a disk there is no write cache to ask about (libndctl: -ENXIO).
-        .ok_or_else(|| Error::Missing {
+        let bdev = bdev.ok_or_else(|| Error::Missing {
             path: self.device().attr_path("block"),
         })?;
-        Ok(PathBuf::from(format!("/sys/block/{bdev}/dax")))
+        // libndctl's /sys/block/<bdev>/dax, reached where that link points (see
+        // `badblocks`).
+        Ok(owner.join("block").join(bdev).join("dax"))
     }
 
-    /// Whether the pmem write cache is enabled (`/sys/block/<bdev>/dax/write_cache`).
+    /// Whether the pmem write cache is enabled (`/sys/block/<bdev>/dax/write_cache`, read
+    /// below the device that made the disk).
     pub fn write_cache_is_enabled(&self) -> Result<bool> {
         let dir = self.write_cache_dir()?;
         let sysfs = self.device().sysfs();
@@ -434,7 +467,7 @@ impl Namespace {
             });
         }
         self.device().write("size", &format!("{size:#x}\n"))?;
-        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = size;
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = (size, false);
         self.device().read_fresh("resource")?;
         Ok(())
     }
@@ -471,7 +504,7 @@ impl Namespace {
         if !self.is_enabled() {
             // The kernel may hand the namespace to a claiming device: bind errors are
             // judged by the outcome below.
-            let bound = self.device().bind(Some(&self.modalias));
+            let bound = self.modalias().and_then(|m| self.device().bind(Some(&m)));
             let _ = self.region.bus().wait_probe();
             self.region.refresh_children()?;
             if self.is_enabled() {
@@ -567,7 +600,7 @@ impl Namespace {
             Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::ENXIO) => {}
             Err(e) => return Err(e),
         }
-        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = 0;
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = (0, false);
         self.region.refresh_children()
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::claim::ClaimCore;
 use crate::error::{Error, Result};
 use crate::region::Region;
-use crate::sysfs::parse_size_list;
+use crate::sysfs::{parse_size_list, AttrSet};
 
 /// Where the memmap (struct page array) lives (`mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,10 +50,25 @@ impl std::ops::Deref for PfnCore {
     }
 }
 
+/// What a pfn or dax device reads, in one batch (libndctl reads dax devices as pfns).
+static PFN_ATTRS: AttrSet = AttrSet {
+    cached: &[
+        "modalias",
+        "uuid",
+        "mode",
+        "align",
+        "supported_alignments",
+        "resource",
+        "size",
+        "namespace",
+    ],
+    fresh: &[],
+};
+
 impl PfnCore {
     pub(crate) fn new(region: Arc<Region>, id: u32, path: PathBuf) -> Result<PfnCore> {
         let core = PfnCore {
-            claim: ClaimCore::new(region, id, path)?,
+            claim: ClaimCore::new(region, id, path, &PFN_ATTRS)?,
         };
         core.location()?;
         Ok(core)

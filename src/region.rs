@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::mapping::{InterleaveSet, Mapping};
 use crate::namespace::Namespace;
 use crate::pfn::Pfn;
-use crate::sysfs::{parse_u64, Device};
+use crate::sysfs::{parse_u64, AttrSet, Device};
 
 /// Where a region's data is safe on power loss (`persistence_domain`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +110,35 @@ fn read_kind(dev: &Device) -> Result<(DeviceType, Option<u64>)> {
     Ok((nstype, cookie))
 }
 
+/// What a region reads: its settings in one batch; its position, free capacity and seeds
+/// afresh on every call, as libndctl does (namespaces and claims change them).
+static REGION_ATTRS: AttrSet = AttrSet {
+    cached: &[
+        "size",
+        "mappings",
+        "read_only",
+        "modalias",
+        "nstype",
+        "set_cookie",
+        "numa_node",
+        "target_node",
+        "align",
+        "persistence_domain",
+    ],
+    fresh: &[
+        "resource",
+        "available_size",
+        "max_available_extent",
+        "namespace_seed",
+        "btt_seed",
+        "pfn_seed",
+        "dax_seed",
+    ],
+};
+
 impl Region {
     pub(crate) fn new(bus: Arc<Bus>, id: u32, path: PathBuf) -> Result<Arc<Region>> {
-        let dev = Device::new(Arc::clone(bus.device().sysfs()), path);
+        let dev = Device::with_attrs(Arc::clone(bus.device().sysfs()), path, &REGION_ATTRS);
         let size = dev.req_u64("size")?;
         let num_mappings = to_u32(&dev, "mappings", dev.req_u64("mappings")?)?;
         let read_only = dev.req_u64("read_only")? != 0;

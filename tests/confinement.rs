@@ -5,7 +5,8 @@
 //! names; an unprivileged run; `list` into a closed pipe; environment variables in a
 //! privileged (setuid) process.
 //!
-//! Every hostile case runs with both resolvers (`openat2` and the userspace fallback), in a
+//! Every hostile case runs with both resolvers (`openat2` and the userspace fallback), each
+//! with attribute batches through io_uring and through per-file calls, in a
 //! thread with a time bound, and checks that nothing outside the root was touched: the
 //! outside tree is watched with inotify (any open, read, listing or write of it is an
 //! event), its files' contents and mtimes are compared before and after, and every outside
@@ -35,8 +36,28 @@ const MARKER: &str = "OUTSIDE-THE-ROOT-MARKER";
 /// Generous for a 2-core machine running other builds; a hang is forever.
 const TIME_BOUND: Duration = Duration::from_secs(60);
 
-fn resolvers() -> Vec<Resolver> {
-    vec![Resolver::Auto, Resolver::Userspace]
+/// How a context reads the tree: which resolver confines paths, and whether attribute
+/// batches go through io_uring or make their own calls per file.
+#[derive(Debug, Clone, Copy)]
+struct Way {
+    resolver: Resolver,
+    io_uring: bool,
+}
+
+fn resolvers() -> Vec<Way> {
+    let mut v = Vec::new();
+    for resolver in [Resolver::Auto, Resolver::Userspace] {
+        for io_uring in [true, false] {
+            v.push(Way { resolver, io_uring });
+        }
+    }
+    v
+}
+
+fn ctx_for(root: &Path, way: Way) -> ndctl::Result<Ctx> {
+    let ctx = Ctx::with_resolver(root, way.resolver)?;
+    ctx.sysfs().set_io_uring(way.io_uring);
+    Ok(ctx)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -282,9 +303,9 @@ fn show<T: std::fmt::Debug>(r: ndctl::Result<T>) -> String {
 /// Everything a user of the library does with a tree: the full listing, and on every
 /// object the reads, writes and binds (enable / disable) the object model offers.
 /// Returns the text of every result, error and log record.
-fn exercise(root: &Path, resolver: Resolver) -> String {
+fn exercise(root: &Path, resolver: Way) -> String {
     let mut out = String::new();
-    let ctx = match Ctx::with_resolver(root, resolver) {
+    let ctx = match ctx_for(root, resolver) {
         Ok(c) => c,
         Err(e) => return format!("ctx: {e}\n"),
     };
@@ -580,7 +601,7 @@ fn a_count_far_beyond_the_directory_costs_nothing() {
         .unwrap();
         let r = root.path().to_path_buf();
         let n = bounded("mappings", move || {
-            let ctx = Ctx::with_resolver(&r, resolver).unwrap();
+            let ctx = ctx_for(&r, resolver).unwrap();
             let bus = &ctx.buses().unwrap()[0];
             let region = bus
                 .regions()
@@ -612,7 +633,7 @@ fn duplicate_and_odd_device_names_are_decided_and_logged() {
         cp_a(&b.join("region0"), &b.join("region99999999999999999999"));
         let odd = b.join(OsStr::from_bytes(b"region2\xff"));
         cp_a(&b.join("region0"), &odd);
-        let ctx = Ctx::with_resolver(root.path(), resolver).unwrap();
+        let ctx = ctx_for(root.path(), resolver).unwrap();
         let records = Arc::new(Records::default());
         ctx.logger().set_sink(records.clone());
         let bus = &ctx.buses().unwrap()[0];

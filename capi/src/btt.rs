@@ -49,7 +49,7 @@ pub unsafe extern "C" fn ndctl_btt_get_ctx(btt: *mut ndctl_btt) -> *mut ndctl_ct
 /// `bttR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_devname(btt: *mut ndctl_btt) -> *const c_char {
-    guard!(std::ptr::null(), name_of(live!(btt), "devname", |o| o.devname()))
+    guard!(std::ptr::null(), Some(live!(btt).devname_cstr().as_ptr()))
 }
 
 /// N of `bttR.N`.

@@ -45,7 +45,7 @@ pub unsafe extern "C" fn ndctl_bus_get_cmd_name(_bus: *mut ndctl_bus, cmd: c_int
 /// `ndbusK` (NULL for a NULL bus).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_devname(bus: *mut ndctl_bus) -> *const c_char {
-    guard!(std::ptr::null(), name_of(live!(bus), "devname", |o| o.devname()))
+    guard!(std::ptr::null(), Some(live!(bus).devname_cstr().as_ptr()))
 }
 
 /// The provider, e.g. `ACPI.NFIT` (NULL for a NULL bus).

@@ -64,7 +64,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_ctx(dimm: *mut ndctl_dimm) -> *mut ndctl
 /// `nmemN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_devname(dimm: *mut ndctl_dimm) -> *const c_char {
-    guard!(std::ptr::null(), name_of(live!(dimm), "devname", |o| o.devname()))
+    guard!(std::ptr::null(), Some(live!(dimm).devname_cstr().as_ptr()))
 }
 
 /// Name of DIMM command `cmd` (`"unknown"` for others); the DIMM is not consulted.

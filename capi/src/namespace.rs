@@ -62,7 +62,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_ctx(ndns: *mut ndctl_namespace) -> 
 /// `namespaceR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_devname(ndns: *mut ndctl_namespace) -> *const c_char {
-    guard!(std::ptr::null(), name_of(live!(ndns), "devname", |o| o.devname()))
+    guard!(std::ptr::null(), Some(live!(ndns).devname_cstr().as_ptr()))
 }
 
 /// N of `namespaceR.N`.

@@ -36,7 +36,7 @@ pub(crate) fn ctx(p: &PfnCore) -> Option<*mut ndctl_ctx> {
 }
 
 pub(crate) fn devname(p: &PfnCore) -> Option<*const c_char> {
-    owned_str(p.region().bus().ctx(), p, "devname", p.devname())
+    Some(p.devname_cstr().as_ptr())
 }
 
 pub(crate) fn id(p: &PfnCore) -> Option<c_uint> {

@@ -50,7 +50,7 @@ pub unsafe extern "C" fn ndctl_region_get_ctx(region: *mut ndctl_region) -> *mut
 /// `regionN`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_devname(region: *mut ndctl_region) -> *const c_char {
-    guard!(std::ptr::null(), name_of(live!(region), "devname", |o| o.devname()))
+    guard!(std::ptr::null(), Some(live!(region).devname_cstr().as_ptr()))
 }
 
 /// N of `regionN`.

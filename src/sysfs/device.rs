@@ -1,6 +1,7 @@
 //! The attribute cache of a device directory, and driver bind / unbind.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -11,30 +12,185 @@ use super::{Attr, Sysfs};
 use crate::ctx_log;
 use crate::error::{Error, Result};
 
+/// The attributes a kind of device reads (a static list next to the kind): fetched
+/// together, in one batch, the first time any of them is asked for.
+#[derive(Debug)]
+pub struct AttrSet {
+    /// Read in the batch and cached until the device is invalidated.
+    pub cached: &'static [&'static str],
+    /// Re-read on every call, as libndctl re-reads them; the batch only learns from the
+    /// directory listing that each is a regular file, so that every later read is one
+    /// confined open-read-close ([`Sysfs::read_known_regular`]).
+    pub fresh: &'static [&'static str],
+}
+
+impl AttrSet {
+    /// No batch: every attribute is read on its own.
+    pub const NONE: AttrSet = AttrSet {
+        cached: &[],
+        fresh: &[],
+    };
+
+    fn cached_index(&self, name: &str) -> Option<usize> {
+        self.cached.iter().position(|n| *n == name)
+    }
+
+    fn is_fresh(&self, name: &str) -> bool {
+        self.fresh.contains(&name)
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.cached
+            .iter()
+            .chain(self.fresh)
+            .position(|n| *n == name)
+    }
+}
+
+const UNSET: u8 = 0;
+const VALUE: u8 = 1;
+const MISSING: u8 = 2;
+const UNAVAILABLE: u8 = 3;
+/// Bytes per entry of the kind's list in [`Cache::packed`]: state, start and length.
+const SPAN: usize = 5;
+
+/// A device's cached attributes, packed in one allocation: an entry per name of the
+/// kind's list (`SPAN` bytes: state, 16-bit start and length of the value), then the
+/// values' text. Values are shorter than an attribute buffer and lists hold a few dozen
+/// names, so 16 bits reach them all; a value beyond that is simply not cached. Other
+/// names (rare) are kept beside it.
+#[derive(Debug, Default)]
+struct Cache {
+    /// Whether the kind's batch was read since the last invalidation.
+    loaded: bool,
+    /// Bit `i`: entry `i` of the kind's list (cached, then fresh) is a regular file.
+    regular: u64,
+    packed: Box<[u8]>,
+    other: Vec<(Box<str>, Attr)>,
+}
+
+impl Cache {
+    /// Entry `i` of the packed list, if set.
+    fn entry(&self, n: usize, i: usize) -> Option<Attr> {
+        let e = self.packed.get(i * SPAN..(i + 1) * SPAN)?;
+        match e[0] {
+            VALUE => {
+                let start = usize::from(u16::from_le_bytes([e[1], e[2]]));
+                let len = usize::from(u16::from_le_bytes([e[3], e[4]]));
+                let text = self.packed.get(n * SPAN + start..n * SPAN + start + len)?;
+                Some(Attr::Value(std::str::from_utf8(text).ok()?.to_string()))
+            }
+            MISSING => Some(Attr::Missing),
+            UNAVAILABLE => Some(Attr::Unavailable),
+            _ => None,
+        }
+    }
+
+    /// Packs `values` (one per name of the kind's list).
+    fn pack(&mut self, values: &[Option<Attr>]) {
+        let n = values.len();
+        let mut heads = Vec::with_capacity(n * SPAN);
+        let mut text: Vec<u8> = Vec::new();
+        for v in values {
+            let (state, start, len) = match v {
+                Some(Attr::Value(s)) => match (u16::try_from(text.len()), u16::try_from(s.len())) {
+                    (Ok(start), Ok(len)) if text.len() + s.len() <= usize::from(u16::MAX) => {
+                        text.extend_from_slice(s.as_bytes());
+                        (VALUE, start, len)
+                    }
+                    _ => (UNSET, 0, 0),
+                },
+                Some(Attr::Missing) => (MISSING, 0, 0),
+                Some(Attr::Unavailable) => (UNAVAILABLE, 0, 0),
+                None => (UNSET, 0, 0),
+            };
+            heads.push(state);
+            heads.extend_from_slice(&start.to_le_bytes());
+            heads.extend_from_slice(&len.to_le_bytes());
+        }
+        heads.extend_from_slice(&text);
+        self.packed = heads.into_boxed_slice();
+    }
+
+    fn unpack(&self, n: usize) -> Vec<Option<Attr>> {
+        (0..n).map(|i| self.entry(n, i)).collect()
+    }
+
+    fn get(&self, set: &AttrSet, name: &str) -> Option<Attr> {
+        if let Some(i) = set.cached_index(name) {
+            return self.entry(set.cached.len(), i);
+        }
+        self.other
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&mut self, set: &AttrSet, name: &str, v: Attr) {
+        // Values re-read on every call are not kept: nothing would read them back.
+        if set.is_fresh(name) {
+            return;
+        }
+        let Some(i) = set.cached_index(name) else {
+            self.remove(set, name);
+            self.other.push((name.into(), v));
+            return;
+        };
+        let mut values = self.unpack(set.cached.len());
+        values[i] = Some(v);
+        self.pack(&values);
+    }
+
+    fn remove(&mut self, set: &AttrSet, name: &str) {
+        if let Some(i) = set.cached_index(name) {
+            if self.entry(set.cached.len(), i).is_some() {
+                let mut values = self.unpack(set.cached.len());
+                values[i] = None;
+                self.pack(&values);
+            }
+        } else {
+            self.other.retain(|(n, _)| &**n != name);
+        }
+    }
+}
+
 /// A directory of a device in sysfs, with a cache of its attributes.
 ///
 /// Attributes are read at most once until [`Device::invalidate`]; the few that libndctl
-/// re-reads on every call are fetched with [`Device::read_fresh`].
+/// re-reads on every call are fetched with [`Device::read_fresh`]. A device made with
+/// [`Device::with_attrs`] reads its kind's whole list in one batch on first use
+/// ([`Sysfs::read_attrs`]).
 #[derive(Debug)]
 pub struct Device {
     sysfs: Arc<Sysfs>,
-    path: PathBuf,
-    name: String,
-    cache: Mutex<HashMap<String, Attr>>,
+    path: Box<Path>,
+    /// The last component of the path and a NUL, so that C callers get the name without
+    /// a copy of their own.
+    name: Box<str>,
+    set: &'static AttrSet,
+    cache: Mutex<Cache>,
 }
 
 impl Device {
-    /// A device at the resolved in-root directory `path`.
+    /// A device at the resolved in-root directory `path`, reading each attribute on its
+    /// own.
     pub fn new(sysfs: Arc<Sysfs>, path: PathBuf) -> Device {
-        let name = path
+        Device::with_attrs(sysfs, path, &AttrSet::NONE)
+    }
+
+    /// A device at the resolved in-root directory `path` whose kind reads `set`.
+    pub fn with_attrs(sysfs: Arc<Sysfs>, path: PathBuf, set: &'static AttrSet) -> Device {
+        let mut name = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| n.to_string_lossy().replace('\0', ""))
             .unwrap_or_default();
+        name.push('\0');
         Device {
             sysfs,
-            path,
-            name,
-            cache: Mutex::new(HashMap::new()),
+            path: path.into_boxed_path(),
+            name: name.into_boxed_str(),
+            set,
+            cache: Mutex::new(Cache::default()),
         }
     }
 
@@ -45,7 +201,12 @@ impl Device {
 
     /// The device name (last component of the path), e.g. `region1`.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.strip_suffix('\0').unwrap_or(&self.name)
+    }
+
+    /// The device name as a C string, as long-lived as the device.
+    pub fn name_cstr(&self) -> &CStr {
+        CStr::from_bytes_with_nul(self.name.as_bytes()).unwrap_or(c"")
     }
 
     /// The tree this device lives in.
@@ -53,7 +214,7 @@ impl Device {
         &self.sysfs
     }
 
-    fn cache(&self) -> MutexGuard<'_, HashMap<String, Attr>> {
+    fn cache(&self) -> MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -62,18 +223,64 @@ impl Device {
         self.path.join(name)
     }
 
+    /// Reads the kind's batch unless it was read since the last invalidation.
+    fn load(&self) {
+        if self.cache().loaded || (self.set.cached.is_empty() && self.set.fresh.is_empty()) {
+            return;
+        }
+        let (values, regular) = self
+            .sysfs
+            .read_attrs(&self.path, self.set.cached, self.set.fresh);
+        let mut c = self.cache();
+        if c.loaded {
+            return;
+        }
+        c.loaded = true;
+        c.regular = regular
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0, |m, (i, r)| if *r { m | 1 << i } else { m });
+        // An error is not cached: the getter that asks gets it, read again. A value
+        // written since the batch started wins over what the batch read.
+        let mut merged = c.unpack(self.set.cached.len());
+        for (slot, v) in merged.iter_mut().zip(values) {
+            if slot.is_none() {
+                *slot = v.ok();
+            }
+        }
+        c.pack(&merged);
+    }
+
     /// Read an attribute (cached).
     pub fn read(&self, name: &str) -> Result<Attr> {
-        if let Some(v) = self.cache().get(name) {
-            return Ok(v.clone());
+        if let Some(v) = self.cache().get(self.set, name) {
+            return Ok(v);
+        }
+        if self.set.cached_index(name).is_some() && !self.cache().loaded {
+            self.load();
+            if let Some(v) = self.cache().get(self.set, name) {
+                return Ok(v);
+            }
         }
         self.read_fresh(name)
     }
 
     /// Read an attribute from the file system now, refreshing the cache.
     pub fn read_fresh(&self, name: &str) -> Result<Attr> {
-        let v = self.sysfs.read_attr(&self.path, name)?;
-        self.cache().insert(name.to_string(), v.clone());
+        let known_regular = match self.set.index(name) {
+            Some(i) if i < 64 => {
+                self.load();
+                self.cache().regular & (1 << i) != 0
+            }
+            _ => false,
+        };
+        let v = if known_regular {
+            self.sysfs.read_known_regular(&self.path, name)?
+        } else {
+            self.sysfs.read_attr(&self.path, name)?
+        };
+        self.cache().put(self.set, name, v.clone());
         Ok(v)
     }
 
@@ -140,7 +347,7 @@ impl Device {
 
     /// Write an attribute and drop its cached value.
     pub fn write(&self, name: &str, value: &str) -> Result<()> {
-        self.cache().remove(name);
+        self.cache().remove(self.set, name);
         self.sysfs.write_attr(&self.path, name, value)
     }
 
@@ -148,8 +355,9 @@ impl Device {
     /// newline), as libndctl keeps the settings it made instead of re-reading them.
     pub fn write_remember(&self, name: &str, value: &str) -> Result<()> {
         self.write(name, value)?;
-        self.cache().insert(
-            name.to_string(),
+        self.cache().put(
+            self.set,
+            name,
             Attr::Value(value.trim_end_matches('\n').to_string()),
         );
         Ok(())
@@ -171,21 +379,21 @@ impl Device {
                 }
             })
             .collect();
-        self.cache().insert(
-            name.to_string(),
-            Attr::Value(format!("{} ", list.join(" "))),
-        );
+        self.cache()
+            .put(self.set, name, Attr::Value(format!("{} ", list.join(" "))));
         Ok(())
     }
 
-    /// Forget every cached attribute.
+    /// Forget every cached attribute (and what the last batch listed): the next read
+    /// fetches the kind's batch again.
     pub fn invalidate(&self) {
-        self.cache().clear();
+        *self.cache() = Cache::default();
     }
 
-    /// Whether a driver is bound (`driver` is a symbolic link).
+    /// Whether a driver is bound (`driver` is a symbolic link), asked now: binding is
+    /// the kernel's to change at any time, and libndctl asks every time.
     pub fn has_driver(&self) -> bool {
-        self.sysfs.is_symlink(&self.path, "driver")
+        self.sysfs.is_symlink_in_resolved(&self.path, "driver")
     }
 
     /// Whether a file or directory `name` exists in the device directory.
@@ -304,7 +512,12 @@ impl Device {
                     .args(["-q", "-b", alias])
                     .status();
                 if let Err(e) = status {
-                    ctx_log!(logger, Level::Debug, "{}: modprobe {alias}: {e}", self.name);
+                    ctx_log!(
+                        logger,
+                        Level::Debug,
+                        "{}: modprobe {alias}: {e}",
+                        self.name()
+                    );
                 }
             }
         }
@@ -313,10 +526,10 @@ impl Device {
         for drv in self.sysfs.list_dir(drivers)? {
             match self
                 .sysfs
-                .write_attr(&drivers.join(&drv), "bind", &self.name)
+                .write_attr(&drivers.join(&drv), "bind", self.name())
             {
                 Ok(()) => {
-                    ctx_log!(logger, Level::Debug, "{}: bound to {drv}", self.name);
+                    ctx_log!(logger, Level::Debug, "{}: bound to {drv}", self.name());
                     self.invalidate();
                     return Ok(());
                 }
@@ -324,7 +537,7 @@ impl Device {
             }
         }
         Err(Error::Failed {
-            object: self.name.clone(),
+            object: self.name().to_string(),
             reason: match last {
                 Some(e) => format!("no nd driver accepted the device (last error: {e})"),
                 None => "no nd drivers found".into(),
@@ -336,7 +549,7 @@ impl Device {
     pub fn unbind(&self) -> Result<()> {
         let res = self
             .sysfs
-            .write_attr(&self.path, "driver/unbind", &self.name);
+            .write_attr(&self.path, "driver/unbind", self.name());
         self.invalidate();
         res
     }

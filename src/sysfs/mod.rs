@@ -19,11 +19,16 @@ pub mod device;
 mod devnode;
 pub mod parse;
 pub mod root;
+// Batched reads through io_uring.
+mod uring;
 
+use std::ffi::{CString, OsStr};
 use std::fs::File;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use log::Level;
 
@@ -31,7 +36,7 @@ use crate::ctx_log;
 use crate::error::{Error, Result};
 use crate::logging::Logger;
 
-pub use device::Device;
+pub use device::{AttrSet, Device};
 pub use parse::{parse_devnum, parse_i64, parse_size_list, parse_u64, parse_uuid};
 pub use root::{Kind, Resolved, Resolver};
 
@@ -65,6 +70,28 @@ impl Attr {
     }
 }
 
+/// Environment variable that turns batched reads through io_uring off (`0` or `off`):
+/// every attribute is then opened, read and closed with its own system calls.
+pub const IO_URING_ENV: &str = "NDCTL_IO_URING";
+
+/// The context's io_uring, made on the first batch.
+#[derive(Debug)]
+enum RingState {
+    Untried,
+    Ready(Box<uring::Ring>),
+    Off,
+}
+
+/// What a batch gave for one name: its value (or the error reading it) and whether the
+/// directory listed it as a regular file.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The value, as [`Sysfs::read_attr`] would give it.
+    pub attr: Result<Attr>,
+    /// Whether the listing showed a regular file of that name.
+    pub regular: bool,
+}
+
 /// A sysfs (and `/dev`) tree below a root directory.
 ///
 /// ```
@@ -77,6 +104,8 @@ impl Attr {
 pub struct Sysfs {
     root: root::Root,
     logger: Arc<Logger>,
+    io_uring: AtomicBool,
+    ring: Mutex<RingState>,
 }
 
 impl Sysfs {
@@ -95,7 +124,91 @@ impl Sysfs {
         if let Some(why) = root.fallback_reason() {
             ctx_log!(logger, Level::Debug, "{why}; resolving paths in userspace");
         }
-        Ok(Sysfs { root, logger })
+        let io_uring = !matches!(
+            crate::env::secure_var(IO_URING_ENV)
+                .as_deref()
+                .and_then(OsStr::to_str),
+            Some("0" | "off" | "no")
+        );
+        Ok(Sysfs {
+            root,
+            logger,
+            io_uring: AtomicBool::new(io_uring),
+            ring: Mutex::new(RingState::Untried),
+        })
+    }
+
+    /// Turn batched reads through io_uring on or off (they are on unless
+    /// [`IO_URING_ENV`] says `0` or `off`); off, a batch makes an `open`, `read` and
+    /// `close` per attribute. The tests use it to cover both paths.
+    pub fn set_io_uring(&self, on: bool) {
+        self.io_uring.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether batches go through io_uring: it is allowed and the kernel offers it (the
+    /// ring is made on the first call).
+    pub fn uses_io_uring(&self) -> bool {
+        if !self.io_uring.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut g = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        self.ring_ready(&mut g).is_some()
+    }
+
+    /// The ring, made on first use; `None` where io_uring is unavailable (logged once).
+    fn ring_ready<'a>(&self, state: &'a mut RingState) -> Option<&'a mut uring::Ring> {
+        if let RingState::Ready(r) = state {
+            if !r.usable() {
+                // A forked child: the ring's memory is a copy the kernel does not read.
+                // Leaking the parent's ring in the child is harmless; using it is not.
+                match std::mem::replace(state, RingState::Untried) {
+                    RingState::Ready(old) => old.abandon(),
+                    other => *state = other,
+                }
+            }
+        }
+        if let RingState::Untried = state {
+            *state = match uring::Ring::new(ATTR_SIZE_LIMIT, self.root.raw_fd()) {
+                Ok(r) => RingState::Ready(Box::new(r)),
+                Err(e) => {
+                    ctx_log!(
+                        self.logger,
+                        Level::Debug,
+                        "io_uring unavailable ({e}); reading attributes one call at a time"
+                    );
+                    RingState::Off
+                }
+            };
+        }
+        match state {
+            RingState::Ready(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Runs `f` with the ring if batches may use it. A ring whose submission failed is
+    /// given up (its requests may be in flight) and batches go on without it.
+    fn with_ring<T>(
+        &self,
+        f: impl FnOnce(&mut uring::Ring) -> io::Result<T>,
+    ) -> Option<io::Result<T>> {
+        if !self.io_uring.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut g = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let ring = self.ring_ready(&mut g)?;
+        let r = f(ring);
+        if let Err(e) = &r {
+            ctx_log!(
+                self.logger,
+                Level::Debug,
+                "io_uring failed ({e}); reading attributes one call at a time"
+            );
+            if let RingState::Ready(old) = std::mem::replace(&mut *g, RingState::Off) {
+                old.abandon();
+            }
+        }
+        Some(r)
     }
 
     /// The host directory used as `/`.
@@ -177,10 +290,174 @@ impl Sysfs {
             Ok(f) => f,
             Err(e) => return self.read_failure(&path, e),
         };
-        let mut buf = match root::read_once(&mut file, ATTR_SIZE_LIMIT) {
-            Ok(b) => b,
-            Err(e) => return self.read_failure(&path, Error::io(&path, e)),
+        self.read_opened(path, &mut file)
+    }
+
+    fn read_opened(&self, path: PathBuf, file: &mut File) -> Result<Attr> {
+        match root::read_once(file, ATTR_SIZE_LIMIT) {
+            Ok(b) => Self::value_of(path, b),
+            Err(e) => self.read_failure(&path, Error::io(&path, e)),
+        }
+    }
+
+    /// Read an attribute that an earlier listing of its directory showed as a regular
+    /// file (see [`Sysfs::read_attrs`]), for values read afresh on every call: an open
+    /// through the ring (one `io_uring_enter`, which also closes what the ring read
+    /// before) and one `read`, or `openat2`, `read`, `close` without io_uring; the open
+    /// confined to the root, refusing links and not blocking. A path that needs the resolver's walk, or whose
+    /// final component has become a link, is read by [`Sysfs::read_attr`].
+    pub fn read_known_regular(&self, dir: &Path, name: &str) -> Result<Attr> {
+        let path = dir.join(name);
+        if self.resolver() == Resolver::Openat2 {
+            if let Some(rel) = path.strip_prefix("/").ok().filter(|r| {
+                r.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            }) {
+                if let Ok(c) = CString::new(rel.as_os_str().as_bytes()) {
+                    let resolve = libc::RESOLVE_IN_ROOT
+                        | libc::RESOLVE_NO_SYMLINKS
+                        | libc::RESOLVE_NO_MAGICLINKS;
+                    let root = self.root.raw_fd();
+                    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+                    if let Some(Ok(mut v)) =
+                        self.with_ring(|r| r.read_at(root, &[c], flags, resolve))
+                    {
+                        match v.pop() {
+                            Some(Err(e)) if e.raw_os_error() == Some(libc::ELOOP) => {}
+                            Some(Ok(b)) => return Self::value_of(path, b),
+                            Some(Err(e)) => return self.read_failure(&path, Error::io(&path, e)),
+                            None => {}
+                        }
+                        return self.read_attr(dir, name);
+                    }
+                }
+            }
+        }
+        match self.root.open_known_regular(&path) {
+            Some(Ok(mut f)) => self.read_opened(path, &mut f),
+            Some(Err(e)) if e.raw_os_error() != Some(libc::ELOOP) => {
+                self.read_failure(&path, Error::io(&path, e))
+            }
+            _ => self.read_attr(dir, name),
+        }
+    }
+
+    /// Read the attributes `read` of the directory `dir` together, and learn which of
+    /// `probe` are regular files, in the fewest system calls: the directory is opened
+    /// once (confined to the root, refusing links) and listed; a name it does not hold is
+    /// [`Attr::Missing`] without a call; a name it lists as anything but a regular file is
+    /// [`Error::NotRegular`] without being opened; the regular files are opened relative
+    /// to the directory (one component, `RESOLVE_BENEATH`, no links, `O_NONBLOCK`), read
+    /// once and closed: all opened in one `io_uring_enter` where io_uring is available
+    /// (their closes in one more), else with an `openat` and a
+    /// `close` each; read with one `read` each. A name that is a link (read through the root's resolver
+    /// as [`Sysfs::read_attr`] does), has more than one component, or a directory that
+    /// cannot be opened this way, goes through [`Sysfs::read_attr`] with its exact
+    /// semantics.
+    ///
+    /// The values are those [`Sysfs::read_attr`] gives, in the order of `read`; the
+    /// flags cover `read` followed by `probe`.
+    pub fn read_attrs(
+        &self,
+        dir: &Path,
+        read: &[&str],
+        probe: &[&str],
+    ) -> (Vec<Result<Attr>>, Vec<bool>) {
+        let single = |n: &str| {
+            !n.is_empty() && n != "." && n != ".." && !n.contains('/') && !n.contains('\0')
         };
+        let fd = match self.root.open_dir_for_batch(dir) {
+            Ok(fd) => fd,
+            Err(_) => {
+                let values = read.iter().map(|n| self.read_attr(dir, n)).collect();
+                return (values, vec![false; read.len() + probe.len()]);
+            }
+        };
+        // The listed type of each wanted name (`None`: not listed).
+        let wanted: Vec<&str> = read.iter().chain(probe).copied().collect();
+        let mut types: Vec<Option<u8>> = vec![None; wanted.len()];
+        let listed = root::dir_entries(&fd, |name, dtype| {
+            for (i, w) in wanted.iter().enumerate() {
+                if w.as_bytes() == name {
+                    types[i] = Some(dtype);
+                }
+            }
+        });
+        if listed.is_err() {
+            let values = read.iter().map(|n| self.read_attr(dir, n)).collect();
+            return (values, vec![false; wanted.len()]);
+        }
+        let dtype_of = |n: &str| wanted.iter().position(|w| *w == n).and_then(|i| types[i]);
+        let regular: Vec<bool> = read
+            .iter()
+            .chain(probe)
+            .map(|n| single(n) && dtype_of(n) == Some(libc::DT_REG))
+            .collect();
+        let mut values: Vec<Option<Result<Attr>>> = Vec::with_capacity(read.len());
+        let mut batch: Vec<(usize, CString)> = Vec::new();
+        for (i, n) in read.iter().enumerate() {
+            let v = if !single(n) {
+                Some(self.read_attr(dir, n))
+            } else {
+                match dtype_of(n) {
+                    None => Some(Ok(Attr::Missing)),
+                    Some(libc::DT_REG) => match CString::new(*n) {
+                        Ok(c) => {
+                            batch.push((i, c));
+                            None
+                        }
+                        Err(_) => Some(self.read_attr(dir, n)),
+                    },
+                    Some(libc::DT_LNK | libc::DT_UNKNOWN) => Some(self.read_attr(dir, n)),
+                    Some(t) => Some(Err(Error::NotRegular {
+                        path: dir.join(n),
+                        what: root::describe_dtype(t),
+                    })),
+                }
+            };
+            values.push(v);
+        }
+        if !batch.is_empty() {
+            let names: Vec<CString> = batch.iter().map(|(_, c)| c.clone()).collect();
+            let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+            let resolve =
+                libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+            use std::os::fd::AsRawFd;
+            let raw = fd.as_raw_fd();
+            let outcomes = match self.with_ring(|r| r.read_at(raw, &names, flags, resolve)) {
+                Some(Ok(v)) => v,
+                _ => names
+                    .iter()
+                    .map(|c| {
+                        let name = OsStr::from_bytes(c.as_bytes());
+                        root::open_in_dir(&fd, name)
+                            .and_then(|mut f| root::read_once(&mut f, ATTR_SIZE_LIMIT))
+                    })
+                    .collect(),
+            };
+            for ((i, _), outcome) in batch.iter().zip(outcomes) {
+                let path = dir.join(read[*i]);
+                values[*i] = Some(match outcome {
+                    Ok(b) => Self::value_of(path, b),
+                    // Became a link since the listing: the resolver decides.
+                    Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                        self.read_attr(dir, read[*i])
+                    }
+                    Err(e) => self.read_failure(&path, Error::io(&path, e)),
+                });
+            }
+        }
+        drop(fd);
+        let values = values
+            .into_iter()
+            .map(|v| v.unwrap_or(Ok(Attr::Missing)))
+            .collect();
+        (values, regular)
+    }
+
+    /// An attribute's bytes as libndctl keeps them: refused if they fill the buffer,
+    /// one trailing newline stripped, UTF-8.
+    fn value_of(path: PathBuf, mut buf: Vec<u8>) -> Result<Attr> {
         if buf.len() >= ATTR_SIZE_LIMIT {
             return Err(Error::TooLarge {
                 path,
@@ -271,9 +548,15 @@ impl Sysfs {
     /// (the object model names devices by strings, and such a name cannot be written back
     /// to `bind` or looked up in `/dev` unchanged).
     pub fn list_dir_typed(&self, dir: &Path) -> Result<Vec<(String, bool)>> {
-        let resolved = self.resolve(dir)?;
+        let entries = match self.root.read_dir_direct(dir) {
+            Some(r) => r?,
+            None => {
+                let resolved = self.resolve(dir)?;
+                self.root.read_dir(&resolved)?
+            }
+        };
         let mut out = Vec::new();
-        for (name, is_link) in self.root.read_dir(&resolved)? {
+        for (name, is_link) in entries {
             if name.as_encoded_bytes().first() == Some(&b'.') {
                 continue;
             }
@@ -293,7 +576,39 @@ impl Sysfs {
 
     /// Whether an in-root path exists (following links inside the root).
     pub fn exists(&self, path: &Path) -> bool {
-        self.resolve(path).is_ok()
+        match self.exists_plain(path) {
+            Some(v) => v,
+            None => self.resolve(path).is_ok(),
+        }
+    }
+
+    /// Whether a plain in-root path (no `.`, `..`) holding no link exists, in one
+    /// `io_uring_enter` (an `O_PATH` open confined to the root and refusing links, and its
+    /// close). `None` when the answer needs the resolver: a link on the way (which the
+    /// resolver follows inside the root), no `openat2`, no io_uring.
+    fn exists_plain(&self, path: &Path) -> Option<bool> {
+        if self.resolver() != Resolver::Openat2 {
+            return None;
+        }
+        let rel = path.strip_prefix("/").ok()?;
+        if rel.as_os_str().is_empty()
+            || !rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return None;
+        }
+        let c = CString::new(rel.as_os_str().as_bytes()).ok()?;
+        let resolve =
+            libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+        let root = self.root.raw_fd();
+        match self.with_ring(|r| r.open_close_at(root, c, libc::O_PATH, resolve))? {
+            Ok(Ok(())) => Some(true),
+            Ok(Err(e)) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+                Some(false)
+            }
+            _ => None,
+        }
     }
 
     /// Whether an in-root path is a directory (following links inside the root).
@@ -308,6 +623,17 @@ impl Sysfs {
             self.root.resolve(&dir.join(name), false),
             Ok((_, Kind::Symlink))
         )
+    }
+
+    /// Like [`Sysfs::is_symlink`] for a directory the resolver made (a device directory,
+    /// free of links), in one call where `openat2` is available (see
+    /// [`root::Root::ends_in_link`]).
+    pub fn is_symlink_in_resolved(&self, dir: &Path, name: &str) -> bool {
+        let path = dir.join(name);
+        match self.root.ends_in_link(&path) {
+            Some(v) => v,
+            None => self.is_symlink(dir, name),
+        }
     }
 
     /// The final component of where the link `dir/name` points, if it is a link.
@@ -333,6 +659,12 @@ impl Sysfs {
     /// The resolved in-root path of a `/dev` node, if such a node exists under the root.
     pub fn dev_node(&self, name: &str) -> Option<PathBuf> {
         let logical = Self::dev_path(name)?;
+        // A node reached without a link is its own resolved path.
+        match self.exists_plain(&logical) {
+            Some(true) => return Some(logical),
+            Some(false) => return None,
+            None => {}
+        }
         Some(self.resolve(&logical).ok()?.into_path_buf())
     }
 
@@ -561,5 +893,186 @@ mod tests {
         r0.invalidate();
         assert_eq!(r0.req_u64("size").unwrap(), 32);
         assert!(matches!(r0.req_u64("nope"), Err(Error::Missing { .. })));
+    }
+
+    /// Every way a batch can run: both resolvers, with and without io_uring.
+    fn ways() -> Vec<(tempfile::TempDir, Sysfs, &'static str)> {
+        let mut v = Vec::new();
+        for r in BOTH {
+            for ring in [true, false] {
+                let (d, s) = tree_with(r);
+                s.set_io_uring(ring);
+                v.push((d, s, if ring { "io_uring" } else { "per file" }));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_batch_reads_as_read_attr_does() {
+        for (dir, s, how) in ways() {
+            let r = dir.path().join("sys/devices/bus0/region0");
+            fs::write(r.join("size"), "0x10\n").unwrap();
+            fs::write(r.join("empty"), "").unwrap();
+            fs::write(r.join("big"), vec![b'x'; ATTR_SIZE_LIMIT]).unwrap();
+            fs::write(r.join("bad"), [0xff, 0xfe]).unwrap();
+            fs::create_dir(r.join("adir")).unwrap();
+            fs::write(dir.path().join("sys/devices/target"), "5\n").unwrap();
+            symlink("../../target", r.join("link")).unwrap();
+            nix::unistd::mkfifo(&r.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+            let d = Path::new("/sys/devices/bus0/region0");
+            let names = [
+                "size", "empty", "absent", "big", "bad", "adir", "link", "fifo", "x/y",
+            ];
+            let (values, regular) = s.read_attrs(d, &names, &["size", "fifo"]);
+            for (n, v) in names.iter().zip(&values) {
+                let one = s.read_attr(d, n);
+                assert_eq!(format!("{v:?}"), format!("{one:?}"), "{how}: {n}");
+            }
+            assert_eq!(values[0].as_ref().unwrap(), &Attr::Value("0x10".into()));
+            assert_eq!(values[1].as_ref().unwrap(), &Attr::Value(String::new()));
+            assert_eq!(values[2].as_ref().unwrap(), &Attr::Missing);
+            assert!(matches!(values[3], Err(Error::TooLarge { .. })), "{how}");
+            assert!(matches!(values[4], Err(Error::Parse { .. })), "{how}");
+            assert!(matches!(values[5], Err(Error::NotRegular { .. })), "{how}");
+            assert_eq!(values[6].as_ref().unwrap(), &Attr::Value("5".into()));
+            assert!(
+                matches!(values[7], Err(Error::NotRegular { what: "a FIFO", .. })),
+                "{how}: {:?}",
+                values[7]
+            );
+            assert_eq!(values[8].as_ref().unwrap(), &Attr::Missing);
+            assert_eq!(
+                regular,
+                [true, true, false, true, true, false, false, false, false, true, false],
+                "{how}"
+            );
+            // A directory that is not there: every name is missing, as read one by one.
+            let (values, _) = s.read_attrs(Path::new("/sys/devices/nope"), &["size"], &[]);
+            assert_eq!(values[0].as_ref().unwrap(), &Attr::Missing, "{how}");
+        }
+    }
+
+    #[test]
+    fn a_batch_stays_beneath_its_directory() {
+        for (dir, s, how) in ways() {
+            let r = dir.path().join("sys/devices/bus0/region0");
+            symlink("/../../../../etc/passwd", r.join("abs")).unwrap();
+            let d = Path::new("/sys/devices/bus0/region0");
+            let (values, _) = s.read_attrs(d, &["abs", "../region0/abs"], &[]);
+            assert!(matches!(values[0], Err(Error::Escape { .. })), "{how}");
+            assert!(matches!(values[1], Err(Error::Escape { .. })), "{how}");
+            // A directory reached through a link is read through the resolver.
+            symlink("region0", dir.path().join("sys/devices/bus0/alias")).unwrap();
+            fs::write(r.join("size"), "7\n").unwrap();
+            let (values, _) = s.read_attrs(Path::new("/sys/devices/bus0/alias"), &["size"], &[]);
+            assert_eq!(
+                values[0].as_ref().unwrap(),
+                &Attr::Value("7".into()),
+                "{how}"
+            );
+        }
+    }
+
+    #[test]
+    fn io_uring_can_be_turned_off() {
+        let (_d, s) = tree();
+        s.set_io_uring(false);
+        assert!(!s.uses_io_uring());
+    }
+
+    static TEST_ATTRS: AttrSet = AttrSet {
+        cached: &["size", "uuid"],
+        fresh: &["holder"],
+    };
+
+    #[test]
+    fn a_kind_batch_is_cached_until_written_or_invalidated() {
+        for (dir, s, how) in ways() {
+            let s = Arc::new(s);
+            let r = dir.path().join("sys/devices/bus0/region0");
+            fs::write(r.join("size"), "0x10\n").unwrap();
+            fs::write(r.join("holder"), "btt0.0\n").unwrap();
+            let dev = Device::with_attrs(
+                Arc::clone(&s),
+                PathBuf::from("/sys/devices/bus0/region0"),
+                &TEST_ATTRS,
+            );
+            assert_eq!(dev.req_u64("size").unwrap(), 16, "{how}");
+            assert_eq!(dev.opt("uuid").unwrap(), None, "{how}");
+            // Values read in the batch stay until a write or an invalidation.
+            fs::write(r.join("size"), "0x20\n").unwrap();
+            fs::write(r.join("uuid"), "x\n").unwrap();
+            assert_eq!(dev.req_u64("size").unwrap(), 16, "{how}: cached");
+            assert_eq!(dev.opt("uuid").unwrap(), None, "{how}: cached");
+            // Fresh values are read every time.
+            assert_eq!(dev.opt("holder").unwrap().as_deref(), Some("btt0.0"));
+            fs::write(r.join("holder"), "pfn0.0\n").unwrap();
+            assert_eq!(
+                dev.read_fresh("holder").unwrap(),
+                Attr::Value("pfn0.0".into()),
+                "{how}"
+            );
+            // A write drops the value it wrote over; the others stay.
+            dev.write("size", "0x30").unwrap();
+            // (A plain file keeps the NUL libndctl writes; the kernel would not.)
+            fs::write(r.join("size"), "0x30\n").unwrap();
+            assert_eq!(dev.req_u64("size").unwrap(), 0x30, "{how}: re-read");
+            assert_eq!(dev.opt("uuid").unwrap(), None, "{how}");
+            dev.write_remember("uuid", "y\n").unwrap();
+            assert_eq!(dev.opt("uuid").unwrap().as_deref(), Some("y"), "{how}");
+            dev.invalidate();
+            fs::write(r.join("uuid"), "z\n").unwrap();
+            assert_eq!(dev.opt("uuid").unwrap().as_deref(), Some("z"), "{how}");
+            // Binding is never cached: a driver link that appears is seen at once.
+            assert!(!dev.has_driver(), "{how}");
+            symlink("../../../bus/nd/drivers/nd_region", r.join("driver")).unwrap();
+            assert!(dev.has_driver(), "{how}");
+            fs::remove_file(r.join("driver")).unwrap();
+            assert!(!dev.has_driver(), "{how}");
+            // So is existence.
+            assert!(!dev.has("align"), "{how}");
+            fs::write(r.join("align"), "4096\n").unwrap();
+            assert!(dev.has("align"), "{how}");
+        }
+    }
+
+    #[test]
+    fn a_fresh_read_of_a_file_swapped_for_a_link_or_fifo_keeps_the_rules() {
+        for (dir, s, how) in ways() {
+            let s = Arc::new(s);
+            let r = dir.path().join("sys/devices/bus0/region0");
+            fs::write(r.join("holder"), "a\n").unwrap();
+            let dev = Device::with_attrs(
+                Arc::clone(&s),
+                PathBuf::from("/sys/devices/bus0/region0"),
+                &TEST_ATTRS,
+            );
+            assert_eq!(dev.opt("holder").unwrap().as_deref(), Some("a"), "{how}");
+            // Listed as a regular file, now a link out of the root: refused.
+            fs::remove_file(r.join("holder")).unwrap();
+            symlink("/../../../../etc/passwd", r.join("holder")).unwrap();
+            assert!(
+                matches!(dev.read_fresh("holder"), Err(Error::Escape { .. })),
+                "{how}"
+            );
+            // Now a FIFO (after the listing that showed a regular file): the read returns
+            // at once, whatever it gives (no writer: nothing).
+            fs::remove_file(r.join("holder")).unwrap();
+            nix::unistd::mkfifo(&r.join("holder"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+            assert!(
+                !matches!(dev.read_fresh("holder"), Ok(Attr::Value(v)) if !v.is_empty()),
+                "{how}"
+            );
+            // Listed again (after an invalidation), it is refused without being opened.
+            dev.invalidate();
+            assert!(
+                matches!(
+                    dev.read_fresh("holder"),
+                    Err(Error::NotRegular { what: "a FIFO", .. })
+                ),
+                "{how}"
+            );
+        }
     }
 }

@@ -484,6 +484,57 @@ impl Root {
         Some(Ok(File::from(fd)))
     }
 
+    /// The root's descriptor, for requests the ring makes relative to it (each with
+    /// `RESOLVE_IN_ROOT`).
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Whether `path` ends in a symbolic link, in one call where `openat2` is available:
+    /// the path is opened as a directory with `RESOLVE_NO_SYMLINKS`, so a final link is
+    /// refused with ELOOP before anything is opened. Only for paths whose directory is
+    /// known to be free of links (a device directory as the resolver made it): an ELOOP
+    /// then names the last component. `None` when the answer needs the walk.
+    pub(crate) fn ends_in_link(&self, path: &Path) -> Option<bool> {
+        if !self.openat2.load(Ordering::Relaxed) {
+            return None;
+        }
+        let rel = Self::plain_relative(path)?;
+        match openat2(self.fd.as_raw_fd(), rel, libc::O_PATH | libc::O_DIRECTORY) {
+            Ok(_) => Some(false),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::ELOOP) => Some(true),
+                Some(libc::ENOENT | libc::ENOTDIR) => Some(false),
+                _ => None,
+            },
+        }
+    }
+
+    /// Open a plain in-root path already known to be a regular file (its directory
+    /// listing said so) for reading: one `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)`
+    /// with `O_NONBLOCK | O_NOFOLLOW`, so a file swapped since cannot block, be a link or
+    /// lead out of the root. `None` when the path needs the walk.
+    pub(crate) fn open_known_regular(&self, path: &Path) -> Option<io::Result<File>> {
+        if !self.openat2.load(Ordering::Relaxed) {
+            return None;
+        }
+        let rel = Self::plain_relative(path)?;
+        Some(
+            openat2(
+                self.fd.as_raw_fd(),
+                rel,
+                libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW,
+            )
+            .map(File::from),
+        )
+    }
+
+    /// Open the directory `dir` for listing and as the base of one-component opens,
+    /// refusing any link on the way (a link anywhere is an error, ELOOP with `openat2`).
+    pub(crate) fn open_dir_for_batch(&self, dir: &Path) -> io::Result<OwnedFd> {
+        self.open_dir(dir, libc::O_RDONLY)
+    }
+
     /// Open the directory `dir` (resolved) with `flags`, refusing any link on the way.
     fn open_dir(&self, dir: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
         let flags = flags | libc::O_DIRECTORY | libc::O_NOFOLLOW;
@@ -592,54 +643,38 @@ impl Root {
         let fd = self
             .open_dir(p, libc::O_RDONLY)
             .map_err(|e| Error::io(p.as_path(), e))?;
-        let raw = fd.as_raw_fd();
-        // SAFETY: fdopendir takes ownership of the descriptor on success.
-        let dirp = unsafe { libc::fdopendir(raw) };
-        if dirp.is_null() {
-            return Err(Error::io(p.as_path(), io::Error::last_os_error()));
+        self.read_dir_fd(p, fd)
+    }
+
+    /// Like [`Root::read_dir`] for a plain path that was not resolved, in the fewest calls:
+    /// with `openat2` the directory is opened directly, links refused. `None` when the
+    /// path needs the walk (a link on the way, no `openat2`).
+    pub fn read_dir_direct(&self, path: &Path) -> Option<Result<Vec<(OsString, bool)>>> {
+        if !self.openat2.load(Ordering::Relaxed) {
+            return None;
         }
-        std::mem::forget(fd);
+        Self::plain_relative(path)?;
+        match self.open_dir(path, libc::O_RDONLY) {
+            Ok(fd) => Some(self.read_dir_fd(path, fd)),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Some(Err(Error::io(path, e))),
+            Err(_) => None,
+        }
+    }
+
+    fn read_dir_fd(&self, p: &Path, fd: OwnedFd) -> Result<Vec<(OsString, bool)>> {
         let mut out = Vec::new();
-        let result = loop {
-            // readdir reports errors only through errno.
-            // SAFETY: errno location is thread-local and always valid.
-            unsafe { *libc::__errno_location() = 0 };
-            // SAFETY: dirp is a valid open DIR stream.
-            let ent = unsafe { libc::readdir(dirp) };
-            if ent.is_null() {
-                let e = io::Error::last_os_error();
-                break match e.raw_os_error() {
-                    Some(0) | None => Ok(()),
-                    _ => Err(e),
-                };
-            }
-            // SAFETY: readdir returned a valid entry whose d_name is NUL-terminated.
-            let (name, dtype) = unsafe {
-                (
-                    std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()),
-                    (*ent).d_type,
-                )
-            };
-            let name = OsStr::from_bytes(name.to_bytes());
-            if name == "." || name == ".." {
-                continue;
-            }
+        dir_entries(&fd, |name, dtype| {
+            let name = OsStr::from_bytes(name);
             let is_link = match dtype {
                 libc::DT_LNK => true,
-                libc::DT_UNKNOWN => {
-                    // SAFETY: dirp is valid; dirfd does not transfer ownership.
-                    let dfd = unsafe { libc::dirfd(dirp) };
-                    lstat_at(dfd, name)
-                        .map(|st| Kind::of(st.st_mode) == Kind::Symlink)
-                        .unwrap_or(false)
-                }
+                libc::DT_UNKNOWN => lstat_at(fd.as_raw_fd(), name)
+                    .map(|st| Kind::of(st.st_mode) == Kind::Symlink)
+                    .unwrap_or(false),
                 _ => false,
             };
             out.push((name.to_os_string(), is_link));
-        };
-        // SAFETY: dirp is valid and closed exactly once (also closing the descriptor).
-        unsafe { libc::closedir(dirp) };
-        result.map_err(|e| Error::io(p.as_path(), e))?;
+        })
+        .map_err(|e| Error::io(p, e))?;
         Ok(out)
     }
 
@@ -649,6 +684,75 @@ impl Root {
         let (dir, name) = self.parent(p).map_err(err)?;
         readlink_at(dir.as_raw_fd(), &name).map_err(err)
     }
+}
+
+/// Calls `seen` with every entry of an open directory (`getdents64`), `.` and `..` left
+/// out, and the type the file system reported (`DT_*`; `DT_UNKNOWN` where it reports
+/// none). Nothing is kept: a region directory holds thousands of entries, of which the
+/// caller wants a few.
+pub(crate) fn dir_entries(fd: &OwnedFd, mut seen: impl FnMut(&[u8], u8)) -> io::Result<()> {
+    let mut buf = vec![0u8; 16 << 10];
+    loop {
+        // SAFETY: getdents64 writes at most buf.len() bytes into the buffer.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let n = n as usize;
+        let mut at = 0;
+        // struct linux_dirent64: u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, name.
+        while at + 19 <= n {
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            if reclen < 19 || at + reclen > n {
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            let dtype = buf[at + 18];
+            let name = &buf[at + 19..at + reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if name != b"." && name != b".." {
+                seen(name, dtype);
+            }
+            at += reclen;
+        }
+    }
+}
+
+/// What a `DT_*` type is, in the words of [`Error::NotRegular`].
+pub(crate) fn describe_dtype(dtype: u8) -> &'static str {
+    match dtype {
+        libc::DT_DIR => "a directory",
+        libc::DT_LNK => "a symbolic link",
+        libc::DT_CHR => "a character device",
+        libc::DT_BLK => "a block device",
+        libc::DT_FIFO => "a FIFO",
+        libc::DT_SOCK => "a socket",
+        _ => "not a regular file",
+    }
+}
+
+/// Open `name` (one component) relative to the directory `dir` for reading, without
+/// following a link and without blocking.
+pub(crate) fn open_in_dir(dir: &OwnedFd, name: &OsStr) -> io::Result<File> {
+    openat(
+        dir.as_raw_fd(),
+        name,
+        libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW,
+    )
+    .map(File::from)
 }
 
 /// Read from an open file once into a buffer of `limit` bytes (one `read(2)`, as libndctl
