@@ -25,7 +25,7 @@ pub unsafe extern "C" fn ndctl_btt_get_next(btt: *mut ndctl_btt) -> *mut ndctl_b
 /// The idle btt the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_btt_seed(region: *mut ndctl_region) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).btt_seed()))))
+    guard!(std::ptr::null_mut(), found(live!(region).btt_seed()))
 }
 
 /// The region of `btt`.
@@ -61,11 +61,7 @@ pub unsafe extern "C" fn ndctl_btt_get_id(btt: *mut ndctl_btt) -> c_uint {
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
-    guard_void!({
-        let u = value(live!(btt).uuid());
-        // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, u) }
-    })
+    guard_void!(uuid_out!(uu, value(live!(btt).uuid())))
 }
 
 /// Sets the uuid: 0 or a negative errno.
@@ -111,7 +107,7 @@ pub unsafe extern "C" fn ndctl_btt_get_size(btt: *mut ndctl_btt) -> c_ulonglong 
 /// The namespace the btt is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(btt).namespace()))))
+    guard!(std::ptr::null_mut(), found(live!(btt).namespace()))
 }
 
 /// Attaches the btt to `ndns` (NULL detaches): 0 or a negative errno.
@@ -149,10 +145,7 @@ pub unsafe extern "C" fn ndctl_btt_is_configured(btt: *mut ndctl_btt) -> c_int {
 /// Binds the btt: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_enable(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, {
-        let btt = live!(btt);
-        Some(enable_status(btt.devname(), btt.enable()))
-    })
+    guard!(-libc::EINVAL, maybe!(btt).map(|b| enable_status(b.devname(), b.enable(), |()| 0)))
 }
 
 /// Unbinds the btt and detaches it from its namespace: 0 or a negative errno.

@@ -32,7 +32,7 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
     ctx: *mut ndctl_ctx, provider: *const c_char,
 ) -> *mut ndctl_bus {
     guard!(std::ptr::null_mut(), {
-        Some(opt_ptr(known(live!(ctx).ctx().bus_by_provider(str_arg!(provider).to_str().ok()?))))
+        found(live!(ctx).ctx().bus_by_provider(str_arg!(provider).to_str().ok()?))
     })
 }
 

@@ -33,13 +33,13 @@ pub unsafe extern "C" fn ndctl_dax_get_next(dax: *mut ndctl_dax) -> *mut ndctl_d
 /// The idle dax the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_dax_seed(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).dax_seed()))))
+    guard!(std::ptr::null_mut(), found(live!(region).dax_seed()))
 }
 
 /// The dax claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_dax(ndns: *mut ndctl_namespace) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).dax()))))
+    guard!(std::ptr::null_mut(), found(live!(ndns).dax()))
 }
 
 /// The region of `dax`.

@@ -37,7 +37,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_next(dimm: *mut ndctl_dimm) -> *mut ndct
 pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
     bus: *mut ndctl_bus, handle: c_uint,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_handle(handle)))))
+    guard!(std::ptr::null_mut(), found(live!(bus).dimm_by_handle(handle)))
 }
 
 /// The DIMM backing system physical address `address` (asking the platform for interleaved
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
 pub unsafe extern "C" fn ndctl_bus_get_dimm_by_physical_address(
     bus: *mut ndctl_bus, address: c_ulonglong,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_physical_address(address)))))
+    guard!(std::ptr::null_mut(), found(live!(bus).dimm_by_physical_address(address)))
 }
 
 /// The bus of `dimm`.
@@ -323,10 +323,7 @@ pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
 /// Binds the DIMM to its driver: 0, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_enable(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, {
-        let dimm = live!(dimm);
-        Some(enable_status(dimm.devname(), dimm.enable()))
-    })
+    guard!(-libc::EINVAL, maybe!(dimm).map(|d| enable_status(d.devname(), d.enable(), |()| 0)))
 }
 
 /// Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).

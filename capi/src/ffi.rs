@@ -121,6 +121,16 @@ macro_rules! uuid_arg {
     };
 }
 
+/// Copies a uuid (`Option`: all zero when unknown) into a `uuid_t` argument; nothing for
+/// NULL. `Some(())`, for [`guard_void!`].
+macro_rules! uuid_out {
+    ($dst:expr, $uuid:expr) => {{
+        let uuid = $uuid;
+        // SAFETY: the contract of every export: NULL or 16 writable bytes.
+        unsafe { $crate::handles::put_uuid($dst, uuid) }
+    }};
+}
+
 /// Borrows the object behind a C handle; `None` for NULL. The call's messages go to the
 /// object's context from here on (see [`crate::log::enter_call`]).
 ///

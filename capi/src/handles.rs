@@ -149,6 +149,12 @@ pub(crate) fn opt_ptr<T>(a: Option<Arc<T>>) -> *mut T {
     a.as_ref().map_or(std::ptr::null_mut(), ptr)
 }
 
+/// The C handle of an object the Rust API may not find (NULL for none; a failure is
+/// logged as an error).
+pub(crate) fn found<T>(r: ndctl::Result<Option<Arc<T>>>) -> Option<*mut T> {
+    Some(opt_ptr(known(r)))
+}
+
 /// Logs a failure at debug priority (libndctl's `dbg()`) under the exported function's
 /// name, through the context of the handle the call was given; returns `v`, what the
 /// export gives back for the failure.
@@ -194,20 +200,11 @@ pub(crate) fn status(r: ndctl::Result<()>) -> c_int {
     errno_or(r, |()| 0)
 }
 
-/// The status of an enable: libndctl reports every failure to enable at error level, in
-/// its own words (`<device>: failed to enable`, which `ndctl` users see on stderr); the
-/// cause goes to the debug log.
-pub(crate) fn enable_status(devname: &str, r: ndctl::Result<()>) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => enable_failed(devname, &e),
-    }
-}
-
-/// Logs a failed enable as libndctl does (see [`enable_status`]); returns its errno.
-pub(crate) fn enable_failed(devname: &str, e: &ndctl::Error) -> c_int {
-    debug(e, ());
-    error(&format_args!("{devname}: failed to enable"), e.errno())
+/// The status of an enable of the device `devname` (`ok` of what it enabled on success):
+/// libndctl reports every failure to enable at error level, in its own words (`<device>:
+/// failed to enable`, which `ndctl` users see on stderr); the cause goes to the debug log.
+pub(crate) fn enable_status<T>(devname: &str, r: ndctl::Result<T>, ok: fn(T) -> c_int) -> c_int {
+    r.map_or_else(|e| error(&format_args!("{devname}: failed to enable"), debug(&e, e.errno())), ok)
 }
 
 /// 1/0 for a predicate, or the negative errno when it cannot be decided.
@@ -279,6 +276,12 @@ pub(crate) fn bus_cmd(n: c_int) -> Option<BusCmd> {
 /// The DIMM command of `ND_CMD_*` number `n`: 1 to 10 in [`DimmCmd::ALL`]'s order.
 pub(crate) fn dimm_cmd(n: c_int) -> Option<DimmCmd> {
     DimmCmd::ALL.get(usize::try_from(n).ok()?.checked_sub(1)?).copied()
+}
+
+/// The value of `v` in a C enum that numbers the values of `order` from 0, as libndctl's
+/// enums do; `None` for a value the table lacks.
+pub(crate) fn c_enum<T: PartialEq>(order: &[T], v: T) -> Option<c_int> {
+    order.iter().position(|o| *o == v).map(int)
 }
 
 /// A count or size as a C `int`, saturating (libndctl's values never come near the limit).

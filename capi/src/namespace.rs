@@ -161,11 +161,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namesp
 /// Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) {
-    guard_void!({
-        let u = known(live!(ndns).uuid());
-        // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, u) }
-    })
+    guard_void!(uuid_out!(uu, known(live!(ndns).uuid())))
 }
 
 /// Sets the uuid: 0 or a negative errno.
@@ -228,7 +224,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_block_device(
 /// The btt claiming the namespace.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).btt()))))
+    guard!(std::ptr::null_mut(), found(live!(ndns).btt()))
 }
 
 /// 1 if the namespace is bound to a driver.
@@ -268,13 +264,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 /// instead, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, {
-        let ndns = live!(ndns);
-        Some(match ndns.enable() {
-            Ok(claimed) => c_int::from(claimed),
-            Err(e) => enable_failed(ndns.devname(), &e),
-        })
-    })
+    guard!(-libc::EINVAL, maybe!(ndns).map(|n| enable_status(n.devname(), n.enable(), c_int::from)))
 }
 
 /// Unbinds the namespace: 0 or a negative errno.

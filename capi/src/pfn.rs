@@ -22,13 +22,13 @@ pub unsafe extern "C" fn ndctl_pfn_get_next(pfn: *mut ndctl_pfn) -> *mut ndctl_p
 /// The idle pfn the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_pfn_seed(region: *mut ndctl_region) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).pfn_seed()))))
+    guard!(std::ptr::null_mut(), found(live!(region).pfn_seed()))
 }
 
 /// The pfn claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_pfn(ndns: *mut ndctl_namespace) -> *mut ndctl_pfn {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).pfn()))))
+    guard!(std::ptr::null_mut(), found(live!(ndns).pfn()))
 }
 
 /// The region of `pfn`.

@@ -16,7 +16,7 @@ use crate::handles::*;
 const LOCATIONS: [Location; 3] = [Location::None, Location::Ram, Location::Pmem];
 
 fn location_to_c(loc: Location) -> ndctl_pfn_loc {
-    LOCATIONS.iter().position(|l| *l == loc).map_or(-libc::EINVAL, int)
+    c_enum(&LOCATIONS, loc).unwrap_or(-libc::EINVAL)
 }
 
 fn location_from_c(v: ndctl_pfn_loc) -> Option<Location> {
@@ -44,8 +44,7 @@ pub(crate) fn id(p: &PfnCore) -> Option<c_uint> {
 }
 
 pub(crate) fn get_uuid(p: &PfnCore, uu: uuid_t) -> Option<()> {
-    // SAFETY: the export's contract: NULL or the caller's 16-byte uuid_t.
-    unsafe { put_uuid(uu, value(p.uuid())) }
+    uuid_out!(uu, value(p.uuid()))
 }
 
 pub(crate) fn set_uuid(p: &PfnCore, uu: uuid_t) -> Option<c_int> {
@@ -92,7 +91,7 @@ pub(crate) fn resource(p: &PfnCore) -> Option<c_ulonglong> {
 }
 
 pub(crate) fn namespace(p: &PfnCore) -> Option<*mut ndctl_namespace> {
-    Some(opt_ptr(known(p.namespace())))
+    found(p.namespace())
 }
 
 pub(crate) fn set_namespace(p: &PfnCore, n: Option<&Namespace>) -> Option<c_int> {
@@ -112,7 +111,7 @@ pub(crate) fn is_configured(p: &PfnCore) -> Option<c_int> {
 }
 
 pub(crate) fn enable(p: &PfnCore) -> Option<c_int> {
-    Some(enable_status(p.devname(), p.enable()))
+    Some(enable_status(p.devname(), p.enable(), |()| 0))
 }
 
 pub(crate) fn delete(p: &PfnCore) -> Option<c_int> {
