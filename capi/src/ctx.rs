@@ -16,8 +16,8 @@ use crate::daxctl;
 use crate::ffi::c_str_arg;
 use crate::handles::*;
 use crate::log::{
-    level_filter, parse_log_priority, priority_level, ContextSink, LogFn, LogSink, Silent,
-    LOG_DEBUG, LOG_ERR, LOG_INFO,
+    level_filter, parse_log_priority, priority_level, ContextSink, LogFn, Silent, LOG_DEBUG,
+    LOG_ERR, LOG_INFO,
 };
 
 /// libndctl's default configuration directory (`NDCTL_CONF_DIR`).
@@ -96,10 +96,10 @@ impl ndctl_ctx {
         self.ctx.logger().set_level(level_filter(priority));
     }
 
-    /// Installs `sink` (stderr or a user callback) as this context's log sink.
-    fn set_sink(&self, sink: LogSink<ndctl_ctx>) {
+    /// Installs a user callback (stderr for none) as this context's log sink.
+    fn set_sink(&self, callback: Option<LogFn<ndctl_ctx>>) {
         let me = std::ptr::from_ref(self).cast_mut();
-        self.ctx.logger().set_sink(Arc::new(ContextSink::new(me, sink)));
+        self.ctx.logger().set_sink(Arc::new(ContextSink::new(me, callback)));
     }
 
     /// The libdaxctl state.
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
         // SAFETY: handle was just created and registered.
         let c = unsafe { &*handle };
         c.set_priority(priority);
-        c.set_sink(LogSink::Stderr);
+        c.set_sink(None);
         c.log(LOG_INFO, &format!("ctx {handle:p} created"));
         c.log(LOG_DEBUG, &format!("log_priority={priority}"));
         *out = handle;
@@ -216,7 +216,7 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
     guard_void!({
         let c = live!(ctx);
         let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
-        c.set_sink(LogSink::from_callback(log_fn));
+        c.set_sink(log_fn);
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
         c.log(LOG_INFO, &format!("custom logging function {addr:p} registered"));
     })

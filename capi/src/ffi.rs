@@ -191,12 +191,8 @@ pub unsafe fn out_buf<'a>(p: *mut std::ffi::c_void, n: usize) -> Option<&'a mut 
 /// # Safety
 /// `ptr` must be NULL or point to a NUL-terminated string that outlives the call.
 pub unsafe fn c_str_arg<'a>(ptr: *const c_char) -> Option<&'a CStr> {
-    if ptr.is_null() {
-        None
-    } else {
-        // SAFETY: non-NULL and NUL-terminated per the caller's guarantee.
-        Some(unsafe { CStr::from_ptr(ptr) })
-    }
+    // SAFETY: non-NULL and NUL-terminated per the caller's guarantee.
+    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) })
 }
 
 #[cfg(test)]
