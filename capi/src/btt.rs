@@ -81,13 +81,16 @@ pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> 
 pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
     btt: *mut ndctl_btt, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), index(i).map(Some))))
+    guard!(
+        c_uint::MAX,
+        Some(sector_size(sector_sizes(live!(btt)), index(i).map(Some), c_uint::MAX))
+    )
 }
 
 /// The selected sector size (`UINT_MAX` when none is selected).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), Some(None))))
+    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), Some(None), c_uint::MAX)))
 }
 
 /// Selects a sector size: 0 or a negative errno.

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ctypes::va_list;
 use crate::daxctl;
-use crate::ffi::c_str_arg;
 use crate::handles::*;
 use crate::log::{
     level_filter, parse_log_priority, priority_level, ContextSink, LogFn, Silent, LOG_DEBUG,
@@ -41,13 +40,8 @@ pub struct ndctl_ctx {
     userdata: AtomicPtr<c_void>,
     private_data: AtomicPtr<c_void>,
     log_priority: AtomicI32,
-    config_path: Mutex<Strings>,
     strings: Mutex<Strings>,
     daxctl: Mutex<daxctl::State>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn to_c(value: &str) -> CString {
@@ -151,7 +145,6 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
             userdata: AtomicPtr::new(std::ptr::null_mut()),
             private_data: AtomicPtr::new(std::ptr::null_mut()),
             log_priority: AtomicI32::new(priority),
-            config_path: Mutex::new(Strings::default()),
             strings: Mutex::new(Strings::default()),
             daxctl: Mutex::new(daxctl::State::default()),
         }));
@@ -275,9 +268,8 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let c = live!(ctx);
-        // SAFETY: NULL or a NUL-terminated string from the caller.
-        let path = unsafe { c_str_arg(config_path) }?;
-        lock(&c.config_path).get((0, "config_path"), &path.to_string_lossy());
+        // Kept among the context's strings under an owner no object has.
+        c.intern(0, "config_path", &str_arg!(config_path).to_string_lossy());
         Some(0)
     })
 }
@@ -286,7 +278,7 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_char {
     guard!(std::ptr::null(), {
-        let g = lock(&live!(ctx).config_path);
+        let g = lock(&live!(ctx).strings);
         Some(
             g.current.get(&(0, "config_path")).map_or(DEFAULT_CONFIG_PATH.as_ptr(), |s| s.as_ptr()),
         )

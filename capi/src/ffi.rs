@@ -81,8 +81,7 @@ macro_rules! guard_void {
 /// The object behind a handle argument; NULL returns the export's error value (`?`).
 macro_rules! live {
     ($handle:expr) => {
-        // SAFETY: the contract of every export (module docs): NULL or a live handle.
-        unsafe { $crate::ffi::obj($handle) }?
+        maybe!($handle)?
     };
 }
 

@@ -41,25 +41,28 @@ pub type ndctl_dax = ndctl::Dax;
 /// Live contexts: (identity of the Rust context, address of its C handle).
 static CONTEXTS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
-fn contexts() -> MutexGuard<'static, Vec<(usize, usize)>> {
-    CONTEXTS.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks `m`, also after a panic elsewhere left it poisoned: every value the C layer keeps
+/// under a lock stays consistent between statements, and a panic must not break the
+/// library for the rest of the process.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Records that `handle` is the C handle of the Rust context with identity `id`.
 pub(crate) fn register(id: usize, handle: *mut ndctl_ctx) {
-    contexts().push((id, handle as usize));
+    lock(&CONTEXTS).push((id, handle as usize));
 }
 
 /// Forgets a released handle.
 pub(crate) fn unregister(handle: *mut ndctl_ctx) {
-    contexts().retain(|&(_, h)| h != handle as usize);
+    lock(&CONTEXTS).retain(|&(_, h)| h != handle as usize);
 }
 
 /// The C handle of a Rust context; NULL if the context was not created through `ndctl_new`
 /// or is already released.
 pub(crate) fn handle_of(ctx: Option<ndctl::Ctx>) -> *mut ndctl_ctx {
     let id = ctx.map(|c| c.id());
-    let found = contexts().iter().find(|&&(i, _)| Some(i) == id).map(|&(_, h)| h);
+    let found = lock(&CONTEXTS).iter().find(|&&(i, _)| Some(i) == id).map(|&(_, h)| h);
     found.map_or(std::ptr::null_mut(), |h| h as *mut ndctl_ctx)
 }
 
@@ -97,7 +100,7 @@ pub(crate) fn opt_name_of<T: Handle>(
 pub trait Handle {
     /// The logger of the context owning the object (none for records of no context).
     fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
-        None
+        self.owner().map(|c| Arc::clone(c.logger()))
     }
 
     /// The Rust context owning the object (for the strings its C context hands out).
@@ -106,13 +109,9 @@ pub trait Handle {
     }
 }
 
-macro_rules! handle_logger {
-    ($($t:ty => |$o:ident| $e:expr, $ctx:expr;)*) => {$(
+macro_rules! handle_owner {
+    ($($t:ty => |$o:ident| $ctx:expr;)*) => {$(
         impl Handle for $t {
-            fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
-                let $o = self;
-                Some(Arc::clone($e.sysfs().logger()))
-            }
             fn owner(&self) -> Option<ndctl::Ctx> {
                 let $o = self;
                 $ctx
@@ -121,16 +120,16 @@ macro_rules! handle_logger {
     )*};
 }
 
-handle_logger! {
-    ndctl_bus => |o| o.device(), o.ctx();
-    ndctl_dimm => |o| o.device(), o.bus().ctx();
-    ndctl_region => |o| o.device(), o.bus().ctx();
-    ndctl_mapping => |o| o.region().device(), o.region().bus().ctx();
-    ndctl_interleave_set => |o| o.region().device(), o.region().bus().ctx();
-    ndctl_namespace => |o| o.device(), o.region().bus().ctx();
-    ndctl_btt => |o| o.device(), o.region().bus().ctx();
-    ndctl_pfn => |o| o.device(), o.region().bus().ctx();
-    ndctl_dax => |o| o.device(), o.region().bus().ctx();
+handle_owner! {
+    ndctl_bus => |o| o.ctx();
+    ndctl_dimm => |o| o.bus().ctx();
+    ndctl_region => |o| o.bus().ctx();
+    ndctl_mapping => |o| o.region().bus().ctx();
+    ndctl_interleave_set => |o| o.region().bus().ctx();
+    ndctl_namespace => |o| o.region().bus().ctx();
+    ndctl_btt => |o| o.region().bus().ctx();
+    ndctl_pfn => |o| o.region().bus().ctx();
+    ndctl_dax => |o| o.region().bus().ctx();
 }
 
 impl Handle for ndctl_ctx {
@@ -253,8 +252,7 @@ pub(crate) unsafe fn get_uuid(src: uuid_t) -> Option<uuid::Uuid> {
 /// and C callers may hold the pointer forever.
 pub(crate) fn c_name(name: &'static str) -> Option<*const c_char> {
     static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
-    let mut names =
-        NAMES.get_or_init(|| Mutex::new(HashMap::new())).lock().unwrap_or_else(|p| p.into_inner());
+    let mut names = lock(NAMES.get_or_init(|| Mutex::new(HashMap::new())));
     let c = names.entry(name).or_insert_with(|| {
         // The crate's names never contain NUL; "unknown" would be the honest fallback.
         let c = CString::new(name).unwrap_or_else(|_| CString::from(c"unknown"));
@@ -302,11 +300,13 @@ pub(crate) fn ulong(v: std::ffi::c_ulong) -> u64 {
 }
 
 /// Sector size `at` of a (supported sizes, selected index) pair, the selected one for
-/// `Some(None)`; UINT_MAX where there is none (`None`: a negative index).
+/// `Some(None)`; UINT_MAX where there is none (`None`: a negative index), but `empty` when
+/// there are no sizes at all.
 pub(crate) fn sector_size(
-    (sizes, cur): (Vec<u32>, Option<usize>), at: Option<Option<usize>>,
+    (sizes, cur): (Vec<u32>, Option<usize>), at: Option<Option<usize>>, empty: c_uint,
 ) -> c_uint {
-    at.and_then(|i| i.or(cur)).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX)
+    let none = if sizes.is_empty() { empty } else { c_uint::MAX };
+    at.and_then(|i| i.or(cur)).and_then(|i| sizes.get(i).copied()).unwrap_or(none)
 }
 
 /// A list position as libndctl's `int` index argument: `None` for a negative index.

@@ -13,16 +13,6 @@ fn sector_sizes(ns: &ndctl::Namespace) -> (Vec<u32>, Option<usize>) {
     value(ns.sector_sizes()).unwrap_or_default()
 }
 
-/// [`sector_size`] of a namespace, which is 0 when it has no sector sizes at all.
-fn ns_sector_size(ns: &ndctl::Namespace, at: Option<Option<usize>>) -> c_uint {
-    let sizes = sector_sizes(ns);
-    if sizes.0.is_empty() {
-        0
-    } else {
-        sector_size(sizes, at)
-    }
-}
-
 /// The first namespace of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_first(
@@ -195,14 +185,14 @@ pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_n
 pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     ndns: *mut ndctl_namespace, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, Some(ns_sector_size(live!(ndns), index(i).map(Some))))
+    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(ndns)), index(i).map(Some), 0)))
 }
 
 /// The selected sector size: 0 when the namespace has none, `UINT_MAX` when none is
 /// selected.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, Some(ns_sector_size(live!(ndns), Some(None))))
+    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(ndns)), Some(None), 0)))
 }
 
 /// Selects a sector size: 0 or a negative errno.
