@@ -6,10 +6,6 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
 use crate::handles::*;
 
-fn sector_sizes(b: &ndctl::Btt) -> (Vec<u32>, Option<usize>) {
-    value(b.sector_sizes()).unwrap_or_default()
-}
-
 /// The first btt of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_first(region: *mut ndctl_region) -> *mut ndctl_btt {
@@ -73,7 +69,7 @@ pub unsafe extern "C" fn ndctl_btt_set_uuid(btt: *mut ndctl_btt, uu: uuid_t) -> 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, c_int::try_from(sector_sizes(live!(btt)).0.len()).ok())
+    guard!(-libc::EINVAL, Some(value(live!(btt).sector_sizes()).map_or(0, |(s, _)| int(s.len()))))
 }
 
 /// Supported sector size `i` (`UINT_MAX` for `i` out of range).
@@ -83,14 +79,14 @@ pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
 ) -> c_uint {
     guard!(
         c_uint::MAX,
-        Some(sector_size(sector_sizes(live!(btt)), index(i).map(Some), c_uint::MAX))
+        Some(sector_size(live!(btt).sector_sizes(), index(i).map(Some), c_uint::MAX))
     )
 }
 
 /// The selected sector size (`UINT_MAX` when none is selected).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), Some(None), c_uint::MAX)))
+    guard!(c_uint::MAX, Some(sector_size(live!(btt).sector_sizes(), Some(None), c_uint::MAX)))
 }
 
 /// Selects a sector size: 0 or a negative errno.

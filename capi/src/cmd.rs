@@ -294,14 +294,11 @@ pub unsafe extern "C" fn ndctl_dimm_zero_labels(dimm: *mut ndctl_dimm) -> c_int 
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_available_labels(dimm: *mut ndctl_dimm) -> c_ulong {
     guard!(c_ulong::MAX, {
-        let r = live!(dimm).available_labels();
-        let errno = match r {
-            Ok(Some(n)) => return Some(c_ulong::from(n)),
-            Ok(None) => libc::ENXIO,
-            Err(e) => -e.errno(),
-        };
-        crate::ffi::set_errno(errno);
-        None
+        match live!(dimm).available_labels() {
+            Ok(Some(n)) => Some(c_ulong::from(n)),
+            Ok(None) => crate::ffi::set_errno(libc::ENXIO),
+            Err(e) => crate::ffi::set_errno(-e.errno()),
+        }
     })
 }
 

@@ -83,11 +83,12 @@ impl ndctl_ctx {
         }
     }
 
-    /// Sets the priority here (for `ndctl_get_log_priority`) and as the threshold of the
-    /// Rust context's logger.
+    /// Sets the priority here (for `ndctl_get_log_priority`), as the threshold of the
+    /// Rust context's logger and of the libdaxctl context, if one exists.
     fn set_priority(&self, priority: c_int) {
         self.log_priority.store(priority, Ordering::Relaxed);
         self.ctx.logger().set_level(level_filter(priority));
+        self.daxctl().set_priority(priority);
     }
 
     /// Installs a user callback (stderr for none) as this context's log sink.
@@ -224,11 +225,7 @@ pub unsafe extern "C" fn ndctl_get_log_priority(ctx: *mut ndctl_ctx) -> c_int {
 /// Sets the log priority (also of the context's libdaxctl context, if one exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c_int) {
-    guard_void!({
-        let c = live!(ctx);
-        c.set_priority(priority);
-        c.daxctl().set_priority(priority);
-    })
+    guard_void!(live!(ctx).set_priority(priority))
 }
 
 /// Stores a pointer for logging callbacks.

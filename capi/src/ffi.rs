@@ -149,22 +149,20 @@ pub unsafe fn obj<'a, T: Handle>(ptr: *const T) -> Option<&'a T> {
 /// # Safety
 /// `p` must be NULL or a live object handle.
 pub unsafe fn arc_of<T>(p: *mut T) -> Option<std::sync::Arc<T>> {
-    if p.is_null() {
-        return None;
-    }
     // SAFETY: `p` came from `Arc::as_ptr` of an Arc that is still alive (the caller's
     // contract), so taking one more strong reference and owning it is sound.
-    unsafe {
+    (!p.is_null()).then(|| unsafe {
         std::sync::Arc::increment_strong_count(p.cast_const());
-        Some(std::sync::Arc::from_raw(p.cast_const()))
-    }
+        std::sync::Arc::from_raw(p.cast_const())
+    })
 }
 
 /// Sets the calling thread's `errno`, which some libndctl getters set beside their
-/// "unknown" value.
-pub fn set_errno(errno: std::ffi::c_int) {
+/// "unknown" value; `None`, which makes the export return that value.
+pub fn set_errno<T>(errno: std::ffi::c_int) -> Option<T> {
     // SAFETY: errno is thread-local and always writable.
     unsafe { *libc::__errno_location() = errno };
+    None
 }
 
 /// `n` bytes of a caller's input buffer; `None` for NULL.

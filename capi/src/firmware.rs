@@ -38,8 +38,7 @@ fn fw_get<T: From<u8>>(cmd: *mut ndctl_cmd, get: fn(&Command) -> Option<T>) -> O
         if c.family() != Some(Family::Intel) {
             return Some(T::from(0));
         }
-        crate::ffi::set_errno(libc::EINVAL);
-        None
+        crate::ffi::set_errno(libc::EINVAL)
     })
 }
 
@@ -227,11 +226,9 @@ pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
 /// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the
 /// write fails, else `NDCTL_FWA_ARMED` (for disarm too, as libndctl answers).
 fn set_arm(d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
-    let armable = matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid);
-    if armable {
-        or_debug(d.fw_activate_arm(arm), 0, |()| 2)
-    } else {
-        0
+    match d.fw_activate_state() {
+        Ok(s) if s != FwaState::Invalid => or_debug(d.fw_activate_arm(arm), 0, |()| 2),
+        _ => 0,
     }
 }
 

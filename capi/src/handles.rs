@@ -299,12 +299,13 @@ pub(crate) fn ulong(v: std::ffi::c_ulong) -> u64 {
     u64::from(v)
 }
 
-/// Sector size `at` of a (supported sizes, selected index) pair, the selected one for
+/// Sector size `at` of a (supported sizes, selected index) listing, the selected one for
 /// `Some(None)`; UINT_MAX where there is none (`None`: a negative index), but `empty` when
-/// there are no sizes at all.
+/// there are no sizes at all (or they are unreadable).
 pub(crate) fn sector_size(
-    (sizes, cur): (Vec<u32>, Option<usize>), at: Option<Option<usize>>, empty: c_uint,
+    r: ndctl::Result<(Vec<u32>, Option<usize>)>, at: Option<Option<usize>>, empty: c_uint,
 ) -> c_uint {
+    let (sizes, cur) = value(r).unwrap_or_default();
     let none = if sizes.is_empty() { empty } else { c_uint::MAX };
     at.and_then(|i| i.or(cur)).and_then(|i| sizes.get(i).copied()).unwrap_or(none)
 }

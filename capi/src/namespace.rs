@@ -8,11 +8,6 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::*;
 
-/// Supported sector sizes and the index of the selected one (none when unreadable).
-fn sector_sizes(ns: &ndctl::Namespace) -> (Vec<u32>, Option<usize>) {
-    value(ns.sector_sizes()).unwrap_or_default()
-}
-
 /// The first namespace of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_first(
@@ -177,7 +172,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, c_int::try_from(sector_sizes(live!(ndns)).0.len()).ok())
+    guard!(-libc::EINVAL, Some(value(live!(ndns).sector_sizes()).map_or(0, |(s, _)| int(s.len()))))
 }
 
 /// Supported sector size `i`: 0 when the namespace has none, `UINT_MAX` for `i` out of range.
@@ -185,14 +180,14 @@ pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_n
 pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     ndns: *mut ndctl_namespace, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(ndns)), index(i).map(Some), 0)))
+    guard!(c_uint::MAX, Some(sector_size(live!(ndns).sector_sizes(), index(i).map(Some), 0)))
 }
 
 /// The selected sector size: 0 when the namespace has none, `UINT_MAX` when none is
 /// selected.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(ndns)), Some(None), 0)))
+    guard!(c_uint::MAX, Some(sector_size(live!(ndns).sector_sizes(), Some(None), 0)))
 }
 
 /// Selects a sector size: 0 or a negative errno.
