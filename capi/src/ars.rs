@@ -125,7 +125,7 @@ pub unsafe extern "C" fn ndctl_cmd_clear_error_get_cleared(
 /// Completed scrubs (`nfit/scrub`); UINT_MAX with errno set when unknown.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_get_scrub_count(bus: *mut ndctl_bus) -> c_uint {
-    guard!(c_uint::MAX, scrub(live!(bus)).map_err(crate::ffi::set_errno).ok().map(|s| s.count))
+    guard!(c_uint::MAX, scrub(live!(bus)).map_or_else(crate::ffi::set_errno, |s| Some(s.count)))
 }
 
 /// 1 while a scrub runs, 0 when idle, -EOPNOTSUPP without `nfit/scrub`, -ENXIO when

@@ -76,18 +76,12 @@ fn next_of<T>(owner: &T) -> *mut badblock {
 
 /// The media errors of a namespace's block device: none for device-dax, which has none.
 fn block_badblocks(ns: &ndctl::Namespace) -> ndctl::Result<Vec<ndctl::BadBlock>> {
-    match ns.dax()? {
-        Some(_) => Ok(Vec::new()),
-        None => ns.badblocks(),
-    }
+    ns.dax()?.map_or_else(|| ns.badblocks(), |_| Ok(Vec::new()))
 }
 
 /// What an `ndctl_bb` getter reads; ULLONG_MAX with errno EINVAL for NULL, as libndctl.
 fn bb_field(bb: *mut ndctl_bb, get: fn(&ndctl_bb) -> u64) -> Option<c_ulonglong> {
-    if bb.is_null() {
-        crate::ffi::set_errno(libc::EINVAL);
-    }
-    Some(get(live!(bb)))
+    Some(get(maybe!(bb).or_else(|| crate::ffi::set_errno(libc::EINVAL))?))
 }
 
 /// The first known media error of `region` (re-reading `badblocks`); NULL for none.

@@ -6,10 +6,6 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::uuid_t;
 use crate::handles::*;
 
-fn sector_sizes(b: &ndctl::Btt) -> (Vec<u32>, Option<usize>) {
-    value(b.sector_sizes()).unwrap_or_default()
-}
-
 /// The first btt of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_first(region: *mut ndctl_region) -> *mut ndctl_btt {
@@ -25,7 +21,7 @@ pub unsafe extern "C" fn ndctl_btt_get_next(btt: *mut ndctl_btt) -> *mut ndctl_b
 /// The idle btt the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_btt_seed(region: *mut ndctl_region) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).btt_seed()))))
+    guard!(std::ptr::null_mut(), found(live!(region).btt_seed()))
 }
 
 /// The region of `btt`.
@@ -61,11 +57,7 @@ pub unsafe extern "C" fn ndctl_btt_get_id(btt: *mut ndctl_btt) -> c_uint {
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_uuid(btt: *mut ndctl_btt, uu: uuid_t) {
-    guard_void!({
-        let u = value(live!(btt).uuid());
-        // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, u) }
-    })
+    guard_void!(uuid_out!(uu, value(live!(btt).uuid())))
 }
 
 /// Sets the uuid: 0 or a negative errno.
@@ -77,7 +69,7 @@ pub unsafe extern "C" fn ndctl_btt_set_uuid(btt: *mut ndctl_btt, uu: uuid_t) -> 
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, c_int::try_from(sector_sizes(live!(btt)).0.len()).ok())
+    guard!(-libc::EINVAL, Some(value(live!(btt).sector_sizes()).map_or(0, |(s, _)| int(s.len()))))
 }
 
 /// Supported sector size `i` (`UINT_MAX` for `i` out of range).
@@ -85,13 +77,16 @@ pub unsafe extern "C" fn ndctl_btt_get_num_sector_sizes(btt: *mut ndctl_btt) -> 
 pub unsafe extern "C" fn ndctl_btt_get_supported_sector_size(
     btt: *mut ndctl_btt, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), index(i).map(Some))))
+    guard!(
+        c_uint::MAX,
+        Some(sector_size(live!(btt).sector_sizes(), index(i).map(Some), c_uint::MAX))
+    )
 }
 
 /// The selected sector size (`UINT_MAX` when none is selected).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_sector_size(btt: *mut ndctl_btt) -> c_uint {
-    guard!(c_uint::MAX, Some(sector_size(sector_sizes(live!(btt)), Some(None))))
+    guard!(c_uint::MAX, Some(sector_size(live!(btt).sector_sizes(), Some(None), c_uint::MAX)))
 }
 
 /// Selects a sector size: 0 or a negative errno.
@@ -111,7 +106,7 @@ pub unsafe extern "C" fn ndctl_btt_get_size(btt: *mut ndctl_btt) -> c_ulonglong 
 /// The namespace the btt is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_namespace(btt: *mut ndctl_btt) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(btt).namespace()))))
+    guard!(std::ptr::null_mut(), found(live!(btt).namespace()))
 }
 
 /// Attaches the btt to `ndns` (NULL detaches): 0 or a negative errno.
@@ -149,10 +144,7 @@ pub unsafe extern "C" fn ndctl_btt_is_configured(btt: *mut ndctl_btt) -> c_int {
 /// Binds the btt: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_enable(btt: *mut ndctl_btt) -> c_int {
-    guard!(-libc::EINVAL, {
-        let btt = live!(btt);
-        Some(enable_status(btt.devname(), btt.enable()))
-    })
+    guard!(-libc::EINVAL, maybe!(btt).map(|b| enable_status(b.devname(), b.enable(), |()| 0)))
 }
 
 /// Unbinds the btt and detaches it from its namespace: 0 or a negative errno.

@@ -32,7 +32,7 @@ pub unsafe extern "C" fn ndctl_bus_get_by_provider(
     ctx: *mut ndctl_ctx, provider: *const c_char,
 ) -> *mut ndctl_bus {
     guard!(std::ptr::null_mut(), {
-        Some(opt_ptr(known(live!(ctx).ctx().bus_by_provider(str_arg!(provider).to_str().ok()?))))
+        found(live!(ctx).ctx().bus_by_provider(str_arg!(provider).to_str().ok()?))
     })
 }
 
@@ -105,10 +105,7 @@ pub unsafe extern "C" fn ndctl_bus_is_papr_scm(bus: *mut ndctl_bus) -> c_int {
 /// 1 if the bus supports `ND_CMD_*` command `cmd`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_bus_is_cmd_supported(bus: *mut ndctl_bus, cmd: c_int) -> c_int {
-    guard!(0, {
-        let b = live!(bus);
-        Some(bus_cmd(cmd).map_or(0, |c| c_int::from(b.is_cmd_supported(c))))
-    })
+    guard!(0, maybe!(bus).map(|b| bus_cmd(cmd).map_or(0, |c| c_int::from(b.is_cmd_supported(c)))))
 }
 
 /// 1 if the NFIT bus function `cmd` (`NFIT_CMD_*`) is in the bus's DSM mask.

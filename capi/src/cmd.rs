@@ -29,7 +29,7 @@ pub struct ndctl_cmd {
 impl ndctl_cmd {
     /// The command, locked for the duration of one export.
     pub(crate) fn get(&self) -> MutexGuard<'_, ndctl::Command> {
-        self.cmd.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.cmd)
     }
 }
 
@@ -48,10 +48,6 @@ impl crate::handles::Handle for ndctl_cmd {
 /// recognised and ignored instead of touching freed memory.
 static LIVE_CMDS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
 
-fn live_cmds() -> MutexGuard<'static, BTreeSet<usize>> {
-    LIVE_CMDS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Hands a built command to C with one reference, or logs why there is none (NULL).
 pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
     match r {
@@ -61,7 +57,7 @@ pub(crate) fn new_cmd(r: ndctl::Result<ndctl::Command>) -> *mut ndctl_cmd {
                 logger: Arc::clone(cmd.target().bus().device().sysfs().logger()),
                 cmd: Mutex::new(cmd),
             }));
-            live_cmds().insert(p as usize);
+            lock(&LIVE_CMDS).insert(p as usize);
             p
         }
         Err(e) => debug(&e, std::ptr::null_mut()),
@@ -101,7 +97,7 @@ pub unsafe extern "C" fn ndctl_cmd_unref(cmd: *mut ndctl_cmd) {
     guard_void!({
         // The set's lock is held across the decrement so that a concurrent last unref
         // cannot free the command between the membership test and the decrement.
-        let mut live = live_cmds();
+        let mut live = lock(&LIVE_CMDS);
         if !cmd.is_null() && !live.contains(&(cmd as usize)) {
             return debug(
                 &format_args!("{cmd:p}: not a live command (already released)"),
@@ -298,14 +294,11 @@ pub unsafe extern "C" fn ndctl_dimm_zero_labels(dimm: *mut ndctl_dimm) -> c_int 
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_available_labels(dimm: *mut ndctl_dimm) -> c_ulong {
     guard!(c_ulong::MAX, {
-        let r = live!(dimm).available_labels();
-        let errno = match r {
-            Ok(Some(n)) => return Some(c_ulong::from(n)),
-            Ok(None) => libc::ENXIO,
-            Err(e) => -e.errno(),
-        };
-        crate::ffi::set_errno(errno);
-        None
+        match live!(dimm).available_labels() {
+            Ok(Some(n)) => Some(c_ulong::from(n)),
+            Ok(None) => crate::ffi::set_errno(libc::ENXIO),
+            Err(e) => crate::ffi::set_errno(-e.errno()),
+        }
     })
 }
 

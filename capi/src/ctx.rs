@@ -13,11 +13,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ctypes::va_list;
 use crate::daxctl;
-use crate::ffi::c_str_arg;
 use crate::handles::*;
 use crate::log::{
-    level_filter, parse_log_priority, priority_level, ContextSink, LogFn, LogSink, Silent,
-    LOG_DEBUG, LOG_ERR, LOG_INFO,
+    level_filter, parse_log_priority, priority_level, ContextSink, LogFn, Silent, LOG_DEBUG,
+    LOG_ERR, LOG_INFO,
 };
 
 /// libndctl's default configuration directory (`NDCTL_CONF_DIR`).
@@ -41,13 +40,8 @@ pub struct ndctl_ctx {
     userdata: AtomicPtr<c_void>,
     private_data: AtomicPtr<c_void>,
     log_priority: AtomicI32,
-    config_path: Mutex<Strings>,
     strings: Mutex<Strings>,
     daxctl: Mutex<daxctl::State>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn to_c(value: &str) -> CString {
@@ -89,17 +83,18 @@ impl ndctl_ctx {
         }
     }
 
-    /// Sets the priority here (for `ndctl_get_log_priority`) and as the threshold of the
-    /// Rust context's logger.
+    /// Sets the priority here (for `ndctl_get_log_priority`), as the threshold of the
+    /// Rust context's logger and of the libdaxctl context, if one exists.
     fn set_priority(&self, priority: c_int) {
         self.log_priority.store(priority, Ordering::Relaxed);
         self.ctx.logger().set_level(level_filter(priority));
+        self.daxctl().set_priority(priority);
     }
 
-    /// Installs `sink` (stderr or a user callback) as this context's log sink.
-    fn set_sink(&self, sink: LogSink<ndctl_ctx>) {
+    /// Installs a user callback (stderr for none) as this context's log sink.
+    fn set_sink(&self, callback: Option<LogFn<ndctl_ctx>>) {
         let me = std::ptr::from_ref(self).cast_mut();
-        self.ctx.logger().set_sink(Arc::new(ContextSink::new(me, sink)));
+        self.ctx.logger().set_sink(Arc::new(ContextSink::new(me, callback)));
     }
 
     /// The libdaxctl state.
@@ -151,7 +146,6 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
             userdata: AtomicPtr::new(std::ptr::null_mut()),
             private_data: AtomicPtr::new(std::ptr::null_mut()),
             log_priority: AtomicI32::new(priority),
-            config_path: Mutex::new(Strings::default()),
             strings: Mutex::new(Strings::default()),
             daxctl: Mutex::new(daxctl::State::default()),
         }));
@@ -159,7 +153,7 @@ pub unsafe extern "C" fn ndctl_new(ctx: *mut *mut ndctl_ctx) -> c_int {
         // SAFETY: handle was just created and registered.
         let c = unsafe { &*handle };
         c.set_priority(priority);
-        c.set_sink(LogSink::Stderr);
+        c.set_sink(None);
         c.log(LOG_INFO, &format!("ctx {handle:p} created"));
         c.log(LOG_DEBUG, &format!("log_priority={priority}"));
         *out = handle;
@@ -216,7 +210,7 @@ pub unsafe extern "C" fn ndctl_set_log_fn(
     guard_void!({
         let c = live!(ctx);
         let log_fn: Option<LogFn<ndctl_ctx>> = log_fn;
-        c.set_sink(LogSink::from_callback(log_fn));
+        c.set_sink(log_fn);
         let addr = log_fn.map_or(std::ptr::null(), |f| f as *const c_void);
         c.log(LOG_INFO, &format!("custom logging function {addr:p} registered"));
     })
@@ -231,11 +225,7 @@ pub unsafe extern "C" fn ndctl_get_log_priority(ctx: *mut ndctl_ctx) -> c_int {
 /// Sets the log priority (also of the context's libdaxctl context, if one exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_set_log_priority(ctx: *mut ndctl_ctx, priority: c_int) {
-    guard_void!({
-        let c = live!(ctx);
-        c.set_priority(priority);
-        c.daxctl().set_priority(priority);
-    })
+    guard_void!(live!(ctx).set_priority(priority))
 }
 
 /// Stores a pointer for logging callbacks.
@@ -275,9 +265,8 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 ) -> c_int {
     guard!(-libc::EINVAL, {
         let c = live!(ctx);
-        // SAFETY: NULL or a NUL-terminated string from the caller.
-        let path = unsafe { c_str_arg(config_path) }?;
-        lock(&c.config_path).get((0, "config_path"), &path.to_string_lossy());
+        // Kept among the context's strings under an owner no object has.
+        c.intern(0, "config_path", &str_arg!(config_path).to_string_lossy());
         Some(0)
     })
 }
@@ -286,7 +275,7 @@ pub unsafe extern "C" fn ndctl_set_config_path(
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_get_config_path(ctx: *mut ndctl_ctx) -> *const c_char {
     guard!(std::ptr::null(), {
-        let g = lock(&live!(ctx).config_path);
+        let g = lock(&live!(ctx).strings);
         Some(
             g.current.get(&(0, "config_path")).map_or(DEFAULT_CONFIG_PATH.as_ptr(), |s| s.as_ptr()),
         )

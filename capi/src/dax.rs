@@ -33,55 +33,55 @@ pub unsafe extern "C" fn ndctl_dax_get_next(dax: *mut ndctl_dax) -> *mut ndctl_d
 /// The idle dax the kernel offers for configuration.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_get_dax_seed(region: *mut ndctl_region) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).dax_seed()))))
+    guard!(std::ptr::null_mut(), found(live!(region).dax_seed()))
 }
 
 /// The dax claiming `ndns`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_dax(ndns: *mut ndctl_namespace) -> *mut ndctl_dax {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).dax()))))
+    guard!(std::ptr::null_mut(), found(live!(ndns).dax()))
 }
 
 /// The region of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_region(dax: *mut ndctl_dax) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), shared::region(live!(dax)))
+    guard!(std::ptr::null_mut(), Some(ptr(live!(dax).region())))
 }
 
 /// The bus of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_bus(dax: *mut ndctl_dax) -> *mut ndctl_bus {
-    guard!(std::ptr::null_mut(), shared::bus(live!(dax)))
+    guard!(std::ptr::null_mut(), Some(ptr(live!(dax).region().bus())))
 }
 
 /// The context of `dax`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_ctx(dax: *mut ndctl_dax) -> *mut ndctl_ctx {
-    guard!(std::ptr::null_mut(), shared::ctx(live!(dax)))
+    guard!(std::ptr::null_mut(), Some(handle_of(live!(dax).region().bus().ctx())))
 }
 
 /// `daxR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_devname(dax: *mut ndctl_dax) -> *const c_char {
-    guard!(std::ptr::null(), shared::devname(live!(dax)))
+    guard!(std::ptr::null(), Some(live!(dax).devname_cstr().as_ptr()))
 }
 
 /// N of `daxR.N`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_id(dax: *mut ndctl_dax) -> c_uint {
-    guard!(c_uint::MAX, shared::id(live!(dax)))
+    guard!(c_uint::MAX, Some(live!(dax).id()))
 }
 
 /// Copies the uuid into `uu` (all zero when unconfigured).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_uuid(dax: *mut ndctl_dax, uu: uuid_t) {
-    guard_void!(shared::get_uuid(live!(dax), uu))
+    guard_void!(uuid_out!(uu, value(live!(dax).uuid())))
 }
 
 /// Sets the uuid: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_uuid(dax: *mut ndctl_dax, uu: uuid_t) -> c_int {
-    guard!(-libc::EINVAL, shared::set_uuid(live!(dax), uu))
+    guard!(-libc::EINVAL, Some(status(live!(dax).set_uuid(uuid_arg!(uu)))))
 }
 
 /// Where the memmap lives (`NDCTL_PFN_LOC_*`; -ENXIO when unreadable).
@@ -105,13 +105,13 @@ pub unsafe extern "C" fn ndctl_dax_get_align(dax: *mut ndctl_dax) -> c_ulong {
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_has_align(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, shared::has_align(live!(dax)))
+    guard!(0, Some(c_int::from(live!(dax).has_align())))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_set_align(dax: *mut ndctl_dax, align: c_ulong) -> c_int {
-    guard!(-libc::EINVAL, shared::set_align(live!(dax), align))
+    guard!(-libc::EINVAL, Some(status(live!(dax).set_align(ulong(align)))))
 }
 
 /// Number of supported alignments.
@@ -131,19 +131,19 @@ pub unsafe extern "C" fn ndctl_dax_get_supported_alignment(
 /// Usable size (`ULLONG_MAX` when unknown, e.g. an idle seed).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_size(dax: *mut ndctl_dax) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, shared::size(live!(dax)))
+    guard!(c_ulonglong::MAX, known(live!(dax).size()))
 }
 
 /// Physical start of the data (`ULLONG_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_resource(dax: *mut ndctl_dax) -> c_ulonglong {
-    guard!(c_ulonglong::MAX, shared::resource(live!(dax)))
+    guard!(c_ulonglong::MAX, known(live!(dax).resource()))
 }
 
 /// The namespace the dax is attached to.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_get_namespace(dax: *mut ndctl_dax) -> *mut ndctl_namespace {
-    guard!(std::ptr::null_mut(), shared::namespace(live!(dax)))
+    guard!(std::ptr::null_mut(), found(live!(dax).namespace()))
 }
 
 /// Attaches the dax to `ndns` (NULL detaches): 0 or a negative errno.
@@ -151,37 +151,37 @@ pub unsafe extern "C" fn ndctl_dax_get_namespace(dax: *mut ndctl_dax) -> *mut nd
 pub unsafe extern "C" fn ndctl_dax_set_namespace(
     dax: *mut ndctl_dax, ndns: *mut ndctl_namespace,
 ) -> c_int {
-    guard!(-libc::EINVAL, shared::set_namespace(live!(dax), maybe!(ndns)))
+    guard!(-libc::EINVAL, Some(status(live!(dax).set_namespace(maybe!(ndns)))))
 }
 
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_enabled(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, shared::is_enabled(live!(dax)))
+    guard!(0, Some(c_int::from(live!(dax).is_enabled())))
 }
 
 /// 1 while the region has not been disabled since the object was created.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_valid(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, shared::is_valid(live!(dax)))
+    guard!(0, Some(c_int::from(live!(dax).is_valid())))
 }
 
 /// 1 if it has a namespace, a memmap location or a uuid.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_configured(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, shared::is_configured(live!(dax)))
+    guard!(0, Some(flag(live!(dax).is_configured())))
 }
 
 /// Binds the dax: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_enable(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, shared::enable(live!(dax)))
+    guard!(-libc::EINVAL, maybe!(dax).map(|p| enable_status(p.devname(), p.enable(), |()| 0)))
 }
 
 /// Unbinds the dax and detaches it from its namespace: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_delete(dax: *mut ndctl_dax) -> c_int {
-    guard!(-libc::EINVAL, shared::delete(live!(dax)))
+    guard!(-libc::EINVAL, Some(status(live!(dax).delete())))
 }
 
 /// The libdaxctl region of the dax device (created once per dax device from its sysfs

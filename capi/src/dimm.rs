@@ -37,7 +37,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_next(dimm: *mut ndctl_dimm) -> *mut ndct
 pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
     bus: *mut ndctl_bus, handle: c_uint,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_handle(handle)))))
+    guard!(std::ptr::null_mut(), found(live!(bus).dimm_by_handle(handle)))
 }
 
 /// The DIMM backing system physical address `address` (asking the platform for interleaved
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn ndctl_dimm_get_by_handle(
 pub unsafe extern "C" fn ndctl_bus_get_dimm_by_physical_address(
     bus: *mut ndctl_bus, address: c_ulonglong,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(bus).dimm_by_physical_address(address)))))
+    guard!(std::ptr::null_mut(), found(live!(bus).dimm_by_physical_address(address)))
 }
 
 /// The bus of `dimm`.
@@ -201,21 +201,15 @@ pub unsafe extern "C" fn ndctl_dimm_get_unique_id(dimm: *mut ndctl_dimm) -> *con
 /// The dirty shutdown count; -ENOENT where the platform has none (-EINVAL for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_dirty_shutdown(dimm: *mut ndctl_dimm) -> c_longlong {
-    guard!(c_longlong::from(-libc::EINVAL), {
-        Some(
-            known(live!(dimm).dirty_shutdown())
-                .map_or(c_longlong::from(-libc::ENOENT), |v| v as c_longlong),
-        )
-    })
+    let (einval, enoent) = (c_longlong::from(-libc::EINVAL), c_longlong::from(-libc::ENOENT));
+    guard!(einval, Some(known(live!(dimm).dirty_shutdown()).map_or(enoent, |v| v as c_longlong)))
 }
 
 /// The first interface format code (`USHRT_MAX` when unknown).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_format(dimm: *mut ndctl_dimm) -> c_ushort {
     // libndctl keeps the code in an int and returns its low 16 bits.
-    guard!(c_ushort::MAX, {
-        Some(known(live!(dimm).format(0)).map_or(c_ushort::MAX, |f| f as c_ushort))
-    })
+    guard!(c_ushort::MAX, known(live!(dimm).format(0)).map(|f| f as c_ushort))
 }
 
 /// Number of interface format codes (1 or 2; -EINVAL for NULL).
@@ -302,10 +296,7 @@ pub unsafe extern "C" fn ndctl_dimm_refresh_flags(dimm: *mut ndctl_dimm) {
 /// 1 if the DIMM supports `ND_CMD_*` command `cmd`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_cmd_supported(dimm: *mut ndctl_dimm, cmd: c_int) -> c_int {
-    guard!(0, {
-        let d = live!(dimm);
-        Some(dimm_cmd(cmd).map_or(0, |c| c_int::from(d.is_cmd_supported(c))))
-    })
+    guard!(0, maybe!(dimm).map(|d| dimm_cmd(cmd).map_or(0, |c| c_int::from(d.is_cmd_supported(c)))))
 }
 
 /// 1 if a driver is bound.
@@ -323,10 +314,7 @@ pub unsafe extern "C" fn ndctl_dimm_is_active(dimm: *mut ndctl_dimm) -> c_int {
 /// Binds the DIMM to its driver: 0, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_enable(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(-libc::EINVAL, {
-        let dimm = live!(dimm);
-        Some(enable_status(dimm.devname(), dimm.enable()))
-    })
+    guard!(-libc::EINVAL, maybe!(dimm).map(|d| enable_status(d.devname(), d.enable(), |()| 0)))
 }
 
 /// Unbinds the DIMM: 0, or a negative errno (-EBUSY if it stays bound).

@@ -81,8 +81,7 @@ macro_rules! guard_void {
 /// The object behind a handle argument; NULL returns the export's error value (`?`).
 macro_rules! live {
     ($handle:expr) => {
-        // SAFETY: the contract of every export (module docs): NULL or a live handle.
-        unsafe { $crate::ffi::obj($handle) }?
+        maybe!($handle)?
     };
 }
 
@@ -121,6 +120,16 @@ macro_rules! uuid_arg {
     };
 }
 
+/// Copies a uuid (`Option`: all zero when unknown) into a `uuid_t` argument; nothing for
+/// NULL. `Some(())`, for [`guard_void!`].
+macro_rules! uuid_out {
+    ($dst:expr, $uuid:expr) => {{
+        let uuid = $uuid;
+        // SAFETY: the contract of every export: NULL or 16 writable bytes.
+        unsafe { $crate::handles::put_uuid($dst, uuid) }
+    }};
+}
+
 /// Borrows the object behind a C handle; `None` for NULL. The call's messages go to the
 /// object's context from here on (see [`crate::log::enter_call`]).
 ///
@@ -140,22 +149,20 @@ pub unsafe fn obj<'a, T: Handle>(ptr: *const T) -> Option<&'a T> {
 /// # Safety
 /// `p` must be NULL or a live object handle.
 pub unsafe fn arc_of<T>(p: *mut T) -> Option<std::sync::Arc<T>> {
-    if p.is_null() {
-        return None;
-    }
     // SAFETY: `p` came from `Arc::as_ptr` of an Arc that is still alive (the caller's
     // contract), so taking one more strong reference and owning it is sound.
-    unsafe {
+    (!p.is_null()).then(|| unsafe {
         std::sync::Arc::increment_strong_count(p.cast_const());
-        Some(std::sync::Arc::from_raw(p.cast_const()))
-    }
+        std::sync::Arc::from_raw(p.cast_const())
+    })
 }
 
 /// Sets the calling thread's `errno`, which some libndctl getters set beside their
-/// "unknown" value.
-pub fn set_errno(errno: std::ffi::c_int) {
+/// "unknown" value; `None`, which makes the export return that value.
+pub fn set_errno<T>(errno: std::ffi::c_int) -> Option<T> {
     // SAFETY: errno is thread-local and always writable.
     unsafe { *libc::__errno_location() = errno };
+    None
 }
 
 /// `n` bytes of a caller's input buffer; `None` for NULL.
@@ -181,12 +188,8 @@ pub unsafe fn out_buf<'a>(p: *mut std::ffi::c_void, n: usize) -> Option<&'a mut 
 /// # Safety
 /// `ptr` must be NULL or point to a NUL-terminated string that outlives the call.
 pub unsafe fn c_str_arg<'a>(ptr: *const c_char) -> Option<&'a CStr> {
-    if ptr.is_null() {
-        None
-    } else {
-        // SAFETY: non-NULL and NUL-terminated per the caller's guarantee.
-        Some(unsafe { CStr::from_ptr(ptr) })
-    }
+    // SAFETY: non-NULL and NUL-terminated per the caller's guarantee.
+    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) })
 }
 
 #[cfg(test)]

@@ -12,33 +12,21 @@ use crate::ctypes::{ndctl_fwa_method, ndctl_fwa_result, ndctl_fwa_state, ND_FW_S
 use crate::ffi::in_buf;
 use crate::handles::*;
 
+// The C enums number these variants from 0 in this order.
+
 fn fwa_state(s: FwaState) -> ndctl_fwa_state {
-    match s {
-        FwaState::Invalid => 0,
-        FwaState::Idle => 1,
-        FwaState::Armed => 2,
-        FwaState::Busy => 3,
-        FwaState::ArmOverflow => 4,
-    }
+    use FwaState::*;
+    c_enum(&[Invalid, Idle, Armed, Busy, ArmOverflow], s).unwrap_or(0)
 }
 
 fn fwa_method(m: FwaMethod) -> ndctl_fwa_method {
-    match m {
-        FwaMethod::Reset => 0,
-        FwaMethod::Suspend => 1,
-        FwaMethod::Live => 2,
-    }
+    use FwaMethod::*;
+    c_enum(&[Reset, Suspend, Live], m).unwrap_or(0)
 }
 
 fn fwa_result(r: FwaResult) -> ndctl_fwa_result {
-    match r {
-        FwaResult::Invalid => 0,
-        FwaResult::None => 1,
-        FwaResult::Success => 2,
-        FwaResult::NotStaged => 3,
-        FwaResult::NeedReset => 4,
-        FwaResult::Fail => 5,
-    }
+    use FwaResult::*;
+    c_enum(&[Invalid, None, Success, NotStaged, NeedReset, Fail], r).unwrap_or(0)
 }
 
 /// A firmware getter's value as libndctl gives it: 0 for a command of a DIMM outside the
@@ -50,8 +38,7 @@ fn fw_get<T: From<u8>>(cmd: *mut ndctl_cmd, get: fn(&Command) -> Option<T>) -> O
         if c.family() != Some(Family::Intel) {
             return Some(T::from(0));
         }
-        crate::ffi::set_errno(libc::EINVAL);
-        None
+        crate::ffi::set_errno(libc::EINVAL)
     })
 }
 
@@ -239,11 +226,9 @@ pub unsafe extern "C" fn ndctl_dimm_get_fw_activate_result(
 /// libndctl's arm/disarm: `NDCTL_FWA_INVALID` when the DIMM has no activation state or the
 /// write fails, else `NDCTL_FWA_ARMED` (for disarm too, as libndctl answers).
 fn set_arm(d: &ndctl::Dimm, arm: bool) -> ndctl_fwa_state {
-    let armable = matches!(d.fw_activate_state(), Ok(s) if s != FwaState::Invalid);
-    if armable {
-        or_debug(d.fw_activate_arm(arm), 0, |()| 2)
-    } else {
-        0
+    match d.fw_activate_state() {
+        Ok(s) if s != FwaState::Invalid => or_debug(d.fw_activate_arm(arm), 0, |()| 2),
+        _ => 0,
     }
 }
 

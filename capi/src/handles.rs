@@ -41,25 +41,28 @@ pub type ndctl_dax = ndctl::Dax;
 /// Live contexts: (identity of the Rust context, address of its C handle).
 static CONTEXTS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
-fn contexts() -> MutexGuard<'static, Vec<(usize, usize)>> {
-    CONTEXTS.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks `m`, also after a panic elsewhere left it poisoned: every value the C layer keeps
+/// under a lock stays consistent between statements, and a panic must not break the
+/// library for the rest of the process.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Records that `handle` is the C handle of the Rust context with identity `id`.
 pub(crate) fn register(id: usize, handle: *mut ndctl_ctx) {
-    contexts().push((id, handle as usize));
+    lock(&CONTEXTS).push((id, handle as usize));
 }
 
 /// Forgets a released handle.
 pub(crate) fn unregister(handle: *mut ndctl_ctx) {
-    contexts().retain(|&(_, h)| h != handle as usize);
+    lock(&CONTEXTS).retain(|&(_, h)| h != handle as usize);
 }
 
 /// The C handle of a Rust context; NULL if the context was not created through `ndctl_new`
 /// or is already released.
 pub(crate) fn handle_of(ctx: Option<ndctl::Ctx>) -> *mut ndctl_ctx {
     let id = ctx.map(|c| c.id());
-    let found = contexts().iter().find(|&&(i, _)| Some(i) == id).map(|&(_, h)| h);
+    let found = lock(&CONTEXTS).iter().find(|&&(i, _)| Some(i) == id).map(|&(_, h)| h);
     found.map_or(std::ptr::null_mut(), |h| h as *mut ndctl_ctx)
 }
 
@@ -97,7 +100,7 @@ pub(crate) fn opt_name_of<T: Handle>(
 pub trait Handle {
     /// The logger of the context owning the object (none for records of no context).
     fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
-        None
+        self.owner().map(|c| Arc::clone(c.logger()))
     }
 
     /// The Rust context owning the object (for the strings its C context hands out).
@@ -106,13 +109,9 @@ pub trait Handle {
     }
 }
 
-macro_rules! handle_logger {
-    ($($t:ty => |$o:ident| $e:expr, $ctx:expr;)*) => {$(
+macro_rules! handle_owner {
+    ($($t:ty => |$o:ident| $ctx:expr;)*) => {$(
         impl Handle for $t {
-            fn logger(&self) -> Option<Arc<ndctl::logging::Logger>> {
-                let $o = self;
-                Some(Arc::clone($e.sysfs().logger()))
-            }
             fn owner(&self) -> Option<ndctl::Ctx> {
                 let $o = self;
                 $ctx
@@ -121,16 +120,16 @@ macro_rules! handle_logger {
     )*};
 }
 
-handle_logger! {
-    ndctl_bus => |o| o.device(), o.ctx();
-    ndctl_dimm => |o| o.device(), o.bus().ctx();
-    ndctl_region => |o| o.device(), o.bus().ctx();
-    ndctl_mapping => |o| o.region().device(), o.region().bus().ctx();
-    ndctl_interleave_set => |o| o.region().device(), o.region().bus().ctx();
-    ndctl_namespace => |o| o.device(), o.region().bus().ctx();
-    ndctl_btt => |o| o.device(), o.region().bus().ctx();
-    ndctl_pfn => |o| o.device(), o.region().bus().ctx();
-    ndctl_dax => |o| o.device(), o.region().bus().ctx();
+handle_owner! {
+    ndctl_bus => |o| o.ctx();
+    ndctl_dimm => |o| o.bus().ctx();
+    ndctl_region => |o| o.bus().ctx();
+    ndctl_mapping => |o| o.region().bus().ctx();
+    ndctl_interleave_set => |o| o.region().bus().ctx();
+    ndctl_namespace => |o| o.region().bus().ctx();
+    ndctl_btt => |o| o.region().bus().ctx();
+    ndctl_pfn => |o| o.region().bus().ctx();
+    ndctl_dax => |o| o.region().bus().ctx();
 }
 
 impl Handle for ndctl_ctx {
@@ -147,6 +146,12 @@ pub(crate) fn ptr<T>(a: &Arc<T>) -> *mut T {
 /// The C handle of an optional object (NULL for none).
 pub(crate) fn opt_ptr<T>(a: Option<Arc<T>>) -> *mut T {
     a.as_ref().map_or(std::ptr::null_mut(), ptr)
+}
+
+/// The C handle of an object the Rust API may not find (NULL for none; a failure is
+/// logged as an error).
+pub(crate) fn found<T>(r: ndctl::Result<Option<Arc<T>>>) -> Option<*mut T> {
+    Some(opt_ptr(known(r)))
 }
 
 /// Logs a failure at debug priority (libndctl's `dbg()`) under the exported function's
@@ -194,20 +199,11 @@ pub(crate) fn status(r: ndctl::Result<()>) -> c_int {
     errno_or(r, |()| 0)
 }
 
-/// The status of an enable: libndctl reports every failure to enable at error level, in
-/// its own words (`<device>: failed to enable`, which `ndctl` users see on stderr); the
-/// cause goes to the debug log.
-pub(crate) fn enable_status(devname: &str, r: ndctl::Result<()>) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => enable_failed(devname, &e),
-    }
-}
-
-/// Logs a failed enable as libndctl does (see [`enable_status`]); returns its errno.
-pub(crate) fn enable_failed(devname: &str, e: &ndctl::Error) -> c_int {
-    debug(e, ());
-    error(&format_args!("{devname}: failed to enable"), e.errno())
+/// The status of an enable of the device `devname` (`ok` of what it enabled on success):
+/// libndctl reports every failure to enable at error level, in its own words (`<device>:
+/// failed to enable`, which `ndctl` users see on stderr); the cause goes to the debug log.
+pub(crate) fn enable_status<T>(devname: &str, r: ndctl::Result<T>, ok: fn(T) -> c_int) -> c_int {
+    r.map_or_else(|e| error(&format_args!("{devname}: failed to enable"), debug(&e, e.errno())), ok)
 }
 
 /// 1/0 for a predicate, or the negative errno when it cannot be decided.
@@ -256,8 +252,7 @@ pub(crate) unsafe fn get_uuid(src: uuid_t) -> Option<uuid::Uuid> {
 /// and C callers may hold the pointer forever.
 pub(crate) fn c_name(name: &'static str) -> Option<*const c_char> {
     static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
-    let mut names =
-        NAMES.get_or_init(|| Mutex::new(HashMap::new())).lock().unwrap_or_else(|p| p.into_inner());
+    let mut names = lock(NAMES.get_or_init(|| Mutex::new(HashMap::new())));
     let c = names.entry(name).or_insert_with(|| {
         // The crate's names never contain NUL; "unknown" would be the honest fallback.
         let c = CString::new(name).unwrap_or_else(|_| CString::from(c"unknown"));
@@ -281,6 +276,12 @@ pub(crate) fn dimm_cmd(n: c_int) -> Option<DimmCmd> {
     DimmCmd::ALL.get(usize::try_from(n).ok()?.checked_sub(1)?).copied()
 }
 
+/// The value of `v` in a C enum that numbers the values of `order` from 0, as libndctl's
+/// enums do; `None` for a value the table lacks.
+pub(crate) fn c_enum<T: PartialEq>(order: &[T], v: T) -> Option<c_int> {
+    order.iter().position(|o| *o == v).map(int)
+}
+
 /// A count or size as a C `int`, saturating (libndctl's values never come near the limit).
 pub(crate) fn int<N: TryInto<c_int>>(n: N) -> c_int {
     n.try_into().unwrap_or(c_int::MAX)
@@ -298,12 +299,15 @@ pub(crate) fn ulong(v: std::ffi::c_ulong) -> u64 {
     u64::from(v)
 }
 
-/// Sector size `at` of a (supported sizes, selected index) pair, the selected one for
-/// `Some(None)`; UINT_MAX where there is none (`None`: a negative index).
+/// Sector size `at` of a (supported sizes, selected index) listing, the selected one for
+/// `Some(None)`; UINT_MAX where there is none (`None`: a negative index), but `empty` when
+/// there are no sizes at all (or they are unreadable).
 pub(crate) fn sector_size(
-    (sizes, cur): (Vec<u32>, Option<usize>), at: Option<Option<usize>>,
+    r: ndctl::Result<(Vec<u32>, Option<usize>)>, at: Option<Option<usize>>, empty: c_uint,
 ) -> c_uint {
-    at.and_then(|i| i.or(cur)).and_then(|i| sizes.get(i).copied()).unwrap_or(c_uint::MAX)
+    let (sizes, cur) = value(r).unwrap_or_default();
+    let none = if sizes.is_empty() { empty } else { c_uint::MAX };
+    at.and_then(|i| i.or(cur)).and_then(|i| sizes.get(i).copied()).unwrap_or(none)
 }
 
 /// A list position as libndctl's `int` index argument: `None` for a negative index.

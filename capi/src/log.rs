@@ -47,20 +47,20 @@ extern "C" {
     );
 }
 
-/// Where a context's log messages go.
-#[derive(Debug, Clone, Copy, Default)]
-pub enum LogSink<C> {
-    /// `libndctl: <function>: <message>` on stderr (libndctl's default).
-    #[default]
-    Stderr,
-    /// A callback installed by `ndctl_set_log_fn()`.
-    User(LogFn<C>),
+/// The sink of one C context: the callback installed by `ndctl_set_log_fn()` or, without
+/// one, `libndctl: <function>: <message>` on stderr (libndctl's default). The address of
+/// the context's handle is passed to the callback as libndctl passes it and never
+/// dereferenced here (so a record racing with `ndctl_unref` cannot touch freed memory
+/// through the sink).
+pub struct ContextSink<C> {
+    ctx: usize,
+    callback: Option<LogFn<C>>,
 }
 
-impl<C> LogSink<C> {
-    /// The sink for a callback argument of `ndctl_set_log_fn()`; NULL restores stderr.
-    pub fn from_callback(log_fn: Option<LogFn<C>>) -> Self {
-        log_fn.map_or(LogSink::Stderr, LogSink::User)
+impl<C> ContextSink<C> {
+    /// The sink for the context handle `ctx`; a NULL `callback` means stderr.
+    pub fn new(ctx: *mut C, callback: Option<LogFn<C>>) -> Self {
+        ContextSink { ctx: ctx as usize, callback }
     }
 
     /// Emits one message. `msg` gets a trailing newline if it lacks one (libndctl's
@@ -68,51 +68,32 @@ impl<C> LogSink<C> {
     /// replaced by `?` rather than dropping the message.
     ///
     /// # Safety
-    /// For a user sink, `ctx` must be the context handle the callback expects and the
-    /// callback must be a valid function of the `LogFn` signature.
-    pub unsafe fn emit(
-        &self, ctx: *mut C, priority: c_int, file: &str, line: u32, func: &str, msg: &str,
-    ) {
+    /// A callback must be a valid function of the `LogFn` signature that expects this
+    /// sink's context handle.
+    pub unsafe fn emit(&self, priority: c_int, file: &str, line: u32, func: &str, msg: &str) {
         let nl = if msg.ends_with('\n') { "" } else { "\n" };
-        match self {
+        let Some(cb) = self.callback else {
             // A failing stderr write has nowhere else to go.
-            LogSink::Stderr => drop(write!(std::io::stderr(), "libndctl: {func}: {msg}{nl}")),
-            LogSink::User(cb) => {
-                let (file, func) = (to_c_string(file), to_c_string(func));
-                let text = to_c_string(&format!("{msg}{nl}"));
-                let line = c_int::try_from(line).unwrap_or(c_int::MAX);
-                // SAFETY: the shim forwards exactly these arguments plus a va_list holding
-                // the single `%s` argument `text`; all strings live until it returns, and
-                // the callback's validity is the caller's guarantee.
-                unsafe {
-                    ndctl_capi_log(
-                        ctx.cast::<c_void>(),
-                        *cb as *const c_void,
-                        priority,
-                        file.as_ptr(),
-                        line,
-                        func.as_ptr(),
-                        c"%s".as_ptr(),
-                        text.as_ptr(),
-                    );
-                }
-            }
+            return drop(write!(std::io::stderr(), "libndctl: {func}: {msg}{nl}"));
+        };
+        let (file, func) = (to_c_string(file), to_c_string(func));
+        let text = to_c_string(&format!("{msg}{nl}"));
+        let line = c_int::try_from(line).unwrap_or(c_int::MAX);
+        // SAFETY: the shim forwards exactly these arguments plus a va_list holding the
+        // single `%s` argument `text`; all strings live until it returns, and the
+        // callback's validity is the caller's guarantee.
+        unsafe {
+            ndctl_capi_log(
+                self.ctx as *mut c_void,
+                cb as *const c_void,
+                priority,
+                file.as_ptr(),
+                line,
+                func.as_ptr(),
+                c"%s".as_ptr(),
+                text.as_ptr(),
+            );
         }
-    }
-}
-
-/// The sink of one C context: its [`LogSink`] and the address of its handle, which is
-/// passed to the callback as libndctl passes it and never dereferenced here (so a record
-/// racing with `ndctl_unref` cannot touch freed memory through the sink).
-pub struct ContextSink<C> {
-    ctx: usize,
-    sink: LogSink<C>,
-}
-
-impl<C> ContextSink<C> {
-    /// The sink for the context handle `ctx`.
-    pub fn new(ctx: *mut C, sink: LogSink<C>) -> Self {
-        ContextSink { ctx: ctx as usize, sink }
     }
 }
 
@@ -121,18 +102,10 @@ impl<C> ContextSink<C> {
 impl<C: 'static> ndctl::logging::LogSink for ContextSink<C> {
     fn log(&self, record: &::log::Record<'_>) {
         let msg = record.args().to_string();
-        // SAFETY: the handle value is only passed through to the user's callback, which
-        // the user installed for exactly this context.
-        unsafe {
-            self.sink.emit(
-                self.ctx as *mut C,
-                record_priority(record.level()),
-                record.file().unwrap_or(""),
-                record.line().unwrap_or(0),
-                record.target(),
-                &msg,
-            )
-        };
+        let (file, line) = (record.file().unwrap_or(""), record.line().unwrap_or(0));
+        let priority = record_priority(record.level());
+        // SAFETY: the user installed the callback for exactly this context.
+        unsafe { self.emit(priority, file, line, record.target(), &msg) };
     }
 }
 
@@ -239,42 +212,24 @@ fn to_c_string(s: &str) -> CString {
 /// `strtol()` syntax that is followed by nothing or by whitespace, else a word starting
 /// with `err`, `info`, `debug` or `notice`; anything else means priority 0.
 pub fn parse_log_priority(value: &str) -> c_int {
-    let b = value.as_bytes();
-    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    let mut start = 0;
-    while start < b.len() && is_space(b[start]) {
-        start += 1;
-    }
-    let mut end = start;
-    if end < b.len() && (b[end] == b'+' || b[end] == b'-') {
-        end += 1;
-    }
-    let digits = end;
-    while end < b.len() && b[end].is_ascii_digit() {
-        end += 1;
-    }
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+    let num = value.trim_start_matches(is_space);
+    let unsigned = num.strip_prefix(['+', '-']).unwrap_or(num);
+    let rest = unsigned.trim_start_matches(|c: char| c.is_ascii_digit());
     // strtol() leaves its end pointer at the start when it converts nothing.
-    let (number, end) = if end > digits {
-        let text = &value[start..end];
+    let (number, rest) = if rest.len() < unsigned.len() {
+        let text = &num[..num.len() - rest.len()];
         // strtol saturates at the range of long; the C code then narrows to int.
         let n =
             text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX });
-        (n as c_int, end)
+        (n as c_int, rest)
     } else {
-        (0, 0)
+        (0, value)
     };
-    if end == b.len() || is_space(b[end]) {
+    if rest.is_empty() || rest.starts_with(is_space) {
         return number;
     }
-    if value.starts_with("err") {
-        LOG_ERR
-    } else if value.starts_with("info") {
-        LOG_INFO
-    } else if value.starts_with("debug") {
-        LOG_DEBUG
-    } else if value.starts_with("notice") {
-        LOG_NOTICE
-    } else {
-        0
-    }
+    let words =
+        [("err", LOG_ERR), ("info", LOG_INFO), ("debug", LOG_DEBUG), ("notice", LOG_NOTICE)];
+    words.iter().find(|(word, _)| value.starts_with(word)).map_or(0, |&(_, p)| p)
 }

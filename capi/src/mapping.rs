@@ -121,5 +121,5 @@ pub unsafe extern "C" fn ndctl_interleave_set_get_first_dimm(
 pub unsafe extern "C" fn ndctl_interleave_set_get_next_dimm(
     iset: *mut ndctl_interleave_set, dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(iset).dimm_after(live!(dimm))))))
+    guard!(std::ptr::null_mut(), found(live!(iset).dimm_after(live!(dimm))))
 }

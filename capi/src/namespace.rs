@@ -8,21 +8,6 @@ use crate::ctx::ndctl_ctx;
 use crate::ctypes::{ndctl_namespace_mode, uuid_t};
 use crate::handles::*;
 
-/// Supported sector sizes and the index of the selected one (none when unreadable).
-fn sector_sizes(ns: &ndctl::Namespace) -> (Vec<u32>, Option<usize>) {
-    value(ns.sector_sizes()).unwrap_or_default()
-}
-
-/// [`sector_size`] of a namespace, which is 0 when it has no sector sizes at all.
-fn ns_sector_size(ns: &ndctl::Namespace, at: Option<Option<usize>>) -> c_uint {
-    let sizes = sector_sizes(ns);
-    if sizes.0.is_empty() {
-        0
-    } else {
-        sector_size(sizes, at)
-    }
-}
-
 /// The first namespace of `region`.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_first(
@@ -161,11 +146,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_target_node(ndns: *mut ndctl_namesp
 /// Copies the uuid into `uu` (all zero for IO namespaces and unconfigured ones).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_uuid(ndns: *mut ndctl_namespace, uu: uuid_t) {
-    guard_void!({
-        let u = known(live!(ndns).uuid());
-        // SAFETY: NULL or the caller's 16-byte uuid_t.
-        unsafe { put_uuid(uu, u) }
-    })
+    guard_void!(uuid_out!(uu, known(live!(ndns).uuid())))
 }
 
 /// Sets the uuid: 0 or a negative errno.
@@ -191,7 +172,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_alt_name(
 /// Number of supported sector sizes.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, c_int::try_from(sector_sizes(live!(ndns)).0.len()).ok())
+    guard!(-libc::EINVAL, Some(value(live!(ndns).sector_sizes()).map_or(0, |(s, _)| int(s.len()))))
 }
 
 /// Supported sector size `i`: 0 when the namespace has none, `UINT_MAX` for `i` out of range.
@@ -199,14 +180,14 @@ pub unsafe extern "C" fn ndctl_namespace_get_num_sector_sizes(ndns: *mut ndctl_n
 pub unsafe extern "C" fn ndctl_namespace_get_supported_sector_size(
     ndns: *mut ndctl_namespace, i: c_int,
 ) -> c_uint {
-    guard!(c_uint::MAX, Some(ns_sector_size(live!(ndns), index(i).map(Some))))
+    guard!(c_uint::MAX, Some(sector_size(live!(ndns).sector_sizes(), index(i).map(Some), 0)))
 }
 
 /// The selected sector size: 0 when the namespace has none, `UINT_MAX` when none is
 /// selected.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_sector_size(ndns: *mut ndctl_namespace) -> c_uint {
-    guard!(c_uint::MAX, Some(ns_sector_size(live!(ndns), Some(None))))
+    guard!(c_uint::MAX, Some(sector_size(live!(ndns).sector_sizes(), Some(None), 0)))
 }
 
 /// Selects a sector size: 0 or a negative errno.
@@ -228,7 +209,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_block_device(
 /// The btt claiming the namespace.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> *mut ndctl_btt {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(ndns).btt()))))
+    guard!(std::ptr::null_mut(), found(live!(ndns).btt()))
 }
 
 /// 1 if the namespace is bound to a driver.
@@ -268,13 +249,7 @@ pub unsafe extern "C" fn ndctl_namespace_is_configuration_idle(
 /// instead, or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_enable(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(-libc::EINVAL, {
-        let ndns = live!(ndns);
-        Some(match ndns.enable() {
-            Ok(claimed) => c_int::from(claimed),
-            Err(e) => enable_failed(ndns.devname(), &e),
-        })
-    })
+    guard!(-libc::EINVAL, maybe!(ndns).map(|n| enable_status(n.devname(), n.enable(), c_int::from)))
 }
 
 /// Unbinds the namespace: 0 or a negative errno.

@@ -30,9 +30,7 @@ pub unsafe extern "C" fn ndctl_region_get_next(region: *mut ndctl_region) -> *mu
 pub unsafe extern "C" fn ndctl_bus_get_region_by_physical_address(
     bus: *mut ndctl_bus, address: c_ulonglong,
 ) -> *mut ndctl_region {
-    guard!(std::ptr::null_mut(), {
-        Some(opt_ptr(known(live!(bus).region_by_physical_address(address))))
-    })
+    guard!(std::ptr::null_mut(), found(live!(bus).region_by_physical_address(address)))
 }
 
 /// The bus of `region`.
@@ -189,10 +187,7 @@ pub unsafe extern "C" fn ndctl_region_is_enabled(region: *mut ndctl_region) -> c
 /// Binds the region and rescans its children: 0 or a negative errno.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_enable(region: *mut ndctl_region) -> c_int {
-    guard!(-libc::EINVAL, {
-        let region = live!(region);
-        Some(enable_status(region.devname(), region.enable()))
-    })
+    guard!(-libc::EINVAL, maybe!(region).map(|r| enable_status(r.devname(), r.enable(), |()| 0)))
 }
 
 /// Unbinds the region and releases its namespace/btt/pfn/dax objects (their handles become
@@ -232,7 +227,7 @@ pub unsafe extern "C" fn ndctl_region_get_first_dimm(region: *mut ndctl_region) 
 pub unsafe extern "C" fn ndctl_region_get_next_dimm(
     region: *mut ndctl_region, dimm: *mut ndctl_dimm,
 ) -> *mut ndctl_dimm {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).dimm_after(live!(dimm))))))
+    guard!(std::ptr::null_mut(), found(live!(region).dimm_after(live!(dimm))))
 }
 
 /// The idle namespace the kernel offers for configuration.
@@ -240,5 +235,5 @@ pub unsafe extern "C" fn ndctl_region_get_next_dimm(
 pub unsafe extern "C" fn ndctl_region_get_namespace_seed(
     region: *mut ndctl_region,
 ) -> *mut crate::handles::ndctl_namespace {
-    guard!(std::ptr::null_mut(), Some(opt_ptr(known(live!(region).namespace_seed()))))
+    guard!(std::ptr::null_mut(), found(live!(region).namespace_seed()))
 }

@@ -14,23 +14,19 @@ fn key_id(k: c_long) -> i64 {
     i64::from(k)
 }
 
-/// `enum ndctl_security_state` values.
+/// `NDCTL_SECURITY_INVALID`.
 const SECURITY_INVALID: ndctl_security_state = -1;
 
-fn security_state(s: SecurityState) -> ndctl_security_state {
-    match s {
-        SecurityState::Disabled => 0,
-        SecurityState::Unlocked => 1,
-        SecurityState::Locked => 2,
-        SecurityState::Frozen => 3,
-        SecurityState::Overwrite => 4,
-    }
+/// `enum ndctl_security_state` numbers these from 0.
+fn security_state(s: SecurityState) -> Option<ndctl_security_state> {
+    use SecurityState::*;
+    c_enum(&[Disabled, Unlocked, Locked, Frozen, Overwrite], s)
 }
 
 /// The DIMM's security state; `NDCTL_SECURITY_INVALID` when unknown (or for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_get_security(dimm: *mut ndctl_dimm) -> ndctl_security_state {
-    guard!(SECURITY_INVALID, quiet(live!(dimm).security()).flatten().map(security_state))
+    guard!(SECURITY_INVALID, quiet(live!(dimm).security()).flatten().and_then(security_state))
 }
 
 /// Whether security is frozen (state `frozen` or a non-zero `frozen`); false when unknown.

@@ -3,7 +3,9 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::handles::lock;
 
 /// State kept for one C handle. The weak reference keeps the object's allocation (and so
 /// its address) reserved, so a later object can never inherit the state; entries of
@@ -21,10 +23,6 @@ impl<V> Table<V> {
         Table(Mutex::new(None))
     }
 
-    fn map(&self) -> MutexGuard<'_, Option<HashMap<usize, Slot<V>>>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Runs `f` on the state of a live `owner` (an object behind a C handle), if any.
     pub(crate) fn get<T, R>(&self, owner: &T, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         self.get_at(std::ptr::from_ref(owner) as usize, f)
@@ -32,7 +30,7 @@ impl<V> Table<V> {
 
     /// [`Table::get`] by the owner's address.
     pub(crate) fn get_at<R>(&self, key: usize, f: impl FnOnce(&mut V) -> R) -> Option<R> {
-        let mut m = self.map();
+        let mut m = lock(&self.0);
         let slot = m.as_mut()?.get_mut(&key)?;
         (slot.owner.strong_count() > 0).then(|| f(&mut slot.value))
     }
@@ -42,7 +40,7 @@ impl<V> Table<V> {
         &self, owner: &Arc<T>, init: impl FnOnce() -> V, f: impl FnOnce(&mut V) -> R,
     ) -> R {
         let key = Arc::as_ptr(owner) as usize;
-        let mut m = self.map();
+        let mut m = lock(&self.0);
         let map = m.get_or_insert_with(HashMap::new);
         map.retain(|_, s| s.owner.strong_count() > 0);
         let weak: Weak<dyn Any + Send + Sync> = Arc::downgrade(owner) as _;
@@ -53,7 +51,7 @@ impl<V> Table<V> {
     /// Replaces the state of `owner` with `value`.
     pub(crate) fn set<T: Any + Send + Sync>(&self, owner: &Arc<T>, value: V) {
         let key = Arc::as_ptr(owner) as usize;
-        let mut m = self.map();
+        let mut m = lock(&self.0);
         let map = m.get_or_insert_with(HashMap::new);
         map.retain(|_, s| s.owner.strong_count() > 0);
         let weak: Weak<dyn Any + Send + Sync> = Arc::downgrade(owner) as _;
@@ -63,6 +61,8 @@ impl<V> Table<V> {
     /// Live entries (tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map().as_ref().map_or(0, |m| m.values().filter(|s| s.owner.strong_count() > 0).count())
+        lock(&self.0)
+            .as_ref()
+            .map_or(0, |m| m.values().filter(|s| s.owner.strong_count() > 0).count())
     }
 }

@@ -92,12 +92,12 @@ unsafe extern "C" fn capture(
 fn user_callback_receives_formatted_message_through_va_list() {
     let mut ctx_obj = 0u8;
     let ctx: *mut u8 = &mut ctx_obj;
-    let sink = LogSink::from_callback(Some(capture as LogFn<u8>));
+    let sink = ContextSink::new(ctx, Some(capture as LogFn<u8>));
     // SAFETY: `capture` has the LogFn signature and accepts any ctx.
     unsafe {
-        sink.emit(ctx, LOG_DEBUG, "ctx.rs", 42, "ndctl_new", "ctx created");
-        sink.emit(ctx, LOG_ERR, "bus.rs", 7, "add_bus", "50% done\n");
-        sink.emit(ctx, LOG_INFO, "x.rs", 1, "f", "nul\0inside");
+        sink.emit(LOG_DEBUG, "ctx.rs", 42, "ndctl_new", "ctx created");
+        sink.emit(LOG_ERR, "bus.rs", 7, "add_bus", "50% done\n");
+        sink.emit(LOG_INFO, "x.rs", 1, "f", "nul\0inside");
     }
     let seen = SEEN.with(|s| s.borrow().clone());
     assert_eq!(seen.len(), 3);
@@ -108,11 +108,6 @@ fn user_callback_receives_formatted_message_through_va_list() {
     // A '%' in the message must not be interpreted as a format directive.
     assert_eq!(seen[1].5, "50% done\n");
     assert_eq!(seen[2].5, "nul?inside\n");
-}
-
-#[test]
-fn null_callback_means_stderr() {
-    assert!(matches!(LogSink::<u8>::from_callback(None), LogSink::Stderr));
 }
 
 #[test]
