@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ndctl::configure::{self, Config};
-use ndctl::{Ctx, Location, Mode, Namespace, Region};
+use ndctl::{Bus, Ctx, Location, Mode, Namespace, Region};
 use serde_json::Value;
 
 const BIN: &str = "/opt/ndctl-rs/bin";
@@ -1393,13 +1393,7 @@ fn nfit(rep: &mut Report) {
     ] {
         let d = describe(&c);
         rep.check(&format!("nfit-create-{d}"), || {
-            let ctx = Ctx::new().map_err(e2s("ctx"))?;
-            let bus = ctx
-                .buses()
-                .map_err(e2s("buses"))?
-                .into_iter()
-                .find(|b| b.provider() == "nfit_test.0")
-                .ok_or("no nfit_test.0")?;
+            let bus = nfit_bus0()?;
             let r = bus
                 .regions()
                 .map_err(e2s("regions"))?
@@ -1903,16 +1897,20 @@ struct Names {
     r2: String,
 }
 
+/// nfit_test.0, read afresh (a new context sees what the last step changed).
+fn nfit_bus0() -> R<Arc<Bus>> {
+    let ctx = Ctx::new().map_err(e2s("ctx"))?;
+    let buses = ctx.buses().map_err(e2s("buses"))?;
+    buses
+        .into_iter()
+        .find(|b| b.provider() == "nfit_test.0")
+        .ok_or_else(|| "no nfit_test.0".to_string())
+}
+
 fn nfit_names() -> R<Names> {
     let d = |h| nmem_by_handle(h);
     let dimms = [d(0)?, d(1)?, d(0x100)?, d(0x101)?];
-    let ctx = Ctx::new().map_err(e2s("ctx"))?;
-    let bus = ctx
-        .buses()
-        .map_err(e2s("buses"))?
-        .into_iter()
-        .find(|b| b.provider() == "nfit_test.0")
-        .ok_or("no nfit_test.0")?;
+    let bus = nfit_bus0()?;
     let (mut r4, mut r2) = (None, None);
     for r in bus.regions().map_err(e2s("regions"))? {
         match r.dimms().map_err(e2s("dimms"))?.len() {
