@@ -1563,6 +1563,7 @@ fn cmd_groups(rep: &mut Report) {
                 "pfn_dax",
                 "btt_table",
                 "eventfd_ro",
+                "autodetect",
                 "topology_end",
             ],
         ),

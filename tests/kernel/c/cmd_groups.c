@@ -1536,6 +1536,149 @@ static void g_eventfd_ro(void)
 	}
 }
 
+/*
+ * §4.2's autodetect checks: a namespace whose btt/pfn/dax was deleted (the info block
+ * stays on the media) is claimed again by the kernel when it is re-enabled, with the
+ * uuid and mode of that info block; the info blocks are then zeroed through the raw
+ * namespace (force_raw), so the next claim starts clean.
+ */
+static int claim(struct ndctl_region *r, struct ndctl_namespace *ns, int kind, uuid_t u)
+{
+	if (kind == 0) {
+		struct ndctl_btt *btt = ndctl_region_get_btt_seed(r);
+
+		if (!btt)
+			return -ENXIO;
+		ndctl_btt_set_uuid(btt, u);
+		ndctl_btt_set_sector_size(btt, 4096);
+		ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_SECTOR);
+		ndctl_btt_set_namespace(btt, ns);
+		return ndctl_btt_enable(btt);
+	}
+	if (kind == 1) {
+		struct ndctl_pfn *pfn = ndctl_region_get_pfn_seed(r);
+
+		if (!pfn)
+			return -ENXIO;
+		ndctl_pfn_set_uuid(pfn, u);
+		ndctl_pfn_set_location(pfn, NDCTL_PFN_LOC_PMEM);
+		ndctl_pfn_set_align(pfn, 4096);
+		ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_FSDAX);
+		ndctl_pfn_set_namespace(pfn, ns);
+		return ndctl_pfn_enable(pfn);
+	}
+	{
+		struct ndctl_dax *dax = ndctl_region_get_dax_seed(r);
+
+		if (!dax)
+			return -ENXIO;
+		ndctl_dax_set_uuid(dax, u);
+		ndctl_dax_set_location(dax, NDCTL_PFN_LOC_PMEM);
+		ndctl_dax_set_align(dax, 4096);
+		ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_DEVDAX);
+		ndctl_dax_set_namespace(dax, ns);
+		return ndctl_dax_enable(dax);
+	}
+}
+
+/* uuid and enabled state of what claims `ns` now, as "kind:uuid-matches:enabled" */
+static void claimed_by(struct ndctl_namespace *ns, const uuid_t want, char *buf, size_t len)
+{
+	struct ndctl_btt *btt = ndctl_namespace_get_btt(ns);
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ns);
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ns);
+	uuid_t u;
+
+	memset(u, 0, sizeof(u));
+	if (btt) {
+		ndctl_btt_get_uuid(btt, u);
+		snprintf(buf, len, "btt:%d:%d", memcmp(u, want, sizeof(u)) == 0, ndctl_btt_is_enabled(btt));
+	} else if (pfn) {
+		ndctl_pfn_get_uuid(pfn, u);
+		snprintf(buf, len, "pfn:%d:%d", memcmp(u, want, sizeof(u)) == 0, ndctl_pfn_is_enabled(pfn));
+	} else if (dax) {
+		ndctl_dax_get_uuid(dax, u);
+		snprintf(buf, len, "dax:%d:%d", memcmp(u, want, sizeof(u)) == 0, ndctl_dax_is_enabled(dax));
+	} else {
+		snprintf(buf, len, "none");
+	}
+}
+
+static void zero_info_blocks(struct ndctl_namespace *ns)
+{
+	char path[128];
+	void *z = NULL;
+	const char *bdev;
+	int rc, fd = -1, w = 0;
+
+	ndctl_namespace_set_raw_mode(ns, 1);
+	rc = ndctl_namespace_enable(ns);
+	bdev = ndctl_namespace_get_block_device(ns);
+	if (rc >= 0 && bdev && posix_memalign(&z, 4096, 4096) == 0) {
+		memset(z, 0, 4096);
+		snprintf(path, sizeof(path), "/dev/%s", bdev);
+		fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+		if (fd >= 0)
+			w = (pwrite(fd, z, 4096, 0) == 4096) + (pwrite(fd, z, 4096, 4096) == 4096);
+	}
+	out("autodetect", "zero_info", ns_name(ns), "rc=%d bdev=%d written=%d", rc, bdev != NULL, w);
+	if (fd >= 0)
+		close(fd);
+	free(z);
+	out("autodetect", "raw_disable", ns_name(ns), "rc=%d", ndctl_namespace_disable_invalidate(ns));
+	ndctl_namespace_set_raw_mode(ns, 0);
+}
+
+static void g_autodetect(void)
+{
+	static const char *const kinds[] = { "btt", "pfn", "dax" };
+	struct ndctl_region *r = region_of("nfit_test.0", 1);
+	struct ndctl_namespace *ns;
+	char what[32], name[96];
+	int k, rc;
+
+	if (!r) {
+		out("autodetect", "region", "nfit_test.0/r1", "rc=-19");
+		return;
+	}
+	ns = make_namespace(r, 18 * MIB, 0x31);
+	if (!ns)
+		return;
+	out("autodetect", "disable", ns_name(ns), "rc=%d", ndctl_namespace_disable_invalidate(ns));
+	for (k = 0; k < 3; k++) {
+		uuid_t u;
+
+		memset(u, 0x90 + k, sizeof(u));
+		rc = claim(r, ns, k, u);
+		out("autodetect", "claim", ns_name(ns), "rc=%d kind=%s mode=%d", rc, kinds[k],
+		    ndctl_namespace_get_mode(ns));
+		/* deletes the claim; its info block stays on the media */
+		rc = ndctl_namespace_disable_invalidate(ns);
+		claimed_by(ns, u, what, sizeof(what));
+		out("autodetect", "deleted", ns_name(ns), "rc=%d claimed_by=%s", rc, what);
+		rc = ndctl_namespace_enable(ns);
+		claimed_by(ns, u, what, sizeof(what));
+		out("autodetect", "reenable", ns_name(ns), "rc=%d claimed_by=%s mode=%d enforce=%d", rc,
+		    what, ndctl_namespace_get_mode(ns), ndctl_namespace_get_enforce_mode(ns));
+		out("autodetect", "disable_again", ns_name(ns), "rc=%d",
+		    ndctl_namespace_disable_invalidate(ns));
+		ndctl_namespace_set_enforce_mode(ns, NDCTL_NS_MODE_RAW);
+		zero_info_blocks(ns);
+	}
+	rc = ndctl_namespace_enable(ns);
+	{
+		uuid_t none;
+
+		memset(none, 0, sizeof(none));
+		claimed_by(ns, none, what, sizeof(what));
+	}
+	out("autodetect", "clean_enable", ns_name(ns), "rc=%d claimed_by=%s mode=%d", rc, what,
+	    ndctl_namespace_get_mode(ns));
+	out("autodetect", "ns_disable", ns_name(ns), "rc=%d", ndctl_namespace_disable_safe(ns));
+	snprintf(name, sizeof(name), "%s", ns_name(ns));
+	out("autodetect", "ns_delete", name, "rc=%d", ndctl_namespace_delete(ns));
+}
+
 /* ------------------------------------------------------------ main */
 
 static const struct {
@@ -1553,6 +1696,7 @@ static const struct {
 	{ "pfn_dax", g_pfn_dax },
 	{ "btt_table", g_btt_table },
 	{ "eventfd_ro", g_eventfd_ro },
+	{ "autodetect", g_autodetect },
 	{ "security", g_security },
 	{ "topology_end", g_topology },
 };
