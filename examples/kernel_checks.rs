@@ -1564,6 +1564,7 @@ fn cmd_groups(rep: &mut Report) {
                 "btt_table",
                 "eventfd_ro",
                 "autodetect",
+                "validate_dax",
                 "topology_end",
             ],
         ),
