@@ -94,21 +94,29 @@ pub enum FwaState {
 }
 
 impl FwaState {
+    /// The kernel's word for each state (`firmware/activate`), which `ndctl list` prints.
+    const NAMES: [(FwaState, &'static str); 4] = [
+        (FwaState::Idle, "idle"),
+        (FwaState::Armed, "armed"),
+        (FwaState::Busy, "busy"),
+        (FwaState::ArmOverflow, "overflow"),
+    ];
+
     /// Read `firmware/activate` of a bus or DIMM now; absent or unknown is `Invalid`.
     pub(crate) fn read(dev: &Device) -> Result<FwaState> {
-        Ok(
-            match dev
-                .read_fresh("firmware/activate")?
-                .into_option()
-                .as_deref()
-            {
-                Some("idle") => FwaState::Idle,
-                Some("armed") => FwaState::Armed,
-                Some("busy") => FwaState::Busy,
-                Some("overflow") => FwaState::ArmOverflow,
-                _ => FwaState::Invalid,
-            },
-        )
+        let v = dev.read_fresh("firmware/activate")?.into_option();
+        Ok(Self::NAMES
+            .iter()
+            .find(|(_, n)| Some(*n) == v.as_deref())
+            .map_or(FwaState::Invalid, |(s, _)| *s))
+    }
+
+    /// The kernel's word for the state; `None` for `Invalid`.
+    pub fn name(self) -> Option<&'static str> {
+        Self::NAMES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, n)| *n)
     }
 }
 
@@ -118,6 +126,18 @@ pub enum FwaMethod {
     Reset,
     Suspend,
     Live,
+}
+
+impl FwaMethod {
+    /// libndctl's name of the method (`ndctl list`'s `activate_method`); the kernel calls
+    /// the suspend method `quiesce`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FwaMethod::Reset => "reset",
+            FwaMethod::Suspend => "suspend",
+            FwaMethod::Live => "live",
+        }
+    }
 }
 
 /// An NVDIMM bus.

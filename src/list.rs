@@ -215,20 +215,9 @@ fn bus_firmware_json(bus: &Bus) -> Result<Option<Value>> {
 
 fn bus_firmware_object(method: FwaMethod, state: FwaState) -> Value {
     let mut fw = Map::new();
-    let method = match method {
-        FwaMethod::Reset => "reset",
-        FwaMethod::Suspend => "suspend",
-        FwaMethod::Live => "live",
-    };
-    fw.insert("activate_method".into(), json!(method));
-    let state = match state {
-        FwaState::Armed => Some("armed"),
-        FwaState::Idle => Some("idle"),
-        FwaState::ArmOverflow => Some("overflow"),
-        // ndctl names no other bus state.
-        FwaState::Busy | FwaState::Invalid => None,
-    };
-    if let Some(st) = state {
+    fw.insert("activate_method".into(), json!(method.name()));
+    // ndctl names no busy bus state.
+    if let Some(st) = state.name().filter(|_| state != FwaState::Busy) {
         fw.insert("activate_state".into(), json!(st));
     }
     Value::Object(fw)
@@ -284,13 +273,8 @@ fn firmware_object(o: &Options, f: &FirmwareFacts) -> Value {
         return Value::Object(fw);
     }
     fw.insert("next_version".into(), hex_value(o, next));
-    let state = match f.state {
-        FwaState::Idle => Some("idle"),
-        FwaState::Armed => Some("armed"),
-        FwaState::Busy => Some("busy"),
-        FwaState::ArmOverflow | FwaState::Invalid => None,
-    };
-    if let Some(st) = state {
+    // ndctl names no overflowing DIMM state.
+    if let Some(st) = f.state.name().filter(|_| f.state != FwaState::ArmOverflow) {
         fw.insert("activate_state".into(), json!(st));
     }
     // A staged update whose last activation failed, or whose result is unknown, can only
