@@ -61,6 +61,23 @@ impl BusCmd {
         }
     }
 
+    /// The kernel's `ND_CMD_*` number of the command.
+    pub fn number(self) -> u32 {
+        use crate::cmd::abi::nd_cmd;
+        match self {
+            BusCmd::ArsCap => nd_cmd::ARS_CAP,
+            BusCmd::ArsStart => nd_cmd::ARS_START,
+            BusCmd::ArsStatus => nd_cmd::ARS_STATUS,
+            BusCmd::ClearError => nd_cmd::CLEAR_ERROR,
+            BusCmd::Call => nd_cmd::CALL,
+        }
+    }
+
+    /// The bus command of `ND_CMD_*` number `n`, if it names one.
+    pub fn from_number(n: u32) -> Option<BusCmd> {
+        BusCmd::ALL.into_iter().find(|c| c.number() == n)
+    }
+
     fn bit(self) -> u64 {
         1 << self as u32
     }

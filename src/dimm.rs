@@ -62,6 +62,28 @@ impl DimmCmd {
         DimmCmd::Call,
     ];
 
+    /// The kernel's `ND_CMD_*` number of the command.
+    pub fn number(self) -> u32 {
+        use crate::cmd::abi::nd_cmd;
+        match self {
+            DimmCmd::Smart => nd_cmd::SMART,
+            DimmCmd::SmartThreshold => nd_cmd::SMART_THRESHOLD,
+            DimmCmd::Flags => nd_cmd::DIMM_FLAGS,
+            DimmCmd::GetConfigSize => nd_cmd::GET_CONFIG_SIZE,
+            DimmCmd::GetConfigData => nd_cmd::GET_CONFIG_DATA,
+            DimmCmd::SetConfigData => nd_cmd::SET_CONFIG_DATA,
+            DimmCmd::EffectSize => nd_cmd::VENDOR_EFFECT_LOG_SIZE,
+            DimmCmd::EffectLog => nd_cmd::VENDOR_EFFECT_LOG,
+            DimmCmd::Vendor => nd_cmd::VENDOR,
+            DimmCmd::Call => nd_cmd::CALL,
+        }
+    }
+
+    /// The DIMM command of `ND_CMD_*` number `n`, if it names one.
+    pub fn from_number(n: u32) -> Option<DimmCmd> {
+        DimmCmd::ALL.into_iter().find(|c| c.number() == n)
+    }
+
     /// The kernel's name of the command (`nvdimm_cmd_name`), as the DIMM's `commands`
     /// attribute lists it.
     pub fn name(self) -> &'static str {

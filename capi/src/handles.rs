@@ -261,19 +261,14 @@ pub(crate) fn c_name(name: &'static str) -> Option<*const c_char> {
     Some(c.as_ptr())
 }
 
-/// The bus command of `ND_CMD_*` number `n`: the kernel numbers them from 1 in
-/// [`BusCmd::ALL`]'s order, and `ND_CMD_CALL` is 10.
+/// The bus command of `ND_CMD_*` number `n` (the crate knows the kernel's numbers).
 pub(crate) fn bus_cmd(n: c_int) -> Option<BusCmd> {
-    match n {
-        1..=4 => BusCmd::ALL.get(usize::try_from(n - 1).ok()?).copied(),
-        10 => Some(BusCmd::Call),
-        _ => None,
-    }
+    BusCmd::from_number(u32::try_from(n).ok()?)
 }
 
-/// The DIMM command of `ND_CMD_*` number `n`: 1 to 10 in [`DimmCmd::ALL`]'s order.
+/// The DIMM command of `ND_CMD_*` number `n`.
 pub(crate) fn dimm_cmd(n: c_int) -> Option<DimmCmd> {
-    DimmCmd::ALL.get(usize::try_from(n).ok()?.checked_sub(1)?).copied()
+    DimmCmd::from_number(u32::try_from(n).ok()?)
 }
 
 /// The value of `v` in a C enum that numbers the values of `order` from 0, as libndctl's

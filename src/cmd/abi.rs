@@ -27,6 +27,10 @@ pub mod nd_cmd {
     pub const GET_CONFIG_DATA: u32 = 5;
     /// DIMM: write the label storage area.
     pub const SET_CONFIG_DATA: u32 = 6;
+    /// DIMM: size of the vendor effect log.
+    pub const VENDOR_EFFECT_LOG_SIZE: u32 = 7;
+    /// DIMM: the vendor effect log.
+    pub const VENDOR_EFFECT_LOG: u32 = 8;
     /// DIMM: vendor-specific pass-through.
     pub const VENDOR: u32 = 9;
     /// Bus and DIMM: a DSM function of a command family (`struct nd_cmd_pkg`).

@@ -532,3 +532,20 @@ fn label_init_flags_the_member_regions_whose_type_the_next_enable_rereads() {
     assert_eq!(region.available_size().unwrap(), Some(32 << 20));
     assert!(!region.type_refresh_pending());
 }
+
+#[test]
+fn command_numbers_are_the_kernels_and_round_trip() {
+    use crate::bus::BusCmd;
+    use crate::dimm::DimmCmd;
+    for c in BusCmd::ALL {
+        assert_eq!(BusCmd::from_number(c.number()), Some(c));
+    }
+    for (i, c) in DimmCmd::ALL.into_iter().enumerate() {
+        assert_eq!(c.number(), i as u32 + 1, "{c:?}");
+        assert_eq!(DimmCmd::from_number(c.number()), Some(c));
+    }
+    assert_eq!(BusCmd::Call.number(), 10);
+    assert_eq!(BusCmd::from_number(5), None);
+    assert_eq!(DimmCmd::from_number(0), None);
+    assert_eq!(DimmCmd::from_number(11), None);
+}
