@@ -29,7 +29,10 @@ if [ "${1:-}" = --ndctl ]; then
     tool=$here/target/debian-ndctl
     TOOL_PKGS=(ndctl libndctl6 libdaxctl1 libcxl1 libiniparser1 libjson-c5 libkeyutils1
                libtraceevent1 libtracefs1 libuuid1 libkmod2 libudev1)
-    if [ ! -x "$tool/root/usr/bin/ndctl" ]; then
+    # Both the program and Debian's library: a directory holding only the program is an
+    # older, partial unpack and is made again.
+    if [ ! -x "$tool/root/usr/bin/ndctl" ] ||
+        ! ls "$tool"/root/usr/lib/*/libndctl.so.6 >/dev/null 2>&1; then
         command -v apt-get >/dev/null && command -v dpkg >/dev/null ||
             { echo "fetch-debian-libndctl: apt-get/dpkg not available" >&2; exit 2; }
         rm -rf "$tool" && mkdir -p "$tool/debs" "$tool/root"

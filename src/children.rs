@@ -326,10 +326,9 @@ pub(crate) trait KindList {
 impl<K: ChildKind> KindList for ChildList<K> {
     fn rescan(&self, region: &Region) -> Result<()> {
         let me = region.arc();
-        let prefix = region.child_prefix(K::PREFIX);
         ChildList::rescan(
             self,
-            || region.device().children(&prefix),
+            || region.scan_children(K::PREFIX),
             |id, path| K::new(Arc::clone(&me), id, path),
         )
     }
@@ -354,9 +353,8 @@ impl Region {
     /// The devices of one kind (scanned on first use).
     pub(crate) fn list_of<K: ChildKind>(&self) -> Result<Vec<Arc<K>>> {
         let me = self.arc();
-        let prefix = self.child_prefix(K::PREFIX);
         K::list(self).get(
-            || self.device().children(&prefix),
+            || self.scan_children(K::PREFIX),
             |id, p| K::new(Arc::clone(&me), id, p),
         )
     }
@@ -382,7 +380,10 @@ impl Region {
             .find(|c| c.node().devname() == name))
     }
 
-    pub(crate) fn child_prefix(&self, kind: &str) -> String {
+    /// Lists the region's devices of one kind, after letting the bus finish probing
+    /// (libndctl waits before every scan; a list already scanned is answered without
+    /// waiting, as libndctl answers from its list).
+    fn scan_children(&self, kind: &str) -> Result<Vec<(u32, PathBuf)>> {
         if let Err(e) = self.bus().wait_probe() {
             crate::ctx_log!(
                 self.device().sysfs().logger(),
@@ -391,6 +392,6 @@ impl Region {
                 self.bus().devname()
             );
         }
-        format!("{kind}{}.", self.id())
+        self.device().children(&format!("{kind}{}.", self.id()))
     }
 }

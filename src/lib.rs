@@ -48,6 +48,6 @@ pub use device_type::DeviceType;
 pub use dimm::Dimm;
 pub use error::{Error, Result};
 pub use mapping::{InterleaveSet, Mapping};
-pub use namespace::{Mode, Namespace};
+pub use namespace::{Claim, Mode, Namespace};
 pub use pfn::{Location, Pfn, PfnCore};
 pub use region::Region;

@@ -25,7 +25,7 @@ use crate::ctx::Ctx;
 use crate::dax::Dax;
 use crate::dimm::{Dimm, FwaResult};
 use crate::error::Result;
-use crate::namespace::{Mode, Namespace};
+use crate::namespace::{Claim, Mode, Namespace};
 use crate::pfn::Pfn;
 use crate::region::{Numa, Region};
 
@@ -426,8 +426,8 @@ fn region_json(o: &Options, r: &Arc<Region>, with_mappings: bool) -> Result<Map<
     Ok(m)
 }
 
-/// The devices claiming a namespace, looked up once per listed namespace (each lookup
-/// reads `holder`).
+/// The device claiming a namespace, looked up once per listed namespace (one read of
+/// `holder`), split by kind.
 struct Claims {
     btt: Option<Arc<Btt>>,
     pfn: Option<Arc<Pfn>>,
@@ -436,11 +436,18 @@ struct Claims {
 
 impl Claims {
     fn of(ns: &Namespace) -> Result<Claims> {
-        Ok(Claims {
-            btt: ns.btt()?,
-            pfn: ns.pfn()?,
-            dax: ns.dax()?,
-        })
+        let mut c = Claims {
+            btt: None,
+            pfn: None,
+            dax: None,
+        };
+        match ns.claim()? {
+            Some(Claim::Btt(b)) => c.btt = Some(b),
+            Some(Claim::Pfn(p)) => c.pfn = Some(p),
+            Some(Claim::Dax(d)) => c.dax = Some(d),
+            None => {}
+        }
+        Ok(c)
     }
 
     fn mode(&self, ns: &Namespace) -> Result<Mode> {
@@ -489,7 +496,9 @@ fn namespace_json(
     let mut raw_uuid = None;
     let mut sector_size = ns.sector_size()?;
     let mut align = None;
-    let mut blockdev = ns.block_device();
+    // A claimed namespace's block device is its claim's (none for dax).
+    let claimed = btt.is_some() || pfn.is_some() || dax.is_some();
+    let mut blockdev = if claimed { None } else { ns.block_device() };
     let mut dax_region = None;
     match mode {
         Mode::Fsdax | Mode::Devdax => {

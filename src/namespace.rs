@@ -17,6 +17,37 @@ use crate::sysfs::{parse_size_list, AttrSet, Device};
 /// Smallest namespace libndctl considers configured (`ND_MIN_NAMESPACE_SIZE`, a page).
 pub const MIN_NAMESPACE_SIZE: u64 = 4096;
 
+/// The device that claims a namespace (its `holder`).
+#[derive(Debug, Clone)]
+pub enum Claim {
+    /// A btt device: sector mode.
+    Btt(Arc<Btt>),
+    /// A pfn device: fsdax mode with the memmap on the media.
+    Pfn(Arc<Pfn>),
+    /// A dax device: devdax mode.
+    Dax(Arc<Dax>),
+}
+
+impl Claim {
+    /// Whether the claiming device is bound to its driver (asked now).
+    pub fn is_enabled(&self) -> bool {
+        match self {
+            Claim::Btt(b) => b.is_enabled(),
+            Claim::Pfn(p) => p.is_enabled(),
+            Claim::Dax(d) => d.is_enabled(),
+        }
+    }
+
+    /// The mode the claim puts the namespace in.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Claim::Btt(_) => Mode::Sector,
+            Claim::Pfn(_) => Mode::Fsdax,
+            Claim::Dax(_) => Mode::Devdax,
+        }
+    }
+}
+
 /// How a namespace is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -285,28 +316,60 @@ impl Namespace {
             .filter(|h| !h.trim().is_empty()))
     }
 
-    /// The btt device claiming this namespace.
-    pub fn btt(&self) -> Result<Option<Arc<Btt>>> {
+    /// The btt, pfn or dax device claiming this namespace, from one read of `holder`
+    /// (libndctl reads it once per `get_btt`, `get_pfn` and `get_dax`; asking for the
+    /// claim reads it once for all three). The holder's name picks the kind's list; a
+    /// holder that no listed device bears is no claim, as in libndctl.
+    pub fn claim(&self) -> Result<Option<Claim>> {
         let Some(h) = self.holder()? else {
             return Ok(None);
         };
-        Ok(self.region.btts()?.into_iter().find(|b| b.devname() == h))
+        let named = |name: &str| name == h;
+        Ok(if h.starts_with(Btt::PREFIX) {
+            self.region
+                .btts()?
+                .into_iter()
+                .find(|d| named(d.devname()))
+                .map(Claim::Btt)
+        } else if h.starts_with(Pfn::PREFIX) {
+            self.region
+                .pfns()?
+                .into_iter()
+                .find(|d| named(d.devname()))
+                .map(Claim::Pfn)
+        } else if h.starts_with(Dax::PREFIX) {
+            self.region
+                .daxs()?
+                .into_iter()
+                .find(|d| named(d.devname()))
+                .map(Claim::Dax)
+        } else {
+            None
+        })
+    }
+
+    /// The btt device claiming this namespace.
+    pub fn btt(&self) -> Result<Option<Arc<Btt>>> {
+        Ok(match self.claim()? {
+            Some(Claim::Btt(b)) => Some(b),
+            _ => None,
+        })
     }
 
     /// The pfn device claiming this namespace.
     pub fn pfn(&self) -> Result<Option<Arc<Pfn>>> {
-        let Some(h) = self.holder()? else {
-            return Ok(None);
-        };
-        Ok(self.region.pfns()?.into_iter().find(|b| b.devname() == h))
+        Ok(match self.claim()? {
+            Some(Claim::Pfn(p)) => Some(p),
+            _ => None,
+        })
     }
 
     /// The dax device claiming this namespace.
     pub fn dax(&self) -> Result<Option<Arc<Dax>>> {
-        let Some(h) = self.holder()? else {
-            return Ok(None);
-        };
-        Ok(self.region.daxs()?.into_iter().find(|b| b.devname() == h))
+        Ok(match self.claim()? {
+            Some(Claim::Dax(d)) => Some(d),
+            _ => None,
+        })
     }
 
     /// Whether the namespace is bound to a driver.
@@ -316,16 +379,10 @@ impl Namespace {
 
     /// Whether the namespace is in use: its btt/pfn/dax is enabled, or it is enabled itself.
     pub fn is_active(&self) -> Result<bool> {
-        if let Some(b) = self.btt()? {
-            return Ok(b.is_enabled());
-        }
-        if let Some(p) = self.pfn()? {
-            return Ok(p.is_enabled());
-        }
-        if let Some(d) = self.dax()? {
-            return Ok(d.is_enabled());
-        }
-        Ok(self.is_enabled())
+        Ok(match self.claim()? {
+            Some(c) => c.is_enabled(),
+            None => self.is_enabled(),
+        })
     }
 
     /// Whether the namespace has a configuration (size and uuid, a sector size for BLK).

@@ -19,8 +19,9 @@ pub struct AttrSet {
     /// Read in the batch and cached until the device is invalidated.
     pub cached: &'static [&'static str],
     /// Re-read on every call, as libndctl re-reads them; the batch only learns from the
-    /// directory listing that each is a regular file, so that every later read is one
-    /// confined open-read-close ([`Sysfs::read_known_regular`]).
+    /// directory listing that each is a regular file. The first read opens it confined
+    /// and keeps the descriptor; later reads are one `pread` at offset 0
+    /// ([`Sysfs::read_known_regular`]).
     pub fresh: &'static [&'static str],
 }
 
@@ -388,6 +389,7 @@ impl Device {
     /// fetches the kind's batch again.
     pub fn invalidate(&self) {
         *self.cache() = Cache::default();
+        self.sysfs.forget_kept(&self.path);
     }
 
     /// Whether a driver is bound (`driver` is a symbolic link), asked now: binding is

@@ -19,6 +19,8 @@ pub mod device;
 mod devnode;
 pub mod parse;
 pub mod root;
+// Attribute files kept open for re-reads.
+mod kept;
 // Batched reads through io_uring.
 mod uring;
 
@@ -106,6 +108,7 @@ pub struct Sysfs {
     logger: Arc<Logger>,
     io_uring: AtomicBool,
     ring: Mutex<RingState>,
+    kept: kept::Kept,
 }
 
 impl Sysfs {
@@ -135,6 +138,7 @@ impl Sysfs {
             logger,
             io_uring: AtomicBool::new(io_uring),
             ring: Mutex::new(RingState::Untried),
+            kept: kept::Kept::default(),
         })
     }
 
@@ -301,45 +305,51 @@ impl Sysfs {
     }
 
     /// Read an attribute that an earlier listing of its directory showed as a regular
-    /// file (see [`Sysfs::read_attrs`]), for values read afresh on every call: an open
-    /// through the ring (one `io_uring_enter`, which also closes what the ring read
-    /// before) and one `read`, or `openat2`, `read`, `close` without io_uring; the open
-    /// confined to the root, refusing links and not blocking. A path that needs the resolver's walk, or whose
-    /// final component has become a link, is read by [`Sysfs::read_attr`].
+    /// file, for values read afresh on every call. The file is kept open (see
+    /// `sysfs/kept.rs`): the next read of the same attribute is one `pread` at offset 0, which
+    /// sysfs answers with the value of that moment. The first read opens it confined to
+    /// the root, refusing links and not blocking, and checks that it is still a regular
+    /// file (outside sysfs, where a file can be swapped after the listing). A path that
+    /// needs the resolver's walk, or whose final component has become a link, is read by
+    /// [`Sysfs::read_attr`] and not kept.
     pub fn read_known_regular(&self, dir: &Path, name: &str) -> Result<Attr> {
         let path = dir.join(name);
-        if self.resolver() == Resolver::Openat2 {
-            if let Some(rel) = path.strip_prefix("/").ok().filter(|r| {
-                r.components()
-                    .all(|c| matches!(c, std::path::Component::Normal(_)))
-            }) {
-                if let Ok(c) = CString::new(rel.as_os_str().as_bytes()) {
-                    let resolve = libc::RESOLVE_IN_ROOT
-                        | libc::RESOLVE_NO_SYMLINKS
-                        | libc::RESOLVE_NO_MAGICLINKS;
-                    let root = self.root.raw_fd();
-                    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
-                    if let Some(Ok(mut v)) =
-                        self.with_ring(|r| r.read_at(root, &[c], flags, resolve))
-                    {
-                        match v.pop() {
-                            Some(Err(e)) if e.raw_os_error() == Some(libc::ELOOP) => {}
-                            Some(Ok(b)) => return Self::value_of(path, b),
-                            Some(Err(e)) => return self.read_failure(&path, Error::io(&path, e)),
-                            None => {}
-                        }
-                        return self.read_attr(dir, name);
-                    }
-                }
-            }
+        if let kept::Reuse::Read(r) = self.kept.read(&path, ATTR_SIZE_LIMIT) {
+            return match r {
+                Ok(b) => Self::value_of(path, b),
+                Err(e) => self.read_failure(&path, Error::io(&path, e)),
+            };
         }
-        match self.root.open_known_regular(&path) {
-            Some(Ok(mut f)) => self.read_opened(path, &mut f),
+        let file = match self.root.open_known_regular(&path) {
+            Some(Ok(f)) => f,
             Some(Err(e)) if e.raw_os_error() != Some(libc::ELOOP) => {
-                self.read_failure(&path, Error::io(&path, e))
+                return self.read_failure(&path, Error::io(&path, e))
             }
-            _ => self.read_attr(dir, name),
+            _ => return self.read_attr(dir, name),
+        };
+        let sysfs = kept::on_sysfs(&file);
+        if !sysfs {
+            use std::os::unix::fs::MetadataExt;
+            let mode = file.metadata().map_err(|e| Error::io(&path, e))?.mode();
+            if mode & libc::S_IFMT != libc::S_IFREG {
+                return Err(Error::NotRegular {
+                    what: root::describe_dtype(((mode & libc::S_IFMT) >> 12) as u8),
+                    path,
+                });
+            }
         }
+        match kept::read_from_start(&file, ATTR_SIZE_LIMIT) {
+            Ok(b) => {
+                self.kept.keep(&path, file, sysfs);
+                Self::value_of(path, b)
+            }
+            Err(e) => self.read_failure(&path, Error::io(&path, e)),
+        }
+    }
+
+    /// Close the kept descriptors of attributes in `dir` (see `sysfs/kept.rs`).
+    pub fn forget_kept(&self, dir: &Path) {
+        self.kept.forget_in(dir);
     }
 
     /// Read the attributes `read` of the directory `dir` together, and learn which of
@@ -1034,6 +1044,66 @@ mod tests {
             assert!(!dev.has("align"), "{how}");
             fs::write(r.join("align"), "4096\n").unwrap();
             assert!(dev.has("align"), "{how}");
+        }
+    }
+
+    #[test]
+    fn fresh_values_are_reread_through_kept_descriptors_within_a_bound() {
+        for (dir, s, how) in ways() {
+            let s = Arc::new(s);
+            let base = dir.path().join("sys/devices/bus0");
+            let mut devs = Vec::new();
+            for i in 0..kept::CAPACITY + 4 {
+                let d = base.join(format!("region{i}"));
+                fs::create_dir_all(&d).unwrap();
+                fs::write(d.join("holder"), format!("btt{i}.0\n")).unwrap();
+                devs.push(Device::with_attrs(
+                    Arc::clone(&s),
+                    PathBuf::from(format!("/sys/devices/bus0/region{i}")),
+                    &TEST_ATTRS,
+                ));
+            }
+            for (i, dev) in devs.iter().enumerate() {
+                let want = format!("btt{i}.0");
+                assert_eq!(dev.opt("holder").unwrap().as_deref(), Some(&*want), "{how}");
+                assert!(s.kept.len() <= kept::CAPACITY, "{how}: bounded");
+            }
+            // The userspace resolver reads every value by its path: nothing is kept.
+            if s.resolver() != Resolver::Openat2 {
+                assert_eq!(s.kept.len(), 0, "{how}");
+                continue;
+            }
+            let r0 = base.join(format!("region{}", kept::CAPACITY + 3));
+            let dev = devs.last().unwrap();
+            // Rewritten in place: the kept descriptor reads the new value.
+            fs::write(r0.join("holder"), "pfn0.0\n").unwrap();
+            assert_eq!(
+                dev.opt("holder").unwrap().as_deref(),
+                Some("pfn0.0"),
+                "{how}"
+            );
+            // Replaced by a rename (outside sysfs the old inode stays readable): the path's
+            // new file is read, not the kept one.
+            fs::write(r0.join("holder.new"), "dax0.0\n").unwrap();
+            fs::rename(r0.join("holder.new"), r0.join("holder")).unwrap();
+            assert_eq!(
+                dev.opt("holder").unwrap().as_deref(),
+                Some("dax0.0"),
+                "{how}"
+            );
+            // Removed: missing, as without a kept descriptor.
+            fs::remove_file(r0.join("holder")).unwrap();
+            assert_eq!(dev.read_fresh("holder").unwrap(), Attr::Missing, "{how}");
+            // An invalidation closes the device's kept descriptors.
+            fs::write(r0.join("holder"), "btt9.9\n").unwrap();
+            assert_eq!(
+                dev.opt("holder").unwrap().as_deref(),
+                Some("btt9.9"),
+                "{how}"
+            );
+            let before = s.kept.len();
+            dev.invalidate();
+            assert_eq!(s.kept.len(), before - 1, "{how}");
         }
     }
 

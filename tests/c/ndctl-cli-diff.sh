@@ -7,9 +7,9 @@
 #   tests/c/ndctl-cli-diff.sh [--lib DIR] [-- NDCTL-ARGS...]
 #
 # DIR holds our libndctl.so.6 (default: target/debug after scripts/link-libndctl.sh).
-# Debian's ndctl and its libiniparser are unpacked privately under target/debian-ndctl
-# (apt-get download + dpkg -x), nothing is installed. Exits 1 on any difference, 2 when a
-# prerequisite is missing.
+# Debian's ndctl and the libraries it links are unpacked privately under
+# target/debian-ndctl by scripts/fetch-debian-libndctl.sh --ndctl; nothing is installed.
+# Exits 1 on any difference, 2 when a prerequisite is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 lib=$here/target/debug
@@ -24,15 +24,12 @@ done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (private mount namespaces)"; exit 2; }
 [ -e "$lib/libndctl.so.6" ] || "$here/scripts/link-libndctl.sh" > /dev/null
 
-deb=$here/target/debian-ndctl
-if [ ! -x "$deb/root/usr/bin/ndctl" ]; then
-    mkdir -p "$deb"
-    (cd "$deb" && apt-get download ndctl libiniparser1 >&2) || { echo "SKIP: apt-get download failed"; exit 2; }
-    for p in "$deb"/*.deb; do dpkg -x "$p" "$deb/root"; done
-fi
-ndctl=$deb/root/usr/bin/ndctl
-extra=$deb/root/usr/lib/x86_64-linux-gnu
-[ -e /usr/lib/x86_64-linux-gnu/libndctl.so.6 ] || "$here/scripts/fetch-debian-libndctl.sh" > /dev/null
+# Debian's ndctl with every library it links, Debian's libndctl among them, unpacked
+# privately by the one script that fetches Debian's packages.
+ndctl=$("$here/scripts/fetch-debian-libndctl.sh" --ndctl | tail -n 1) ||
+    { echo "SKIP: Debian's ndctl is not obtainable here"; exit 2; }
+extra=$(dirname "$(dirname "$ndctl")")/lib/x86_64-linux-gnu
+[ -e "$extra/libndctl.so.6" ] || { echo "no libndctl.so.6 in $extra" >&2; exit 2; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
