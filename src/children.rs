@@ -5,6 +5,7 @@
 //! object for a name that is still there (so references handed out, including raw pointers
 //! through the C ABI, stay valid for the context's lifetime) and only add new ones.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -110,11 +111,42 @@ macro_rules! tree_object {
 }
 pub(crate) use tree_object;
 
+/// The children of one list in iteration order, with an index by the number in their
+/// names (lookups by name, from a `holder` or a `*_seed`, and rescans would otherwise
+/// compare against every child: quadratic over a region of thousands).
+#[derive(Debug)]
+struct Items<T> {
+    list: Vec<Arc<T>>,
+    /// Number in the name -> position in `list` of the first child bearing it.
+    by_id: HashMap<u32, usize>,
+}
+
+impl<T: Child> Items<T> {
+    fn new(list: Vec<Arc<T>>) -> Items<T> {
+        let mut by_id = HashMap::with_capacity(list.len());
+        for (i, c) in list.iter().enumerate() {
+            by_id.entry(c.node().id()).or_insert(i);
+        }
+        Items { list, by_id }
+    }
+
+    /// Position of the child named `name` whose number is `id`.
+    fn position(&self, id: u32, name: &str) -> Option<usize> {
+        match self.by_id.get(&id) {
+            Some(&i) if self.list[i].child_name() == name => Some(i),
+            // Two children with one number (a vanished `namespace1.0`, a new
+            // `namespace1.00`): rare, look at each.
+            Some(_) => self.list.iter().position(|c| c.child_name() == name),
+            None => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct ChildList<T> {
     // None: never scanned. Objects that disappeared stay here (not present) until the
     // context goes away.
-    items: Mutex<Option<Vec<Arc<T>>>>,
+    items: Mutex<Option<Items<T>>>,
     // Objects of a previous generation (their region was disabled): no longer listed,
     // kept alive so that references to them stay valid.
     retired: Mutex<Vec<Arc<T>>>,
@@ -131,8 +163,26 @@ impl<T: Child> ChildList<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Vec<Arc<T>>>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Items<T>>> {
         self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the children, scanning on first use.
+    fn with_items<S, M, R>(&self, scan: S, make: M, f: impl FnOnce(&Items<T>) -> R) -> Result<R>
+    where
+        S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
+        M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
+    {
+        let mut guard = self.lock();
+        let items = match guard.take() {
+            Some(items) => items,
+            None => {
+                let mut items = Items::new(Vec::new());
+                self.merge(&mut items, scan, make)?;
+                items
+            }
+        };
+        Ok(f(guard.insert(items)))
     }
 
     /// The present children, scanning on first use.
@@ -141,24 +191,39 @@ impl<T: Child> ChildList<T> {
         S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
         M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
     {
-        let mut guard = self.lock();
-        if guard.is_none() {
-            *guard = Some(Vec::new());
-            if let Err(e) = self.merge(guard.as_mut().unwrap_or_else(|| unreachable!()), scan, make)
-            {
-                *guard = None;
-                return Err(e);
+        self.with_items(scan, make, |items| {
+            items
+                .list
+                .iter()
+                .filter(|c| c.node().is_present())
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The present child named `name`, scanning on first use, without copying the list:
+    /// one lookup by the number in the name (`id`), or a look at each child when the
+    /// name's number could not be read the way a scan reads it.
+    pub(crate) fn find<S, M>(
+        &self,
+        scan: S,
+        make: M,
+        id: Option<u32>,
+        name: &str,
+    ) -> Result<Option<Arc<T>>>
+    where
+        S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
+        M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
+    {
+        self.with_items(scan, make, |items| {
+            match id {
+                Some(id) => items.position(id, name),
+                None => items.list.iter().position(|c| c.child_name() == name),
             }
-        }
-        Ok(guard
-            .as_ref()
-            .map(|v| {
-                v.iter()
-                    .filter(|c| c.node().is_present())
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default())
+            .map(|i| &items.list[i])
+            .filter(|c| c.node().is_present())
+            .cloned()
+        })
     }
 
     /// Scan again: keep known children, add new ones, mark vanished ones absent.
@@ -181,9 +246,15 @@ impl<T: Child> ChildList<T> {
         let guard = self.lock();
         let items = guard.as_ref()?;
         let pos = items
-            .iter()
-            .position(|c| std::ptr::eq(Arc::as_ptr(c), item))?;
-        items[pos + 1..]
+            .position(item.node().id(), item.child_name())
+            .filter(|&i| std::ptr::eq(Arc::as_ptr(&items.list[i]), item))
+            .or_else(|| {
+                items
+                    .list
+                    .iter()
+                    .position(|c| std::ptr::eq(Arc::as_ptr(c), item))
+            })?;
+        items.list[pos + 1..]
             .iter()
             .find(|c| c.node().is_present())
             .cloned()
@@ -191,13 +262,20 @@ impl<T: Child> ChildList<T> {
 
     /// Every child ever seen, present or not.
     pub(crate) fn all(&self) -> Vec<Arc<T>> {
-        self.lock().clone().unwrap_or_default()
+        self.lock()
+            .as_ref()
+            .map(|items| items.list.clone())
+            .unwrap_or_default()
     }
 
     /// Forget the current children (keeping them alive); the next listing scans afresh
     /// and creates new objects.
     pub(crate) fn retire(&self) {
-        let old = self.lock().take().unwrap_or_default();
+        let old = self
+            .lock()
+            .take()
+            .map(|items| items.list)
+            .unwrap_or_default();
         for c in &old {
             c.node().set_present(false);
         }
@@ -238,22 +316,22 @@ impl<T: Child> ChildList<T> {
         v
     }
 
-    fn merge<S, M>(&self, items: &mut Vec<Arc<T>>, scan: S, mut make: M) -> Result<()>
+    fn merge<S, M>(&self, items: &mut Items<T>, scan: S, mut make: M) -> Result<()>
     where
         S: FnOnce() -> Result<Vec<(u32, PathBuf)>>,
         M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
     {
         let found = scan()?;
-        let mut seen = vec![false; items.len()];
+        let mut seen = vec![false; items.list.len()];
         let mut added = Vec::new();
         for (id, path) in found {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if let Some(i) = items.iter().position(|c| c.child_name() == name) {
+            if let Some(i) = items.position(id, &name) {
                 seen[i] = true;
-                items[i].node().set_present(true);
+                items.list[i].node().set_present(true);
                 continue;
             }
             match make(id, path.clone()) {
@@ -273,13 +351,16 @@ impl<T: Child> ChildList<T> {
         }
         for (i, s) in seen.iter().enumerate() {
             if !s {
-                items[i].node().set_present(false);
+                items.list[i].node().set_present(false);
             }
         }
-        // libndctl inserts at the head of its lists: iteration is the reverse of readdir.
-        added.reverse();
-        added.append(items);
-        *items = added;
+        if !added.is_empty() {
+            // libndctl inserts at the head of its lists: iteration is the reverse of
+            // readdir.
+            added.reverse();
+            added.append(&mut items.list);
+            *items = Items::new(added);
+        }
         Ok(())
     }
 }
@@ -359,6 +440,23 @@ impl Region {
         )
     }
 
+    /// The device of one kind named `name` (a `holder` or `*_seed` value), looked up by
+    /// the number in the name; `None` for a name of another kind or region.
+    pub(crate) fn find_of<K: ChildKind>(&self, name: &str) -> Result<Option<Arc<K>>> {
+        // The number as a scan reads it: every child of the list bears the prefix.
+        let id = match crate::sysfs::parse::child_id(&self.child_prefix(K::PREFIX), name) {
+            None => return Ok(None),
+            Some(id) => id.ok(),
+        };
+        let me = self.arc();
+        K::list(self).find(
+            || self.scan_children(K::PREFIX),
+            |id, p| K::new(Arc::clone(&me), id, p),
+            id,
+            name,
+        )
+    }
+
     /// The device of the same kind listed after `item` (libndctl's `get_next`).
     pub(crate) fn child_after<K: ChildKind>(&self, item: &K) -> Option<Arc<K>> {
         K::list(self).after(item)
@@ -374,15 +472,16 @@ impl Region {
         if name.is_empty() {
             return Ok(None);
         }
-        Ok(self
-            .list_of::<K>()?
-            .into_iter()
-            .find(|c| c.node().devname() == name))
+        self.find_of::<K>(name)
     }
 
     /// Lists the region's devices of one kind, after letting the bus finish probing
     /// (libndctl waits before every scan; a list already scanned is answered without
     /// waiting, as libndctl answers from its list).
+    fn child_prefix(&self, kind: &str) -> String {
+        format!("{kind}{}.", self.id())
+    }
+
     fn scan_children(&self, kind: &str) -> Result<Vec<(u32, PathBuf)>> {
         if let Err(e) = self.bus().wait_probe() {
             crate::ctx_log!(
@@ -392,6 +491,6 @@ impl Region {
                 self.bus().devname()
             );
         }
-        self.device().children(&format!("{kind}{}.", self.id()))
+        self.device().children(&self.child_prefix(kind))
     }
 }

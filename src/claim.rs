@@ -107,11 +107,7 @@ impl ClaimCore {
         let Some(name) = dev.opt("namespace")?.filter(|n| !n.trim().is_empty()) else {
             return Ok(None);
         };
-        Ok(self
-            .region
-            .namespaces()?
-            .into_iter()
-            .find(|n| n.devname() == name.trim()))
+        self.region.find_of::<Namespace>(name.trim())
     }
 
     /// Claim a namespace (`None` releases the claim).

@@ -324,27 +324,13 @@ impl Namespace {
         let Some(h) = self.holder()? else {
             return Ok(None);
         };
-        let named = |name: &str| name == h;
-        Ok(if h.starts_with(Btt::PREFIX) {
-            self.region
-                .btts()?
-                .into_iter()
-                .find(|d| named(d.devname()))
-                .map(Claim::Btt)
-        } else if h.starts_with(Pfn::PREFIX) {
-            self.region
-                .pfns()?
-                .into_iter()
-                .find(|d| named(d.devname()))
-                .map(Claim::Pfn)
-        } else if h.starts_with(Dax::PREFIX) {
-            self.region
-                .daxs()?
-                .into_iter()
-                .find(|d| named(d.devname()))
-                .map(Claim::Dax)
+        let r = &self.region;
+        Ok(if let Some(b) = r.find_of::<Btt>(&h)? {
+            Some(Claim::Btt(b))
+        } else if let Some(p) = r.find_of::<Pfn>(&h)? {
+            Some(Claim::Pfn(p))
         } else {
-            None
+            r.find_of::<Dax>(&h)?.map(Claim::Dax)
         })
     }
 
