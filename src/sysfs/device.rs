@@ -91,7 +91,15 @@ impl Cache {
     fn pack(&mut self, values: &[Option<Attr>]) {
         let n = values.len();
         let mut heads = Vec::with_capacity(n * SPAN);
-        let mut text: Vec<u8> = Vec::new();
+        let mut text: Vec<u8> = Vec::with_capacity(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Attr::Value(s)) => s.len(),
+                    _ => 0,
+                })
+                .sum(),
+        );
         for v in values {
             let (state, start, len) = match v {
                 Some(Attr::Value(s)) => match (u16::try_from(text.len()), u16::try_from(s.len())) {
@@ -109,8 +117,10 @@ impl Cache {
             heads.extend_from_slice(&start.to_le_bytes());
             heads.extend_from_slice(&len.to_le_bytes());
         }
-        heads.extend_from_slice(&text);
-        self.packed = heads.into_boxed_slice();
+        let mut packed = Vec::with_capacity(heads.len() + text.len());
+        packed.extend_from_slice(&heads);
+        packed.extend_from_slice(&text);
+        self.packed = packed.into_boxed_slice();
     }
 
     fn unpack(&self, n: usize) -> Vec<Option<Attr>> {

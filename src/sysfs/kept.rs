@@ -72,15 +72,7 @@ fn still_in_place(file: &File) -> bool {
 
 /// One read of at most `limit` bytes from the start of `file`.
 pub(crate) fn read_from_start(file: &File, limit: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; limit];
-    let n = loop {
-        match file.read_at(&mut buf, 0) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => break r?,
-        }
-    };
-    buf.truncate(n);
-    Ok(buf)
+    super::root::read_exact_size(limit, |buf| file.read_at(buf, 0))
 }
 
 /// What a kept descriptor gave.

@@ -758,15 +758,31 @@ pub(crate) fn open_in_dir(dir: &OwnedFd, name: &OsStr) -> io::Result<File> {
 /// Read from an open file once into a buffer of `limit` bytes (one `read(2)`, as libndctl
 /// reads an attribute).
 pub fn read_once(file: &mut File, limit: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; limit];
+    read_exact_size(limit, |buf| file.read(buf))
+}
+
+/// One read of at most `limit` bytes through `read`, returned in an allocation of the
+/// size read (values outlive the call in caches: a buffer of the limit per value would
+/// stay allocated with it).
+pub(crate) fn read_exact_size(
+    limit: usize,
+    mut read: impl FnMut(&mut [u8]) -> io::Result<usize>,
+) -> io::Result<Vec<u8>> {
+    let mut stack = [0u8; 4096];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if limit <= stack.len() {
+        &mut stack[..limit]
+    } else {
+        heap.resize(limit, 0);
+        &mut heap
+    };
     let n = loop {
-        match file.read(&mut buf) {
+        match read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             r => break r?,
         }
     };
-    buf.truncate(n);
-    Ok(buf)
+    Ok(buf[..n.min(buf.len())].to_vec())
 }
 
 /// Read an open file to its end, at most `limit` bytes (one more tells the caller it was
