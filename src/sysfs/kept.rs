@@ -30,9 +30,6 @@ use std::sync::Mutex;
 /// `wait_probe`, its region's seeds): a handful of slots catches the repeats.
 pub(crate) const CAPACITY: usize = 16;
 
-/// `statfs.f_type` of sysfs.
-const SYSFS_MAGIC: i64 = 0x6265_6572;
-
 /// One kept attribute file.
 #[derive(Debug)]
 struct Slot {
@@ -52,14 +49,7 @@ pub(crate) struct Kept {
 
 /// Whether `file` lives on sysfs (one `fstatfs`).
 pub(crate) fn on_sysfs(file: &File) -> bool {
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: a valid descriptor and a buffer of the right type.
-    let r = unsafe { libc::fstatfs(file.as_raw_fd(), st.as_mut_ptr()) };
-    // SAFETY: fstatfs filled it when it returned 0. (`f_type`'s integer type differs
-    // between targets, hence the cast.)
-    #[allow(clippy::unnecessary_cast)]
-    let same = r == 0 && unsafe { st.assume_init() }.f_type as i64 == SYSFS_MAGIC;
-    same
+    super::root::fs_of(file.as_raw_fd()) == super::root::SysFs::Sysfs
 }
 
 /// Whether a file outside sysfs may still be read as the path's value: a regular file

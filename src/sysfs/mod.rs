@@ -320,14 +320,14 @@ impl Sysfs {
                 Err(e) => self.read_failure(&path, Error::io(&path, e)),
             };
         }
-        let file = match self.root.open_known_regular(&path) {
+        let (file, on_sysfs) = match self.root.open_known_regular(&path) {
             Some(Ok(f)) => f,
             Some(Err(e)) if e.raw_os_error() != Some(libc::ELOOP) => {
                 return self.read_failure(&path, Error::io(&path, e))
             }
             _ => return self.read_attr(dir, name),
         };
-        let sysfs = kept::on_sysfs(&file);
+        let sysfs = on_sysfs.unwrap_or_else(|| kept::on_sysfs(&file));
         if !sysfs {
             use std::os::unix::fs::MetadataExt;
             let mode = file.metadata().map_err(|e| Error::io(&path, e))?.mode();
@@ -376,7 +376,7 @@ impl Sysfs {
         let single = |n: &str| {
             !n.is_empty() && n != "." && n != ".." && !n.contains('/') && !n.contains('\0')
         };
-        let fd = match self.root.open_dir_for_batch(dir) {
+        let (fd, fills) = match self.root.open_dir_for_batch(dir) {
             Ok(fd) => fd,
             Err(_) => {
                 let values = read.iter().map(|n| self.read_attr(dir, n)).collect();
@@ -386,7 +386,7 @@ impl Sysfs {
         // The listed type of each wanted name (`None`: not listed).
         let wanted: Vec<&str> = read.iter().chain(probe).copied().collect();
         let mut types: Vec<Option<u8>> = vec![None; wanted.len()];
-        let listed = root::dir_entries(&fd, |name, dtype| {
+        let listed = root::dir_entries(&fd, fills, |name, dtype| {
             for (i, w) in wanted.iter().enumerate() {
                 if w.as_bytes() == name {
                     types[i] = Some(dtype);
@@ -432,21 +432,40 @@ impl Sysfs {
             let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
             let resolve =
                 libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
-            use std::os::fd::AsRawFd;
+            use std::os::fd::{AsRawFd, IntoRawFd};
             let raw = fd.as_raw_fd();
-            let outcomes = match self.with_ring(|r| r.read_at(raw, &names, flags, resolve)) {
-                Some(Ok(v)) => v,
-                _ => names
-                    .iter()
-                    .map(|c| {
-                        let name = OsStr::from_bytes(c.as_bytes());
-                        root::open_in_dir(&fd, name)
-                            .and_then(|mut f| root::read_once(&mut f, ATTR_SIZE_LIMIT))
-                    })
-                    .collect(),
-            };
+            // The ring closes the directory with the files (one call fewer per device).
+            let outcomes: Vec<Option<io::Result<Vec<u8>>>> =
+                match self.with_ring(|r| r.read_at(raw, &names, flags, resolve)) {
+                    Some(r) => {
+                        let _handed_over = fd.into_raw_fd();
+                        match r {
+                            Ok(v) => v.into_iter().map(Some).collect(),
+                            // The ring is given up; each value is read on its own.
+                            Err(_) => names.iter().map(|_| None).collect(),
+                        }
+                    }
+                    None => {
+                        let v = names
+                            .iter()
+                            .map(|c| {
+                                let name = OsStr::from_bytes(c.as_bytes());
+                                Some(
+                                    root::open_in_dir(&fd, name)
+                                        .and_then(|mut f| root::read_once(&mut f, ATTR_SIZE_LIMIT)),
+                                )
+                            })
+                            .collect();
+                        drop(fd);
+                        v
+                    }
+                };
             for ((i, _), outcome) in batch.iter().zip(outcomes) {
                 let path = dir.join(read[*i]);
+                let Some(outcome) = outcome else {
+                    values[*i] = Some(self.read_attr(dir, read[*i]));
+                    continue;
+                };
                 values[*i] = Some(match outcome {
                     Ok(b) => Self::value_of(path, b),
                     // Became a link since the listing: the resolver decides.
@@ -456,8 +475,9 @@ impl Sysfs {
                     Err(e) => self.read_failure(&path, Error::io(&path, e)),
                 });
             }
+        } else {
+            drop(fd);
         }
-        drop(fd);
         let values = values
             .into_iter()
             .map(|v| v.unwrap_or(Ok(Attr::Missing)))
@@ -1045,6 +1065,45 @@ mod tests {
             fs::write(r.join("align"), "4096\n").unwrap();
             assert!(dev.has("align"), "{how}");
         }
+    }
+
+    /// On tmpfs (a file system that fills `getdents64` buffers, like sysfs) a listing
+    /// stops after a call that left room: one larger than any buffer must still come
+    /// whole, and a batch must find a name listed last.
+    #[test]
+    fn listings_on_tmpfs_are_whole_with_one_call_fewer() {
+        let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+            eprintln!("SKIP listings_on_tmpfs_are_whole_with_one_call_fewer: no /dev/shm");
+            return;
+        };
+        let d = dir.path().join("sys/devices/bus0/region0");
+        fs::create_dir_all(&d).unwrap();
+        let s = Sysfs::new(dir.path()).unwrap();
+        let sysfs_kind = root::fs_of({
+            use std::os::fd::AsRawFd;
+            fs::File::open(dir.path().join("sys")).unwrap().as_raw_fd()
+        });
+        if sysfs_kind != root::SysFs::Tmpfs {
+            eprintln!("SKIP listings_on_tmpfs_are_whole_with_one_call_fewer: /dev/shm is no tmpfs");
+            return;
+        }
+        // 1,500 names of 120 bytes: about 200 KiB of records, a dozen full buffers.
+        let long = "x".repeat(110);
+        for i in 0..1500 {
+            fs::write(d.join(format!("{long}{i:05}")), "1\n").unwrap();
+        }
+        fs::write(d.join("size"), "0x10\n").unwrap();
+        let p = Path::new("/sys/devices/bus0/region0");
+        assert_eq!(s.list_dir(p).unwrap().len(), 1501);
+        let last = format!("{long}01499");
+        let (values, regular) = s.read_attrs(p, &["size", &last, "absent"], &[]);
+        assert_eq!(values[0].as_ref().unwrap(), &Attr::Value("0x10".into()));
+        assert_eq!(values[1].as_ref().unwrap(), &Attr::Value("1".into()));
+        assert_eq!(values[2].as_ref().unwrap(), &Attr::Missing);
+        assert_eq!(regular, vec![true, true, false]);
+        // A small directory, listed in one call, is whole too.
+        let small = Path::new("/sys/devices/bus0");
+        assert_eq!(s.list_dir(small).unwrap(), vec!["region0".to_string()]);
     }
 
     #[test]

@@ -129,6 +129,57 @@ pub struct Root {
     openat2: AtomicBool,
     /// Why `openat2` is not used although it was asked for (for the context's log).
     fallback_reason: Option<String>,
+    /// The tree's `sys` directory and what it is mounted on, found on first use.
+    sys: std::sync::OnceLock<Option<SysMount>>,
+}
+
+/// The file system the tree's `sys` directory lives on, as far as reading it cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SysFs {
+    /// sysfs (kernfs): only directories, links and attribute files, which answer a read
+    /// at offset 0 with the value of that moment and `ENODEV` once removed.
+    Sysfs,
+    /// tmpfs (the generated trees of tests and benchmarks).
+    Tmpfs,
+    /// Anything else.
+    Other,
+}
+
+impl SysFs {
+    /// Whether one `getdents64` that left room in its buffer listed the whole directory:
+    /// kernfs and tmpfs fill the buffer until the directory ends (FUSE, for one, may
+    /// return less and more later).
+    pub(crate) fn fills_listings(self) -> bool {
+        matches!(self, SysFs::Sysfs | SysFs::Tmpfs)
+    }
+}
+
+/// `<root>/sys`, opened confined, and its file system.
+#[derive(Debug)]
+struct SysMount {
+    fd: OwnedFd,
+    fs: SysFs,
+}
+
+/// `statfs.f_type` of sysfs and of tmpfs.
+const SYSFS_MAGIC: i64 = 0x6265_6572;
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+
+/// What file system `fd` lives on (one `fstatfs`); `Other` if it cannot tell.
+pub(crate) fn fs_of(fd: RawFd) -> SysFs {
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: a valid descriptor and a buffer of the right type.
+    if unsafe { libc::fstatfs(fd, st.as_mut_ptr()) } != 0 {
+        return SysFs::Other;
+    }
+    // SAFETY: fstatfs filled it. (`f_type`'s integer type differs between targets.)
+    #[allow(clippy::unnecessary_cast)]
+    let t = unsafe { st.assume_init() }.f_type as i64;
+    match t {
+        SYSFS_MAGIC => SysFs::Sysfs,
+        TMPFS_MAGIC => SysFs::Tmpfs,
+        _ => SysFs::Other,
+    }
 }
 
 fn cstr(name: &OsStr) -> io::Result<CString> {
@@ -192,11 +243,25 @@ struct OpenHow {
 }
 
 fn openat2(dir: RawFd, path: &OsStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    openat2_resolve(
+        dir,
+        path,
+        flags,
+        libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS,
+    )
+}
+
+fn openat2_resolve(
+    dir: RawFd,
+    path: &OsStr,
+    flags: libc::c_int,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
     let c = cstr(path)?;
     let how = OpenHow {
         flags: (flags | libc::O_CLOEXEC) as u64,
         mode: 0,
-        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS,
+        resolve,
     };
     // SAFETY: openat2(2) with a valid descriptor, path and open_how of the size passed.
     let r = unsafe {
@@ -282,6 +347,7 @@ impl Root {
             host,
             openat2: AtomicBool::new(use_openat2),
             fallback_reason,
+            sys: std::sync::OnceLock::new(),
         })
     }
 
@@ -510,29 +576,88 @@ impl Root {
         }
     }
 
-    /// Open a plain in-root path already known to be a regular file (its directory
-    /// listing said so) for reading: one `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)`
-    /// with `O_NONBLOCK | O_NOFOLLOW`, so a file swapped since cannot block, be a link or
-    /// lead out of the root. `None` when the path needs the walk.
-    pub(crate) fn open_known_regular(&self, path: &Path) -> Option<io::Result<File>> {
+    /// `<root>/sys` and its file system, opened on first use (a tree without it yet is
+    /// asked again next time; any other failure is final).
+    fn sys_mount(&self) -> Option<&SysMount> {
+        if let Some(m) = self.sys.get() {
+            return m.as_ref();
+        }
         if !self.openat2.load(Ordering::Relaxed) {
             return None;
         }
+        let m = match openat2(
+            self.fd.as_raw_fd(),
+            OsStr::new("sys"),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+        ) {
+            Ok(fd) => Some(SysMount {
+                fs: fs_of(fd.as_raw_fd()),
+                fd,
+            }),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return None,
+            Err(_) => None,
+        };
+        self.sys.get_or_init(|| m).as_ref()
+    }
+
+    /// Opens the plain in-root path `path` below `/sys` relative to the tree's `sys`
+    /// directory without leaving its mount (`RESOLVE_BENEATH | RESOLVE_NO_XDEV`, no
+    /// links): what it opens lives on the file system [`Root::sys_mount`] found, so that
+    /// is known without asking per file. `None` when the path is not of that shape or
+    /// the tree has no such directory; `EXDEV` when the path crosses a mount point (the
+    /// caller then opens it the general way).
+    fn open_on_sys(&self, path: &Path, flags: libc::c_int) -> Option<(io::Result<OwnedFd>, SysFs)> {
         let rel = Self::plain_relative(path)?;
-        Some(
-            openat2(
-                self.fd.as_raw_fd(),
-                rel,
-                libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW,
-            )
-            .map(File::from),
-        )
+        let rel = Path::new(rel).strip_prefix("sys").ok()?;
+        if rel.as_os_str().is_empty() {
+            return None;
+        }
+        let sys = self.sys_mount()?;
+        let resolve = libc::RESOLVE_BENEATH
+            | libc::RESOLVE_NO_XDEV
+            | libc::RESOLVE_NO_SYMLINKS
+            | libc::RESOLVE_NO_MAGICLINKS;
+        Some((
+            openat2_resolve(sys.fd.as_raw_fd(), rel.as_os_str(), flags, resolve),
+            sys.fs,
+        ))
+    }
+
+    /// Open a plain in-root path already known to be a regular file (its directory
+    /// listing said so) for reading: one `openat2` confined to the root (below `/sys`,
+    /// to its mount: see [`Root::open_on_sys`]), no links, `O_NONBLOCK | O_NOFOLLOW`, so
+    /// a file swapped since cannot block, be a link or lead out of the root. With the
+    /// file, whether it is known to be on sysfs (`None`: not known). `None` when the path
+    /// needs the walk.
+    pub(crate) fn open_known_regular(
+        &self,
+        path: &Path,
+    ) -> Option<io::Result<(File, Option<bool>)>> {
+        if !self.openat2.load(Ordering::Relaxed) {
+            return None;
+        }
+        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        match self.open_on_sys(path, flags) {
+            Some((Ok(fd), fs)) => return Some(Ok((File::from(fd), Some(fs == SysFs::Sysfs)))),
+            Some((Err(e), _)) if e.raw_os_error() != Some(libc::EXDEV) => return Some(Err(e)),
+            _ => {}
+        }
+        let rel = Self::plain_relative(path)?;
+        Some(openat2(self.fd.as_raw_fd(), rel, flags).map(|fd| (File::from(fd), None)))
     }
 
     /// Open the directory `dir` for listing and as the base of one-component opens,
     /// refusing any link on the way (a link anywhere is an error, ELOOP with `openat2`).
-    pub(crate) fn open_dir_for_batch(&self, dir: &Path) -> io::Result<OwnedFd> {
-        self.open_dir(dir, libc::O_RDONLY)
+    /// With it, whether one `getdents64` that leaves room lists it whole
+    /// ([`SysFs::fills_listings`]; `false` when not known).
+    pub(crate) fn open_dir_for_batch(&self, dir: &Path) -> io::Result<(OwnedFd, bool)> {
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+        match self.open_on_sys(dir, flags) {
+            Some((Ok(fd), fs)) => return Ok((fd, fs.fills_listings())),
+            Some((Err(e), _)) if e.raw_os_error() != Some(libc::EXDEV) => return Err(e),
+            _ => {}
+        }
+        self.open_dir(dir, libc::O_RDONLY).map(|fd| (fd, false))
     }
 
     /// Open the directory `dir` (resolved) with `flags`, refusing any link on the way.
@@ -643,7 +768,7 @@ impl Root {
         let fd = self
             .open_dir(p, libc::O_RDONLY)
             .map_err(|e| Error::io(p.as_path(), e))?;
-        self.read_dir_fd(p, fd)
+        self.read_dir_fd(p, fd, false)
     }
 
     /// Like [`Root::read_dir`] for a plain path that was not resolved, in the fewest calls:
@@ -654,16 +779,16 @@ impl Root {
             return None;
         }
         Self::plain_relative(path)?;
-        match self.open_dir(path, libc::O_RDONLY) {
-            Ok(fd) => Some(self.read_dir_fd(path, fd)),
+        match self.open_dir_for_batch(path) {
+            Ok((fd, fills)) => Some(self.read_dir_fd(path, fd, fills)),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Some(Err(Error::io(path, e))),
             Err(_) => None,
         }
     }
 
-    fn read_dir_fd(&self, p: &Path, fd: OwnedFd) -> Result<Vec<(OsString, bool)>> {
+    fn read_dir_fd(&self, p: &Path, fd: OwnedFd, fills: bool) -> Result<Vec<(OsString, bool)>> {
         let mut out = Vec::new();
-        dir_entries(&fd, |name, dtype| {
+        dir_entries(&fd, fills, |name, dtype| {
             let name = OsStr::from_bytes(name);
             let is_link = match dtype {
                 libc::DT_LNK => true,
@@ -690,7 +815,13 @@ impl Root {
 /// out, and the type the file system reported (`DT_*`; `DT_UNKNOWN` where it reports
 /// none). Nothing is kept: a region directory holds thousands of entries, of which the
 /// caller wants a few.
-pub(crate) fn dir_entries(fd: &OwnedFd, mut seen: impl FnMut(&[u8], u8)) -> io::Result<()> {
+pub(crate) fn dir_entries(
+    fd: &OwnedFd,
+    fills: bool,
+    mut seen: impl FnMut(&[u8], u8),
+) -> io::Result<()> {
+    // The largest record: 19 bytes of header, a 255-byte name, its NUL, 8-byte aligned.
+    const MAX_RECORD: usize = 280;
     let mut buf = vec![0u8; 16 << 10];
     loop {
         // SAFETY: getdents64 writes at most buf.len() bytes into the buffer.
@@ -727,6 +858,11 @@ pub(crate) fn dir_entries(fd: &OwnedFd, mut seen: impl FnMut(&[u8], u8)) -> io::
                 seen(name, dtype);
             }
             at += reclen;
+        }
+        // A file system that fills the buffer until the directory ends, and left room
+        // for another record: the directory has ended (saves the call that returns 0).
+        if fills && n + MAX_RECORD <= buf.len() {
+            return Ok(());
         }
     }
 }

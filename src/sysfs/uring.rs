@@ -102,6 +102,9 @@ impl Ring {
     /// An `Err` of the whole call means the kernel refused the submission or the wait;
     /// requests may still be in flight, so the caller must not use or drop the ring again
     /// (see [`Ring::abandon`]).
+    ///
+    /// `dirfd` itself is closed with them: the caller hands it over (whatever the result:
+    /// after an `Err` it may or may not be closed, so it must not be used or closed again).
     pub(crate) fn read_at(
         &mut self,
         dirfd: RawFd,
@@ -120,6 +123,7 @@ impl Ring {
                 out.push(opened.and_then(|fd| self.read_and_keep(fd)));
             }
         }
+        self.to_close.push(dirfd);
         self.flush_closes()?;
         Ok(out)
     }
