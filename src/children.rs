@@ -117,23 +117,27 @@ pub(crate) use tree_object;
 #[derive(Debug)]
 struct Items<T> {
     list: Vec<Arc<T>>,
-    /// Number in the name -> position in `list` of the first child bearing it.
-    by_id: HashMap<u32, usize>,
+    /// Number in the name -> position in `list` of the first child bearing it (32 bits:
+    /// half the memory of a `usize` per child, and a list never holds 4 billion).
+    by_id: HashMap<u32, u32>,
 }
 
 impl<T: Child> Items<T> {
     fn new(list: Vec<Arc<T>>) -> Items<T> {
         let mut by_id = HashMap::with_capacity(list.len());
         for (i, c) in list.iter().enumerate() {
-            by_id.entry(c.node().id()).or_insert(i);
+            if let Ok(i) = u32::try_from(i) {
+                by_id.entry(c.node().id()).or_insert(i);
+            }
         }
         Items { list, by_id }
     }
 
     /// Position of the child named `name` whose number is `id`.
     fn position(&self, id: u32, name: &str) -> Option<usize> {
-        match self.by_id.get(&id) {
-            Some(&i) if self.list[i].child_name() == name => Some(i),
+        let i = self.by_id.get(&id).and_then(|&i| usize::try_from(i).ok());
+        match i.filter(|&i| i < self.list.len()) {
+            Some(i) if self.list[i].child_name() == name => Some(i),
             // Two children with one number (a vanished `namespace1.0`, a new
             // `namespace1.00`): rare, look at each.
             Some(_) => self.list.iter().position(|c| c.child_name() == name),

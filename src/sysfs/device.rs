@@ -174,10 +174,12 @@ impl Cache {
 #[derive(Debug)]
 pub struct Device {
     sysfs: Arc<Sysfs>,
-    path: Box<Path>,
-    /// The last component of the path and a NUL, so that C callers get the name without
-    /// a copy of their own.
-    name: Box<str>,
+    /// The in-root path of the directory, then a NUL: one allocation holds the path
+    /// (all but the NUL) and the name C callers get without a copy of their own (the
+    /// last component and the NUL).
+    path_nul: Box<[u8]>,
+    /// Where the last component starts in `path_nul`.
+    name_at: u32,
     set: &'static AttrSet,
     cache: Mutex<Cache>,
 }
@@ -191,15 +193,15 @@ impl Device {
 
     /// A device at the resolved in-root directory `path` whose kind reads `set`.
     pub fn with_attrs(sysfs: Arc<Sysfs>, path: PathBuf, set: &'static AttrSet) -> Device {
-        let mut name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().replace('\0', ""))
-            .unwrap_or_default();
-        name.push('\0');
+        use std::os::unix::ffi::OsStringExt;
+        let mut bytes = path.into_os_string().into_vec();
+        let name_at = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        bytes.push(0);
         Device {
             sysfs,
-            path: path.into_boxed_path(),
-            name: name.into_boxed_str(),
+            path_nul: bytes.into_boxed_slice(),
+            // A path longer than 4 GiB cannot have been opened.
+            name_at: u32::try_from(name_at).unwrap_or(0),
             set,
             cache: Mutex::new(Cache::default()),
         }
@@ -207,17 +209,32 @@ impl Device {
 
     /// The in-root path of the device directory.
     pub fn path(&self) -> &Path {
-        &self.path
+        use std::os::unix::ffi::OsStrExt;
+        let end = self.path_nul.len().saturating_sub(1);
+        Path::new(std::ffi::OsStr::from_bytes(&self.path_nul[..end]))
     }
 
-    /// The device name (last component of the path), e.g. `region1`.
+    fn name_nul(&self) -> &[u8] {
+        usize::try_from(self.name_at)
+            .ok()
+            .and_then(|at| self.path_nul.get(at..))
+            .unwrap_or(b"\0")
+    }
+
+    /// The device name (last component of the path), e.g. `region1`; empty if it is not
+    /// UTF-8 (scans leave such names out: no device of the tree has one).
     pub fn name(&self) -> &str {
-        self.name.strip_suffix('\0').unwrap_or(&self.name)
+        let n = self.name_nul();
+        std::str::from_utf8(&n[..n.len().saturating_sub(1)]).unwrap_or("")
     }
 
-    /// The device name as a C string, as long-lived as the device.
+    /// The device name as a C string, as long-lived as the device (empty if the name
+    /// holds a NUL or is not UTF-8, as [`Device::name`]).
     pub fn name_cstr(&self) -> &CStr {
-        CStr::from_bytes_with_nul(self.name.as_bytes()).unwrap_or(c"")
+        if self.name().is_empty() {
+            return c"";
+        }
+        CStr::from_bytes_with_nul(self.name_nul()).unwrap_or(c"")
     }
 
     /// The tree this device lives in.
@@ -231,7 +248,7 @@ impl Device {
 
     /// The in-root path of one attribute.
     pub fn attr_path(&self, name: &str) -> PathBuf {
-        self.path.join(name)
+        self.path().join(name)
     }
 
     /// Reads the kind's batch unless it was read since the last invalidation.
@@ -241,7 +258,7 @@ impl Device {
         }
         let (values, regular) = self
             .sysfs
-            .read_attrs(&self.path, self.set.cached, self.set.fresh);
+            .read_attrs(self.path(), self.set.cached, self.set.fresh);
         let mut c = self.cache();
         if c.loaded {
             return;
@@ -287,9 +304,9 @@ impl Device {
             _ => false,
         };
         let v = if known_regular {
-            self.sysfs.read_known_regular(&self.path, name)?
+            self.sysfs.read_known_regular(self.path(), name)?
         } else {
-            self.sysfs.read_attr(&self.path, name)?
+            self.sysfs.read_attr(self.path(), name)?
         };
         self.cache().put(self.set, name, v.clone());
         Ok(v)
@@ -359,7 +376,7 @@ impl Device {
     /// Write an attribute and drop its cached value.
     pub fn write(&self, name: &str, value: &str) -> Result<()> {
         self.cache().remove(self.set, name);
-        self.sysfs.write_attr(&self.path, name, value)
+        self.sysfs.write_attr(self.path(), name, value)
     }
 
     /// Write an attribute and remember what was written as its value (minus a trailing
@@ -399,18 +416,18 @@ impl Device {
     /// fetches the kind's batch again.
     pub fn invalidate(&self) {
         *self.cache() = Cache::default();
-        self.sysfs.forget_kept(&self.path);
+        self.sysfs.forget_kept(self.path());
     }
 
     /// Whether a driver is bound (`driver` is a symbolic link), asked now: binding is
     /// the kernel's to change at any time, and libndctl asks every time.
     pub fn has_driver(&self) -> bool {
-        self.sysfs.is_symlink_in_resolved(&self.path, "driver")
+        self.sysfs.is_symlink_in_resolved(self.path(), "driver")
     }
 
     /// Whether a file or directory `name` exists in the device directory.
     pub fn has(&self, name: &str) -> bool {
-        self.sysfs.exists(&self.path.join(name))
+        self.sysfs.exists(&self.path().join(name))
     }
 
     /// Child entries whose name is `prefix` followed by a number (libndctl's
@@ -453,7 +470,7 @@ impl Device {
     fn numbered(&self, prefix: &str) -> Result<Vec<(u32, String, PathBuf)>> {
         let logger = self.sysfs.logger();
         let mut out = Vec::new();
-        for (name, is_link) in self.sysfs.list_dir_typed(&self.path)? {
+        for (name, is_link) in self.sysfs.list_dir_typed(self.path())? {
             let id = match child_id(prefix, &name) {
                 None => continue,
                 Some(Ok(id)) => id,
@@ -462,12 +479,12 @@ impl Device {
                         logger,
                         Level::Warn,
                         "{}/{name}: skipped: {why}",
-                        self.path.display()
+                        self.path().display()
                     );
                     continue;
                 }
             };
-            let path = self.path.join(&name);
+            let path = self.path().join(&name);
             let path = if is_link {
                 match self.sysfs.resolve(&path) {
                     Ok(p) => p.into_path_buf(),
@@ -489,7 +506,7 @@ impl Device {
     pub fn indexes(&self, prefix: &str) -> Result<Vec<u32>> {
         let mut v: Vec<u32> = self
             .sysfs
-            .list_dir(&self.path)?
+            .list_dir(self.path())?
             .iter()
             .filter_map(|n| super::parse::exact_index(prefix, n))
             .collect::<HashSet<u32>>()
@@ -502,7 +519,7 @@ impl Device {
     /// The single entry of the `block/` subdirectory (libndctl's `get_block_device`);
     /// `None` if there is none or more than one.
     pub fn block_device(&self) -> Option<String> {
-        let names = self.sysfs.list_dir(&self.path.join("block")).ok()?;
+        let names = self.sysfs.list_dir(&self.path().join("block")).ok()?;
         match names.as_slice() {
             [one] => Some(one.clone()),
             _ => None,
@@ -561,7 +578,7 @@ impl Device {
     pub fn unbind(&self) -> Result<()> {
         let res = self
             .sysfs
-            .write_attr(&self.path, "driver/unbind", self.name());
+            .write_attr(self.path(), "driver/unbind", self.name());
         self.invalidate();
         res
     }
