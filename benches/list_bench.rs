@@ -472,11 +472,27 @@ fn main() {
         "us/ns"
     );
     println!("(ratios: ours / real; cpu = user + sys; us/ns = wall per namespace)");
+    let mut not_measured: Vec<String> = Vec::new();
     for &n in &args.sizes {
         let root = trees.join(n.to_string());
+        if let Some(why) = too_big_for(&trees, n) {
+            println!("SKIP {n} namespaces: {why}");
+            not_measured.push(format!("{n} ({why})"));
+            continue;
+        }
         let t0 = Instant::now();
         let platform = Platform::scale(n);
-        let tree = write_platform(&root, platform).expect("write the scale tree");
+        let tree = match write_platform(&root, platform) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                let _ = fs::remove_dir_all(&root);
+                let why = format!("the tree did not fit in the tmpfs ({e})");
+                println!("SKIP {n} namespaces: {why}");
+                not_measured.push(format!("{n} ({why})"));
+                continue;
+            }
+            Err(e) => panic!("write the scale tree: {e}"),
+        };
         eprintln!(
             "== {n} namespaces: tree of {} entries written in {:.1?}",
             tree.sysfs.len(),
@@ -568,4 +584,37 @@ fn main() {
         umount(Path::new("/dev"));
         fs::remove_dir_all(&root).expect("remove the tree");
     }
+    if !not_measured.is_empty() {
+        println!("NOT MEASURED on this machine: {}", not_measured.join("; "));
+    }
+}
+
+/// Entries the generator writes per namespace (disks carry their full `queue/`,
+/// `integrity/`, `power/` directories), as counted at 1,000 and 10,000.
+const ENTRIES_PER_NAMESPACE: u64 = 107;
+
+/// Why a tree of `n` namespaces cannot be written to the tmpfs at `trees`, if it cannot:
+/// a tmpfs file takes at least a page of memory, and an entry an inode.
+fn too_big_for(trees: &Path, n: usize) -> Option<String> {
+    let c = CString::new(trees.as_os_str().as_encoded_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: a valid path and a buffer of the right type.
+    if unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: filled by statvfs.
+    let st = unsafe { st.assume_init() };
+    let entries = ENTRIES_PER_NAMESPACE * n as u64;
+    let need = entries * 4096;
+    let free = st.f_bavail as u64 * st.f_frsize as u64;
+    let inodes = st.f_favail as u64;
+    (entries > inodes || need > free).then(|| {
+        format!(
+            "a tree of about {entries} entries needs about {} GiB of tmpfs (a page per \
+             file) and {entries} inodes; this machine's tmpfs offers {} GiB and {inodes} \
+             inodes",
+            need >> 30,
+            free >> 30
+        )
+    })
 }
