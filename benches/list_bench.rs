@@ -484,7 +484,7 @@ fn main() {
         let platform = Platform::scale(n);
         let tree = match write_platform(&root, platform) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => {
                 let _ = fs::remove_dir_all(&root);
                 let why = format!("the tree did not fit in the tmpfs ({e})");
                 println!("SKIP {n} namespaces: {why}");
@@ -606,8 +606,9 @@ fn too_big_for(trees: &Path, n: usize) -> Option<String> {
     let st = unsafe { st.assume_init() };
     let entries = ENTRIES_PER_NAMESPACE * n as u64;
     let need = entries * 4096;
-    let free = st.f_bavail as u64 * st.f_frsize as u64;
-    let inodes = st.f_favail as u64;
+    // (The fields' integer types differ between targets.)
+    #[allow(clippy::unnecessary_cast)]
+    let (free, inodes) = (st.f_bavail as u64 * st.f_frsize as u64, st.f_favail as u64);
     (entries > inodes || need > free).then(|| {
         format!(
             "a tree of about {entries} entries needs about {} GiB of tmpfs (a page per \
