@@ -23,8 +23,9 @@ tree_object!(Btt, claim: ClaimCore);
 
 /// What a btt reads, in one batch.
 static BTT_ATTRS: AttrSet = AttrSet {
-    cached: &["modalias", "uuid", "sector_size", "size", "namespace"],
+    cached: &["uuid", "sector_size", "size"],
     fresh: &[],
+    lazy: &["modalias", "namespace"],
 };
 
 impl ChildKind for Btt {

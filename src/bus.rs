@@ -16,6 +16,7 @@ use crate::sysfs::{AttrSet, Device, Sysfs};
 static BUS_ATTRS: AttrSet = AttrSet {
     cached: &["provider", "commands"],
     fresh: &["wait_probe"],
+    lazy: &[],
 };
 
 /// A command of the kernel's bus command set (the `ND_CMD_*` ioctls of `/dev/ndctlN`).

@@ -37,8 +37,8 @@ impl ClaimCore {
         attrs: &'static AttrSet,
     ) -> Result<ClaimCore> {
         let dev = Device::with_attrs(Arc::clone(region.device().sysfs()), path, attrs);
-        // Required (libndctl skips the device without it); kept in the attribute cache.
-        dev.required("modalias")?;
+        // Required (libndctl skips the device without it); read when binding.
+        dev.required_present("modalias")?;
         dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
             path: dev.attr_path("uuid"),
         })?;

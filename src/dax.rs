@@ -10,12 +10,14 @@ use crate::sysfs::{AttrSet, Device};
 static DAX_REGION_ATTRS: AttrSet = AttrSet {
     cached: &["id", "size", "available_size", "align"],
     fresh: &[],
+    lazy: &[],
 };
 
 /// What libdaxctl reads of a device-dax character device, in one batch.
 static CHARDEV_ATTRS: AttrSet = AttrSet {
     cached: &["size", "target_node", "numa_node", "align"],
     fresh: &[],
+    lazy: &[],
 };
 
 /// The dax region a configured dax device exposes (`dax_region/`).

@@ -14,6 +14,7 @@ use crate::sysfs::{parse_devnum, parse_u64, AttrSet, Device};
 static DIMM_ATTRS: AttrSet = AttrSet {
     cached: &["dev", "commands", "modalias", "flags"],
     fresh: &["state", "available_slots", "security", "frozen"],
+    lazy: &[],
 };
 
 /// A command of the kernel's DIMM command set (the `ND_CMD_*` ioctls of `/dev/nmemN`).

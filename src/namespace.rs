@@ -129,17 +129,16 @@ static NAMESPACE_ATTRS: AttrSet = AttrSet {
     cached: &[
         "nstype",
         "size",
-        "force_raw",
         "alt_name",
         "uuid",
         "sector_size",
-        "modalias",
         "numa_node",
         "target_node",
-        "holder_class",
-        "resource",
     ],
     fresh: &["holder", "mode"],
+    // Read when libndctl adds a namespace; asked for by binding, `raw_mode`,
+    // `enforce_mode` and `resource` only.
+    lazy: &["force_raw", "modalias", "holder_class", "resource"],
 };
 
 impl ChildKind for Namespace {
@@ -150,7 +149,7 @@ impl ChildKind for Namespace {
             .map(DeviceType::from_code)
             .map_err(|_| Error::parse(dev.attr_path("nstype"), "", "out of range"))?;
         let size = dev.req_u64("size")?;
-        dev.req_u64("force_raw")?;
+        dev.required_present("force_raw")?;
         if nstype.is_labelled() {
             dev.required("alt_name")?;
             dev.opt_uuid("uuid")?.ok_or_else(|| Error::Missing {
@@ -160,8 +159,8 @@ impl ChildKind for Namespace {
                 dev.required("sector_size")?;
             }
         }
-        // Required (libndctl skips a namespace without it); kept in the attribute cache.
-        dev.required("modalias")?;
+        // Required (libndctl skips a namespace without it); read when binding.
+        dev.required_present("modalias")?;
         Ok(Arc::new(Namespace {
             generation: region.generation(),
             region,

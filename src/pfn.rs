@@ -52,17 +52,9 @@ impl std::ops::Deref for PfnCore {
 
 /// What a pfn or dax device reads, in one batch (libndctl reads dax devices as pfns).
 static PFN_ATTRS: AttrSet = AttrSet {
-    cached: &[
-        "modalias",
-        "uuid",
-        "mode",
-        "align",
-        "supported_alignments",
-        "resource",
-        "size",
-        "namespace",
-    ],
+    cached: &["uuid", "mode", "align", "size"],
     fresh: &[],
+    lazy: &["modalias", "supported_alignments", "resource", "namespace"],
 };
 
 impl PfnCore {

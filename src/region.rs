@@ -134,6 +134,7 @@ static REGION_ATTRS: AttrSet = AttrSet {
         "pfn_seed",
         "dax_seed",
     ],
+    lazy: &[],
 };
 
 impl Region {

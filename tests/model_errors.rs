@@ -178,6 +178,57 @@ fn missing_required_attribute_skips_the_object() {
     assert!(region.namespaces().unwrap().is_empty());
 }
 
+/// `modalias` and `force_raw` are required as libndctl requires them (a namespace or btt
+/// without one is skipped), but read only when asked for: their presence is what the
+/// directory listing shows. Deliberate difference: libndctl reads them when it adds the
+/// device and drops a namespace whose `force_raw` it cannot parse; here the namespace is
+/// listed and `raw_mode()` reports the garbage, naming the file.
+#[test]
+fn required_attributes_read_when_asked_are_still_required() {
+    for (dev, attr) in [
+        ("namespace0.0", "modalias"),
+        ("namespace0.0", "force_raw"),
+        ("btt0.0", "modalias"),
+    ] {
+        let t = mini_tree();
+        fs::remove_file(t.path().join(format!("{BUS}/region0/{dev}/{attr}"))).unwrap();
+        let ctx = Ctx::with_root(t.path()).unwrap();
+        let region = &ctx.buses().unwrap()[0].regions().unwrap()[0];
+        let names: Vec<String> = if dev.starts_with("btt") {
+            region
+                .btts()
+                .unwrap()
+                .iter()
+                .map(|b| b.devname().to_string())
+                .collect()
+        } else {
+            region
+                .namespaces()
+                .unwrap()
+                .iter()
+                .map(|n| n.devname().to_string())
+                .collect()
+        };
+        assert!(
+            names.is_empty(),
+            "{dev} without {attr} is skipped: {names:?}"
+        );
+    }
+    let t = mini_tree();
+    write(
+        t.path(),
+        &format!("{BUS}/region0/namespace0.0/force_raw"),
+        "maybe\n",
+    );
+    let ctx = Ctx::with_root(t.path()).unwrap();
+    let region = &ctx.buses().unwrap()[0].regions().unwrap()[0];
+    let ns = &region.namespaces().unwrap()[0];
+    assert_eq!(ns.size(), 33554432, "listed");
+    let e = ns.raw_mode().unwrap_err();
+    assert!(matches!(e, Error::Parse { .. }), "{e}");
+    assert!(e.to_string().contains("namespace0.0/force_raw"), "{e}");
+}
+
 #[test]
 fn bus_link_leaving_the_root_is_refused() {
     let t = mini_tree();

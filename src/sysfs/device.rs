@@ -23,6 +23,11 @@ pub struct AttrSet {
     /// and keeps the descriptor; later reads are one `pread` at offset 0
     /// ([`Sysfs::read_known_regular`]).
     pub fresh: &'static [&'static str],
+    /// Cached like `cached`, but read in a second batch of their own the first time one
+    /// of them is asked for: what libndctl reads when it adds a device but few callers
+    /// ask for (`modalias` is only needed to bind). The first batch learns from its
+    /// listing whether each is there ([`Device::required_present`]).
+    pub lazy: &'static [&'static str],
 }
 
 impl AttrSet {
@@ -30,20 +35,42 @@ impl AttrSet {
     pub const NONE: AttrSet = AttrSet {
         cached: &[],
         fresh: &[],
+        lazy: &[],
     };
+
+    /// How many values the cache holds a place for: `cached`, then `lazy`.
+    fn stored(&self) -> usize {
+        self.cached.len() + self.lazy.len()
+    }
 
     fn cached_index(&self, name: &str) -> Option<usize> {
         self.cached.iter().position(|n| *n == name)
+    }
+
+    /// The place of a cached or lazy name in the cache.
+    fn stored_index(&self, name: &str) -> Option<usize> {
+        self.cached.iter().chain(self.lazy).position(|n| *n == name)
     }
 
     fn is_fresh(&self, name: &str) -> bool {
         self.fresh.contains(&name)
     }
 
+    fn is_lazy(&self, name: &str) -> bool {
+        self.lazy.contains(&name)
+    }
+
+    /// The names the first batch only probes (learns the type of): `fresh`, then `lazy`.
+    fn probed(&self) -> Vec<&'static str> {
+        self.fresh.iter().chain(self.lazy).copied().collect()
+    }
+
+    /// The place of a name in the first batch's flags: `cached`, `fresh`, `lazy`.
     fn index(&self, name: &str) -> Option<usize> {
         self.cached
             .iter()
             .chain(self.fresh)
+            .chain(self.lazy)
             .position(|n| *n == name)
     }
 }
@@ -64,6 +91,8 @@ const SPAN: usize = 5;
 struct Cache {
     /// Whether the kind's batch was read since the last invalidation.
     loaded: bool,
+    /// Whether the kind's lazy batch was read since the last invalidation.
+    lazy_loaded: bool,
     /// Bit `i`: entry `i` of the kind's list (cached, then fresh) is a regular file.
     regular: u64,
     packed: Box<[u8]>,
@@ -128,8 +157,8 @@ impl Cache {
     }
 
     fn get(&self, set: &AttrSet, name: &str) -> Option<Attr> {
-        if let Some(i) = set.cached_index(name) {
-            return self.entry(set.cached.len(), i);
+        if let Some(i) = set.stored_index(name) {
+            return self.entry(set.stored(), i);
         }
         self.other
             .iter()
@@ -142,20 +171,20 @@ impl Cache {
         if set.is_fresh(name) {
             return;
         }
-        let Some(i) = set.cached_index(name) else {
+        let Some(i) = set.stored_index(name) else {
             self.remove(set, name);
             self.other.push((name.into(), v));
             return;
         };
-        let mut values = self.unpack(set.cached.len());
+        let mut values = self.unpack(set.stored());
         values[i] = Some(v);
         self.pack(&values);
     }
 
     fn remove(&mut self, set: &AttrSet, name: &str) {
-        if let Some(i) = set.cached_index(name) {
-            if self.entry(set.cached.len(), i).is_some() {
-                let mut values = self.unpack(set.cached.len());
+        if let Some(i) = set.stored_index(name) {
+            if self.entry(set.stored(), i).is_some() {
+                let mut values = self.unpack(set.stored());
                 values[i] = None;
                 self.pack(&values);
             }
@@ -253,12 +282,15 @@ impl Device {
 
     /// Reads the kind's batch unless it was read since the last invalidation.
     fn load(&self) {
-        if self.cache().loaded || (self.set.cached.is_empty() && self.set.fresh.is_empty()) {
+        let set = self.set;
+        if self.cache().loaded
+            || (set.cached.is_empty() && set.fresh.is_empty() && set.lazy.is_empty())
+        {
             return;
         }
         let (values, regular) = self
             .sysfs
-            .read_attrs(self.path(), self.set.cached, self.set.fresh);
+            .read_attrs(self.path(), set.cached, &set.probed());
         let mut c = self.cache();
         if c.loaded {
             return;
@@ -269,10 +301,61 @@ impl Device {
             .take(64)
             .enumerate()
             .fold(0, |m, (i, r)| if *r { m | 1 << i } else { m });
-        // An error is not cached: the getter that asks gets it, read again. A value
-        // written since the batch started wins over what the batch read.
-        let mut merged = c.unpack(self.set.cached.len());
-        for (slot, v) in merged.iter_mut().zip(values) {
+        Self::merge(&mut c, set, 0, values);
+    }
+
+    /// Reads the kind's lazy attributes in one batch unless they were read since the
+    /// last invalidation.
+    fn load_lazy(&self) {
+        let set = self.set;
+        if set.lazy.is_empty() || self.cache().lazy_loaded {
+            return;
+        }
+        self.load();
+        let (known, unknown): (Vec<usize>, Vec<usize>) = {
+            let c = self.cache();
+            (0..set.lazy.len()).partition(|&i| {
+                let bit = set.cached.len() + set.fresh.len() + i;
+                bit < 64 && c.regular & (1 << bit) != 0
+            })
+        };
+        // Listed as regular files: read without listing again. The others (missing,
+        // links, not listed as files) the way a first batch reads them.
+        let mut values: Vec<Option<Result<Attr>>> = (0..set.lazy.len()).map(|_| None).collect();
+        let names: Vec<&str> = known.iter().map(|&i| set.lazy[i]).collect();
+        for (&i, v) in known
+            .iter()
+            .zip(self.sysfs.read_listed(self.path(), &names))
+        {
+            values[i] = Some(v);
+        }
+        if !unknown.is_empty() {
+            let names: Vec<&str> = unknown.iter().map(|&i| set.lazy[i]).collect();
+            for (&i, v) in unknown
+                .iter()
+                .zip(self.sysfs.read_attrs(self.path(), &names, &[]).0)
+            {
+                values[i] = Some(v);
+            }
+        }
+        let values: Vec<Result<Attr>> = values
+            .into_iter()
+            .map(|v| v.unwrap_or(Ok(Attr::Missing)))
+            .collect();
+        let mut c = self.cache();
+        if c.lazy_loaded {
+            return;
+        }
+        c.lazy_loaded = true;
+        Self::merge(&mut c, set, set.cached.len(), values);
+    }
+
+    /// Puts a batch's values into the cache from place `at` on. An error is not cached:
+    /// the getter that asks gets it, read again. A value written since the batch started
+    /// wins over what the batch read.
+    fn merge(c: &mut Cache, set: &AttrSet, at: usize, values: Vec<Result<Attr>>) {
+        let mut merged = c.unpack(set.stored());
+        for (slot, v) in merged.iter_mut().skip(at).zip(values) {
             if slot.is_none() {
                 *slot = v.ok();
             }
@@ -285,13 +368,46 @@ impl Device {
         if let Some(v) = self.cache().get(self.set, name) {
             return Ok(v);
         }
-        if self.set.cached_index(name).is_some() && !self.cache().loaded {
+        let batch = if self.set.cached_index(name).is_some() {
+            !self.cache().loaded
+        } else if self.set.is_lazy(name) {
+            !self.cache().lazy_loaded
+        } else {
+            false
+        };
+        if batch {
             self.load();
+            self.load_lazy_if(name);
             if let Some(v) = self.cache().get(self.set, name) {
                 return Ok(v);
             }
         }
         self.read_fresh(name)
+    }
+
+    fn load_lazy_if(&self, name: &str) {
+        if self.set.is_lazy(name) {
+            self.load_lazy();
+        }
+    }
+
+    /// Checks that a required attribute is there, as libndctl does when it adds a
+    /// device, without reading it when the kind's listing showed it as a regular file
+    /// (its value is read when asked for). Otherwise it is read now: missing or
+    /// unavailable is [`Error::Missing`].
+    ///
+    /// libndctl reads a required attribute at once and drops the device if the read
+    /// fails; a listed file whose read would fail keeps the device here, and the getter
+    /// that asks for the value gets the error (a deliberate difference: on sysfs these
+    /// files always read).
+    pub fn required_present(&self, name: &str) -> Result<()> {
+        if let Some(i) = self.set.index(name).filter(|&i| i < 64) {
+            self.load();
+            if self.cache().regular & (1 << i) != 0 {
+                return Ok(());
+            }
+        }
+        self.required(name).map(drop)
     }
 
     /// Read an attribute from the file system now, refreshing the cache.

@@ -436,7 +436,7 @@ impl Sysfs {
             let raw = fd.as_raw_fd();
             // The ring closes the directory with the files (one call fewer per device).
             let outcomes: Vec<Option<io::Result<Vec<u8>>>> =
-                match self.with_ring(|r| r.read_at(raw, &names, flags, resolve)) {
+                match self.with_ring(|r| r.read_at(raw, &names, flags, resolve, true)) {
                     Some(r) => {
                         let _handed_over = fd.into_raw_fd();
                         match r {
@@ -483,6 +483,52 @@ impl Sysfs {
             .map(|v| v.unwrap_or(Ok(Attr::Missing)))
             .collect();
         (values, regular)
+    }
+
+    /// Reads attributes of `dir` that a listing of it (a batch of [`Sysfs::read_attrs`])
+    /// showed as regular files, together and without listing again: below `/sys`, where
+    /// io_uring is available, each is opened relative to the tree's `sys` directory
+    /// without leaving its mount or following a link, all in one `io_uring_enter`, read
+    /// once and closed in one more; a name that became a link or crosses a mount goes
+    /// through [`Sysfs::read_attr`]. Elsewhere this is a batch of [`Sysfs::read_attrs`].
+    pub fn read_listed(&self, dir: &Path, names: &[&str]) -> Vec<Result<Attr>> {
+        if let Some((sys, rel)) = self.root.sys_relative(dir) {
+            let paths: Option<Vec<CString>> = names
+                .iter()
+                .map(|n| CString::new(rel.join(n).as_os_str().as_bytes()).ok())
+                .collect();
+            let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+            let resolve = libc::RESOLVE_BENEATH
+                | libc::RESOLVE_NO_XDEV
+                | libc::RESOLVE_NO_SYMLINKS
+                | libc::RESOLVE_NO_MAGICLINKS;
+            if let Some(paths) = paths.filter(|_| names.iter().all(|n| !n.contains('/'))) {
+                if let Some(Ok(outcomes)) =
+                    self.with_ring(|r| r.read_at(sys, &paths, flags, resolve, false))
+                {
+                    return names
+                        .iter()
+                        .zip(outcomes)
+                        .map(|(n, o)| {
+                            let path = dir.join(n);
+                            match o {
+                                Ok(b) => Self::value_of(path, b),
+                                Err(e)
+                                    if matches!(
+                                        e.raw_os_error(),
+                                        Some(libc::ELOOP | libc::EXDEV)
+                                    ) =>
+                                {
+                                    self.read_attr(dir, n)
+                                }
+                                Err(e) => self.read_failure(&path, Error::io(&path, e)),
+                            }
+                        })
+                        .collect();
+                }
+            }
+        }
+        self.read_attrs(dir, names, &[]).0
     }
 
     /// An attribute's bytes as libndctl keeps them: refused if they fill the buffer,
@@ -1014,6 +1060,7 @@ mod tests {
     static TEST_ATTRS: AttrSet = AttrSet {
         cached: &["size", "uuid"],
         fresh: &["holder"],
+        lazy: &["modalias"],
     };
 
     #[test]

@@ -623,6 +623,19 @@ impl Root {
         ))
     }
 
+    /// The tree's `sys` directory (a descriptor that stays the root's) and `path`
+    /// relative to it, for opens that must not leave its mount (see
+    /// [`Root::open_on_sys`]); `None` for a path not below `/sys` or a tree without it.
+    pub(crate) fn sys_relative<'a>(&self, path: &'a Path) -> Option<(RawFd, &'a Path)> {
+        let rel = Path::new(Self::plain_relative(path)?)
+            .strip_prefix("sys")
+            .ok()?;
+        if rel.as_os_str().is_empty() {
+            return None;
+        }
+        Some((self.sys_mount()?.fd.as_raw_fd(), rel))
+    }
+
     /// Open a plain in-root path already known to be a regular file (its directory
     /// listing said so) for reading: one `openat2` confined to the root (below `/sys`,
     /// to its mount: see [`Root::open_on_sys`]), no links, `O_NONBLOCK | O_NOFOLLOW`, so

@@ -103,14 +103,16 @@ impl Ring {
     /// requests may still be in flight, so the caller must not use or drop the ring again
     /// (see [`Ring::abandon`]).
     ///
-    /// `dirfd` itself is closed with them: the caller hands it over (whatever the result:
-    /// after an `Err` it may or may not be closed, so it must not be used or closed again).
+    /// With `close_dir`, `dirfd` itself is closed with them: the caller hands it over
+    /// (whatever the result: after an `Err` it may or may not be closed, so it must not
+    /// be used or closed again).
     pub(crate) fn read_at(
         &mut self,
         dirfd: RawFd,
         names: &[CString],
         flags: libc::c_int,
         resolve: u64,
+        close_dir: bool,
     ) -> io::Result<Vec<Outcome>> {
         *self.how = types::OpenHow::new()
             .flags((flags | libc::O_CLOEXEC) as u64)
@@ -123,7 +125,9 @@ impl Ring {
                 out.push(opened.and_then(|fd| self.read_and_keep(fd)));
             }
         }
-        self.to_close.push(dirfd);
+        if close_dir {
+            self.to_close.push(dirfd);
+        }
         self.flush_closes()?;
         Ok(out)
     }
