@@ -405,13 +405,11 @@ impl Namespace {
     /// Media errors of the namespace's block device (`/sys/block/<bdev>/badblocks`) in
     /// raw and fsdax modes.
     pub fn badblocks(&self) -> Result<Vec<BadBlock>> {
-        let (owner, bdev) = if let Some(p) = self.pfn()? {
-            (p.device().path().to_path_buf(), p.block_device())
-        } else if self.btt()?.is_some() {
+        let (owner, bdev) = match self.claim()? {
+            Some(Claim::Pfn(p)) => (p.device().path().to_path_buf(), p.block_device()),
             // libndctl does not report badblocks through a btt.
-            return Ok(Vec::new());
-        } else {
-            (self.device().path().to_path_buf(), self.block_device())
+            Some(Claim::Btt(_)) => return Ok(Vec::new()),
+            _ => (self.device().path().to_path_buf(), self.block_device()),
         };
         let Some(bdev) = bdev else {
             return Ok(Vec::new());
