@@ -431,7 +431,12 @@ impl Sysfs {
             let names: Vec<CString> = batch.iter().map(|(_, c)| c.clone()).collect();
             let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
             let resolve =
-                libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+                // Not across a mount either: a listing reports the type of the file a
+                // mount covers, not of what is mounted on it.
+                libc::RESOLVE_BENEATH
+                    | libc::RESOLVE_NO_XDEV
+                    | libc::RESOLVE_NO_SYMLINKS
+                    | libc::RESOLVE_NO_MAGICLINKS;
             use std::os::fd::{AsRawFd, IntoRawFd};
             let raw = fd.as_raw_fd();
             // The ring closes the directory with the files (one call fewer per device).
@@ -446,12 +451,13 @@ impl Sysfs {
                         }
                     }
                     None => {
+                        let openat2 = self.resolver() == Resolver::Openat2;
                         let v = names
                             .iter()
                             .map(|c| {
                                 let name = OsStr::from_bytes(c.as_bytes());
                                 Some(
-                                    root::open_in_dir(&fd, name)
+                                    root::open_in_dir(&fd, name, openat2)
                                         .and_then(|mut f| root::read_once(&mut f, ATTR_SIZE_LIMIT)),
                                 )
                             })
@@ -468,8 +474,9 @@ impl Sysfs {
                 };
                 values[*i] = Some(match outcome {
                     Ok(b) => Self::value_of(path, b),
-                    // Became a link since the listing: the resolver decides.
-                    Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                    // Became a link since the listing, or a mount point: the resolver
+                    // decides, checking the type of what it opens.
+                    Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::EXDEV)) => {
                         self.read_attr(dir, read[*i])
                     }
                     Err(e) => self.read_failure(&path, Error::io(&path, e)),

@@ -894,14 +894,23 @@ pub(crate) fn describe_dtype(dtype: u8) -> &'static str {
 }
 
 /// Open `name` (one component) relative to the directory `dir` for reading, without
-/// following a link and without blocking.
-pub(crate) fn open_in_dir(dir: &OwnedFd, name: &OsStr) -> io::Result<File> {
-    openat(
-        dir.as_raw_fd(),
-        name,
-        libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW,
-    )
-    .map(File::from)
+/// following a link, crossing a mount point or blocking: with `openat2`
+/// (`RESOLVE_BENEATH | RESOLVE_NO_XDEV`), or else after an `lstat` that shows a regular
+/// file (a directory listing reports what a mount covers, `lstat` what is mounted).
+/// `ELOOP` or `EXDEV` when the name must go through the resolver instead.
+pub(crate) fn open_in_dir(dir: &OwnedFd, name: &OsStr, use_openat2: bool) -> io::Result<File> {
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    if use_openat2 {
+        let resolve = libc::RESOLVE_BENEATH
+            | libc::RESOLVE_NO_XDEV
+            | libc::RESOLVE_NO_SYMLINKS
+            | libc::RESOLVE_NO_MAGICLINKS;
+        return openat2_resolve(dir.as_raw_fd(), name, flags, resolve).map(File::from);
+    }
+    if Kind::of(lstat_at(dir.as_raw_fd(), name)?.st_mode) != Kind::File {
+        return Err(io::Error::from_raw_os_error(libc::ELOOP));
+    }
+    openat(dir.as_raw_fd(), name, flags).map(File::from)
 }
 
 /// Read from an open file once into a buffer of `limit` bytes (one `read(2)`, as libndctl
