@@ -14,6 +14,7 @@ use ndctl_capi::cmd::*;
 use ndctl_capi::ctx::*;
 use ndctl_capi::ctypes::{badblock, ndctl_range};
 use ndctl_capi::dimm::*;
+use ndctl_capi::handles::ndctl_bus;
 use ndctl_capi::namespace::*;
 use ndctl_capi::region::*;
 use ndctl_testsupport::capi::{new_ctx, nfit_capture};
@@ -211,6 +212,17 @@ fn null_commands_are_refused_without_crashing() {
     }
 }
 
+/// A context on `dir`, its log silenced (the tests that call this fail commands on
+/// purpose, and each failure would log), and its `nfit_test.0` bus.
+fn quiet_nfit_bus(dir: &tempfile::TempDir) -> (*mut ndctl_ctx, *mut ndctl_bus) {
+    let ctx = new_ctx(dir.path(), ndctl_new);
+    // SAFETY: a live context; the provider name is a C string.
+    unsafe {
+        ndctl_set_log_priority(ctx, 0);
+        (ctx, ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr()))
+    }
+}
+
 fn open_fds() -> usize {
     fs::read_dir("/proc/self/fd").unwrap().count()
 }
@@ -218,12 +230,10 @@ fn open_fds() -> usize {
 #[test]
 fn iterating_and_submitting_use_no_lasting_descriptors() {
     let dir = capture_root();
-    let ctx = new_ctx(dir.path(), ndctl_new);
+    // 200 failing submissions would each log an error.
+    let (ctx, bus) = quiet_nfit_bus(&dir);
     // SAFETY: handles of the live context; commands are unreferenced once.
     unsafe {
-        // 200 failing submissions would each log an error.
-        ndctl_set_log_priority(ctx, 0);
-        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
         let region = ndctl_region_get_first(bus);
         let _warm = ndctl_region_get_first_badblock(region);
         let before = open_fds();
@@ -330,11 +340,9 @@ fn firmware_activation_through_the_c_abi() {
 fn smart_through_the_c_abi() {
     use ndctl_capi::smart::*;
     let dir = capture_root();
-    let ctx = new_ctx(dir.path(), ndctl_new);
+    let (ctx, bus) = quiet_nfit_bus(&dir);
     // SAFETY: handles of the live context; commands are unreferenced once.
     unsafe {
-        ndctl_set_log_priority(ctx, 0);
-        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
         let dimm = ndctl_dimm_get_first(bus);
         // Intel-family nfit_test DIMMs: every injection kind.
         assert_eq!(ndctl_dimm_smart_inject_supported(dimm), 0x1f);
@@ -385,11 +393,9 @@ fn smart_through_the_c_abi() {
 fn a_second_unref_of_a_released_command_is_ignored() {
     use ndctl_capi::smart::*;
     let dir = capture_root();
-    let ctx = new_ctx(dir.path(), ndctl_new);
+    let (ctx, bus) = quiet_nfit_bus(&dir);
     // SAFETY: handles of the live context; the double unref is the behaviour under test.
     unsafe {
-        ndctl_set_log_priority(ctx, 0);
-        let bus = ndctl_bus_get_by_provider(ctx, c"nfit_test.0".as_ptr());
         let dimm = ndctl_dimm_get_first(bus);
         for _ in 0..100 {
             let inj = ndctl_dimm_cmd_new_smart_inject(dimm);
