@@ -673,15 +673,8 @@ impl Sysfs {
         if self.resolver() != Resolver::Openat2 {
             return None;
         }
-        let rel = path.strip_prefix("/").ok()?;
-        if rel.as_os_str().is_empty()
-            || !rel
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)))
-        {
-            return None;
-        }
-        let c = CString::new(rel.as_os_str().as_bytes()).ok()?;
+        let rel = root::Root::plain_relative(path)?;
+        let c = CString::new(rel.as_bytes()).ok()?;
         let resolve =
             libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
         let root = self.root.raw_fd();

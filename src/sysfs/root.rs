@@ -462,7 +462,7 @@ impl Root {
 
     /// The in-root path as a name relative to the root descriptor, if it holds only plain
     /// components (no `.`, `..`): such a path names itself when no component is a link.
-    fn plain_relative(path: &Path) -> Option<&OsStr> {
+    pub(crate) fn plain_relative(path: &Path) -> Option<&OsStr> {
         let rel = path.strip_prefix("/").ok()?;
         if rel.as_os_str().is_empty()
             || !rel.components().all(|c| matches!(c, Component::Normal(_)))
@@ -856,7 +856,7 @@ pub(crate) fn dir_entries(
         if n == 0 {
             return Ok(());
         }
-        let n = n as usize;
+        let n = usize::try_from(n).unwrap_or(0).min(buf.len());
         let mut at = 0;
         // struct linux_dirent64: u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, name.
         while at + 19 <= n {

@@ -40,7 +40,8 @@ pub(crate) struct Ring {
     forks: u64,
     how: Box<types::OpenHow>,
     names: Vec<CString>,
-    buf: Vec<u8>,
+    /// The most a read takes.
+    limit: usize,
     /// Descriptors read and done with, closed before the batch returns.
     to_close: Vec<RawFd>,
 }
@@ -81,7 +82,7 @@ impl Ring {
             forks: FORKS.load(Ordering::Relaxed),
             how: Box::new(types::OpenHow::new()),
             names: Vec::new(),
-            buf: vec![0; limit],
+            limit,
             to_close: Vec::new(),
         };
         let dot = CString::new(".").map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -148,20 +149,14 @@ impl Ring {
         unsafe { self.run(&entries) }.map(drop)
     }
 
-    /// One `read(2)` of `fd` into the ring's buffer; `fd` is queued for closing.
+    /// One `read(2)` of `fd` of at most the ring's limit; `fd` is queued for closing.
     fn read_and_keep(&mut self, fd: RawFd) -> Outcome {
         self.to_close.push(fd);
-        loop {
+        super::root::read_exact_size(self.limit, |buf| {
             // SAFETY: the buffer is writable for its full length.
-            let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
-            if n >= 0 {
-                return Ok(self.buf[..n as usize].to_vec());
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            usize::try_from(n).map_err(|_| io::Error::last_os_error())
+        })
     }
 
     /// Submits the pending closes and an open of every name in `self.names`; the
