@@ -18,15 +18,12 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use crate::btt::Btt;
 use crate::bus::{Bus, FwaMethod, FwaState};
 use crate::cmd::FwStatus;
 use crate::ctx::Ctx;
-use crate::dax::Dax;
 use crate::dimm::{Dimm, FwaResult};
 use crate::error::Result;
 use crate::namespace::{Claim, Mode, Namespace};
-use crate::pfn::Pfn;
 use crate::region::{Numa, Region};
 
 /// What to list and how (the flags of `ndctl list`).
@@ -426,68 +423,25 @@ fn region_json(o: &Options, r: &Arc<Region>, with_mappings: bool) -> Result<Map<
     Ok(m)
 }
 
-/// The device claiming a namespace, looked up once per listed namespace (one read of
-/// `holder`), split by kind.
-struct Claims {
-    btt: Option<Arc<Btt>>,
-    pfn: Option<Arc<Pfn>>,
-    dax: Option<Arc<Dax>>,
-}
-
-impl Claims {
-    fn of(ns: &Namespace) -> Result<Claims> {
-        let mut c = Claims {
-            btt: None,
-            pfn: None,
-            dax: None,
-        };
-        match ns.claim()? {
-            Some(Claim::Btt(b)) => c.btt = Some(b),
-            Some(Claim::Pfn(p)) => c.pfn = Some(p),
-            Some(Claim::Dax(d)) => c.dax = Some(d),
-            None => {}
-        }
-        Ok(c)
-    }
-
-    fn mode(&self, ns: &Namespace) -> Result<Mode> {
-        if self.btt.is_some() {
-            return Ok(Mode::Sector);
-        }
-        if self.pfn.is_some() {
-            return Ok(Mode::Fsdax);
-        }
-        if self.dax.is_some() {
-            return Ok(Mode::Devdax);
-        }
-        match ns.mode() {
-            Ok(m) => Ok(m),
-            Err(crate::Error::Missing { .. }) => Ok(Mode::Raw),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `Namespace::is_active` without reading `holder` again.
-    fn active(&self, ns: &Namespace) -> bool {
-        match (&self.btt, &self.pfn, &self.dax) {
-            (Some(b), _, _) => b.is_enabled(),
-            (_, Some(p), _) => p.is_enabled(),
-            (_, _, Some(d)) => d.is_enabled(),
-            _ => ns.is_enabled(),
-        }
-    }
-}
-
+/// A namespace's JSON; `claim` is its claiming device as [`Namespace::claim`] found it
+/// (looked up once per listed namespace: each lookup reads `holder`), `mode` and `active`
+/// what follows from it.
 fn namespace_json(
     o: &Options,
     ns: &Namespace,
-    claims: &Claims,
+    claim: Option<&Claim>,
     mode: Mode,
+    active: bool,
 ) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("dev".into(), json!(ns.devname()));
     m.insert("mode".into(), json!(mode.as_str()));
-    let Claims { btt, pfn, dax } = claims;
+    let (btt, pfn, dax) = match claim {
+        Some(Claim::Btt(b)) => (Some(b), None, None),
+        Some(Claim::Pfn(p)) => (None, Some(p), None),
+        Some(Claim::Dax(d)) => (None, None, Some(d)),
+        None => (None, None, None),
+    };
     let has_uuid = ns.ns_type().is_labelled();
     let ns_uuid = if has_uuid { ns.uuid()? } else { None };
 
@@ -609,7 +563,7 @@ fn namespace_json(
     if let Some(b) = blockdev {
         m.insert("blockdev".into(), json!(b));
     }
-    if !claims.active(ns) {
+    if !active {
         m.insert("state".into(), json!("disabled"));
     }
     if let Some(n) = ns.alt_name()?.filter(|n| !n.is_empty()) {
@@ -623,7 +577,7 @@ fn namespace_json(
             m.insert("target_node".into(), json!(t));
         }
     }
-    let bbs = ns.badblocks()?;
+    let bbs = ns.badblocks_of(claim)?;
     let count: u64 = bbs.iter().map(|b| u64::from(b.len)).sum();
     if count > 0 {
         m.insert("badblock_count".into(), json!(count));
@@ -641,18 +595,35 @@ fn namespace_json(
 fn listed_namespaces(o: &Options, r: &Region) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for ns in r.namespaces()? {
-        let claims = Claims::of(&ns)?;
-        let mode = claims.mode(&ns)?;
+        let claim = ns.claim()?;
+        let mode = match &claim {
+            Some(c) => c.mode(),
+            None => match ns.mode() {
+                Ok(m) => m,
+                Err(crate::Error::Missing { .. }) => Mode::Raw,
+                Err(e) => return Err(e),
+            },
+        };
         if !matches_namespace(o, &ns, mode) {
             continue;
         }
-        if !o.idle && !claims.active(&ns) {
+        // `Namespace::is_active` without reading `holder` again.
+        let active = claim
+            .as_ref()
+            .map_or_else(|| ns.is_enabled(), Claim::is_enabled);
+        if !o.idle && !active {
             let configured = o.configured && ns.size() > 0 && ns.size() < u64::MAX;
             if !configured {
                 continue;
             }
         }
-        out.push(Value::Object(namespace_json(o, &ns, &claims, mode)?));
+        out.push(Value::Object(namespace_json(
+            o,
+            &ns,
+            claim.as_ref(),
+            mode,
+            active,
+        )?));
     }
     Ok(out)
 }

@@ -405,7 +405,13 @@ impl Namespace {
     /// Media errors of the namespace's block device (`/sys/block/<bdev>/badblocks`) in
     /// raw and fsdax modes.
     pub fn badblocks(&self) -> Result<Vec<BadBlock>> {
-        let (owner, bdev) = match self.claim()? {
+        self.badblocks_of(self.claim()?.as_ref())
+    }
+
+    /// [`Namespace::badblocks`] for a caller that has looked up the namespace's claim
+    /// ([`Namespace::claim`]) already.
+    pub fn badblocks_of(&self, claim: Option<&Claim>) -> Result<Vec<BadBlock>> {
+        let (owner, bdev) = match claim {
             Some(Claim::Pfn(p)) => (p.device().path().to_path_buf(), p.block_device()),
             // libndctl does not report badblocks through a btt.
             Some(Claim::Btt(_)) => return Ok(Vec::new()),
