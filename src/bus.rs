@@ -156,6 +156,16 @@ impl FwaMethod {
             FwaMethod::Live => "live",
         }
     }
+
+    /// The kernel's word for the method (`firmware/capability`, `firmware/activate`);
+    /// reset has none: it is what a platform without either offers.
+    pub fn kernel_word(self) -> Option<&'static str> {
+        match self {
+            FwaMethod::Reset => None,
+            FwaMethod::Suspend => Some("quiesce"),
+            FwaMethod::Live => Some("live"),
+        }
+    }
 }
 
 /// An NVDIMM bus.
@@ -397,11 +407,11 @@ impl Bus {
 
     /// Firmware activation method.
     pub fn fw_activate_method(&self) -> Result<FwaMethod> {
-        Ok(match self.device().opt("firmware/capability")?.as_deref() {
-            Some("quiesce") => FwaMethod::Suspend,
-            Some("live") => FwaMethod::Live,
-            _ => FwaMethod::Reset,
-        })
+        let word = self.device().opt("firmware/capability")?;
+        Ok([FwaMethod::Suspend, FwaMethod::Live]
+            .into_iter()
+            .find(|m| m.kernel_word() == word.as_deref())
+            .unwrap_or(FwaMethod::Reset))
     }
 
     /// Ask the kernel to finish probing devices of this bus, as libndctl does before it

@@ -607,10 +607,7 @@ fn listed_namespaces(o: &Options, r: &Region) -> Result<Vec<Value>> {
         if !matches_namespace(o, &ns, mode) {
             continue;
         }
-        // `Namespace::is_active` without reading `holder` again.
-        let active = claim
-            .as_ref()
-            .map_or_else(|| ns.is_enabled(), Claim::is_enabled);
+        let active = ns.is_active_with(claim.as_ref());
         if !o.idle && !active {
             let configured = o.configured && ns.size() > 0 && ns.size() < u64::MAX;
             if !configured {

@@ -364,10 +364,13 @@ impl Namespace {
 
     /// Whether the namespace is in use: its btt/pfn/dax is enabled, or it is enabled itself.
     pub fn is_active(&self) -> Result<bool> {
-        Ok(match self.claim()? {
-            Some(c) => c.is_enabled(),
-            None => self.is_enabled(),
-        })
+        Ok(self.is_active_with(self.claim()?.as_ref()))
+    }
+
+    /// [`Namespace::is_active`] for a caller that has looked up the namespace's claim
+    /// ([`Namespace::claim`]) already.
+    pub fn is_active_with(&self, claim: Option<&Claim>) -> bool {
+        claim.map_or_else(|| self.is_enabled(), Claim::is_enabled)
     }
 
     /// Whether the namespace has a configuration (size and uuid, a sector size for BLK).

@@ -99,6 +99,9 @@ pub unsafe extern "C" fn ndctl_cmd_unref(cmd: *mut ndctl_cmd) {
         // cannot free the command between the membership test and the decrement.
         let mut live = lock(&LIVE_CMDS);
         if !cmd.is_null() && !live.contains(&(cmd as usize)) {
+            // Not under the lock: the log goes to the caller's callback, which may make
+            // or release commands itself.
+            drop(live);
             return debug(
                 &format_args!("{cmd:p}: not a live command (already released)"),
                 Some(()),

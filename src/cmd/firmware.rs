@@ -316,17 +316,14 @@ impl Bus {
     /// `firmware/activate`; `ndctl_bus_activate_firmware`). Reset is not a method one can
     /// ask for (EINVAL).
     pub fn activate_firmware(&self, method: FwaMethod) -> Result<()> {
-        let word = match method {
-            FwaMethod::Live => "live\n",
-            FwaMethod::Suspend => "quiesce\n",
-            FwaMethod::Reset => {
-                return Err(Error::invalid(
-                    self.devname(),
-                    "activation method reset is not selectable",
-                ))
-            }
+        let Some(word) = method.kernel_word() else {
+            return Err(Error::invalid(
+                self.devname(),
+                "activation method reset is not selectable",
+            ));
         };
-        self.device().write("firmware/activate", word)
+        self.device()
+            .write("firmware/activate", &format!("{word}\n"))
     }
 
     fn write_nfit_fwa(&self, name: &str, on: bool) -> Result<()> {
