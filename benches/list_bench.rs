@@ -9,7 +9,8 @@
 //!
 //! Each size is a tree written by the project's generator (`Platform::scale`: one bus,
 //! eight DIMMs, the namespaces in raw, sector, fsdax and devdax mode, attribute formats of
-//! the real kernel's captures) on a tmpfs. The real library can only read `/sys`, so the
+//! the real kernel's captures) on a tmpfs, files of equal mode and contents hard-linked to
+//! one another so that 100,000 namespaces (10.7 million entries) fit in memory. The real library can only read `/sys`, so the
 //! benchmark enters a private mount namespace, binds the tree over `/sys` and puts a tmpfs
 //! with the tree's device-dax nodes over `/dev` (libdaxctl looks them up); our programs
 //! read the same tree through `NDCTL_ROOT`. That needs root: without it the benchmark says
@@ -29,7 +30,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use ndctl_testsupport::captures::{json_diff, json_eq_unordered};
-use ndctl_testsupport::fixture::nfit_test::{write_platform, ClaimMode, Platform, DAX_MAJOR};
+use ndctl_testsupport::fixture::nfit_test::{write_rendered, ClaimMode, Platform, DAX_MAJOR};
+use ndctl_testsupport::fixture::sysfs_tree::{Node, SysfsTree};
 use ndctl_testsupport::repo_dir;
 use serde_json::Value;
 
@@ -449,7 +451,9 @@ fn main() {
     );
     let trees = work.join("trees");
     let _ = fs::create_dir_all(&trees);
-    mount("list-bench-trees", &trees, "tmpfs", 0, "mode=755");
+    // No inode limit: every hard link of a shared file counts as an inode on tmpfs, and
+    // 100,000 namespaces are 10.7 million entries (the memory check is too_big_for's).
+    mount("list-bench-trees", &trees, "tmpfs", 0, "mode=755,nr_inodes=0");
 
     println!(
         "list_bench: `list -BDRNXi -vvv` (ours: examples/list; real: Debian's ndctl) and \
@@ -475,14 +479,15 @@ fn main() {
     let mut not_measured: Vec<String> = Vec::new();
     for &n in &args.sizes {
         let root = trees.join(n.to_string());
-        if let Some(why) = too_big_for(&trees, n) {
+        let t0 = Instant::now();
+        let platform = Platform::scale(n);
+        let sysfs = platform.render().expect("render the scale tree");
+        if let Some(why) = too_big_for(&trees, &sysfs) {
             println!("SKIP {n} namespaces: {why}");
             not_measured.push(format!("{n} ({why})"));
             continue;
         }
-        let t0 = Instant::now();
-        let platform = Platform::scale(n);
-        let tree = match write_platform(&root, platform) {
+        let tree = match write_rendered(&root, platform, sysfs, true) {
             Ok(t) => t,
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => {
                 let _ = fs::remove_dir_all(&root);
@@ -589,13 +594,12 @@ fn main() {
     }
 }
 
-/// Entries the generator writes per namespace (disks carry their full `queue/`,
-/// `integrity/`, `power/` directories), as counted at 1,000 and 10,000.
-const ENTRIES_PER_NAMESPACE: u64 = 107;
-
-/// Why a tree of `n` namespaces cannot be written to the tmpfs at `trees`, if it cannot:
-/// a tmpfs file takes at least a page of memory, and an entry an inode.
-fn too_big_for(trees: &Path, n: usize) -> Option<String> {
+/// Why `tree` cannot be written to the tmpfs at `trees`, if it cannot. Files of equal
+/// mode and contents are written as hard links of one inode (a tmpfs file takes at least a
+/// page however short), so the tree needs a page per distinct value; tmpfs counts an inode
+/// per entry (links included), and the kernel keeps a dentry per entry, counted against the
+/// memory available.
+fn too_big_for(trees: &Path, tree: &SysfsTree) -> Option<String> {
     let c = CString::new(trees.as_os_str().as_encoded_bytes()).ok()?;
     let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
     // SAFETY: a valid path and a buffer of the right type.
@@ -604,18 +608,45 @@ fn too_big_for(trees: &Path, n: usize) -> Option<String> {
     }
     // SAFETY: filled by statvfs.
     let st = unsafe { st.assume_init() };
-    let entries = ENTRIES_PER_NAMESPACE * n as u64;
-    let need = entries * 4096;
+    let values: std::collections::HashSet<_> = tree
+        .iter()
+        .filter_map(|(_, node)| match node {
+            Node::File { mode, contents } => Some((*mode, contents.as_slice())),
+            Node::Dir { .. } | Node::Symlink { .. } => None,
+        })
+        .collect();
+    let entries = tree.len() as u64;
+    // tmpfs counts each hard link against its inode limit.
+    let inodes = entries;
+    // A page per distinct value, and about 1 KiB of kernel memory per entry (dentry and,
+    // for directories and symlinks, an inode), which must fit beside the tmpfs pages.
+    let pages = values.len() as u64 * 4096;
+    let kernel = entries * 1024;
     // (The fields' integer types differ between targets.)
     #[allow(clippy::unnecessary_cast)]
-    let (free, inodes) = (st.f_bavail as u64 * st.f_frsize as u64, st.f_favail as u64);
-    (entries > inodes || need > free).then(|| {
+    let (free, free_inodes) = (
+        st.f_bavail as u64 * st.f_frsize as u64,
+        // A tmpfs without an inode limit reports none at all.
+        if st.f_files == 0 { u64::MAX } else { st.f_favail as u64 },
+    );
+    let available = mem_available().unwrap_or(u64::MAX);
+    (inodes > free_inodes || pages > free || pages + kernel > available).then(|| {
         format!(
-            "a tree of about {entries} entries needs about {} GiB of tmpfs (a page per \
-             file) and {entries} inodes; this machine's tmpfs offers {} GiB and {inodes} \
-             inodes",
-            need >> 30,
-            free >> 30
+            "a tree of {entries} entries needs {inodes} inodes and about {} MiB of tmpfs \
+             plus {} MiB of kernel memory; this machine offers {free_inodes} inodes, {} MiB \
+             of tmpfs and {} MiB of available memory",
+            pages >> 20,
+            kernel >> 20,
+            free >> 20,
+            available >> 20
         )
     })
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes.
+fn mem_available() -> Option<u64> {
+    let info = fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
