@@ -453,7 +453,13 @@ fn main() {
     let _ = fs::create_dir_all(&trees);
     // No inode limit: every hard link of a shared file counts as an inode on tmpfs, and
     // 100,000 namespaces are 10.7 million entries (the memory check is too_big_for's).
-    mount("list-bench-trees", &trees, "tmpfs", 0, "mode=755,nr_inodes=0");
+    mount(
+        "list-bench-trees",
+        &trees,
+        "tmpfs",
+        0,
+        "mode=755,nr_inodes=0",
+    );
 
     println!(
         "list_bench: `list -BDRNXi -vvv` (ours: examples/list; real: Debian's ndctl) and \
@@ -627,7 +633,11 @@ fn too_big_for(trees: &Path, tree: &SysfsTree) -> Option<String> {
     let (free, free_inodes) = (
         st.f_bavail as u64 * st.f_frsize as u64,
         // A tmpfs without an inode limit reports none at all.
-        if st.f_files == 0 { u64::MAX } else { st.f_favail as u64 },
+        if st.f_files == 0 {
+            u64::MAX
+        } else {
+            st.f_favail as u64
+        },
     );
     let available = mem_available().unwrap_or(u64::MAX);
     (inodes > free_inodes || pages > free || pages + kernel > available).then(|| {

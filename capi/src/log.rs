@@ -171,16 +171,30 @@ pub fn enter_call(logger: Option<Arc<Logger>>) {
 /// logged under `func`, whatever the body enters is forgotten afterwards, and the caller's
 /// scope (a callback may call into the library) is restored.
 pub fn call_scope<R>(func: &'static str, body: impl FnOnce() -> R) -> R {
-    struct Restore(Call);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let prev = self.0.clone();
-            CALL.with(|c| *c.borrow_mut() = prev);
-        }
-    }
-    let _restore = Restore(CALL.with(|c| c.borrow().clone()));
-    CALL.with(|c| c.borrow_mut().func = func);
+    let _caller = CallerScope::enter(func);
     body()
+}
+
+/// The caller's call scope, put back when this is dropped (after a panic too).
+struct CallerScope(Call);
+
+impl CallerScope {
+    /// Starts `func`'s scope with the caller's logger.
+    fn enter(func: &'static str) -> CallerScope {
+        CALL.with(|c| {
+            let mut c = c.borrow_mut();
+            let caller = c.clone();
+            c.func = func;
+            CallerScope(caller)
+        })
+    }
+}
+
+impl Drop for CallerScope {
+    fn drop(&mut self) {
+        let caller = std::mem::replace(&mut self.0, Call { logger: None, func: "" });
+        CALL.with(|c| *c.borrow_mut() = caller);
+    }
 }
 
 /// Log a message of the C layer about the current call through its context's logger,
