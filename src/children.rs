@@ -19,6 +19,50 @@ use crate::pfn::Pfn;
 use crate::region::Region;
 use crate::sysfs::Device;
 
+/// The name of the block device a namespace or claim made (`block/<name>`), read when
+/// first asked and kept until the object forgets it (an invalidation).
+///
+/// Every name it held stays allocated, at the same address, as long as the object: C
+/// callers keep the pointer libndctl hands out (`ndctl_namespace_get_block_device`), so a
+/// name read again that changed is added, never put in place of the old one. A disk is
+/// renamed only by disabling and enabling its device, so the list stays short.
+#[derive(Debug, Default)]
+pub(crate) struct BlockDeviceName(Mutex<KeptNames>);
+
+#[derive(Debug, Default)]
+struct KeptNames {
+    /// The last name must be read again before it is handed out.
+    stale: bool,
+    /// Every name read; the last is the current one.
+    names: Vec<Box<std::ffi::CStr>>,
+}
+
+impl BlockDeviceName {
+    /// The current name: the kept one, or what `read` finds (nothing kept when there is
+    /// no block device, so the next call looks again, as libndctl does).
+    pub(crate) fn get(&self, read: impl FnOnce() -> Option<String>) -> Option<&std::ffi::CStr> {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.stale || kept.names.is_empty() {
+            let name = std::ffi::CString::new(read()?).ok()?;
+            kept.stale = false;
+            if kept.names.last().map(|n| &**n) != Some(name.as_c_str()) {
+                // Mostly the only name the object ever has: no room for more.
+                kept.names.reserve_exact(1);
+                kept.names.push(name.into_boxed_c_str());
+            }
+        }
+        let current: *const std::ffi::CStr = &**kept.names.last()?;
+        // SAFETY: the boxed name is never freed or moved while `self` lives (names are
+        // only ever pushed; a growing Vec moves the boxes, not what they point to).
+        Some(unsafe { &*current })
+    }
+
+    /// Read the name again when next asked.
+    pub(crate) fn forget(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).stale = true;
+    }
+}
+
 /// What every device object of the tree has: its sysfs device, the number in its name, and
 /// whether the last scan of its parent still saw it. Every object dereferences to its node,
 /// so `device()`, `id()` and `devname()` are the same methods everywhere.

@@ -3,9 +3,9 @@
 //! (attach, enable, delete) live here, on the claiming device.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::children::Node;
+use crate::children::{BlockDeviceName, Node};
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
 use crate::region::Region;
@@ -18,7 +18,7 @@ pub struct ClaimCore {
     node: Node,
     region: Arc<Region>,
     generation: u64,
-    bdev: Mutex<Option<String>>,
+    bdev: BlockDeviceName,
 }
 
 impl std::ops::Deref for ClaimCore {
@@ -46,7 +46,7 @@ impl ClaimCore {
             node: Node::new(dev, id),
             generation: region.generation(),
             region,
-            bdev: Mutex::new(None),
+            bdev: BlockDeviceName::default(),
         })
     }
 
@@ -56,7 +56,7 @@ impl ClaimCore {
     }
 
     fn forget_block_device(&self) {
-        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.bdev.forget();
     }
 
     /// The region.
@@ -93,11 +93,13 @@ impl ClaimCore {
     /// The block device the kernel made of the claim (`pmemXs` for a btt, `pmemX` for a
     /// pfn); dax devices have none.
     pub fn block_device(&self) -> Option<String> {
-        let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
-        if g.is_none() {
-            *g = self.device().block_device();
-        }
-        g.clone()
+        Some(self.block_device_cstr()?.to_string_lossy().into_owned())
+    }
+
+    /// [`ClaimCore::block_device`] as a C string that lives as long as the device (what
+    /// the C library hands out).
+    pub fn block_device_cstr(&self) -> Option<&std::ffi::CStr> {
+        self.bdev.get(|| self.device().block_device())
     }
 
     /// The namespace the device claims (its `namespace` attribute), looked up among the

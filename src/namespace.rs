@@ -1,12 +1,13 @@
 //! Namespaces (`namespaceR.N`): the units of capacity carved from a region.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::badblock::{parse_badblocks, BadBlock};
 use crate::btt::Btt;
 use crate::children::ChildKind;
-use crate::children::{tree_object, ChildList, Node};
+use crate::children::{tree_object, BlockDeviceName, ChildList, Node};
 use crate::dax::Dax;
 use crate::device_type::DeviceType;
 use crate::error::{Error, Result};
@@ -116,9 +117,11 @@ pub struct Namespace {
     region: Arc<Region>,
     generation: u64,
     nstype: DeviceType,
-    /// The size, and whether it must be read again (after an invalidation) before use.
-    size: Mutex<(u64, bool)>,
-    bdev: Mutex<Option<String>>,
+    /// The size last read.
+    size: AtomicU64,
+    /// Whether the size must be read again (after an invalidation) before use.
+    size_stale: AtomicBool,
+    bdev: BlockDeviceName,
 }
 
 tree_object!(Namespace, node: Node);
@@ -166,8 +169,9 @@ impl ChildKind for Namespace {
             region,
             node: Node::new(dev, id),
             nstype,
-            size: Mutex::new((size, false)),
-            bdev: Mutex::new(None),
+            size: AtomicU64::new(size),
+            size_stale: AtomicBool::new(false),
+            bdev: BlockDeviceName::default(),
         }))
     }
 
@@ -177,10 +181,10 @@ impl ChildKind for Namespace {
 
     fn invalidate(&self) {
         self.device().invalidate();
-        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.bdev.forget();
         // Read again when next asked, not now: an invalidation of the whole context
         // would otherwise read every namespace at once.
-        self.size.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.size_stale.store(true, Ordering::Relaxed);
     }
 }
 
@@ -217,15 +221,19 @@ impl Namespace {
 
     /// Size in bytes.
     pub fn size(&self) -> u64 {
-        let mut g = self.size.lock().unwrap_or_else(|p| p.into_inner());
-        if g.1 {
+        if self.size_stale.swap(false, Ordering::Relaxed) {
             // A size that cannot be read keeps the last one known.
             if let Ok(s) = self.device().req_u64("size") {
-                g.0 = s;
+                self.size.store(s, Ordering::Relaxed);
             }
-            g.1 = false;
         }
-        g.0
+        self.size.load(Ordering::Relaxed)
+    }
+
+    /// Remembers a size this library just wrote.
+    fn set_known_size(&self, size: u64) {
+        self.size.store(size, Ordering::Relaxed);
+        self.size_stale.store(false, Ordering::Relaxed);
     }
 
     /// Physical start address; `None` when unknown (e.g. a seed of size 0).
@@ -300,11 +308,13 @@ impl Namespace {
 
     /// Name of the block device of a raw namespace (`block/<name>`).
     pub fn block_device(&self) -> Option<String> {
-        let mut g = self.bdev.lock().unwrap_or_else(|p| p.into_inner());
-        if g.is_none() {
-            *g = self.device().block_device();
-        }
-        g.clone()
+        Some(self.block_device_cstr()?.to_string_lossy().into_owned())
+    }
+
+    /// [`Namespace::block_device`] as a C string that lives as long as the namespace
+    /// (what the C library hands out).
+    pub fn block_device_cstr(&self) -> Option<&std::ffi::CStr> {
+        self.bdev.get(|| self.device().block_device())
     }
 
     fn holder(&self) -> Result<Option<String>> {
@@ -516,7 +526,7 @@ impl Namespace {
             });
         }
         self.device().write("size", &format!("{size:#x}\n"))?;
-        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = (size, false);
+        self.set_known_size(size);
         self.device().read_fresh("resource")?;
         Ok(())
     }
@@ -587,7 +597,7 @@ impl Namespace {
     /// Unbind the namespace.
     pub fn disable(&self) -> Result<()> {
         self.unbind_driver()?;
-        *self.bdev.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.bdev.forget();
         Ok(())
     }
 
@@ -649,7 +659,7 @@ impl Namespace {
             Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::ENXIO) => {}
             Err(e) => return Err(e),
         }
-        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = (0, false);
+        self.set_known_size(0);
         self.region.refresh_children()
     }
 }

@@ -120,7 +120,7 @@ pub unsafe extern "C" fn ndctl_btt_set_namespace(
 /// The block device (`pmemXs`; `""` when there is none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_block_device(btt: *mut ndctl_btt) -> *const c_char {
-    guard!(std::ptr::null(), opt_name_of(live!(btt), "block_device", |o| o.block_device()))
+    guard!(std::ptr::null(), Some(c_str_or_empty(live!(btt).block_device_cstr())))
 }
 
 /// 1 if bound to a driver.

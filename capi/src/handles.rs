@@ -73,11 +73,20 @@ pub(crate) fn context_of(ctx: Option<ndctl::Ctx>) -> Option<&'static ndctl_ctx> 
     unsafe { handle_of(ctx).as_ref() }
 }
 
-/// A string owned by `obj`'s context, valid until the context is released.
+/// A string owned by `obj`'s context, valid until the context is released (the empty
+/// string is a static one: nothing to keep per object).
 pub(crate) fn owned_str<T>(
     ctx: Option<ndctl::Ctx>, obj: *const T, key: &'static str, value: &str,
 ) -> Option<*const c_char> {
+    if value.is_empty() {
+        return Some(c"".as_ptr());
+    }
     Some(context_of(ctx)?.intern(obj as usize, key, value))
+}
+
+/// A string an object owns, or libndctl's empty string for none.
+pub(crate) fn c_str_or_empty(s: Option<&std::ffi::CStr>) -> *const c_char {
+    s.unwrap_or(c"").as_ptr()
 }
 
 /// The name `get` reads from an object (`key` tells its names apart), as a string its

@@ -203,7 +203,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
 pub unsafe extern "C" fn ndctl_namespace_get_block_device(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    guard!(std::ptr::null(), opt_name_of(live!(ndns), "block_device", |o| o.block_device()))
+    guard!(std::ptr::null(), Some(c_str_or_empty(live!(ndns).block_device_cstr())))
 }
 
 /// The btt claiming the namespace.

@@ -79,14 +79,14 @@ const UNSET: u8 = 0;
 const VALUE: u8 = 1;
 const MISSING: u8 = 2;
 const UNAVAILABLE: u8 = 3;
-/// Bytes per entry of the kind's list in [`Cache::packed`]: state, start and length.
-const SPAN: usize = 5;
+/// Bytes per entry of the kind's list in [`Cache::packed`]: state and length.
+const SPAN: usize = 3;
 
 /// A device's cached attributes, packed in one allocation: an entry per name of the
-/// kind's list (`SPAN` bytes: state, 16-bit start and length of the value), then the
-/// values' text. Values are shorter than an attribute buffer and lists hold a few dozen
-/// names, so 16 bits reach them all; a value beyond that is simply not cached. Other
-/// names (rare) are kept beside it.
+/// kind's list (`SPAN` bytes: state, 16-bit length of the value), then the values' text
+/// one after the other (a value starts where the ones before it end). Values are shorter
+/// than an attribute buffer and lists hold a few dozen names, so 16 bits reach them all;
+/// a value beyond that is simply not cached. Other names (rare) are kept beside it.
 #[derive(Debug, Default)]
 struct Cache {
     /// Whether the kind's batch was read since the last invalidation.
@@ -96,18 +96,22 @@ struct Cache {
     /// Bit `i`: entry `i` of the kind's list (cached, then fresh) is a regular file.
     regular: u64,
     packed: Box<[u8]>,
-    other: Vec<(Box<str>, Attr)>,
+    /// Names outside the kind's list (rare: boxed, so that a device without any pays
+    /// a pointer, not an empty vector).
+    other: Option<Box<Vec<(Box<str>, Attr)>>>,
 }
 
 impl Cache {
     /// Entry `i` of the packed list, if set.
     fn entry(&self, n: usize, i: usize) -> Option<Attr> {
-        let e = self.packed.get(i * SPAN..(i + 1) * SPAN)?;
+        let heads = self.packed.get(..n * SPAN)?;
+        let len_of = |e: &[u8]| usize::from(u16::from_le_bytes([e[1], e[2]]));
+        let start: usize = heads.chunks_exact(SPAN).take(i).map(len_of).sum();
+        let e = heads.get(i * SPAN..(i + 1) * SPAN)?;
         match e[0] {
             VALUE => {
-                let start = usize::from(u16::from_le_bytes([e[1], e[2]]));
-                let len = usize::from(u16::from_le_bytes([e[3], e[4]]));
-                let text = self.packed.get(n * SPAN + start..n * SPAN + start + len)?;
+                let at = n * SPAN + start;
+                let text = self.packed.get(at..at + len_of(e))?;
                 Some(Attr::Value(std::str::from_utf8(text).ok()?.to_string()))
             }
             MISSING => Some(Attr::Missing),
@@ -130,20 +134,19 @@ impl Cache {
                 .sum(),
         );
         for v in values {
-            let (state, start, len) = match v {
-                Some(Attr::Value(s)) => match (u16::try_from(text.len()), u16::try_from(s.len())) {
-                    (Ok(start), Ok(len)) if text.len() + s.len() <= usize::from(u16::MAX) => {
+            let (state, len) = match v {
+                Some(Attr::Value(s)) => match u16::try_from(s.len()) {
+                    Ok(len) => {
                         text.extend_from_slice(s.as_bytes());
-                        (VALUE, start, len)
+                        (VALUE, len)
                     }
-                    _ => (UNSET, 0, 0),
+                    Err(_) => (UNSET, 0),
                 },
-                Some(Attr::Missing) => (MISSING, 0, 0),
-                Some(Attr::Unavailable) => (UNAVAILABLE, 0, 0),
-                None => (UNSET, 0, 0),
+                Some(Attr::Missing) => (MISSING, 0),
+                Some(Attr::Unavailable) => (UNAVAILABLE, 0),
+                None => (UNSET, 0),
             };
             heads.push(state);
-            heads.extend_from_slice(&start.to_le_bytes());
             heads.extend_from_slice(&len.to_le_bytes());
         }
         let mut packed = Vec::with_capacity(heads.len() + text.len());
@@ -162,6 +165,7 @@ impl Cache {
         }
         self.other
             .iter()
+            .flat_map(|o| o.iter())
             .find(|(n, _)| &**n == name)
             .map(|(_, v)| v.clone())
     }
@@ -173,7 +177,7 @@ impl Cache {
         }
         let Some(i) = set.stored_index(name) else {
             self.remove(set, name);
-            self.other.push((name.into(), v));
+            self.other.get_or_insert_default().push((name.into(), v));
             return;
         };
         let mut values = self.unpack(set.stored());
@@ -189,7 +193,9 @@ impl Cache {
                 self.pack(&values);
             }
         } else {
-            self.other.retain(|(n, _)| &**n != name);
+            if let Some(other) = &mut self.other {
+                other.retain(|(n, _)| &**n != name);
+            }
         }
     }
 }
@@ -697,5 +703,38 @@ impl Device {
             .write_attr(self.path(), "driver/unbind", self.name());
         self.invalidate();
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_values_come_back_as_stored() {
+        let long = "x".repeat(usize::from(u16::MAX) + 1);
+        let values = vec![
+            Some(Attr::Value("4".into())),
+            None,
+            Some(Attr::Missing),
+            Some(Attr::Value(String::new())),
+            Some(Attr::Unavailable),
+            Some(Attr::Value(long)),
+            Some(Attr::Value("0x250000000".into())),
+        ];
+        let mut c = Cache::default();
+        c.pack(&values);
+        let got = c.unpack(values.len());
+        assert_eq!(got[0], Some(Attr::Value("4".into())));
+        assert_eq!(got[1], None);
+        assert_eq!(got[2], Some(Attr::Missing));
+        assert_eq!(got[3], Some(Attr::Value(String::new())));
+        assert_eq!(got[4], Some(Attr::Unavailable));
+        // Too long for a 16-bit length: not cached (read again when asked).
+        assert_eq!(got[5], None);
+        assert_eq!(got[6], Some(Attr::Value("0x250000000".into())));
+        // Past the list, or a list longer than what was packed: nothing.
+        assert_eq!(c.entry(values.len(), values.len()), None);
+        assert_eq!(c.entry(values.len() + 100, 0), None);
     }
 }
