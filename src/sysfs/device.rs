@@ -98,8 +98,11 @@ struct Cache {
     packed: Box<[u8]>,
     /// Names outside the kind's list (rare: boxed, so that a device without any pays
     /// a pointer, not an empty vector).
-    other: Option<Box<Vec<(Box<str>, Attr)>>>,
+    other: Option<Box<Vec<NamedAttr>>>,
 }
+
+/// An attribute outside the kind's list, with its name.
+type NamedAttr = (Box<str>, Attr);
 
 impl Cache {
     /// Entry `i` of the packed list, if set.
