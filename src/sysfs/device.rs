@@ -182,7 +182,9 @@ impl Cache {
         }
         let Some(i) = set.stored_index(name) else {
             self.remove(set, name);
-            self.other.get_or_insert_default().push((name.into(), v));
+            self.other
+                .get_or_insert_with(Box::default)
+                .push((name.into(), v));
             return;
         };
         let mut values = self.unpack(set.stored());
