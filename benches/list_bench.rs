@@ -190,6 +190,37 @@ fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
         .unwrap_or_else(|| panic!("no total in strace report:\n{text}"))
 }
 
+/// Whether a run of `p` had an open fail with EMFILE (traced for failed opens only).
+fn ran_out_of_descriptors(p: &Program, root: &Path, scratch: &Path) -> bool {
+    let report = scratch.join(format!("emfile-{}.txt", p.name));
+    let inner = p.command(root);
+    let mut c = Command::new("strace");
+    c.args([
+        "-f",
+        "--seccomp-bpf",
+        "-e",
+        "trace=open,openat,openat2",
+        "-e",
+    ])
+    .args(["status=failed", "-o"])
+    .arg(&report)
+    .arg(&p.exe)
+    .args(&p.args);
+    c.env_clear();
+    for (k, v) in inner.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    c.stdout(Stdio::null()).stderr(Stdio::null());
+    let st = c.status().expect("strace");
+    assert!(st.success(), "strace {}: {st}", p.name);
+    fs::read_to_string(&report)
+        .expect("strace report")
+        .contains("EMFILE")
+}
+
 fn output(p: &Program, root: &Path) -> String {
     sh(&mut p.command(root), p.name)
 }
@@ -521,13 +552,25 @@ fn main() {
             serde_json::from_str(&output(&list_real, &root)).expect("real list: JSON");
         strip_ioctl_fields(&mut ours);
         strip_ioctl_fields(&mut real);
+        let mut pairs = vec![(&list_ours, &list_real), (&walker_ours, &walker_real)];
         if !json_eq_unordered(&ours, &real) {
             let d = json_diff(&ours, &real);
-            panic!(
-                "{n}: our list differs from the real ndctl's ({} differences), first:\n{}",
-                d.len(),
-                d.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+            if !ran_out_of_descriptors(&list_real, &root, &work) {
+                panic!(
+                    "{n}: our list differs from the real ndctl's ({} differences), first:\n{}",
+                    d.len(),
+                    d.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+                );
+            }
+            let why = format!(
+                "list at {n}: Debian's ndctl ran out of descriptors (EMFILE) under this \
+                 machine's limit and printed another list ({} differences); see \
+                 raise_descriptor_limit",
+                d.len()
             );
+            println!("SKIP {why}");
+            not_measured.push(why);
+            pairs.remove(0);
         }
         let wo = walk_lines(&output(&walker_ours, &root), &known);
         let wr = walk_lines(&output(&walker_real, &root), &known);
@@ -545,7 +588,7 @@ fn main() {
             panic!("{n}: the walkers differ;\nonly ours: {only_ours:#?}\nonly Debian's: {only_real:#?}");
         }
 
-        for (a, b) in [(&list_ours, &list_real), (&walker_ours, &walker_real)] {
+        for (a, b) in pairs {
             let (mut sa, mut sb) = (Vec::new(), Vec::new());
             for i in 0..args.runs {
                 if i % 2 == 0 {
@@ -661,7 +704,8 @@ fn too_big_for(trees: &Path, tree: &SysfsTree) -> Option<String> {
 /// file (the list of bad blocks is read through a stream that stays open), and a dozen
 /// more: 279 at 1,000 namespaces, about 25,000 at 100,000, where it fails with EMFILE
 /// under a limit of 20,000 and prints a different list. Ours keeps none; both run under
-/// the same limit.
+/// the same limit. Without CAP_SYS_RESOURCE the hard limit stays, and the soft one is
+/// raised to it; a list the real ndctl could not finish is then reported as not measured.
 fn raise_descriptor_limit() {
     let most = fs::read_to_string("/proc/sys/fs/nr_open")
         .ok()
@@ -672,12 +716,21 @@ fn raise_descriptor_limit() {
         rlim_max: most,
     };
     // SAFETY: a valid rlimit; as root, raising the hard limit up to fs.nr_open is allowed.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-        println!(
-            "NOTE: could not raise the descriptor limit to {most}: {}",
-            std::io::Error::last_os_error()
-        );
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == 0 {
+        return;
     }
+    let why = std::io::Error::last_os_error();
+    let mut lim = lim;
+    // SAFETY: a valid out pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: a valid rlimit, the soft limit at most the hard one.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+    println!(
+        "NOTE: descriptor limit {} (could not raise it to {most}: {why})",
+        lim.rlim_cur
+    );
 }
 
 /// `MemAvailable` from `/proc/meminfo`, in bytes.
