@@ -297,7 +297,7 @@ impl Bus {
     }
 
     /// The in-root path of the bus directory (`ndctl_bus_get_devname`'s directory).
-    pub fn path(&self) -> &std::path::Path {
+    pub fn path(&self) -> std::path::PathBuf {
         self.device().path()
     }
 

@@ -74,7 +74,7 @@ impl Dax {
             }
             let cd = Device::with_attrs(Arc::clone(sysfs), path, &CHARDEV_ATTRS);
             let mode = sysfs
-                .link_basename(cd.path(), "driver")
+                .link_basename(&cd.path(), "driver")
                 .map(|d| match d.as_str() {
                     "kmem" => "system-ram".to_string(),
                     _ => "devdax".to_string(),

@@ -494,7 +494,7 @@ impl Dimm {
             .get_or_init(|| {
                 self.device()
                     .sysfs()
-                    .open_attr_for_poll(self.device().path(), &self.pattr("flags"))
+                    .open_attr_for_poll(&self.device().path(), &self.pattr("flags"))
                     .inspect_err(|e| {
                         crate::ctx_log!(
                             self.device().sysfs().logger(),

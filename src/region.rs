@@ -360,7 +360,7 @@ impl Region {
         match self
             .device()
             .sysfs()
-            .read_lines(self.device().path(), "badblocks")?
+            .read_lines(&self.device().path(), "badblocks")?
         {
             Some(lines) => parse_badblocks(&path, &lines),
             None => Ok(Vec::new()),

@@ -193,7 +193,7 @@ pub unsafe extern "C" fn ndctl_dax_get_daxctl_region(dax: *mut ndctl_dax) -> *mu
         let d = live!(dax);
         let c = crate::handles::context_of(d.region().bus().ctx())?;
         let uuid = value(d.uuid()).unwrap_or_default();
-        let path = d.device().sysfs().host_path(d.device().path());
+        let path = d.device().sysfs().host_path(&d.device().path());
         let id = d.region().id();
         c.daxctl_object(|state, priority| state.region(priority, dax as usize, id, &uuid, &path))
     })

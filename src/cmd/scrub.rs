@@ -41,7 +41,7 @@ impl Bus {
         let file = self
             .device()
             .sysfs()
-            .open_attr_for_poll(self.path(), "nfit/scrub")?;
+            .open_attr_for_poll(&self.path(), "nfit/scrub")?;
         let path = self.device().attr_path("nfit/scrub");
         let (mut interval, mut timeout) = (interval, timeout);
         loop {

@@ -77,7 +77,7 @@ impl Dimm {
         let file = self
             .device()
             .sysfs()
-            .open_attr_for_poll(self.device().path(), "security")?;
+            .open_attr_for_poll(&self.device().path(), "security")?;
         let path = self.device().attr_path("security");
         let state = |s: Result<Option<SecurityState>>| {
             s.map_err(|e| Error::Unsupported {

@@ -207,6 +207,51 @@ impl Cache {
     }
 }
 
+/// Bytes a device name (with its NUL) can take inside [`DevName`]: every name of the nd
+/// tree (`namespace12.3456`, `dax0.12`, `ndbus0`) fits.
+const NAME_INLINE: usize = 22;
+
+/// The last component of a device's path, NUL-terminated: inline when short, so that a
+/// device needs no allocation of its own for its name.
+#[derive(Debug)]
+enum DevName {
+    Inline { len: u8, bytes: [u8; NAME_INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl DevName {
+    fn new(name: &[u8]) -> DevName {
+        if name.len() < NAME_INLINE {
+            let mut bytes = [0; NAME_INLINE];
+            bytes[..name.len()].copy_from_slice(name);
+            // Shorter than NAME_INLINE, so it fits in a u8.
+            DevName::Inline {
+                len: name.len() as u8,
+                bytes,
+            }
+        } else {
+            let mut v = Vec::with_capacity(name.len() + 1);
+            v.extend_from_slice(name);
+            v.push(0);
+            DevName::Heap(v.into_boxed_slice())
+        }
+    }
+
+    /// The name and its NUL.
+    fn bytes_nul(&self) -> &[u8] {
+        match self {
+            DevName::Inline { len, bytes } => &bytes[..usize::from(*len) + 1],
+            DevName::Heap(b) => b,
+        }
+    }
+
+    /// The name without its NUL.
+    fn bytes(&self) -> &[u8] {
+        let b = self.bytes_nul();
+        &b[..b.len() - 1]
+    }
+}
+
 /// A directory of a device in sysfs, with a cache of its attributes.
 ///
 /// Attributes are read at most once until [`Device::invalidate`]; the few that libndctl
@@ -216,12 +261,11 @@ impl Cache {
 #[derive(Debug)]
 pub struct Device {
     sysfs: Arc<Sysfs>,
-    /// The in-root path of the directory, then a NUL: one allocation holds the path
-    /// (all but the NUL) and the name C callers get without a copy of their own (the
-    /// last component and the NUL).
-    path_nul: Box<[u8]>,
-    /// Where the last component starts in `path_nul`.
-    name_at: u32,
+    /// The in-root path of the parent directory, shared with the device's siblings
+    /// (thousands of namespaces of a region hold one copy of the region's path).
+    dir: Arc<[u8]>,
+    /// The last component of the path.
+    name: DevName,
     set: &'static AttrSet,
     cache: Mutex<Cache>,
 }
@@ -235,32 +279,36 @@ impl Device {
 
     /// A device at the resolved in-root directory `path` whose kind reads `set`.
     pub fn with_attrs(sysfs: Arc<Sysfs>, path: PathBuf, set: &'static AttrSet) -> Device {
-        use std::os::unix::ffi::OsStringExt;
-        let mut bytes = path.into_os_string().into_vec();
-        let name_at = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        bytes.push(0);
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let (dir, name) = match bytes.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&bytes[..i], &bytes[i + 1..]),
+            None => (&b""[..], bytes),
+        };
         Device {
+            dir: sysfs.shared_dir(dir),
             sysfs,
-            path_nul: bytes.into_boxed_slice(),
-            // A path longer than 4 GiB cannot have been opened.
-            name_at: u32::try_from(name_at).unwrap_or(0),
+            name: DevName::new(name),
             set,
             cache: Mutex::new(Cache::default()),
         }
     }
 
     /// The in-root path of the device directory.
-    pub fn path(&self) -> &Path {
+    pub fn path(&self) -> PathBuf {
         use std::os::unix::ffi::OsStrExt;
-        let end = self.path_nul.len().saturating_sub(1);
-        Path::new(std::ffi::OsStr::from_bytes(&self.path_nul[..end]))
+        let name = self.name.bytes();
+        let mut p = Vec::with_capacity(self.dir.len() + 1 + name.len());
+        if !self.dir.is_empty() {
+            p.extend_from_slice(&self.dir);
+            p.push(b'/');
+        }
+        p.extend_from_slice(name);
+        PathBuf::from(std::ffi::OsStr::from_bytes(&p))
     }
 
     fn name_nul(&self) -> &[u8] {
-        usize::try_from(self.name_at)
-            .ok()
-            .and_then(|at| self.path_nul.get(at..))
-            .unwrap_or(b"\0")
+        self.name.bytes_nul()
     }
 
     /// The device name (last component of the path), e.g. `region1`; empty if it is not
@@ -303,7 +351,7 @@ impl Device {
         }
         let (values, regular) = self
             .sysfs
-            .read_attrs(self.path(), set.cached, &set.probed());
+            .read_attrs(&self.path(), set.cached, &set.probed());
         let mut c = self.cache();
         if c.loaded {
             return;
@@ -338,7 +386,7 @@ impl Device {
         let names: Vec<&str> = known.iter().map(|&i| set.lazy[i]).collect();
         for (&i, v) in known
             .iter()
-            .zip(self.sysfs.read_listed(self.path(), &names))
+            .zip(self.sysfs.read_listed(&self.path(), &names))
         {
             values[i] = Some(v);
         }
@@ -346,7 +394,7 @@ impl Device {
             let names: Vec<&str> = unknown.iter().map(|&i| set.lazy[i]).collect();
             for (&i, v) in unknown
                 .iter()
-                .zip(self.sysfs.read_attrs(self.path(), &names, &[]).0)
+                .zip(self.sysfs.read_attrs(&self.path(), &names, &[]).0)
             {
                 values[i] = Some(v);
             }
@@ -433,9 +481,9 @@ impl Device {
             _ => false,
         };
         let v = if known_regular {
-            self.sysfs.read_known_regular(self.path(), name)?
+            self.sysfs.read_known_regular(&self.path(), name)?
         } else {
-            self.sysfs.read_attr(self.path(), name)?
+            self.sysfs.read_attr(&self.path(), name)?
         };
         self.cache().put(self.set, name, v.clone());
         Ok(v)
@@ -505,7 +553,7 @@ impl Device {
     /// Write an attribute and drop its cached value.
     pub fn write(&self, name: &str, value: &str) -> Result<()> {
         self.cache().remove(self.set, name);
-        self.sysfs.write_attr(self.path(), name, value)
+        self.sysfs.write_attr(&self.path(), name, value)
     }
 
     /// Write an attribute and remember what was written as its value (minus a trailing
@@ -545,13 +593,13 @@ impl Device {
     /// fetches the kind's batch again.
     pub fn invalidate(&self) {
         *self.cache() = Cache::default();
-        self.sysfs.forget_kept(self.path());
+        self.sysfs.forget_kept(&self.path());
     }
 
     /// Whether a driver is bound (`driver` is a symbolic link), asked now: binding is
     /// the kernel's to change at any time, and libndctl asks every time.
     pub fn has_driver(&self) -> bool {
-        self.sysfs.is_symlink_in_resolved(self.path(), "driver")
+        self.sysfs.is_symlink_in_resolved(&self.path(), "driver")
     }
 
     /// Whether a file or directory `name` exists in the device directory.
@@ -599,7 +647,7 @@ impl Device {
     fn numbered(&self, prefix: &str) -> Result<Vec<(u32, String, PathBuf)>> {
         let logger = self.sysfs.logger();
         let mut out = Vec::new();
-        for (name, is_link) in self.sysfs.list_dir_typed(self.path())? {
+        for (name, is_link) in self.sysfs.list_dir_typed(&self.path())? {
             let id = match child_id(prefix, &name) {
                 None => continue,
                 Some(Ok(id)) => id,
@@ -635,7 +683,7 @@ impl Device {
     pub fn indexes(&self, prefix: &str) -> Result<Vec<u32>> {
         let mut v: Vec<u32> = self
             .sysfs
-            .list_dir(self.path())?
+            .list_dir(&self.path())?
             .iter()
             .filter_map(|n| super::parse::exact_index(prefix, n))
             .collect::<HashSet<u32>>()
@@ -707,7 +755,7 @@ impl Device {
     pub fn unbind(&self) -> Result<()> {
         let res = self
             .sysfs
-            .write_attr(self.path(), "driver/unbind", self.name());
+            .write_attr(&self.path(), "driver/unbind", self.name());
         self.invalidate();
         res
     }

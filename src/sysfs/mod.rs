@@ -109,6 +109,8 @@ pub struct Sysfs {
     io_uring: AtomicBool,
     ring: Mutex<RingState>,
     kept: kept::Kept,
+    /// The parent directory the last device was made in (see [`Sysfs::shared_dir`]).
+    last_dir: Mutex<Option<Arc<[u8]>>>,
 }
 
 impl Sysfs {
@@ -139,6 +141,7 @@ impl Sysfs {
             io_uring: AtomicBool::new(io_uring),
             ring: Mutex::new(RingState::Untried),
             kept: kept::Kept::default(),
+            last_dir: Mutex::new(None),
         })
     }
 
@@ -344,6 +347,21 @@ impl Sysfs {
                 Self::value_of(path, b)
             }
             Err(e) => self.read_failure(&path, Error::io(&path, e)),
+        }
+    }
+
+    /// The in-root path `dir` in an allocation shared with the devices made in it before:
+    /// a scan makes a directory's devices one after the other, so remembering the last
+    /// one shares the path of a region among all its namespaces.
+    pub(crate) fn shared_dir(&self, dir: &[u8]) -> Arc<[u8]> {
+        let mut last = self.last_dir.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some(d) if **d == *dir => Arc::clone(d),
+            _ => {
+                let d: Arc<[u8]> = Arc::from(dir);
+                *last = Some(Arc::clone(&d));
+                d
+            }
         }
     }
 
