@@ -343,7 +343,7 @@ impl Arena {
         let own = &self.lanes[lane].unflushed_map;
         if self.lanes[..self.active_lanes]
             .iter()
-            .any(|l| l.unflushed_map.load(Ordering::SeqCst) == entry_off)
+            .any(|l| l.unflushed_map.load(Ordering::Acquire) == entry_off)
         {
             io::flush(s, entry_off, 4)?;
         }
@@ -352,13 +352,16 @@ impl Arena {
             io::flush(s, prev, 4)?;
         }
         io::persist(s, data_off, buf.len() as u64)?;
-        // Both write-backs are complete now.
-        own.store(NO_ENTRY, Ordering::SeqCst);
+        // Both write-backs are complete now. (Release, not SeqCst: a reader of the marker
+        // holds this entry's map lock or this lane's lock, which order it against the store;
+        // what must not be seen early is the clear, and a store cannot pass the persistence
+        // point's fence. An xchg here would stall on the store buffer for nothing.)
+        own.store(NO_ENTRY, Ordering::Release);
         flog::commit_entry(s, slot, entry)?;
         fe.advance(entry);
         match map::store_entry(s, &self.geo, premap, MapEntry::normal(new)) {
             Ok(off) => {
-                own.store(off, Ordering::SeqCst);
+                own.store(off, Ordering::Release);
                 Ok(())
             }
             Err(e) => {
@@ -394,7 +397,7 @@ impl Arena {
         for l in &self.lanes {
             // Holding the lane keeps its marker from changing until the write-back is done.
             let g = lock(&l.state);
-            let off = l.unflushed_map.load(Ordering::SeqCst);
+            let off = l.unflushed_map.load(Ordering::Acquire);
             if off != NO_ENTRY {
                 io::flush(s, off, 4)?;
                 last = Some(off);
@@ -406,7 +409,7 @@ impl Arena {
             io::persist(s, off, 4)?;
         }
         for (_g, marker) in guards {
-            marker.store(NO_ENTRY, Ordering::SeqCst);
+            marker.store(NO_ENTRY, Ordering::Release);
         }
         Ok(())
     }

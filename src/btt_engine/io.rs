@@ -470,7 +470,7 @@ impl Storage for MmapStorage {
             return Ok(());
         }
         let a = unsafe { AtomicU32::from_ptr(p.cast::<u32>()) };
-        a.store(value.to_le(), Ordering::SeqCst);
+        a.store(value.to_le(), Ordering::Release);
         Ok(())
     }
     fn store_u32(&self, offset: u64, value: u32) -> io::Result<()> {
@@ -479,10 +479,13 @@ impl Storage for MmapStorage {
             return self.write_u32(offset, value);
         }
         // A plain cached store: flush writes the line back when the engine needs it durable.
+        // Release is enough (a SeqCst store is an xchg, which waits for the store buffer):
+        // a reader that must not miss this map update is ordered by the writer's SeqCst
+        // fence before it looks for readers of the old block (`wait_for_readers`).
         // SAFETY: aligned (checked above), inside the mapping, only accessed atomically when
         // concurrent.
         let a = unsafe { AtomicU32::from_ptr(p.cast::<u32>()) };
-        a.store(value.to_le(), Ordering::SeqCst);
+        a.store(value.to_le(), Ordering::Release);
         Ok(())
     }
     fn prefetch(&self, offset: u64, len: u64) {
