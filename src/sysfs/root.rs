@@ -506,7 +506,40 @@ impl Root {
         }
         let rel = Self::plain_relative(path)?;
         let err = |e| Error::io(path, e);
-        let probe = match openat2(self.fd.as_raw_fd(), rel, libc::O_PATH | libc::O_NOFOLLOW) {
+        // Below /sys, relative to `sys` without leaving its mount (a mount point on the
+        // way: from the root). sysfs holds no device node or FIFO, so there the file is
+        // opened at once, without the probe, and its type checked on the descriptor.
+        let open = |flags: libc::c_int| match self.open_on_sys(path, flags) {
+            Some((Err(e), _)) if e.raw_os_error() == Some(libc::EXDEV) => {
+                (openat2(self.fd.as_raw_fd(), rel, flags), SysFs::Other)
+            }
+            Some(done) => done,
+            None => (openat2(self.fd.as_raw_fd(), rel, flags), SysFs::Other),
+        };
+        let rw = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        if self.sys_mount().is_some_and(|m| m.fs == SysFs::Sysfs) {
+            match open(rw) {
+                (Ok(fd), SysFs::Sysfs) => {
+                    return Some(match fstat(fd.as_raw_fd()) {
+                        Ok(st) if Kind::of(st.st_mode) == Kind::File => Ok(File::from(fd)),
+                        Ok(st) => Err(Error::NotRegular {
+                            path: path.to_path_buf(),
+                            what: Kind::describe(st.st_mode),
+                        }),
+                        Err(e) => Err(err(e)),
+                    })
+                }
+                (Err(e), SysFs::Sysfs) => {
+                    return match e.raw_os_error() {
+                        Some(libc::ENOENT) => Some(Err(err(e))),
+                        _ => None,
+                    }
+                }
+                // Opened from the root past a mount point: checked below like elsewhere.
+                _ => {}
+            }
+        }
+        let probe = match open(libc::O_PATH | libc::O_NOFOLLOW).0 {
             Ok(fd) => fd,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Some(Err(err(e))),
             Err(_) => return None,
@@ -526,11 +559,7 @@ impl Root {
             }
         }
         drop(probe);
-        let fd = match openat2(
-            self.fd.as_raw_fd(),
-            rel,
-            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW,
-        ) {
+        let fd = match open(rw).0 {
             Ok(fd) => fd,
             Err(e) => return Some(Err(err(e))),
         };
