@@ -166,13 +166,17 @@ fn timed(p: &Program, root: &Path, scratch: &Path) -> Sample {
     }
 }
 
-/// Total system calls of one run (`strace -f -c`), not timed.
-fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
-    let report = scratch.join(format!("strace-{}.txt", p.name));
+/// Runs `p` once under `strace` with `options` (before `-o`), untimed, in `p`'s
+/// environment, and returns strace's report.
+fn traced(p: &Program, root: &Path, scratch: &Path, what: &str, options: &[&str]) -> String {
+    let report = scratch.join(format!("{what}-{}.txt", p.name));
     let inner = p.command(root);
     let mut c = Command::new("strace");
-    c.args(["-f", "-c", "-o"]).arg(&report).arg(&p.exe);
-    c.args(&p.args);
+    c.args(options)
+        .arg("-o")
+        .arg(&report)
+        .arg(&p.exe)
+        .args(&p.args);
     c.env_clear();
     for (k, v) in inner.get_envs() {
         if let Some(v) = v {
@@ -183,7 +187,12 @@ fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
     c.stdout(Stdio::null()).stderr(Stdio::null());
     let st = c.status().expect("strace");
     assert!(st.success(), "strace {}: {st}", p.name);
-    let text = fs::read_to_string(&report).expect("strace report");
+    fs::read_to_string(&report).expect("strace report")
+}
+
+/// Total system calls of one run (`strace -f -c`), not timed.
+fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
+    let text = traced(p, root, scratch, "strace", &["-f", "-c"]);
     text.lines()
         .find(|l| l.trim_end().ends_with("total"))
         .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
@@ -192,33 +201,15 @@ fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
 
 /// Whether a run of `p` had an open fail with EMFILE (traced for failed opens only).
 fn ran_out_of_descriptors(p: &Program, root: &Path, scratch: &Path) -> bool {
-    let report = scratch.join(format!("emfile-{}.txt", p.name));
-    let inner = p.command(root);
-    let mut c = Command::new("strace");
-    c.args([
+    let options = [
         "-f",
         "--seccomp-bpf",
         "-e",
         "trace=open,openat,openat2",
         "-e",
-    ])
-    .args(["status=failed", "-o"])
-    .arg(&report)
-    .arg(&p.exe)
-    .args(&p.args);
-    c.env_clear();
-    for (k, v) in inner.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
-    c.env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    c.stdout(Stdio::null()).stderr(Stdio::null());
-    let st = c.status().expect("strace");
-    assert!(st.success(), "strace {}: {st}", p.name);
-    fs::read_to_string(&report)
-        .expect("strace report")
-        .contains("EMFILE")
+        "status=failed",
+    ];
+    traced(p, root, scratch, "emfile", &options).contains("EMFILE")
 }
 
 fn output(p: &Program, root: &Path) -> String {
