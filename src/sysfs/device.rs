@@ -282,6 +282,8 @@ impl Device {
         use std::os::unix::ffi::OsStrExt;
         let bytes = path.as_os_str().as_bytes();
         let (dir, name) = match bytes.iter().rposition(|&b| b == b'/') {
+            // A directory right below `/` keeps its slash.
+            Some(0) => (&b"/"[..], &bytes[1..]),
             Some(i) => (&bytes[..i], &bytes[i + 1..]),
             None => (&b""[..], bytes),
         };
@@ -299,8 +301,8 @@ impl Device {
         use std::os::unix::ffi::OsStrExt;
         let name = self.name.bytes();
         let mut p = Vec::with_capacity(self.dir.len() + 1 + name.len());
-        if !self.dir.is_empty() {
-            p.extend_from_slice(&self.dir);
+        p.extend_from_slice(&self.dir);
+        if !self.dir.is_empty() && !self.dir.ends_with(b"/") {
             p.push(b'/');
         }
         p.extend_from_slice(name);
@@ -764,6 +766,30 @@ impl Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_gives_back_the_path_it_was_made_with() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sysfs = Arc::new(Sysfs::new(tmp.path()).unwrap());
+        let long = format!("sys/devices/{}", "n".repeat(NAME_INLINE + 5));
+        for p in [
+            "sys/devices/platform/nfit_test.0/ndbus0/region1/namespace1.7",
+            "/sys/devices/bus0",
+            "/bus0",
+            "bus0",
+            long.as_str(),
+        ] {
+            let d = Device::new(Arc::clone(&sysfs), PathBuf::from(p));
+            assert_eq!(d.path(), Path::new(p));
+            let name = p.rsplit('/').next().unwrap();
+            assert_eq!(d.name(), name);
+            assert_eq!(d.name_cstr().to_str().unwrap(), name);
+        }
+        // Siblings share their directory's path.
+        let a = Device::new(Arc::clone(&sysfs), PathBuf::from("sys/r/namespace1.0"));
+        let b = Device::new(Arc::clone(&sysfs), PathBuf::from("sys/r/namespace1.1"));
+        assert!(Arc::ptr_eq(&a.dir, &b.dir));
+    }
 
     #[test]
     fn packed_values_come_back_as_stored() {
