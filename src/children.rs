@@ -542,3 +542,33 @@ impl Region {
         self.device().children(&self.child_prefix(kind))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BlockDeviceName;
+
+    #[test]
+    fn block_device_names_handed_out_stay_where_they_were() {
+        let n = BlockDeviceName::default();
+        let first = n.get(|| Some("pmem0".into())).unwrap().as_ptr();
+        // Kept: not read again until forgotten.
+        let again = n.get(|| panic!("read again while kept")).unwrap();
+        assert_eq!(again.as_ptr(), first);
+        // No block device now: nothing, and the old name is still valid memory.
+        n.forget();
+        assert_eq!(n.get(|| None), None);
+        // SAFETY: the test's claim: a pointer handed out stays valid with the object.
+        assert_eq!(unsafe { std::ffi::CStr::from_ptr(first) }, c"pmem0");
+        // The same name again is the same string; another is a new one beside it.
+        assert_eq!(n.get(|| Some("pmem0".into())).unwrap().as_ptr(), first);
+        n.forget();
+        let renamed = n.get(|| Some("pmem0s".into())).unwrap();
+        assert_eq!(renamed, c"pmem0s");
+        assert_ne!(renamed.as_ptr(), first);
+        // SAFETY: as above.
+        assert_eq!(unsafe { std::ffi::CStr::from_ptr(first) }, c"pmem0");
+        // A name with a NUL cannot be a C string: none.
+        n.forget();
+        assert_eq!(n.get(|| Some("a\0b".into())), None);
+    }
+}
