@@ -518,8 +518,10 @@ impl Root {
         };
         let rw = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
         if self.sys_mount().is_some_and(|m| m.fs == SysFs::Sysfs) {
-            match open(rw) {
-                (Ok(fd), SysFs::Sysfs) => {
+            // Only what stays on the sysfs mount is opened unprobed: a path that crosses a
+            // mount point (EXDEV) may end at anything bound there, and takes the probe.
+            match self.open_on_sys(path, rw) {
+                Some((Ok(fd), SysFs::Sysfs)) => {
                     return Some(match fstat(fd.as_raw_fd()) {
                         Ok(st) if Kind::of(st.st_mode) == Kind::File => Ok(File::from(fd)),
                         Ok(st) => Err(Error::NotRegular {
@@ -529,13 +531,12 @@ impl Root {
                         Err(e) => Err(err(e)),
                     })
                 }
-                (Err(e), SysFs::Sysfs) => {
+                Some((Err(e), SysFs::Sysfs)) if e.raw_os_error() != Some(libc::EXDEV) => {
                     return match e.raw_os_error() {
                         Some(libc::ENOENT) => Some(Err(err(e))),
                         _ => None,
                     }
                 }
-                // Opened from the root past a mount point: checked below like elsewhere.
                 _ => {}
             }
         }
