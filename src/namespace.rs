@@ -425,10 +425,10 @@ impl Namespace {
     /// ([`Namespace::claim`]) already.
     pub fn badblocks_of(&self, claim: Option<&Claim>) -> Result<Vec<BadBlock>> {
         let (owner, bdev) = match claim {
-            Some(Claim::Pfn(p)) => (p.device().path().to_path_buf(), p.block_device()),
+            Some(Claim::Pfn(p)) => (p.device().path(), p.block_device()),
             // libndctl does not report badblocks through a btt.
             Some(Claim::Btt(_)) => return Ok(Vec::new()),
-            _ => (self.device().path().to_path_buf(), self.block_device()),
+            _ => (self.device().path(), self.block_device()),
         };
         let Some(bdev) = bdev else {
             return Ok(Vec::new());
@@ -445,8 +445,8 @@ impl Namespace {
 
     fn write_cache_dir(&self) -> Result<PathBuf> {
         let (owner, bdev) = match self.pfn()? {
-            Some(p) => (p.device().path().to_path_buf(), p.block_device()),
-            None => (self.device().path().to_path_buf(), self.block_device()),
+            Some(p) => (p.device().path(), p.block_device()),
+            None => (self.device().path(), self.block_device()),
         };
         // Without a disk there is no write cache to ask about (libndctl: -ENXIO).
         let bdev = bdev.ok_or_else(|| Error::Missing {

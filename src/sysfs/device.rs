@@ -384,19 +384,17 @@ impl Device {
         };
         // Listed as regular files: read without listing again. The others (missing,
         // links, not listed as files) the way a first batch reads them.
+        let dir = self.path();
         let mut values: Vec<Option<Result<Attr>>> = (0..set.lazy.len()).map(|_| None).collect();
         let names: Vec<&str> = known.iter().map(|&i| set.lazy[i]).collect();
-        for (&i, v) in known
-            .iter()
-            .zip(self.sysfs.read_listed(&self.path(), &names))
-        {
+        for (&i, v) in known.iter().zip(self.sysfs.read_listed(&dir, &names)) {
             values[i] = Some(v);
         }
         if !unknown.is_empty() {
             let names: Vec<&str> = unknown.iter().map(|&i| set.lazy[i]).collect();
             for (&i, v) in unknown
                 .iter()
-                .zip(self.sysfs.read_attrs(&self.path(), &names, &[]).0)
+                .zip(self.sysfs.read_attrs(&dir, &names, &[]).0)
             {
                 values[i] = Some(v);
             }
@@ -649,7 +647,8 @@ impl Device {
     fn numbered(&self, prefix: &str) -> Result<Vec<(u32, String, PathBuf)>> {
         let logger = self.sysfs.logger();
         let mut out = Vec::new();
-        for (name, is_link) in self.sysfs.list_dir_typed(&self.path())? {
+        let dir = self.path();
+        for (name, is_link) in self.sysfs.list_dir_typed(&dir)? {
             let id = match child_id(prefix, &name) {
                 None => continue,
                 Some(Ok(id)) => id,
@@ -658,12 +657,12 @@ impl Device {
                         logger,
                         Level::Warn,
                         "{}/{name}: skipped: {why}",
-                        self.path().display()
+                        dir.display()
                     );
                     continue;
                 }
             };
-            let path = self.path().join(&name);
+            let path = dir.join(&name);
             let path = if is_link {
                 match self.sysfs.resolve(&path) {
                     Ok(p) => p.into_path_buf(),
