@@ -451,10 +451,7 @@ impl Sysfs {
             let resolve =
                 // Not across a mount either: a listing reports the type of the file a
                 // mount covers, not of what is mounted on it.
-                libc::RESOLVE_BENEATH
-                    | libc::RESOLVE_NO_XDEV
-                    | libc::RESOLVE_NO_SYMLINKS
-                    | libc::RESOLVE_NO_MAGICLINKS;
+                root::RESOLVE_BELOW;
             use std::os::fd::{AsRawFd, IntoRawFd};
             let raw = fd.as_raw_fd();
             // The ring closes the directory with the files (one call fewer per device).
@@ -490,15 +487,7 @@ impl Sysfs {
                     values[*i] = Some(self.read_attr(dir, read[*i]));
                     continue;
                 };
-                values[*i] = Some(match outcome {
-                    Ok(b) => Self::value_of(path, b),
-                    // Became a link since the listing, or a mount point: the resolver
-                    // decides, checking the type of what it opens.
-                    Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::EXDEV)) => {
-                        self.read_attr(dir, read[*i])
-                    }
-                    Err(e) => self.read_failure(&path, Error::io(&path, e)),
-                });
+                values[*i] = Some(self.listed_value(dir, read[*i], path, outcome));
             }
         } else {
             drop(fd);
@@ -523,10 +512,7 @@ impl Sysfs {
                 .map(|n| CString::new(rel.join(n).as_os_str().as_bytes()).ok())
                 .collect();
             let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
-            let resolve = libc::RESOLVE_BENEATH
-                | libc::RESOLVE_NO_XDEV
-                | libc::RESOLVE_NO_SYMLINKS
-                | libc::RESOLVE_NO_MAGICLINKS;
+            let resolve = root::RESOLVE_BELOW;
             if let Some(paths) = paths.filter(|_| names.iter().all(|n| !n.contains('/'))) {
                 if let Some(Ok(outcomes)) =
                     self.with_ring(|r| r.read_at(sys, &paths, flags, resolve, false))
@@ -534,26 +520,31 @@ impl Sysfs {
                     return names
                         .iter()
                         .zip(outcomes)
-                        .map(|(n, o)| {
-                            let path = dir.join(n);
-                            match o {
-                                Ok(b) => Self::value_of(path, b),
-                                Err(e)
-                                    if matches!(
-                                        e.raw_os_error(),
-                                        Some(libc::ELOOP | libc::EXDEV)
-                                    ) =>
-                                {
-                                    self.read_attr(dir, n)
-                                }
-                                Err(e) => self.read_failure(&path, Error::io(&path, e)),
-                            }
-                        })
+                        .map(|(n, o)| self.listed_value(dir, n, dir.join(n), o))
                         .collect();
                 }
             }
         }
         self.read_attrs(dir, names, &[]).0
+    }
+
+    /// The value of `dir/name` (at `path`) from what a batch's open and read of a listed
+    /// file gave: a name that became a link since the listing, or a mount point, goes
+    /// through the resolver, which checks the type of what it opens.
+    fn listed_value(
+        &self,
+        dir: &Path,
+        name: &str,
+        path: PathBuf,
+        outcome: uring::Outcome,
+    ) -> Result<Attr> {
+        match outcome {
+            Ok(b) => Self::value_of(path, b),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::EXDEV)) => {
+                self.read_attr(dir, name)
+            }
+            Err(e) => self.read_failure(&path, Error::io(&path, e)),
+        }
     }
 
     /// An attribute's bytes as libndctl keeps them: refused if they fill the buffer,

@@ -165,6 +165,12 @@ struct SysMount {
 const SYSFS_MAGIC: i64 = 0x6265_6572;
 const TMPFS_MAGIC: i64 = 0x0102_1994;
 
+/// How an open below a directory descriptor resolves: beneath it, on its mount, no links.
+pub(crate) const RESOLVE_BELOW: u64 = libc::RESOLVE_BENEATH
+    | libc::RESOLVE_NO_XDEV
+    | libc::RESOLVE_NO_SYMLINKS
+    | libc::RESOLVE_NO_MAGICLINKS;
+
 /// What file system `fd` lives on (one `fstatfs`); `Other` if it cannot tell.
 pub(crate) fn fs_of(fd: RawFd) -> SysFs {
     let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
@@ -643,10 +649,7 @@ impl Root {
             return None;
         }
         let sys = self.sys_mount()?;
-        let resolve = libc::RESOLVE_BENEATH
-            | libc::RESOLVE_NO_XDEV
-            | libc::RESOLVE_NO_SYMLINKS
-            | libc::RESOLVE_NO_MAGICLINKS;
+        let resolve = RESOLVE_BELOW;
         Some((
             openat2_resolve(sys.fd.as_raw_fd(), rel.as_os_str(), flags, resolve),
             sys.fs,
@@ -931,10 +934,7 @@ pub(crate) fn describe_dtype(dtype: u8) -> &'static str {
 pub(crate) fn open_in_dir(dir: &OwnedFd, name: &OsStr, use_openat2: bool) -> io::Result<File> {
     let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
     if use_openat2 {
-        let resolve = libc::RESOLVE_BENEATH
-            | libc::RESOLVE_NO_XDEV
-            | libc::RESOLVE_NO_SYMLINKS
-            | libc::RESOLVE_NO_MAGICLINKS;
+        let resolve = RESOLVE_BELOW;
         return openat2_resolve(dir.as_raw_fd(), name, flags, resolve).map(File::from);
     }
     if Kind::of(lstat_at(dir.as_raw_fd(), name)?.st_mode) != Kind::File {
