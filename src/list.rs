@@ -596,14 +596,7 @@ fn listed_namespaces(o: &Options, r: &Region) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for ns in r.namespaces()? {
         let claim = ns.claim()?;
-        let mode = match &claim {
-            Some(c) => c.mode(),
-            None => match ns.mode() {
-                Ok(m) => m,
-                Err(crate::Error::Missing { .. }) => Mode::Raw,
-                Err(e) => return Err(e),
-            },
-        };
+        let mode = ns.mode_with(claim.as_ref())?;
         if !matches_namespace(o, &ns, mode) {
             continue;
         }

@@ -257,6 +257,19 @@ impl Namespace {
         }))
     }
 
+    /// The mode as `ndctl list` shows it: the one its claiming device gives (`claim`, as
+    /// [`Namespace::claim`] found it), else the `mode` attribute, raw where there is none
+    /// (IO namespaces).
+    pub fn mode_with(&self, claim: Option<&Claim>) -> Result<Mode> {
+        match claim {
+            Some(c) => Ok(c.mode()),
+            None => match self.mode() {
+                Err(Error::Missing { .. }) => Ok(Mode::Raw),
+                other => other,
+            },
+        }
+    }
+
     /// The current mode, read now (`mode`).
     pub fn mode(&self) -> Result<Mode> {
         let path = self.device().attr_path("mode");
