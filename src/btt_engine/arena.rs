@@ -314,10 +314,15 @@ impl Arena {
         let entry_off = self.geo.map_entry(premap);
         s.prefetch(entry_off, 4);
         self.wait_for_readers(new);
+        // The map lock is taken before the copy, not after it: its compare-exchange is a
+        // locked instruction, which waits until every store before it, the data's streaming
+        // stores included, has drained. Taken after the copy it would wait for the data on
+        // its own, and the flog head and write-backs below would then drain separately at
+        // the persistence point; taken here, with nothing in flight, it costs nothing, and
+        // the data, the flog head and the write-backs drain together at one fence.
+        let _map_guard = lock(&self.map_locks[map::lock_index(premap, self.map_locks.len())]);
         let data_off = self.block_offset(new);
         io::write_all(s, data_off, buf)?;
-
-        let _map_guard = lock(&self.map_locks[map::lock_index(premap, self.map_locks.len())]);
         let old_entry = map::read_entry(s, &self.geo, premap)?;
         let old = map::check_postmap(&self.geo, premap, old_entry, self.info.internal_nlba)?;
         let old_logged = if old_entry.state() == MapState::Error {
