@@ -169,7 +169,7 @@ impl Sysfs {
                 // A forked child: the ring's memory is a copy the kernel does not read.
                 // Leaking the parent's ring in the child is harmless; using it is not.
                 match std::mem::replace(state, RingState::Untried) {
-                    RingState::Ready(old) => old.abandon(),
+                    RingState::Ready(old) => old.abandon_in_child(),
                     other => *state = other,
                 }
             }
@@ -216,6 +216,15 @@ impl Sysfs {
             }
         }
         Some(r)
+    }
+
+    /// The descriptors the ring keeps until its next submission (`None` without a ring).
+    #[cfg(test)]
+    fn ring_waiting(&self) -> Option<Vec<std::os::fd::RawFd>> {
+        match &*self.ring.lock().unwrap_or_else(|p| p.into_inner()) {
+            RingState::Ready(r) => Some(r.waiting().to_vec()),
+            _ => None,
+        }
     }
 
     /// The host directory used as `/`.
@@ -1219,6 +1228,57 @@ mod tests {
             let before = s.kept.len();
             dev.invalidate();
             assert_eq!(s.kept.len(), before - 1, "{how}");
+        }
+    }
+
+    #[test]
+    fn a_batch_leaves_open_only_its_own_descriptors_until_the_next_submission() {
+        for (dir, s, how) in ways() {
+            let s = Arc::new(s);
+            let base = dir.path().join("sys/devices/bus0");
+            let devs: Vec<Device> = (0..40)
+                .map(|i| {
+                    let d = base.join(format!("region{i}"));
+                    fs::create_dir_all(&d).unwrap();
+                    fs::write(d.join("size"), format!("{i}\n")).unwrap();
+                    fs::write(d.join("holder"), format!("btt{i}.0\n")).unwrap();
+                    Device::with_attrs(
+                        Arc::clone(&s),
+                        PathBuf::from(format!("/sys/devices/bus0/region{i}")),
+                        &TEST_ATTRS,
+                    )
+                })
+                .collect();
+            let mut checked = 0;
+            for (i, dev) in devs.iter().enumerate() {
+                assert_eq!(dev.opt("size").unwrap().as_deref(), Some(&*i.to_string()));
+                let waiting = s.ring_waiting().unwrap_or_default();
+                // At most this device's files and its directory, not those of the devices
+                // before: each submission closed what the one before left.
+                assert!(
+                    waiting.len() <= TEST_ATTRS.cached.len() + 1,
+                    "{how}: {} descriptors waiting after device {i}",
+                    waiting.len()
+                );
+                checked += usize::from(!waiting.is_empty());
+                for fd in waiting {
+                    // SAFETY: F_GETFD only reads the descriptor's flags.
+                    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+                    assert!(flags >= 0, "{how}: descriptor {fd} is open");
+                    assert_ne!(flags & libc::FD_CLOEXEC, 0, "{how}: {fd} is close-on-exec");
+                }
+            }
+            if how == "io_uring" && s.resolver() == Resolver::Openat2 {
+                if s.uses_io_uring() {
+                    assert_eq!(
+                        checked,
+                        devs.len(),
+                        "{how}: every batch went through the ring"
+                    );
+                } else {
+                    eprintln!("io_uring unavailable here: no waiting descriptors to check");
+                }
+            }
         }
     }
 

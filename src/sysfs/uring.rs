@@ -2,9 +2,11 @@
 //! system call, the reads in between made inline with `read(2)`.
 //!
 //! A batch is one `io_uring_enter` that submits an `OPENAT2` per file (each relative to
-//! the same directory descriptor), one `read(2)` per opened file, and one more
-//! `io_uring_enter` with the `CLOSE`s of them all, so no descriptor outlives the call
-//! that read it. The reads are not submitted to the
+//! the same directory descriptor) together with the `CLOSE`s of the previous batch's
+//! descriptors, then one `read(2)` per opened file. Its own descriptors stay open until
+//! the next submission closes them (or the ring is dropped): at most one batch's worth
+//! ([`CHUNK`] files and their directory), all `O_CLOEXEC`, and one `io_uring_enter` per
+//! batch instead of two. The reads are not submitted to the
 //! ring: sysfs (kernfs) and tmpfs files cannot be read without blocking, so io_uring
 //! hands every such read to an io-wq worker thread, and the thread switch per file costs
 //! more CPU than the system calls it saves (measured: the walker's system time doubled).
@@ -42,7 +44,7 @@ pub(crate) struct Ring {
     names: Vec<CString>,
     /// The most a read takes.
     limit: usize,
-    /// Descriptors read and done with, closed before the batch returns.
+    /// Descriptors read and done with, closed by the next submission or on drop.
     to_close: Vec<RawFd>,
 }
 
@@ -96,9 +98,10 @@ impl Ring {
     }
 
     /// Opens every name relative to `dirfd` with `openat2(flags | O_CLOEXEC, resolve)`
-    /// (all in one submission per [`CHUNK`] names), reads each once into a buffer of the
-    /// ring's limit and closes them all in one more submission. One entry per name,
-    /// in order.
+    /// (all in one submission per [`CHUNK`] names, which also closes the descriptors
+    /// waiting from before) and reads each once into a buffer of the ring's limit. One
+    /// entry per name, in order. The descriptors wait for the next submission to close
+    /// them.
     ///
     /// An `Err` of the whole call means the kernel refused the submission or the wait;
     /// requests may still be in flight, so the caller must not use or drop the ring again
@@ -129,27 +132,10 @@ impl Ring {
         if close_dir {
             self.to_close.push(dirfd);
         }
-        self.flush_closes()?;
         Ok(out)
     }
 
-    /// Closes what the batch opened, in one more submission: no descriptor of a context
-    /// outlives the call that read it (libndctl keeps none open either).
-    fn flush_closes(&mut self) -> io::Result<()> {
-        let entries: Vec<squeue::Entry> = self
-            .to_close
-            .drain(..)
-            .map(|fd| {
-                opcode::Close::new(types::Fd(fd))
-                    .build()
-                    .user_data(tag(0, Op::Close))
-            })
-            .collect();
-        // SAFETY: close entries point to no memory.
-        unsafe { self.run(&entries) }.map(drop)
-    }
-
-    /// One `read(2)` of `fd` of at most the ring's limit; `fd` is queued for closing.
+    /// One `read(2)` of `fd` of at most the ring's limit; `fd` waits to be closed.
     fn read_and_keep(&mut self, fd: RawFd) -> Outcome {
         self.to_close.push(fd);
         super::root::read_exact_size(self.limit, |buf| {
@@ -195,7 +181,7 @@ impl Ring {
     }
 
     /// Whether `path` (relative to `dirfd`) can be opened with `openat2(flags, resolve)`,
-    /// in one `io_uring_enter` (and one more that closes it). `Ok(())`
+    /// in one `io_uring_enter` (the descriptor waits for the next one to close it). `Ok(())`
     /// when it opened, else the open's errno. Same contract as [`Ring::read_at`] for an
     /// `Err` of the submission itself, which comes back as `Err(..)` of the outer result.
     pub(crate) fn open_close_at(
@@ -213,7 +199,6 @@ impl Ring {
         Ok(match self.open_chunk(dirfd)?.pop() {
             Some(Ok(fd)) => {
                 self.to_close.push(fd);
-                self.flush_closes()?;
                 Ok(())
             }
             Some(Err(e)) => Err(e),
@@ -260,9 +245,28 @@ impl Ring {
         Ok(out)
     }
 
+    /// The descriptors waiting for the next submission to close them.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> &[RawFd] {
+        &self.to_close
+    }
+
     /// Gives up a ring whose requests may still be in flight: its memory is never freed,
     /// because the kernel may still read it (the descriptors it holds stay open).
     pub(crate) fn abandon(self: Box<Self>) {
+        Box::leak(self);
+    }
+
+    /// Gives up, in a forked child, the ring inherited from the parent: the child's
+    /// copies of the descriptors waiting to be closed are closed with `close(2)` (the
+    /// parent's ring closes the parent's own), the ring itself is left alone (its
+    /// memory is shared with nothing the child submits).
+    pub(crate) fn abandon_in_child(mut self: Box<Self>) {
+        for fd in self.to_close.drain(..) {
+            // SAFETY: the child's copy of a descriptor this ring opened; nobody else in
+            // the child owns it.
+            unsafe { libc::close(fd) };
+        }
         Box::leak(self);
     }
 }
