@@ -200,6 +200,9 @@ pub(crate) struct ChildList<T> {
     retired: Mutex<Vec<Arc<T>>>,
     // The context's logger, for the children a scan skips.
     logger: Arc<Logger>,
+    // Set when the context ended (see [`ChildList::clear`]): lists are made afresh for
+    // each call and kept by nobody but the caller.
+    released: AtomicBool,
 }
 
 impl<T: Child> ChildList<T> {
@@ -208,6 +211,7 @@ impl<T: Child> ChildList<T> {
             items: Mutex::new(None),
             retired: Mutex::new(Vec::new()),
             logger: Arc::clone(logger),
+            released: AtomicBool::new(false),
         }
     }
 
@@ -222,6 +226,14 @@ impl<T: Child> ChildList<T> {
         M: FnMut(u32, PathBuf) -> Result<Arc<T>>,
     {
         let mut guard = self.lock();
+        if self.released.load(Ordering::Acquire) {
+            // An object outlived its context and is asked for its children: list them
+            // for this call only. Kept here, they would hold their parent, which holds
+            // this list: a cycle no one is left to break.
+            let mut items = Items::new(Vec::new());
+            self.merge(&mut items, scan, make)?;
+            return Ok(f(&items));
+        }
         let items = match guard.take() {
             Some(items) => items,
             None => {
@@ -342,9 +354,14 @@ impl<T: Child> ChildList<T> {
             .clear();
     }
 
-    /// Drop every child: breaks the parent/child reference cycles when the context ends.
+    /// Drop every child for good: breaks the parent/child reference cycles when the
+    /// context ends. Later listings (of an object someone still holds) are made for each
+    /// call and not kept, and rescans do nothing.
     pub(crate) fn clear(&self) {
-        *self.lock() = None;
+        let mut guard = self.lock();
+        self.released.store(true, Ordering::Release);
+        *guard = None;
+        drop(guard);
         self.retired
             .lock()
             .unwrap_or_else(|p| p.into_inner())

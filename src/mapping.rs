@@ -1,5 +1,6 @@
 //! The DIMM ranges a region is made of (`mappingN`) and the interleave set of a PMEM region.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::dimm::Dimm;
@@ -114,12 +115,16 @@ impl Region {
     pub fn interleave_set(&self) -> Option<Arc<InterleaveSet>> {
         let cookie = self.cookie()?;
         let mut g = self.iset.lock().unwrap_or_else(|p| p.into_inner());
-        Some(Arc::clone(g.get_or_insert_with(|| {
+        let make = || {
             Arc::new(InterleaveSet {
                 region: self.arc(),
                 cookie,
             })
-        })))
+        };
+        if self.released.load(Ordering::Acquire) {
+            return Some(make());
+        }
+        Some(Arc::clone(g.get_or_insert_with(make)))
     }
 
     /// The DIMM ranges making up the region (read on first use), in libndctl's order: it
@@ -197,7 +202,9 @@ impl Region {
             }));
         }
         out.reverse();
-        *g = Some(out.clone());
+        if !self.released.load(Ordering::Acquire) {
+            *g = Some(out.clone());
+        }
         Ok(out)
     }
 
@@ -208,7 +215,9 @@ impl Region {
             .bus()
             .dimms()?
             .into_iter()
-            .filter(|d| maps.iter().any(|m| Arc::ptr_eq(&m.dimm, d)))
+            // By number, not by object: one context makes one object per DIMM, but an
+            // object kept past its context lists afresh on each call.
+            .filter(|d| maps.iter().any(|m| m.dimm.id() == d.id()))
             .collect())
     }
 

@@ -90,6 +90,9 @@ pub struct Region {
     generation: AtomicU64,
     pub(crate) mappings: Mutex<Option<Vec<Arc<Mapping>>>>,
     pub(crate) iset: Mutex<Option<Arc<InterleaveSet>>>,
+    /// The context ended: mappings and the interleave set (which hold the region) are
+    /// made for each call, not kept (see [`crate::children::ChildList::clear`]).
+    pub(crate) released: AtomicBool,
     children: Children,
 }
 
@@ -159,6 +162,7 @@ impl Region {
             generation: AtomicU64::new(0),
             mappings: Mutex::new(None),
             iset: Mutex::new(None),
+            released: AtomicBool::new(false),
             children: Children {
                 namespaces: ChildList::new(&logger),
                 btts: ChildList::new(&logger),
@@ -169,8 +173,12 @@ impl Region {
     }
 
     pub(crate) fn release(&self) {
-        *self.mappings.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        *self.iset.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut maps = self.mappings.lock().unwrap_or_else(|p| p.into_inner());
+        let mut iset = self.iset.lock().unwrap_or_else(|p| p.into_inner());
+        self.released.store(true, Ordering::Release);
+        *maps = None;
+        *iset = None;
+        drop((maps, iset));
         for list in self.children.each() {
             list.clear();
         }
