@@ -76,6 +76,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the process or the system ran out of something (descriptors, memory)
+    /// rather than the tree being wrong at the path: such a failure says nothing about
+    /// the device, so a caller that skips devices it cannot read must not skip for it.
+    pub fn is_resource_exhaustion(&self) -> bool {
+        match self {
+            Error::Root { source, .. } | Error::Io { source, .. } => matches!(
+                source.raw_os_error(),
+                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)
+            ),
+            _ => false,
+        }
+    }
+
     /// The negative errno that libndctl would return for this failure (for the C ABI).
     pub fn errno(&self) -> i32 {
         match self {

@@ -613,7 +613,8 @@ impl Device {
     /// libndctl keys a device by this number: of two entries with the same number (say
     /// `namespace1.0` and `namespace1.00`) the first in readdir order is kept. An entry
     /// whose number does not fit, whose name is not UTF-8, or whose link cannot be resolved
-    /// inside the root is skipped. Every skip is logged with its reason.
+    /// inside the root is skipped. Every skip is logged with its reason. Running out of
+    /// descriptors or memory while resolving is an error, not a skip.
     pub fn children(&self, prefix: &str) -> Result<Vec<(u32, PathBuf)>> {
         let mut seen: HashMap<u32, String> = HashMap::new();
         let mut out = Vec::new();
@@ -666,6 +667,9 @@ impl Device {
             let path = if is_link {
                 match self.sysfs.resolve(&path) {
                     Ok(p) => p.into_path_buf(),
+                    // Out of descriptors or memory: the link may be fine, and a device
+                    // left out for it would look absent.
+                    Err(e) if e.is_resource_exhaustion() => return Err(e),
                     Err(e) => {
                         ctx_log!(logger, Level::Warn, "{}: skipped: {e}", path.display());
                         continue;
