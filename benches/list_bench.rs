@@ -13,7 +13,9 @@
 //! one another so that 100,000 namespaces (10.7 million entries) fit in memory. The real library can only read `/sys`, so the
 //! benchmark enters a private mount namespace, binds the tree over `/sys` and puts a tmpfs
 //! with the tree's device-dax nodes over `/dev` (libdaxctl looks them up); our programs
-//! read the same tree through `NDCTL_ROOT`. That needs root: without it the benchmark says
+//! read the same `/sys` (root `/`, as deployed: through `NDCTL_ROOT` they handed libdaxctl
+//! longer host paths than Debian's library does, which its quadratic region lookup
+//! compares). That needs root: without it the benchmark says
 //! so and exits without measuring. With root, a baseline that cannot run or outputs that
 //! differ are fatal: no time is reported for programs that disagree.
 //!
@@ -91,20 +93,15 @@ struct Program {
     /// `LD_LIBRARY_PATH` (set explicitly: cargo's own points at target/release, which
     /// may hold our libndctl.so.6).
     libdir: Option<PathBuf>,
-    /// `NDCTL_ROOT` (ours) or none (Debian's, which reads the tree bound over /sys).
-    root_env: bool,
 }
 
 impl Program {
-    fn command(&self, root: &Path) -> Command {
+    fn command(&self) -> Command {
         let mut c = Command::new(&self.exe);
         c.args(&self.args);
         c.env_remove("LD_LIBRARY_PATH").env_remove("NDCTL_ROOT");
         if let Some(l) = &self.libdir {
             c.env("LD_LIBRARY_PATH", l);
-        }
-        if self.root_env {
-            c.env("NDCTL_ROOT", root);
         }
         c
     }
@@ -125,8 +122,8 @@ fn tv(t: libc::timeval) -> Duration {
 /// a child forked from this (large) benchmark process would carry the benchmark's RSS
 /// into its `ru_maxrss`, one forked from `time` does not. User and system time are those
 /// of `time` and the program it reaped (wait4).
-fn timed(p: &Program, root: &Path, scratch: &Path) -> Sample {
-    let inner = p.command(root);
+fn timed(p: &Program, scratch: &Path) -> Sample {
+    let inner = p.command();
     let rss_file = scratch.join(format!("rss-{}.txt", p.name));
     let mut c = Command::new("/usr/bin/time");
     c.args(["-f", "%M", "-o"]).arg(&rss_file).arg(&p.exe);
@@ -168,9 +165,9 @@ fn timed(p: &Program, root: &Path, scratch: &Path) -> Sample {
 
 /// Runs `p` once under `strace` with `options` (before `-o`), untimed, in `p`'s
 /// environment, and returns strace's report.
-fn traced(p: &Program, root: &Path, scratch: &Path, what: &str, options: &[&str]) -> String {
+fn traced(p: &Program, scratch: &Path, what: &str, options: &[&str]) -> String {
     let report = scratch.join(format!("{what}-{}.txt", p.name));
-    let inner = p.command(root);
+    let inner = p.command();
     let mut c = Command::new("strace");
     c.args(options)
         .arg("-o")
@@ -191,8 +188,8 @@ fn traced(p: &Program, root: &Path, scratch: &Path, what: &str, options: &[&str]
 }
 
 /// Total system calls of one run (`strace -f -c`), not timed.
-fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
-    let text = traced(p, root, scratch, "strace", &["-f", "-c"]);
+fn syscalls(p: &Program, scratch: &Path) -> u64 {
+    let text = traced(p, scratch, "strace", &["-f", "-c"]);
     text.lines()
         .find(|l| l.trim_end().ends_with("total"))
         .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
@@ -200,7 +197,7 @@ fn syscalls(p: &Program, root: &Path, scratch: &Path) -> u64 {
 }
 
 /// Whether a run of `p` had an open fail with EMFILE (traced for failed opens only).
-fn ran_out_of_descriptors(p: &Program, root: &Path, scratch: &Path) -> bool {
+fn ran_out_of_descriptors(p: &Program, scratch: &Path) -> bool {
     let options = [
         "-f",
         "--seccomp-bpf",
@@ -209,11 +206,11 @@ fn ran_out_of_descriptors(p: &Program, root: &Path, scratch: &Path) -> bool {
         "-e",
         "status=failed",
     ];
-    traced(p, root, scratch, "emfile", &options).contains("EMFILE")
+    traced(p, scratch, "emfile", &options).contains("EMFILE")
 }
 
-fn output(p: &Program, root: &Path) -> String {
-    sh(&mut p.command(root), p.name)
+fn output(p: &Program) -> String {
+    sh(&mut p.command(), p.name)
 }
 
 /// DIMM health and firmware come from ioctls and a tree has no kernel behind it (the real
@@ -430,28 +427,24 @@ fn main() {
         exe: repo.join("target/release/examples/list"),
         args: LIST_ARGS[1..].iter().map(|s| s.to_string()).collect(),
         libdir: None,
-        root_env: true,
     };
     let list_real = Program {
         name: "list-debian",
         exe: real_ndctl.clone(),
         args: LIST_ARGS.iter().map(|s| s.to_string()).collect(),
         libdir: Some(debian_libdir.clone()),
-        root_env: false,
     };
     let walker_ours = Program {
         name: "walk-ours",
         exe: walk_ours,
         args: Vec::new(),
         libdir: Some(our_lib.clone()),
-        root_env: true,
     };
     let walker_real = Program {
         name: "walk-debian",
         exe: walk_real,
         args: Vec::new(),
         libdir: Some(debian_libdir),
-        root_env: false,
     };
 
     raise_descriptor_limit();
@@ -537,16 +530,14 @@ fn main() {
         enter_tree(&root, &tree.platform);
 
         // Identical output before any time is reported.
-        let mut ours: Value =
-            serde_json::from_str(&output(&list_ours, &root)).expect("our list: JSON");
-        let mut real: Value =
-            serde_json::from_str(&output(&list_real, &root)).expect("real list: JSON");
+        let mut ours: Value = serde_json::from_str(&output(&list_ours)).expect("our list: JSON");
+        let mut real: Value = serde_json::from_str(&output(&list_real)).expect("real list: JSON");
         strip_ioctl_fields(&mut ours);
         strip_ioctl_fields(&mut real);
         let mut pairs = vec![(&list_ours, &list_real), (&walker_ours, &walker_real)];
         if !json_eq_unordered(&ours, &real) {
             let d = json_diff(&ours, &real);
-            if !ran_out_of_descriptors(&list_real, &root, &work) {
+            if !ran_out_of_descriptors(&list_real, &work) {
                 panic!(
                     "{n}: our list differs from the real ndctl's ({} differences), first:\n{}",
                     d.len(),
@@ -563,8 +554,8 @@ fn main() {
             not_measured.push(why);
             pairs.remove(0);
         }
-        let wo = walk_lines(&output(&walker_ours, &root), &known);
-        let wr = walk_lines(&output(&walker_real, &root), &known);
+        let wo = walk_lines(&output(&walker_ours), &known);
+        let wr = walk_lines(&output(&walker_real), &known);
         if wo != wr {
             let only_ours: Vec<_> = wo
                 .iter()
@@ -583,15 +574,15 @@ fn main() {
             let (mut sa, mut sb) = (Vec::new(), Vec::new());
             for i in 0..args.runs {
                 if i % 2 == 0 {
-                    sa.push(timed(a, &root, &work));
-                    sb.push(timed(b, &root, &work));
+                    sa.push(timed(a, &work));
+                    sb.push(timed(b, &work));
                 } else {
-                    sb.push(timed(b, &root, &work));
-                    sa.push(timed(a, &root, &work));
+                    sb.push(timed(b, &work));
+                    sa.push(timed(a, &work));
                 }
             }
-            let ca = syscalls(a, &root, &work);
-            let cb = syscalls(b, &root, &work);
+            let ca = syscalls(a, &work);
+            let cb = syscalls(b, &work);
             let row = |p: &Program, s: &[Sample], calls: u64| {
                 let wall = median(s.iter().map(|x| x.wall).collect());
                 let user = median(s.iter().map(|x| x.user).collect());
