@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
         };
         for region in bus.regions()? {
             for btt in region.btts()? {
-                if !btt.is_enabled() && !btt.is_configured()? {
+                if !btt.is_enabled()? && !btt.is_configured()? {
                     let (sizes, _) = btt.sector_sizes()?;
                     return Ok(Some(format!(
                         "{} in {} uuid={} sector sizes {:?}",

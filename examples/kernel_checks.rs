@@ -928,12 +928,12 @@ fn cleanup_region(r: &Arc<Region>) -> R<()> {
         }
     }
     for b in r.btts().map_err(e2s("btts"))? {
-        if !b.is_enabled() && b.namespace().ok().flatten().is_some() {
+        if !b.is_enabled().map_err(e2s("btt enabled"))? && b.namespace().ok().flatten().is_some() {
             b.delete().map_err(e2s("btt delete"))?;
         }
     }
     for d in r.daxs().map_err(e2s("daxs"))? {
-        if !d.is_enabled() && d.namespace().ok().flatten().is_some() {
+        if !d.is_enabled().map_err(e2s("dax enabled"))? && d.namespace().ok().flatten().is_some() {
             d.delete().map_err(e2s("dax delete"))?;
         }
     }

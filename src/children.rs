@@ -106,9 +106,9 @@ impl Node {
     /// Unbind the device from its driver, if it has one. An unbind the kernel did not carry
     /// out (the device is still bound afterwards) is [`Error::Busy`].
     pub(crate) fn unbind_driver(&self) -> Result<()> {
-        if self.dev.has_driver() {
+        if self.dev.has_driver()? {
             self.dev.unbind()?;
-            if self.dev.has_driver() {
+            if self.dev.has_driver()? {
                 return Err(Error::Busy {
                     object: self.devname().into(),
                     reason: "failed to disable".into(),

@@ -86,7 +86,7 @@ impl ClaimCore {
     }
 
     /// Whether it is bound to a driver.
-    pub fn is_enabled(&self) -> bool {
+    pub fn is_enabled(&self) -> Result<bool> {
         self.device().has_driver()
     }
 
@@ -123,12 +123,12 @@ impl ClaimCore {
     pub fn enable(&self) -> Result<()> {
         self.forget_block_device();
         let dev = self.device();
-        if !dev.has_driver() {
+        if !dev.has_driver()? {
             dev.bind(Some(&dev.required("modalias")?))?;
             let _ = self.region.bus().wait_probe();
         }
         self.region.refresh_children()?;
-        if dev.has_driver() {
+        if dev.has_driver()? {
             Ok(())
         } else {
             Err(Error::Failed {
@@ -144,7 +144,7 @@ impl ClaimCore {
         if !self.is_valid() {
             return Ok(());
         }
-        if self.is_enabled() {
+        if self.is_enabled()? {
             self.device().unbind()?;
         }
         self.set_namespace(None)?;

@@ -310,16 +310,22 @@ fn no_seed(region: &Region, what: &str) -> Error {
 
 /// The personality now attached to `ns`, and the object that carries it.
 fn attached(ns: &Namespace) -> Result<Option<(Mode, String)>> {
-    if let Some(b) = ns.btt()?.filter(|b| b.is_enabled()) {
-        return Ok(Some((Mode::Sector, b.devname().to_string())));
+    if let Some(b) = ns.btt()? {
+        if b.is_enabled()? {
+            return Ok(Some((Mode::Sector, b.devname().to_string())));
+        }
     }
-    if let Some(p) = ns.pfn()?.filter(|p| p.is_enabled()) {
-        return Ok(Some((Mode::Fsdax, p.devname().to_string())));
+    if let Some(p) = ns.pfn()? {
+        if p.is_enabled()? {
+            return Ok(Some((Mode::Fsdax, p.devname().to_string())));
+        }
     }
-    if let Some(d) = ns.dax()?.filter(|d| d.is_enabled()) {
-        return Ok(Some((Mode::Devdax, d.devname().to_string())));
+    if let Some(d) = ns.dax()? {
+        if d.is_enabled()? {
+            return Ok(Some((Mode::Devdax, d.devname().to_string())));
+        }
     }
-    if ns.is_enabled() {
+    if ns.is_enabled()? {
         return Ok(Some((Mode::Raw, ns.devname().to_string())));
     }
     Ok(None)

@@ -158,7 +158,7 @@ impl Ctx {
 
 fn scan_buses(inner: &CtxInner) -> Result<Vec<(u32, PathBuf)>> {
     let sysfs = &inner.sysfs;
-    if !sysfs.is_dir(Path::new("/sys")) {
+    if !sysfs.is_dir(Path::new("/sys"))? {
         return Err(Error::NotSysfs {
             root: sysfs.root().to_path_buf(),
         });

@@ -58,7 +58,7 @@ impl Dax {
     /// A character device is listed only when its `/dev` node exists, as libdaxctl does.
     pub fn dax_region(&self) -> Result<Option<DaxRegion>> {
         let dev = self.device();
-        if !dev.has("dax_region") {
+        if !dev.has("dax_region")? {
             return Ok(None);
         }
         let mut devices = Vec::new();
@@ -74,7 +74,7 @@ impl Dax {
             }
             let cd = Device::with_attrs(Arc::clone(sysfs), path, &CHARDEV_ATTRS);
             let mode = sysfs
-                .link_basename(&cd.path(), "driver")
+                .link_basename(&cd.path(), "driver")?
                 .map(|d| match d.as_str() {
                     "kmem" => "system-ram".to_string(),
                     _ => "devdax".to_string(),

@@ -271,7 +271,7 @@ impl Dimm {
         };
         // NFIT DIMMs cannot be used without their handle and physical id (libndctl drops
         // the DIMM when either is unreadable).
-        if dimm.prefix == "nfit" && dimm.device().has("nfit") {
+        if dimm.prefix == "nfit" && dimm.device().has("nfit")? {
             dimm.device().req_u64("nfit/handle")?;
             dimm.device().req_u64("nfit/phys_id")?;
         }
@@ -534,7 +534,7 @@ impl Dimm {
     }
 
     /// Whether a driver is bound.
-    pub fn is_enabled(&self) -> bool {
+    pub fn is_enabled(&self) -> Result<bool> {
         self.device().has_driver()
     }
 
@@ -612,11 +612,11 @@ impl Dimm {
 
     /// Bind the DIMM to its driver.
     pub fn enable(&self) -> Result<()> {
-        if self.is_enabled() {
+        if self.is_enabled()? {
             return Ok(());
         }
         self.device().bind(Some(&self.modalias))?;
-        if self.is_enabled() {
+        if self.is_enabled()? {
             Ok(())
         } else {
             Err(Error::Failed {
@@ -628,11 +628,11 @@ impl Dimm {
 
     /// Unbind the DIMM from its driver.
     pub fn disable(&self) -> Result<()> {
-        if !self.is_enabled() {
+        if !self.is_enabled()? {
             return Ok(());
         }
         self.device().unbind()?;
-        if self.is_enabled() {
+        if self.is_enabled()? {
             Err(Error::Busy {
                 object: self.devname().into(),
                 reason: "failed to disable".into(),

@@ -301,7 +301,7 @@ fn dimm_json(o: &Options, d: &Arc<Dimm>) -> Result<Map<String, Value>> {
             m.insert("phys_id".into(), hex_value(o, p.into()));
         }
     }
-    if !d.is_enabled() {
+    if !d.is_enabled()? {
         m.insert("state".into(), json!("disabled"));
     }
     let f = d.flags()?;
@@ -396,7 +396,7 @@ fn region_json(o: &Options, r: &Arc<Region>, with_mappings: bool) -> Result<Map<
             m.insert("mappings".into(), Value::Array(maps));
         }
     }
-    if !r.is_enabled() {
+    if !r.is_enabled()? {
         m.insert("state".into(), json!("disabled"));
     }
     let bbs = r.badblocks()?;
@@ -600,7 +600,7 @@ fn listed_namespaces(o: &Options, r: &Region) -> Result<Vec<Value>> {
         if !matches_namespace(o, &ns, mode) {
             continue;
         }
-        let active = ns.is_active_with(claim.as_ref());
+        let active = ns.is_active_with(claim.as_ref())?;
         if !o.idle && !active {
             let configured = o.configured && ns.size() > 0 && ns.size() < u64::MAX;
             if !configured {
@@ -652,7 +652,7 @@ pub fn list(ctx: &Ctx, o: &Options) -> Result<Option<Value>> {
                         }
                     }
                 }
-                if !o.idle && !d.is_enabled() {
+                if !o.idle && !d.is_enabled()? {
                     continue;
                 }
                 bus_dimms.push(Value::Object(dimm_json(o, &d)?));
@@ -670,7 +670,7 @@ pub fn list(ctx: &Ctx, o: &Options) -> Result<Option<Value>> {
                 Vec::new()
             };
             if o.regions {
-                if !o.idle && !r.is_enabled() {
+                if !o.idle && !r.is_enabled()? {
                     continue;
                 }
                 let mut rm = region_json(o, &r, o.dimms)?;

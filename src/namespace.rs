@@ -31,7 +31,7 @@ pub enum Claim {
 
 impl Claim {
     /// Whether the claiming device is bound to its driver (asked now).
-    pub fn is_enabled(&self) -> bool {
+    pub fn is_enabled(&self) -> Result<bool> {
         match self {
             Claim::Btt(b) => b.is_enabled(),
             Claim::Pfn(p) => p.is_enabled(),
@@ -380,19 +380,19 @@ impl Namespace {
         })
     }
 
-    /// Whether the namespace is bound to a driver.
-    pub fn is_enabled(&self) -> bool {
+    /// Whether the namespace is bound to a driver, asked now.
+    pub fn is_enabled(&self) -> Result<bool> {
         self.device().has_driver()
     }
 
     /// Whether the namespace is in use: its btt/pfn/dax is enabled, or it is enabled itself.
     pub fn is_active(&self) -> Result<bool> {
-        Ok(self.is_active_with(self.claim()?.as_ref()))
+        self.is_active_with(self.claim()?.as_ref())
     }
 
     /// [`Namespace::is_active`] for a caller that has looked up the namespace's claim
     /// ([`Namespace::claim`]) already.
-    pub fn is_active_with(&self, claim: Option<&Claim>) -> bool {
+    pub fn is_active_with(&self, claim: Option<&Claim>) -> Result<bool> {
         claim.map_or_else(|| self.is_enabled(), Claim::is_enabled)
     }
 
@@ -492,7 +492,7 @@ impl Namespace {
     }
 
     fn require_idle(&self, what: &str) -> Result<()> {
-        if self.is_enabled() {
+        if self.is_enabled()? {
             return Err(Error::Busy {
                 object: self.devname().into(),
                 reason: format!("cannot set {what} while enabled"),
@@ -516,7 +516,7 @@ impl Namespace {
                 "alt_name must be shorter than 64 bytes",
             ));
         }
-        if !self.device().has("alt_name") {
+        if !self.device().has("alt_name")? {
             return Err(Error::invalid(self.devname(), "namespace has no alt_name"));
         }
         self.device().write_remember("alt_name", name)
@@ -573,13 +573,13 @@ impl Namespace {
     /// Bind the namespace. Returns `true` if, instead of the namespace itself, a btt, pfn
     /// or dax device claiming it became enabled.
     pub fn enable(&self) -> Result<bool> {
-        if !self.is_enabled() {
+        if !self.is_enabled()? {
             // The kernel may hand the namespace to a claiming device: bind errors are
             // judged by the outcome below.
             let bound = self.modalias().and_then(|m| self.device().bind(Some(&m)));
             let _ = self.region.bus().wait_probe();
             self.region.refresh_children()?;
-            if self.is_enabled() {
+            if self.is_enabled()? {
                 return Ok(false);
             }
             if self.is_active()? {

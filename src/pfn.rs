@@ -90,7 +90,7 @@ impl PfnCore {
     }
 
     /// Whether the kernel lets the alignment be chosen.
-    pub fn has_align(&self) -> bool {
+    pub fn has_align(&self) -> Result<bool> {
         self.device().has("align")
     }
 

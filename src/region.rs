@@ -353,7 +353,7 @@ impl Region {
     }
 
     /// Whether the region is bound to its driver.
-    pub fn is_enabled(&self) -> bool {
+    pub fn is_enabled(&self) -> Result<bool> {
         self.device().has_driver()
     }
 
@@ -430,10 +430,10 @@ impl Region {
 
     /// Bind the region to its driver, then rescan its children.
     pub fn enable(&self) -> Result<()> {
-        if !self.is_enabled() {
+        if !self.is_enabled()? {
             self.device().bind(Some(&self.modalias))?;
             let _ = self.bus.wait_probe();
-            if !self.is_enabled() {
+            if !self.is_enabled()? {
                 return Err(Error::Failed {
                     object: self.devname().into(),
                     reason: "failed to enable".into(),

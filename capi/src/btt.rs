@@ -126,7 +126,7 @@ pub unsafe extern "C" fn ndctl_btt_get_block_device(btt: *mut ndctl_btt) -> *con
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_is_enabled(btt: *mut ndctl_btt) -> c_int {
-    guard!(0, Some(c_int::from(live!(btt).is_enabled())))
+    guard!(0, value(live!(btt).is_enabled()).map(c_int::from))
 }
 
 /// 1 while the region has not been disabled since the object was created.

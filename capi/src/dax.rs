@@ -105,7 +105,7 @@ pub unsafe extern "C" fn ndctl_dax_get_align(dax: *mut ndctl_dax) -> c_ulong {
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_has_align(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, Some(c_int::from(live!(dax).has_align())))
+    guard!(0, value(live!(dax).has_align()).map(c_int::from))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn ndctl_dax_set_namespace(
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dax_is_enabled(dax: *mut ndctl_dax) -> c_int {
-    guard!(0, Some(c_int::from(live!(dax).is_enabled())))
+    guard!(0, value(live!(dax).is_enabled()).map(c_int::from))
 }
 
 /// 1 while the region has not been disabled since the object was created.

@@ -302,7 +302,7 @@ pub unsafe extern "C" fn ndctl_dimm_is_cmd_supported(dimm: *mut ndctl_dimm, cmd:
 /// 1 if a driver is bound.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_dimm_is_enabled(dimm: *mut ndctl_dimm) -> c_int {
-    guard!(0, Some(c_int::from(live!(dimm).is_enabled())))
+    guard!(0, value(live!(dimm).is_enabled()).map(c_int::from))
 }
 
 /// 1 if a region using the DIMM is active, 0 if not, negative errno if unreadable.

@@ -215,7 +215,7 @@ pub unsafe extern "C" fn ndctl_namespace_get_btt(ndns: *mut ndctl_namespace) -> 
 /// 1 if the namespace is bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_namespace_is_enabled(ndns: *mut ndctl_namespace) -> c_int {
-    guard!(0, Some(c_int::from(live!(ndns).is_enabled())))
+    guard!(0, value(live!(ndns).is_enabled()).map(c_int::from))
 }
 
 /// Whether the namespace is in use (itself or through its btt/pfn/dax).

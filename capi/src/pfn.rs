@@ -94,7 +94,7 @@ pub unsafe extern "C" fn ndctl_pfn_get_align(pfn: *mut ndctl_pfn) -> c_ulong {
 /// 1 if the alignment can be chosen (`align` exists).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_has_align(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, Some(c_int::from(live!(pfn).has_align())))
+    guard!(0, value(live!(pfn).has_align()).map(c_int::from))
 }
 
 /// Sets the mapping alignment: 0 or a negative errno.
@@ -146,7 +146,7 @@ pub unsafe extern "C" fn ndctl_pfn_set_namespace(
 /// 1 if bound to a driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_is_enabled(pfn: *mut ndctl_pfn) -> c_int {
-    guard!(0, Some(c_int::from(live!(pfn).is_enabled())))
+    guard!(0, value(live!(pfn).is_enabled()).map(c_int::from))
 }
 
 /// 1 while the region has not been disabled since the object was created.

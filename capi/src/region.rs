@@ -181,7 +181,7 @@ pub unsafe extern "C" fn ndctl_region_get_persistence_domain(
 /// 1 if the region is bound to its driver.
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_region_is_enabled(region: *mut ndctl_region) -> c_int {
-    guard!(0, Some(c_int::from(live!(region).is_enabled())))
+    guard!(0, value(live!(region).is_enabled()).map(c_int::from))
 }
 
 /// Binds the region and rescans its children: 0 or a negative errno.

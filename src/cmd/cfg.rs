@@ -170,7 +170,7 @@ impl Dimm {
             reason: format!("cannot zero the label area: {e}"),
         })?;
         write.submit_xlat()?;
-        if !self.is_enabled() {
+        if !self.is_enabled()? {
             return Ok(());
         }
         self.disable()?;

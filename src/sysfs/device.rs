@@ -598,12 +598,14 @@ impl Device {
 
     /// Whether a driver is bound (`driver` is a symbolic link), asked now: binding is
     /// the kernel's to change at any time, and libndctl asks every time.
-    pub fn has_driver(&self) -> bool {
+    /// Running out of descriptors or memory while asking is an error, not "unbound".
+    pub fn has_driver(&self) -> Result<bool> {
         self.sysfs.is_symlink_in_resolved(&self.path(), "driver")
     }
 
-    /// Whether a file or directory `name` exists in the device directory.
-    pub fn has(&self, name: &str) -> bool {
+    /// Whether a file or directory `name` exists in the device directory (errors as for
+    /// [`Device::has_driver`]).
+    pub fn has(&self, name: &str) -> Result<bool> {
         self.sysfs.exists(&self.path().join(name))
     }
 

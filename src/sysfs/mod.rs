@@ -676,10 +676,15 @@ impl Sysfs {
     }
 
     /// Whether an in-root path exists (following links inside the root).
-    pub fn exists(&self, path: &Path) -> bool {
+    ///
+    /// A path that cannot be resolved inside the root (absent, a link leading out, a loop,
+    /// no permission) does not exist here, as an `lstat` that fails says for libndctl.
+    /// Running out of descriptors or memory on the way is an error: "absent" would then be
+    /// a guess that hides a device.
+    pub fn exists(&self, path: &Path) -> Result<bool> {
         match self.exists_plain(path) {
-            Some(v) => v,
-            None => self.resolve(path).is_ok(),
+            Some(v) => Ok(v),
+            None => unless_exhausted(self.resolve(path).map(|_| true)),
         }
     }
 
@@ -705,42 +710,56 @@ impl Sysfs {
         }
     }
 
-    /// Whether an in-root path is a directory (following links inside the root).
-    pub fn is_dir(&self, path: &Path) -> bool {
-        matches!(self.root.resolve(path, true), Ok((_, Kind::Dir)))
+    /// Whether an in-root path is a directory (following links inside the root); what
+    /// cannot be resolved is not one, running out of resources is an error (see
+    /// [`Sysfs::exists`]).
+    pub fn is_dir(&self, path: &Path) -> Result<bool> {
+        unless_exhausted(
+            self.root
+                .resolve(path, true)
+                .map(|(_, kind)| kind == Kind::Dir),
+        )
     }
 
     /// Whether an in-root path is itself a symbolic link (`lstat`), as libndctl tests
-    /// `driver` links.
-    pub fn is_symlink(&self, dir: &Path, name: &str) -> bool {
-        matches!(
-            self.root.resolve(&dir.join(name), false),
-            Ok((_, Kind::Symlink))
+    /// `driver` links; errors as for [`Sysfs::is_dir`].
+    pub fn is_symlink(&self, dir: &Path, name: &str) -> Result<bool> {
+        unless_exhausted(
+            self.root
+                .resolve(&dir.join(name), false)
+                .map(|(_, kind)| kind == Kind::Symlink),
         )
     }
 
     /// Like [`Sysfs::is_symlink`] for a directory the resolver made (a device directory,
     /// free of links), in one call where `openat2` is available (see
     /// [`root::Root::ends_in_link`]).
-    pub fn is_symlink_in_resolved(&self, dir: &Path, name: &str) -> bool {
+    pub fn is_symlink_in_resolved(&self, dir: &Path, name: &str) -> Result<bool> {
         let path = dir.join(name);
         match self.root.ends_in_link(&path) {
-            Some(v) => v,
+            Some(v) => Ok(v),
             None => self.is_symlink(dir, name),
         }
     }
 
-    /// The final component of where the link `dir/name` points, if it is a link.
-    pub fn link_basename(&self, dir: &Path, name: &str) -> Option<String> {
-        let (p, kind) = self.root.resolve(&dir.join(name), false).ok()?;
-        if kind != Kind::Symlink {
-            return None;
-        }
-        let target = self.root.read_link(&p).ok()?;
-        target
+    /// The final component of where the link `dir/name` points, if it is a link that can
+    /// be read; running out of resources is an error (see [`Sysfs::exists`]).
+    pub fn link_basename(&self, dir: &Path, name: &str) -> Result<Option<String>> {
+        let p = match self.root.resolve(&dir.join(name), false) {
+            Ok((p, Kind::Symlink)) => p,
+            Ok(_) => return Ok(None),
+            Err(e) if e.is_resource_exhaustion() => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        let target = match self.root.read_link(&p) {
+            Ok(t) => t,
+            Err(e) if e.is_resource_exhaustion() => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        Ok(target
             .file_name()
             .and_then(|n| n.to_str())
-            .map(String::from)
+            .map(String::from))
     }
 
     fn dev_path(name: &str) -> Option<PathBuf> {
@@ -779,6 +798,16 @@ impl Sysfs {
                 Error::Io { source, .. } => Error::io(&logical, source),
                 e => e,
             })
+    }
+}
+
+/// A yes/no question about the tree whose check failed: "no", as libndctl's failed `lstat`
+/// says, unless the check failed for lack of descriptors or memory, which says nothing
+/// about the tree and is returned.
+fn unless_exhausted(answer: Result<bool>) -> Result<bool> {
+    match answer {
+        Err(e) if !e.is_resource_exhaustion() => Ok(false),
+        other => other,
     }
 }
 
@@ -1120,15 +1149,15 @@ mod tests {
             fs::write(r.join("uuid"), "z\n").unwrap();
             assert_eq!(dev.opt("uuid").unwrap().as_deref(), Some("z"), "{how}");
             // Binding is never cached: a driver link that appears is seen at once.
-            assert!(!dev.has_driver(), "{how}");
+            assert!(!dev.has_driver().unwrap(), "{how}");
             symlink("../../../bus/nd/drivers/nd_region", r.join("driver")).unwrap();
-            assert!(dev.has_driver(), "{how}");
+            assert!(dev.has_driver().unwrap(), "{how}");
             fs::remove_file(r.join("driver")).unwrap();
-            assert!(!dev.has_driver(), "{how}");
+            assert!(!dev.has_driver().unwrap(), "{how}");
             // So is existence.
-            assert!(!dev.has("align"), "{how}");
+            assert!(!dev.has("align").unwrap(), "{how}");
             fs::write(r.join("align"), "4096\n").unwrap();
-            assert!(dev.has("align"), "{how}");
+            assert!(dev.has("align").unwrap(), "{how}");
         }
     }
 

@@ -335,7 +335,15 @@ impl Root {
                 // Probe once: ENOSYS (kernel < 5.6) or EPERM (seccomp) mean "not here".
                 match openat2(fd.as_raw_fd(), OsStr::new("."), libc::O_PATH) {
                     Ok(_) => true,
-                    Err(e) if resolver == Resolver::Openat2 => {
+                    // Out of descriptors or memory says nothing about the kernel; a
+                    // fallback chosen for it would stay for the context's life.
+                    Err(e)
+                        if resolver == Resolver::Openat2
+                            || matches!(
+                                e.raw_os_error(),
+                                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
+                            ) =>
+                    {
                         return Err(Error::Root {
                             root: host,
                             source: e,
@@ -613,7 +621,8 @@ impl Root {
     }
 
     /// `<root>/sys` and its file system, opened on first use (a tree without it yet is
-    /// asked again next time; any other failure is final).
+    /// asked again next time, as is one that ran out of descriptors or memory; any other
+    /// failure is final).
     fn sys_mount(&self) -> Option<&SysMount> {
         if let Some(m) = self.sys.get() {
             return m.as_ref();
@@ -630,7 +639,14 @@ impl Root {
                 fs: fs_of(fd.as_raw_fd()),
                 fd,
             }),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return None,
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT | libc::EMFILE | libc::ENFILE | libc::ENOMEM)
+                ) =>
+            {
+                return None
+            }
             Err(_) => None,
         };
         self.sys.get_or_init(|| m).as_ref()
