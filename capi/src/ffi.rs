@@ -23,8 +23,8 @@ use crate::handles::*;
 ///
 /// Returns `on_error` when `body` returns `None` (a NULL object pointer or another failure
 /// libndctl reports with the same value) or when it panics. A panic is reported on stderr,
-/// the sink libndctl uses by default, naming the exported function `func`, because there may
-/// be no context to log through.
+/// the sink libndctl uses by default, naming the exported function `func` (its name, or a
+/// path ending in it: [`export_name`]), because there may be no context to log through.
 ///
 /// `AssertUnwindSafe` is sound here because after a panic the caller only sees the error
 /// value; objects the body was changing stay owned by their context, which libndctl's API
@@ -45,7 +45,7 @@ pub fn ffi_guard<R>(func: &'static str, on_error: R, body: impl FnOnce() -> Opti
 #[inline(never)]
 fn guarded(func: &'static str, body: &mut dyn FnMut()) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| crate::log::call_scope(func, body))) {
-        report_panic(func, payload.as_ref());
+        report_panic(export_name(func), payload.as_ref());
     }
 }
 
@@ -75,8 +75,9 @@ pub fn export_name(local_item: &'static str) -> &'static str {
 macro_rules! guard {
     ($on_error:expr, $body:expr $(,)?) => {{
         fn here() {}
-        let func = $crate::ffi::export_name(::std::any::type_name_of_val(&here));
-        $crate::ffi::ffi_guard(func, $on_error, || $body)
+        // The name is cut out of the type name only when something is reported (see
+        // `export_name`): every call pays for the scope, few for a message.
+        $crate::ffi::ffi_guard(::std::any::type_name_of_val(&here), $on_error, || $body)
     }};
 }
 

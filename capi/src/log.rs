@@ -152,6 +152,8 @@ pub fn level_filter(priority: c_int) -> ::log::LevelFilter {
 #[derive(Clone)]
 struct Call {
     logger: Option<Arc<Logger>>,
+    /// The export's name, or a path ending in it (a `guard!` passes the type name of an
+    /// item local to the export: see [`crate::ffi::export_name`]).
     func: &'static str,
 }
 
@@ -203,7 +205,7 @@ impl Drop for CallerScope {
 pub fn call_log(level: ::log::Level, msg: std::fmt::Arguments<'_>) {
     let call = CALL.with(|c| c.borrow().clone());
     if let Some(l) = call.logger {
-        l.log(level, call.func, file!(), line!(), msg);
+        l.log(level, crate::ffi::export_name(call.func), file!(), line!(), msg);
     }
 }
 
@@ -215,7 +217,7 @@ pub fn call_log_to(logger: &Logger, level: ::log::Level, msg: &str) {
 
 /// The name of the exported function running on this thread ("" outside one).
 pub fn call_func() -> &'static str {
-    CALL.with(|c| c.borrow().func)
+    crate::ffi::export_name(CALL.with(|c| c.borrow().func))
 }
 
 fn to_c_string(s: &str) -> CString {

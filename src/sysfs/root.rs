@@ -477,13 +477,21 @@ impl Root {
     /// The in-root path as a name relative to the root descriptor, if it holds only plain
     /// components (no `.`, `..`): such a path names itself when no component is a link.
     pub(crate) fn plain_relative(path: &Path) -> Option<&OsStr> {
-        let rel = path.strip_prefix("/").ok()?;
-        if rel.as_os_str().is_empty()
-            || !rel.components().all(|c| matches!(c, Component::Normal(_)))
-        {
-            return None;
-        }
-        Some(rel.as_os_str())
+        // On the bytes: every lookup comes here, and `Path::components` costs more than
+        // the check. A path `components` would also accept (`a//b`, `a/./b`, a trailing
+        // slash) is refused and takes the walk.
+        let rel = path.as_os_str().as_bytes().strip_prefix(b"/")?;
+        let plain = !rel.is_empty()
+            && rel
+                .split(|&b| b == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b"..");
+        plain.then(|| OsStr::from_bytes(rel))
+    }
+
+    /// `path` (a plain relative path, see [`Root::plain_relative`]) relative to `sys`.
+    fn below_sys(rel: &OsStr) -> Option<&Path> {
+        let below = rel.as_bytes().strip_prefix(b"sys/")?;
+        Some(Path::new(OsStr::from_bytes(below)))
     }
 
     /// The common case in one system call: with `openat2`, a plain path whose components
@@ -659,11 +667,7 @@ impl Root {
     /// the tree has no such directory; `EXDEV` when the path crosses a mount point (the
     /// caller then opens it the general way).
     fn open_on_sys(&self, path: &Path, flags: libc::c_int) -> Option<(io::Result<OwnedFd>, SysFs)> {
-        let rel = Self::plain_relative(path)?;
-        let rel = Path::new(rel).strip_prefix("sys").ok()?;
-        if rel.as_os_str().is_empty() {
-            return None;
-        }
+        let rel = Self::below_sys(Self::plain_relative(path)?)?;
         let sys = self.sys_mount()?;
         let resolve = RESOLVE_BELOW;
         Some((
@@ -676,12 +680,7 @@ impl Root {
     /// relative to it, for opens that must not leave its mount (see
     /// [`Root::open_on_sys`]); `None` for a path not below `/sys` or a tree without it.
     pub(crate) fn sys_relative<'a>(&self, path: &'a Path) -> Option<(RawFd, &'a Path)> {
-        let rel = Path::new(Self::plain_relative(path)?)
-            .strip_prefix("sys")
-            .ok()?;
-        if rel.as_os_str().is_empty() {
-            return None;
-        }
+        let rel = Self::below_sys(Self::plain_relative(path)?)?;
         Some((self.sys_mount()?.fd.as_raw_fd(), rel))
     }
 
@@ -1004,5 +1003,32 @@ pub fn write_once(file: &mut File, bytes: &[u8]) -> io::Result<usize> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             r => return r,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Root;
+    use std::ffi::OsStr;
+    use std::path::Path;
+
+    #[test]
+    fn only_plain_absolute_paths_take_the_direct_way() {
+        let rel = |p: &str| Root::plain_relative(Path::new(p)).map(OsStr::to_owned);
+        assert_eq!(
+            rel("/sys/devices/x").as_deref(),
+            Some(OsStr::new("sys/devices/x"))
+        );
+        assert_eq!(rel("/a").as_deref(), Some(OsStr::new("a")));
+        for walk in [
+            "/", "", "a/b", "/a//b", "/a/./b", "/a/../b", "/..", "/a/", "/./a",
+        ] {
+            assert_eq!(rel(walk), None, "{walk:?}");
+        }
+        let sys = |p: &str| Root::below_sys(OsStr::new(p)).map(Path::to_owned);
+        assert_eq!(sys("sys/class/nd").as_deref(), Some(Path::new("class/nd")));
+        assert_eq!(sys("sys"), None);
+        assert_eq!(sys("sysfs/x"), None);
+        assert_eq!(sys("dev/x"), None);
     }
 }
