@@ -314,7 +314,7 @@ impl Sysfs {
 
     fn read_opened(&self, path: PathBuf, file: &mut File) -> Result<Attr> {
         match root::read_once(file, ATTR_SIZE_LIMIT) {
-            Ok(b) => Self::value_of(path, b),
+            Ok(b) => Self::value_of(|| path, b),
             Err(e) => self.read_failure(&path, Error::io(&path, e)),
         }
     }
@@ -331,7 +331,7 @@ impl Sysfs {
         let path = dir.join(name);
         if let kept::Reuse::Read(r) = self.kept.read(&path, ATTR_SIZE_LIMIT) {
             return match r {
-                Ok(b) => Self::value_of(path, b),
+                Ok(b) => Self::value_of(|| path, b),
                 Err(e) => self.read_failure(&path, Error::io(&path, e)),
             };
         }
@@ -356,7 +356,7 @@ impl Sysfs {
         match kept::read_from_start(&file, ATTR_SIZE_LIMIT) {
             Ok(b) => {
                 self.kept.keep(&path, file, sysfs);
-                Self::value_of(path, b)
+                Self::value_of(|| path, b)
             }
             Err(e) => self.read_failure(&path, Error::io(&path, e)),
         }
@@ -501,12 +501,11 @@ impl Sysfs {
                     }
                 };
             for ((i, _), outcome) in batch.iter().zip(outcomes) {
-                let path = dir.join(read[*i]);
                 let Some(outcome) = outcome else {
                     values[*i] = Some(self.read_attr(dir, read[*i]));
                     continue;
                 };
-                values[*i] = Some(self.listed_value(dir, read[*i], path, outcome));
+                values[*i] = Some(self.listed_value(dir, read[*i], outcome));
             }
         } else {
             drop(fd);
@@ -539,7 +538,7 @@ impl Sysfs {
                     return names
                         .iter()
                         .zip(outcomes)
-                        .map(|(n, o)| self.listed_value(dir, n, dir.join(n), o))
+                        .map(|(n, o)| self.listed_value(dir, n, o))
                         .collect();
                 }
             }
@@ -550,28 +549,26 @@ impl Sysfs {
     /// The value of `dir/name` (at `path`) from what a batch's open and read of a listed
     /// file gave: a name that became a link since the listing, or a mount point, goes
     /// through the resolver, which checks the type of what it opens.
-    fn listed_value(
-        &self,
-        dir: &Path,
-        name: &str,
-        path: PathBuf,
-        outcome: uring::Outcome,
-    ) -> Result<Attr> {
+    fn listed_value(&self, dir: &Path, name: &str, outcome: uring::Outcome) -> Result<Attr> {
         match outcome {
-            Ok(b) => Self::value_of(path, b),
+            Ok(b) => Self::value_of(|| dir.join(name), b),
             Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::EXDEV)) => {
                 self.read_attr(dir, name)
             }
-            Err(e) => self.read_failure(&path, Error::io(&path, e)),
+            Err(e) => {
+                let path = dir.join(name);
+                self.read_failure(&path, Error::io(&path, e))
+            }
         }
     }
 
     /// An attribute's bytes as libndctl keeps them: refused if they fill the buffer,
-    /// one trailing newline stripped, UTF-8.
-    fn value_of(path: PathBuf, mut buf: Vec<u8>) -> Result<Attr> {
+    /// one trailing newline stripped, UTF-8. `path` names the file in an error (made only
+    /// then: most values are fine, and a batch reads thousands).
+    fn value_of(path: impl FnOnce() -> PathBuf, mut buf: Vec<u8>) -> Result<Attr> {
         if buf.len() >= ATTR_SIZE_LIMIT {
             return Err(Error::TooLarge {
-                path,
+                path: path(),
                 limit: ATTR_SIZE_LIMIT,
             });
         }
@@ -581,7 +578,7 @@ impl Sysfs {
         match String::from_utf8(buf) {
             Ok(s) => Ok(Attr::Value(s)),
             Err(e) => Err(Error::parse(
-                &path,
+                path(),
                 &String::from_utf8_lossy(e.as_bytes()),
                 "not valid UTF-8",
             )),
