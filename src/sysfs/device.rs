@@ -671,16 +671,7 @@ impl Device {
 
     /// Whether a file or directory `name` exists in the device directory (errors as for
     /// [`Device::has_driver`]).
-    ///
-    /// A name of the kind's list that the batch's listing showed as a regular file exists
-    /// while the context has written nothing since (as for [`Device::has_driver`]); any
-    /// other answer comes from the tree.
     pub fn has(&self, name: &str) -> Result<bool> {
-        if let Some(i) = self.set.index(name).filter(|&i| i < DRIVER_BIT as usize) {
-            if self.listed(i as u32) == Some(true) {
-                return Ok(true);
-            }
-        }
         self.sysfs.exists(&self.path().join(name))
     }
 
