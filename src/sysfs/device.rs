@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use log::Level;
 
 use super::parse::{child_id, parse_i64, parse_size_list, parse_u64, parse_uuid};
-use super::{Attr, Listed, Sysfs};
+use super::{Attr, Sysfs};
 use crate::ctx_log;
 use crate::error::{Error, Result};
 
@@ -60,22 +60,9 @@ impl AttrSet {
         self.lazy.contains(&name)
     }
 
-    /// The names the first batch only probes (learns the type of): `fresh`, `lazy`, then
-    /// `driver` and `block`.
+    /// The names the first batch only probes (learns the type of): `fresh`, then `lazy`.
     fn probed(&self) -> Vec<&'static str> {
-        self.fresh
-            .iter()
-            .chain(self.lazy)
-            .chain(&LISTED_EXTRA)
-            .copied()
-            .collect()
-    }
-
-    /// How many bits of [`Cache::regular`] the kind's list takes; the listed bits come after.
-    fn bits(&self) -> usize {
-        let n = self.cached.len() + self.fresh.len() + self.lazy.len();
-        debug_assert!(n < DRIVER_BIT as usize, "an AttrSet of {n} names");
-        n
+        self.fresh.iter().chain(self.lazy).copied().collect()
     }
 
     /// The place of a name in the first batch's flags: `cached`, `fresh`, `lazy`.
@@ -87,14 +74,6 @@ impl AttrSet {
             .position(|n| *n == name)
     }
 }
-
-/// Bits of [`Cache::regular`] past the kind's list: what the first batch's listing showed of
-/// the names whose presence answers "bound?" and "has a disk?" (a kind's list is far
-/// shorter than 62 names; `AttrSet::bits` checks).
-const DRIVER_BIT: u32 = 62;
-const DISK_BIT: u32 = 63;
-/// The names the first batch also looks for in the listing, for those bits.
-const LISTED_EXTRA: [&str; 2] = ["driver", "block"];
 
 const UNSET: u8 = 0;
 const VALUE: u8 = 1;
@@ -114,15 +93,8 @@ struct Cache {
     loaded: bool,
     /// Whether the kind's lazy batch was read since the last invalidation.
     lazy_loaded: bool,
-    /// Bit `i`: entry `i` of the kind's list (cached, fresh, then lazy) is a regular
-    /// file; bits [`DRIVER_BIT`] and [`DISK_BIT`]: the listing showed a `driver` link, a
-    /// `block` directory.
+    /// Bit `i`: entry `i` of the kind's list (cached, then fresh) is a regular file.
     regular: u64,
-    /// The context's write count ([`Sysfs::generation`]) when the batch listed the
-    /// directory: the two listed bits answer only while it is current.
-    listed_at: u32,
-    /// Whether the batch's listing covered `driver` and `block` (it failed otherwise).
-    listed_valid: bool,
     packed: Box<[u8]>,
     /// Names outside the kind's list (rare: boxed, so that a device without any pays
     /// a pointer, not an empty vector).
@@ -379,8 +351,7 @@ impl Device {
         {
             return;
         }
-        let listed_at = self.sysfs.generation();
-        let (values, shown) = self
+        let (values, regular) = self
             .sysfs
             .read_attrs(&self.path(), set.cached, &set.probed());
         let mut c = self.cache();
@@ -388,29 +359,11 @@ impl Device {
             return;
         }
         c.loaded = true;
-        let n = set.bits().min(DRIVER_BIT as usize);
-        let mut bits = shown.iter().take(n).enumerate().fold(0, |m, (i, l)| {
-            if *l == Listed::Regular {
-                m | 1 << i
-            } else {
-                m
-            }
-        });
-        // A listing that failed (`Unknown`) answers nothing: the bits stay unanswerable.
-        match shown.get(set.bits()..) {
-            Some([driver, disk]) if *driver != Listed::Unknown && *disk != Listed::Unknown => {
-                if *driver == Listed::Link {
-                    bits |= 1 << DRIVER_BIT;
-                }
-                if *disk == Listed::Dir {
-                    bits |= 1 << DISK_BIT;
-                }
-                c.listed_at = listed_at;
-                c.listed_valid = true;
-            }
-            _ => c.listed_valid = false,
-        }
-        c.regular = bits;
+        c.regular = regular
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0, |m, (i, r)| if *r { m | 1 << i } else { m });
         Self::merge(&mut c, set, 0, values);
     }
 
@@ -647,26 +600,7 @@ impl Device {
     /// the kernel's to change at any time, and libndctl asks every time.
     /// Running out of descriptors or memory while asking is an error, not "unbound".
     pub fn has_driver(&self) -> Result<bool> {
-        if let Some(bound) = self.listed(DRIVER_BIT) {
-            return Ok(bound);
-        }
         self.sysfs.is_symlink_in_resolved(&self.path(), "driver")
-    }
-
-    /// What the first batch's listing showed for a listed bit ([`DRIVER_BIT`],
-    /// [`DISK_BIT`]), while no write of this context has come since (see
-    /// [`Sysfs::generation`]); `None` when the question must go to the tree.
-    ///
-    /// libndctl asks the tree every time whether a device is bound; we answer from the
-    /// listing the device's attributes came from, as libndctl answers from what it read
-    /// when it added the device for most other values (sizes, uuids, its lists of
-    /// devices). A change made by another process is seen after `invalidate`, as a new
-    /// namespace or seed is; any write of this context (a bind, an unbind, a size, a
-    /// claim's namespace) sends every device back to asking the tree.
-    fn listed(&self, bit: u32) -> Option<bool> {
-        let c = self.cache();
-        (c.loaded && c.listed_valid && c.listed_at == self.sysfs.generation())
-            .then_some(c.regular & (1 << bit) != 0)
     }
 
     /// Whether a file or directory `name` exists in the device directory (errors as for
@@ -769,10 +703,6 @@ impl Device {
     /// The single entry of the `block/` subdirectory (libndctl's `get_block_device`);
     /// `None` if there is none or more than one.
     pub fn block_device(&self) -> Option<String> {
-        // No `block` in the listing: no disk (see `listed` for how long that holds).
-        if self.listed(DISK_BIT) == Some(false) {
-            return None;
-        }
         let names = self.sysfs.list_dir(&self.path().join("block")).ok()?;
         match names.as_slice() {
             [one] => Some(one.clone()),

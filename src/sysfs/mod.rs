@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use log::Level;
@@ -111,8 +111,6 @@ pub struct Sysfs {
     kept: kept::Kept,
     /// The parent directory the last device was made in (see [`Sysfs::shared_dir`]).
     last_dir: Mutex<Option<Arc<[u8]>>>,
-    /// Counts this context's writes (see [`Sysfs::generation`]).
-    writes: AtomicU32,
 }
 
 impl Sysfs {
@@ -144,7 +142,6 @@ impl Sysfs {
             ring: Mutex::new(RingState::Untried),
             kept: kept::Kept::default(),
             last_dir: Mutex::new(None),
-            writes: AtomicU32::new(0),
         })
     }
 
@@ -395,14 +392,14 @@ impl Sysfs {
     /// cannot be opened this way, goes through [`Sysfs::read_attr`] with its exact
     /// semantics.
     ///
-    /// The values are those [`Sysfs::read_attr`] gives, in the order of `read`; what the
-    /// listing showed covers `read` followed by `probe`.
+    /// The values are those [`Sysfs::read_attr`] gives, in the order of `read`; the
+    /// flags cover `read` followed by `probe`.
     pub fn read_attrs(
         &self,
         dir: &Path,
         read: &[&str],
         probe: &[&str],
-    ) -> (Vec<Result<Attr>>, Vec<Listed>) {
+    ) -> (Vec<Result<Attr>>, Vec<bool>) {
         let single = |n: &str| {
             !n.is_empty() && n != "." && n != ".." && !n.contains('/') && !n.contains('\0')
         };
@@ -410,7 +407,7 @@ impl Sysfs {
             Ok(fd) => fd,
             Err(_) => {
                 let values = read.iter().map(|n| self.read_attr(dir, n)).collect();
-                return (values, vec![Listed::Unknown; read.len() + probe.len()]);
+                return (values, vec![false; read.len() + probe.len()]);
             }
         };
         // The listed type of each wanted name (`None`: not listed).
@@ -425,20 +422,13 @@ impl Sysfs {
         });
         if listed.is_err() {
             let values = read.iter().map(|n| self.read_attr(dir, n)).collect();
-            return (values, vec![Listed::Unknown; wanted.len()]);
+            return (values, vec![false; wanted.len()]);
         }
         let dtype_of = |n: &str| wanted.iter().position(|w| *w == n).and_then(|i| types[i]);
-        let shown: Vec<Listed> = read
+        let regular: Vec<bool> = read
             .iter()
             .chain(probe)
-            .map(|n| match dtype_of(n) {
-                _ if !single(n) => Listed::Unknown,
-                None => Listed::Absent,
-                Some(libc::DT_REG) => Listed::Regular,
-                Some(libc::DT_LNK) => Listed::Link,
-                Some(libc::DT_DIR) => Listed::Dir,
-                Some(_) => Listed::Other,
-            })
+            .map(|n| single(n) && dtype_of(n) == Some(libc::DT_REG))
             .collect();
         let mut values: Vec<Option<Result<Attr>>> = Vec::with_capacity(read.len());
         let mut batch: Vec<(usize, CString)> = Vec::new();
@@ -514,7 +504,7 @@ impl Sysfs {
             .into_iter()
             .map(|v| v.unwrap_or(Ok(Attr::Missing)))
             .collect();
-        (values, shown)
+        (values, regular)
     }
 
     /// Reads attributes of `dir` that a listing of it (a batch of [`Sysfs::read_attrs`])
@@ -618,24 +608,8 @@ impl Sysfs {
         ))
     }
 
-    /// The number of writes this context has made so far. What a listing showed about a
-    /// device's driver and disk holds while this number stays the same: binding, unbinding
-    /// and every other write (a namespace's size, a btt's namespace) go through
-    /// [`Sysfs::write_attr`], which counts before it writes and again after, so a listing
-    /// taken while a write is under way is never taken for current.
-    pub fn generation(&self) -> u32 {
-        self.writes.load(Ordering::Acquire)
-    }
-
     /// Write an attribute as libndctl does: the string and its terminating NUL in one write.
     pub fn write_attr(&self, dir: &Path, name: &str, value: &str) -> Result<()> {
-        self.writes.fetch_add(1, Ordering::AcqRel);
-        let done = self.write_attr_once(dir, name, value);
-        self.writes.fetch_add(1, Ordering::AcqRel);
-        done
-    }
-
-    fn write_attr_once(&self, dir: &Path, name: &str, value: &str) -> Result<()> {
         let path = dir.join(name);
         let resolved = self.resolve(&path)?;
         let mut file = self
@@ -832,21 +806,6 @@ fn unless_exhausted(answer: Result<bool>) -> Result<bool> {
         Err(e) if !e.is_resource_exhaustion() => Ok(false),
         other => other,
     }
-}
-
-/// What a directory listing showed of a name ([`Sysfs::read_attrs`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listed {
-    /// Not in the listing.
-    Absent,
-    Regular,
-    Link,
-    Dir,
-    /// A FIFO, socket, device node.
-    Other,
-    /// Not known: the directory could not be listed, or the name has more than one
-    /// component.
-    Unknown,
 }
 
 /// Map a read failure to libndctl's view: absent is "missing", ENXIO and a refused
@@ -1104,12 +1063,6 @@ mod tests {
             );
             assert_eq!(values[8].as_ref().unwrap(), &Attr::Missing);
             assert_eq!(
-                regular[5..9],
-                [Listed::Dir, Listed::Link, Listed::Other, Listed::Unknown],
-                "{how}: adir, link, fifo, x/y"
-            );
-            let regular: Vec<bool> = regular.iter().map(|l| *l == Listed::Regular).collect();
-            assert_eq!(
                 regular,
                 [true, true, false, true, true, false, false, false, false, true, false],
                 "{how}"
@@ -1192,36 +1145,13 @@ mod tests {
             dev.invalidate();
             fs::write(r.join("uuid"), "z\n").unwrap();
             assert_eq!(dev.opt("uuid").unwrap().as_deref(), Some("z"), "{how}");
-            // Whether the device is bound and has a disk is answered from the batch's
-            // listing until this context writes anything or the device is invalidated:
-            // a driver link or a disk that another process makes is not seen before.
+            // Binding is never cached: a driver link that appears is seen at once.
             assert!(!dev.has_driver().unwrap(), "{how}");
             symlink("../../../bus/nd/drivers/nd_region", r.join("driver")).unwrap();
-            fs::create_dir_all(r.join("block/pmem0")).unwrap();
-            assert!(!dev.has_driver().unwrap(), "{how}: as listed");
-            assert_eq!(dev.block_device(), None, "{how}: as listed");
-            // Any write of the context (here another device's) sends it to the tree.
-            let other = Device::new(Arc::clone(&s), PathBuf::from("/sys/devices/bus0"));
-            fs::write(dir.path().join("sys/devices/bus0/x"), "").unwrap();
-            other.write("x", "1").unwrap();
-            assert!(dev.has_driver().unwrap(), "{how}: after a write");
-            assert_eq!(dev.block_device().as_deref(), Some("pmem0"), "{how}");
+            assert!(dev.has_driver().unwrap(), "{how}");
             fs::remove_file(r.join("driver")).unwrap();
-            assert!(!dev.has_driver().unwrap(), "{how}: asked again");
-            // A batch read after the write answers from its own listing again; an
-            // invalidation sends the device to the tree until its next batch.
-            dev.invalidate();
-            assert_eq!(dev.opt("uuid").unwrap().as_deref(), Some("z"), "{how}");
-            symlink("../../../bus/nd/drivers/nd_region", r.join("driver")).unwrap();
-            assert!(!dev.has_driver().unwrap(), "{how}: as listed again");
-            dev.invalidate();
-            assert!(dev.has_driver().unwrap(), "{how}: invalidated");
-            fs::remove_file(r.join("driver")).unwrap();
-            assert!(
-                !dev.has_driver().unwrap(),
-                "{how}: invalidated, asked again"
-            );
-            // Existence is asked every time.
+            assert!(!dev.has_driver().unwrap(), "{how}");
+            // So is existence.
             assert!(!dev.has("align").unwrap(), "{how}");
             fs::write(r.join("align"), "4096\n").unwrap();
             assert!(dev.has("align").unwrap(), "{how}");
@@ -1261,10 +1191,7 @@ mod tests {
         assert_eq!(values[0].as_ref().unwrap(), &Attr::Value("0x10".into()));
         assert_eq!(values[1].as_ref().unwrap(), &Attr::Value("1".into()));
         assert_eq!(values[2].as_ref().unwrap(), &Attr::Missing);
-        assert_eq!(
-            regular,
-            vec![Listed::Regular, Listed::Regular, Listed::Absent]
-        );
+        assert_eq!(regular, vec![true, true, false]);
         // A small directory, listed in one call, is whole too.
         let small = Path::new("/sys/devices/bus0");
         assert_eq!(s.list_dir(small).unwrap(), vec!["region0".to_string()]);
