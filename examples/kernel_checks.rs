@@ -336,13 +336,90 @@ fn region_by_handle(handle: u32) -> R<Arc<Region>> {
             }
         }
     }
-    // The count tells a leak of contexts (each holds descriptors) from a missing DIMM.
+    // The count tells a leak of contexts (each holds descriptors) from a missing DIMM;
+    // the census what the library saw against what the directories hold.
     let fds = fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
         .unwrap_or(0);
+    let mut seen = Vec::new();
+    for bus in ctx.buses().map_err(e2s("buses"))? {
+        let dimms: Vec<String> = match bus.dimms() {
+            Ok(ds) => ds
+                .iter()
+                .map(|d| format!("{} {:?}", d.devname(), d.handle().ok().flatten()))
+                .collect(),
+            Err(e) => vec![format!("dimms: {e}")],
+        };
+        seen.push(format!(
+            "{}: dimms [{}], directory [{}]",
+            bus.devname(),
+            dimms.join(", "),
+            dir_names(&bus.device().path(), |n| n.starts_with("nmem")
+                || n.starts_with("region"))
+        ));
+        for r in bus.regions().map_err(e2s("regions"))? {
+            seen.push(region_census(&r));
+        }
+    }
     fail(format!(
-        "no region with DIMM handle {handle:#x} ({fds} descriptors open in this process)"
+        "no region with DIMM handle {handle:#x} ({fds} descriptors open in this process): {}",
+        seen.join("; ")
     ))
+}
+
+/// Entries of a directory whose names pass `keep`, sorted, for failure messages.
+fn dir_names(dir: &Path, keep: impl Fn(&str) -> bool) -> String {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| keep(n))
+                .collect()
+        })
+        .unwrap_or_else(|e| vec![format!("unreadable: {e}")]);
+    v.sort();
+    v.join(", ")
+}
+
+/// What the library lists of a region against what its directory holds.
+fn region_census(r: &Region) -> String {
+    let show = |v: Result<Vec<String>, ndctl::Error>| match v {
+        Ok(v) => v.join(", "),
+        Err(e) => format!("error: {e}"),
+    };
+    let maps = show(
+        r.mappings()
+            .map(|ms| ms.iter().map(|m| m.dimm().devname().to_string()).collect()),
+    );
+    let dimms = show(
+        r.dimms()
+            .map(|ds| ds.iter().map(|d| d.devname().to_string()).collect()),
+    );
+    let nss = show(
+        r.namespaces()
+            .map(|ns| ns.iter().map(|n| n.devname().to_string()).collect()),
+    );
+    let seed = fs::read_to_string(r.device().path().join("namespace_seed"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|e| e.to_string());
+    format!(
+        "{} (enabled {:?}, namespace_seed {seed:?}): mappings [{maps}], dimms [{dimms}], \
+         namespaces [{nss}], directory [{}]",
+        r.devname(),
+        r.is_enabled(),
+        dir_names(&r.device().path(), |n| {
+            n.starts_with("mapping") || n.starts_with("namespace") || n == "driver"
+        })
+    )
+}
+
+/// The namespace named `name` of the region, or a failure that says what was listed.
+fn namespace_named(r: &Region, name: &str) -> R<Arc<Namespace>> {
+    r.namespaces()
+        .map_err(e2s("namespaces"))?
+        .into_iter()
+        .find(|n| n.devname() == name)
+        .ok_or_else(|| format!("namespace {name} vanished: {}", region_census(r)))
 }
 
 fn nmem_by_handle(handle: u32) -> R<String> {
@@ -677,7 +754,10 @@ fn enforce_mode_labelless(rep: &mut Report) {
 fn size0_enable(rep: &mut Report) {
     rep.check("enable-size0-names-cause", || {
         let r = region_by_handle(H_V11)?;
-        let seed = r.namespace_seed().map_err(e2s("seed"))?.ok_or("no seed")?;
+        let seed = r
+            .namespace_seed()
+            .map_err(e2s("seed"))?
+            .ok_or_else(|| format!("no seed: {}", region_census(&r)))?;
         ensure!(seed.size() == 0, "seed has size {}", seed.size());
         match seed.enable() {
             Ok(_) => fail("enabling a size-0 namespace succeeded"),
@@ -721,12 +801,7 @@ fn rust_write_path_labelled(rep: &mut Report, handle: u32, tag: &str) {
             rep.check(&format!("rust-{tag}-resize-disable-enable"), || {
                 let r = region_by_handle(handle)?;
                 let name = created.clone().ok_or("nothing created")?;
-                let ns = r
-                    .namespaces()
-                    .map_err(e2s("namespaces"))?
-                    .into_iter()
-                    .find(|n| n.devname() == name)
-                    .ok_or("namespace vanished")?;
+                let ns = namespace_named(&r, &name)?;
                 ns.disable_safe().map_err(e2s("disable"))?;
                 ensure!(!bound(&name), "{name} still bound after disable");
                 ensure!(block_of(&name).is_none(), "{name} still has a block device");
@@ -750,12 +825,7 @@ fn rust_write_path_labelled(rep: &mut Report, handle: u32, tag: &str) {
         rep.check(&format!("rust-{tag}-destroy-{}", describe(&c)), || {
             let name = created.clone().ok_or("nothing created")?;
             let r = region_by_handle(handle)?;
-            let ns = r
-                .namespaces()
-                .map_err(e2s("namespaces"))?
-                .into_iter()
-                .find(|n| n.devname() == name)
-                .ok_or("namespace vanished")?;
+            let ns = namespace_named(&r, &name)?;
             configure::destroy(&ns).map_err(e2s("destroy"))?;
             ensure!(
                 claims_of(&name).is_empty(),
@@ -827,7 +897,10 @@ fn rust_labelless_reconfig(rep: &mut Report) {
 fn capacity_requests(rep: &mut Report) {
     rep.check("errno-too-large-is-enospc", || {
         let r = region_by_handle(H_V11)?;
-        let seed = r.namespace_seed().map_err(e2s("seed"))?.ok_or("no seed")?;
+        let seed = r
+            .namespace_seed()
+            .map_err(e2s("seed"))?
+            .ok_or_else(|| format!("no seed: {}", region_census(&r)))?;
         let avail = r.available_size().map_err(e2s("available"))?.unwrap_or(0);
         seed.set_uuid(uuid::Uuid::from_u128(0x1234))
             .map_err(e2s("uuid"))?;
@@ -850,7 +923,10 @@ fn capacity_requests(rep: &mut Report) {
     });
     rep.check("errno-misaligned-size-is-einval", || {
         let r = region_by_handle(H_V11)?;
-        let seed = r.namespace_seed().map_err(e2s("seed"))?.ok_or("no seed")?;
+        let seed = r
+            .namespace_seed()
+            .map_err(e2s("seed"))?
+            .ok_or_else(|| format!("no seed: {}", region_census(&r)))?;
         match seed.set_size(64 * MIB + 4096) {
             Ok(()) => {
                 let _ = seed.delete();
@@ -1274,12 +1350,7 @@ fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lba
         f.sync_all().map_err(e2s("fsync"))?;
         drop(f);
         let r = region_by_handle(handle)?;
-        let ns = r
-            .namespaces()
-            .map_err(e2s("namespaces"))?
-            .into_iter()
-            .find(|n| n.devname() == nsn)
-            .ok_or("namespace vanished")?;
+        let ns = namespace_named(&r, &nsn)?;
         // Reach the media under the BTT: the namespace forced raw.
         let b = ns.btt().map_err(e2s("btt"))?.ok_or("no btt object")?;
         b.delete().map_err(e2s("btt disable"))?;
