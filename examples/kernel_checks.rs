@@ -413,6 +413,12 @@ fn region_census(r: &Region) -> String {
     )
 }
 
+/// `configure::create`, whose failure also says what the region listed (`what` names the
+/// step).
+fn create_in(r: &Arc<Region>, c: &Config, what: &str) -> R<Arc<Namespace>> {
+    configure::create(r, c).map_err(|e| format!("{what}: {e}: {}", region_census(r)))
+}
+
 /// The namespace named `name` of the region, or a failure that says what was listed.
 fn namespace_named(r: &Region, name: &str) -> R<Arc<Namespace>> {
     r.namespaces()
@@ -788,7 +794,7 @@ fn rust_write_path_labelled(rep: &mut Report, handle: u32, tag: &str) {
         let mut created = None;
         rep.check(&name, || {
             let r = region_by_handle(handle)?;
-            let ns = configure::create(&r, &c).map_err(e2s("create"))?;
+            let ns = create_in(&r, &c, "create")?;
             created = Some(ns.devname().to_string());
             ensure!(
                 attr(ns.devname(), "size")? == (64 * MIB).to_string(),
@@ -948,7 +954,7 @@ fn capacity_requests(rep: &mut Report) {
 fn busy_requests(rep: &mut Report) {
     rep.check("errno-busy", || {
         let r = region_by_handle(H_V11)?;
-        let ns = configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create"))?;
+        let ns = create_in(&r, &cfg(Mode::Raw, Some(64 * MIB)), "create")?;
         let name = ns.devname().to_string();
         let b = block_of(&name).ok_or("no bdev")?;
         let mut msgs = vec![];
@@ -1066,8 +1072,8 @@ impl ExclOpen for fs::OpenOptions {
 fn region_cycle(rep: &mut Report) {
     rep.check("rust-region-disable-enable-seeds", || {
         let r = region_by_handle(H_V11)?;
-        let a = configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create a"))?;
-        let b = configure::create(&r, &sector(4096, Some(64 * MIB))).map_err(e2s("create b"))?;
+        let a = create_in(&r, &cfg(Mode::Raw, Some(64 * MIB)), "create a")?;
+        let b = create_in(&r, &sector(4096, Some(64 * MIB)), "create b")?;
         let (an, bn) = (a.devname().to_string(), b.devname().to_string());
         let rn = r.devname().to_string();
         r.disable_invalidate().map_err(e2s("region disable"))?;
@@ -1229,7 +1235,7 @@ fn engine_to_kernel(rep: &mut Report, handle: u32, tag: &str, version: &str, lba
         let ns = if handle == H_IO || handle == H_BIG {
             configure::reconfigure(&io_namespace(&r)?, &cfg(Mode::Raw, None)).map_err(e2s("raw"))?
         } else {
-            configure::create(&r, &cfg(Mode::Raw, Some(64 * MIB))).map_err(e2s("create raw"))?
+            create_in(&r, &cfg(Mode::Raw, Some(64 * MIB)), "create raw")?
         };
         let nsn = ns.devname().to_string();
         let raw = block_of(&nsn).ok_or("no raw bdev")?;
@@ -1517,7 +1523,7 @@ fn nfit(rep: &mut Report) {
                 })
                 .max_by_key(|r| r.available_size().ok().flatten().unwrap_or(0))
                 .ok_or("no labelled pmem region")?;
-            let ns = configure::create(&r, &c).map_err(e2s("create"))?;
+            let ns = create_in(&r, &c, "create")?;
             assert_mode(ns.devname(), &c)
         });
         list_state(rep, &format!("nfit-{d}"));
@@ -1689,7 +1695,27 @@ fn cmd_groups(rep: &mut Report) {
     });
 }
 
+/// The library's warnings (a device skipped for a missing attribute, say) on stderr, which
+/// the guest's console keeps: a lookup that comes up short then shows why.
+struct WarnToStderr;
+
+impl log::Log for WarnToStderr {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= log::Level::Warn
+    }
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            eprintln!("library {}: {}", r.level(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+static WARN_TO_STDERR: WarnToStderr = WarnToStderr;
+
 fn main() {
+    let _ = log::set_logger(&WARN_TO_STDERR);
+    log::set_max_level(log::LevelFilter::Warn);
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 3 {
         eprintln!("usage: kernel_checks qemu|nfit OUTDIR");
