@@ -40,10 +40,18 @@ struct KeptNames {
 impl BlockDeviceName {
     /// The current name: the kept one, or what `read` finds (nothing kept when there is
     /// no block device, so the next call looks again, as libndctl does).
-    pub(crate) fn get(&self, read: impl FnOnce() -> Option<String>) -> Option<&std::ffi::CStr> {
+    pub(crate) fn get(
+        &self,
+        read: impl FnOnce() -> Result<Option<String>>,
+    ) -> Result<Option<&std::ffi::CStr>> {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if kept.stale || kept.names.is_empty() {
-            let name = std::ffi::CString::new(read()?).ok()?;
+            let Some(name) = read()? else {
+                return Ok(None);
+            };
+            let Ok(name) = std::ffi::CString::new(name) else {
+                return Ok(None);
+            };
             kept.stale = false;
             if kept.names.last().map(|n| &**n) != Some(name.as_c_str()) {
                 // Mostly the only name the object ever has: no room for more.
@@ -51,10 +59,13 @@ impl BlockDeviceName {
                 kept.names.push(name.into_boxed_c_str());
             }
         }
-        let current: *const std::ffi::CStr = &**kept.names.last()?;
+        let Some(last) = kept.names.last() else {
+            return Ok(None);
+        };
+        let current: *const std::ffi::CStr = &**last;
         // SAFETY: the boxed name is never freed or moved while `self` lives (names are
         // only ever pushed; a growing Vec moves the boxes, not what they point to).
-        Some(unsafe { &*current })
+        Ok(Some(unsafe { &*current }))
     }
 
     /// Read the name again when next asked.
@@ -566,26 +577,39 @@ mod tests {
 
     #[test]
     fn block_device_names_handed_out_stay_where_they_were() {
+        fn name(s: &'static str) -> impl FnOnce() -> crate::Result<Option<String>> {
+            move || Ok(Some(s.to_string()))
+        }
         let n = BlockDeviceName::default();
-        let first = n.get(|| Some("pmem0".into())).unwrap().as_ptr();
+        let first = n.get(name("pmem0")).unwrap().unwrap().as_ptr();
         // Kept: not read again until forgotten.
-        let again = n.get(|| panic!("read again while kept")).unwrap();
+        let again = n.get(|| panic!("read again while kept")).unwrap().unwrap();
         assert_eq!(again.as_ptr(), first);
         // No block device now: nothing, and the old name is still valid memory.
         n.forget();
-        assert_eq!(n.get(|| None), None);
+        assert_eq!(n.get(|| Ok(None)).unwrap(), None);
         // SAFETY: the test's claim: a pointer handed out stays valid with the object.
         assert_eq!(unsafe { std::ffi::CStr::from_ptr(first) }, c"pmem0");
         // The same name again is the same string; another is a new one beside it.
-        assert_eq!(n.get(|| Some("pmem0".into())).unwrap().as_ptr(), first);
+        assert_eq!(n.get(name("pmem0")).unwrap().unwrap().as_ptr(), first);
         n.forget();
-        let renamed = n.get(|| Some("pmem0s".into())).unwrap();
+        let renamed = n.get(name("pmem0s")).unwrap().unwrap();
         assert_eq!(renamed, c"pmem0s");
         assert_ne!(renamed.as_ptr(), first);
         // SAFETY: as above.
         assert_eq!(unsafe { std::ffi::CStr::from_ptr(first) }, c"pmem0");
         // A name with a NUL cannot be a C string: none.
         n.forget();
-        assert_eq!(n.get(|| Some("a\0b".into())), None);
+        assert_eq!(n.get(name("a\0b")).unwrap(), None);
+        // A lookup that failed is the caller's error, and the next call looks again.
+        n.forget();
+        let failed = n.get(|| {
+            Err(crate::Error::Io {
+                path: "/sys/x/block".into(),
+                source: std::io::Error::from_raw_os_error(libc::EMFILE),
+            })
+        });
+        assert!(failed.is_err_and(|e| e.is_resource_exhaustion()));
+        assert_eq!(n.get(name("pmem1")).unwrap().unwrap(), c"pmem1");
     }
 }

@@ -92,13 +92,18 @@ impl ClaimCore {
 
     /// The block device the kernel made of the claim (`pmemXs` for a btt, `pmemX` for a
     /// pfn); dax devices have none.
-    pub fn block_device(&self) -> Option<String> {
-        Some(self.block_device_cstr()?.to_string_lossy().into_owned())
+    ///
+    /// `None` without one; running out of descriptors or memory while looking is an
+    /// error.
+    pub fn block_device(&self) -> Result<Option<String>> {
+        Ok(self
+            .block_device_cstr()?
+            .map(|c| c.to_string_lossy().into_owned()))
     }
 
     /// [`ClaimCore::block_device`] as a C string that lives as long as the device (what
     /// the C library hands out).
-    pub fn block_device_cstr(&self) -> Option<&std::ffi::CStr> {
+    pub fn block_device_cstr(&self) -> Result<Option<&std::ffi::CStr>> {
         self.bdev.get(|| self.device().block_device())
     }
 

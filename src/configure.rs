@@ -185,7 +185,7 @@ fn zero_info_block(ns: &Arc<Namespace>) -> Result<()> {
 }
 
 fn write_zeroes(ns: &Namespace) -> Result<()> {
-    let bdev = ns.block_device().ok_or_else(|| Error::Failed {
+    let bdev = ns.block_device()?.ok_or_else(|| Error::Failed {
         object: ns.devname().into(),
         reason: "enabled in raw mode but no block device appeared".into(),
     })?;

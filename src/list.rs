@@ -452,7 +452,7 @@ fn namespace_json(
     let mut align = None;
     // A claimed namespace's block device is its claim's (none for dax).
     let claimed = btt.is_some() || pfn.is_some() || dax.is_some();
-    let mut blockdev = if claimed { None } else { ns.block_device() };
+    let mut blockdev = if claimed { None } else { ns.block_device()? };
     let mut dax_region = None;
     match mode {
         Mode::Fsdax | Mode::Devdax => {
@@ -478,7 +478,7 @@ fn namespace_json(
                 align = al;
             }
             if let Some(p) = &pfn {
-                blockdev = p.block_device();
+                blockdev = p.block_device()?;
             }
             if let Some(d) = &dax {
                 blockdev = None;
@@ -496,7 +496,7 @@ fn namespace_json(
                 uuid = Some(b.uuid()?);
                 raw_uuid = ns_uuid;
                 sector_size = b.sector_size()?;
-                blockdev = b.block_device();
+                blockdev = b.block_device()?;
             }
         }
         Mode::Raw | Mode::Unknown => {}

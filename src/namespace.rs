@@ -320,13 +320,18 @@ impl Namespace {
     }
 
     /// Name of the block device of a raw namespace (`block/<name>`).
-    pub fn block_device(&self) -> Option<String> {
-        Some(self.block_device_cstr()?.to_string_lossy().into_owned())
+    ///
+    /// `None` without one; running out of descriptors or memory while looking is an
+    /// error.
+    pub fn block_device(&self) -> Result<Option<String>> {
+        Ok(self
+            .block_device_cstr()?
+            .map(|c| c.to_string_lossy().into_owned()))
     }
 
     /// [`Namespace::block_device`] as a C string that lives as long as the namespace
     /// (what the C library hands out).
-    pub fn block_device_cstr(&self) -> Option<&std::ffi::CStr> {
+    pub fn block_device_cstr(&self) -> Result<Option<&std::ffi::CStr>> {
         self.bdev.get(|| self.device().block_device())
     }
 
@@ -438,10 +443,10 @@ impl Namespace {
     /// ([`Namespace::claim`]) already.
     pub fn badblocks_of(&self, claim: Option<&Claim>) -> Result<Vec<BadBlock>> {
         let (owner, bdev) = match claim {
-            Some(Claim::Pfn(p)) => (p.device().path(), p.block_device()),
+            Some(Claim::Pfn(p)) => (p.device().path(), p.block_device()?),
             // libndctl does not report badblocks through a btt.
             Some(Claim::Btt(_)) => return Ok(Vec::new()),
-            _ => (self.device().path(), self.block_device()),
+            _ => (self.device().path(), self.block_device()?),
         };
         let Some(bdev) = bdev else {
             return Ok(Vec::new());
@@ -458,8 +463,8 @@ impl Namespace {
 
     fn write_cache_dir(&self) -> Result<PathBuf> {
         let (owner, bdev) = match self.pfn()? {
-            Some(p) => (p.device().path(), p.block_device()),
-            None => (self.device().path(), self.block_device()),
+            Some(p) => (p.device().path(), p.block_device()?),
+            None => (self.device().path(), self.block_device()?),
         };
         // Without a disk there is no write cache to ask about (libndctl: -ENXIO).
         let bdev = bdev.ok_or_else(|| Error::Missing {
@@ -632,11 +637,11 @@ impl Namespace {
     /// device open (mounted file system, open handle): exclusive open of `/dev/<bdev>`.
     pub fn disable_safe(&self) -> Result<()> {
         let bdev = if let Some(p) = self.pfn()? {
-            p.block_device()
+            p.block_device()?
         } else if let Some(b) = self.btt()? {
-            b.block_device()
+            b.block_device()?
         } else {
-            self.block_device()
+            self.block_device()?
         };
         if let Some(bdev) = bdev.filter(|_| self.is_active().unwrap_or(false)) {
             if self.device().sysfs().dev_node(&bdev).is_some() {

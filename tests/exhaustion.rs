@@ -18,13 +18,19 @@ fn census(root: &std::path::Path, resolver: Resolver) -> Result<Vec<String>, ndc
                 .iter()
                 .map(|n| n.claim().map(|c| c.is_some()))
                 .collect::<Result<Vec<bool>, _>>()?;
+            let disks = r
+                .namespaces()?
+                .iter()
+                .map(|n| n.block_device().map(|d| d.is_some()))
+                .collect::<Result<Vec<bool>, _>>()?;
             out.push(format!(
-                "{}/{}: {} dimms, {} namespaces, {} claimed",
+                "{}/{}: {} dimms, {} namespaces, {} claimed, {} with a disk",
                 bus.devname(),
                 r.devname(),
                 r.dimms()?.len(),
                 claims.len(),
-                claims.iter().filter(|c| **c).count()
+                claims.iter().filter(|c| **c).count(),
+                disks.iter().filter(|d| **d).count()
             ));
         }
     }

@@ -120,7 +120,7 @@ pub unsafe extern "C" fn ndctl_btt_set_namespace(
 /// The block device (`pmemXs`; `""` when there is none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_btt_get_block_device(btt: *mut ndctl_btt) -> *const c_char {
-    guard!(std::ptr::null(), Some(c_str_or_empty(live!(btt).block_device_cstr())))
+    guard!(std::ptr::null(), Some(c_str_or_empty(value(live!(btt).block_device_cstr()).flatten())))
 }
 
 /// 1 if bound to a driver.

@@ -203,7 +203,7 @@ pub unsafe extern "C" fn ndctl_namespace_set_sector_size(
 pub unsafe extern "C" fn ndctl_namespace_get_block_device(
     ndns: *mut ndctl_namespace,
 ) -> *const c_char {
-    guard!(std::ptr::null(), Some(c_str_or_empty(live!(ndns).block_device_cstr())))
+    guard!(std::ptr::null(), Some(c_str_or_empty(value(live!(ndns).block_device_cstr()).flatten())))
 }
 
 /// The btt claiming the namespace.

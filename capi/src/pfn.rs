@@ -176,5 +176,5 @@ pub unsafe extern "C" fn ndctl_pfn_delete(pfn: *mut ndctl_pfn) -> c_int {
 /// The block device (`pmemX`; `""` when there is none).
 #[no_mangle]
 pub unsafe extern "C" fn ndctl_pfn_get_block_device(pfn: *mut ndctl_pfn) -> *const c_char {
-    guard!(std::ptr::null(), Some(c_str_or_empty(live!(pfn).block_device_cstr())))
+    guard!(std::ptr::null(), Some(c_str_or_empty(value(live!(pfn).block_device_cstr()).flatten())))
 }

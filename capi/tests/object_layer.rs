@@ -678,7 +678,7 @@ unsafe fn walk_capture(
                     assert_eq!(uu, rns.uuid().unwrap().unwrap_or_default());
                     assert_eq!(
                         s(ndctl_namespace_get_block_device(ns)),
-                        rns.block_device().unwrap_or_default()
+                        rns.block_device().unwrap().unwrap_or_default()
                     );
                     assert_eq!(ndctl_namespace_is_active(ns), rns.is_active().unwrap());
                     let btt = ndctl_namespace_get_btt(ns);

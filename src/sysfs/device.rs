@@ -701,13 +701,19 @@ impl Device {
     }
 
     /// The single entry of the `block/` subdirectory (libndctl's `get_block_device`);
-    /// `None` if there is none or more than one.
-    pub fn block_device(&self) -> Option<String> {
-        let names = self.sysfs.list_dir(&self.path().join("block")).ok()?;
-        match names.as_slice() {
+    /// `None` if there is none or more than one, or the directory cannot be listed (as
+    /// libndctl answers ""), but running out of descriptors or memory is an error: "no
+    /// disk" would then be a guess.
+    pub fn block_device(&self) -> Result<Option<String>> {
+        let names = match self.sysfs.list_dir(&self.path().join("block")) {
+            Ok(names) => names,
+            Err(e) if e.is_resource_exhaustion() => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        Ok(match names.as_slice() {
             [one] => Some(one.clone()),
             _ => None,
-        }
+        })
     }
 }
 
