@@ -75,16 +75,32 @@ pub enum Error {
     },
 }
 
+/// Whether a system call failed for lack of descriptors or memory (see
+/// [`Error::is_resource_exhaustion`]): the one list of such errnos.
+pub(crate) fn is_exhaustion(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)
+    )
+}
+
+/// The answer to a question about the tree whose check failed: "no" or "none" (the
+/// type's default), as libndctl's failed `lstat` or listing says, unless the check ran out
+/// of descriptors or memory, which says nothing about the tree and is returned.
+pub(crate) fn absent_unless_exhausted<T: Default>(answer: Result<T>) -> Result<T> {
+    match answer {
+        Err(e) if !e.is_resource_exhaustion() => Ok(T::default()),
+        other => other,
+    }
+}
+
 impl Error {
     /// Whether the process or the system ran out of something (descriptors, memory)
     /// rather than the tree being wrong at the path: such a failure says nothing about
     /// the device, so a caller that skips devices it cannot read must not skip for it.
     pub fn is_resource_exhaustion(&self) -> bool {
         match self {
-            Error::Root { source, .. } | Error::Io { source, .. } => matches!(
-                source.raw_os_error(),
-                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)
-            ),
+            Error::Root { source, .. } | Error::Io { source, .. } => is_exhaustion(source),
             _ => false,
         }
     }

@@ -10,7 +10,7 @@ use log::Level;
 use super::parse::{child_id, parse_i64, parse_size_list, parse_u64, parse_uuid};
 use super::{Attr, Sysfs};
 use crate::ctx_log;
-use crate::error::{Error, Result};
+use crate::error::{absent_unless_exhausted, Error, Result};
 
 /// The attributes a kind of device reads (a static list next to the kind): fetched
 /// together, in one batch, the first time any of them is asked for.
@@ -705,11 +705,7 @@ impl Device {
     /// libndctl answers ""), but running out of descriptors or memory is an error: "no
     /// disk" would then be a guess.
     pub fn block_device(&self) -> Result<Option<String>> {
-        let names = match self.sysfs.list_dir(&self.path().join("block")) {
-            Ok(names) => names,
-            Err(e) if e.is_resource_exhaustion() => return Err(e),
-            Err(_) => return Ok(None),
-        };
+        let names = absent_unless_exhausted(self.sysfs.list_dir(&self.path().join("block")))?;
         Ok(match names.as_slice() {
             [one] => Some(one.clone()),
             _ => None,

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use log::Level;
 
 use crate::ctx_log;
-use crate::error::{Error, Result};
+use crate::error::{absent_unless_exhausted, Error, Result};
 use crate::logging::Logger;
 
 pub use device::{AttrSet, Device};
@@ -681,7 +681,7 @@ impl Sysfs {
     pub fn exists(&self, path: &Path) -> Result<bool> {
         match self.exists_plain(path) {
             Some(v) => Ok(v),
-            None => unless_exhausted(self.resolve(path).map(|_| true)),
+            None => absent_unless_exhausted(self.resolve(path).map(|_| true)),
         }
     }
 
@@ -711,7 +711,7 @@ impl Sysfs {
     /// cannot be resolved is not one, running out of resources is an error (see
     /// [`Sysfs::exists`]).
     pub fn is_dir(&self, path: &Path) -> Result<bool> {
-        unless_exhausted(
+        absent_unless_exhausted(
             self.root
                 .resolve(path, true)
                 .map(|(_, kind)| kind == Kind::Dir),
@@ -721,7 +721,7 @@ impl Sysfs {
     /// Whether an in-root path is itself a symbolic link (`lstat`), as libndctl tests
     /// `driver` links; errors as for [`Sysfs::is_dir`].
     pub fn is_symlink(&self, dir: &Path, name: &str) -> Result<bool> {
-        unless_exhausted(
+        absent_unless_exhausted(
             self.root
                 .resolve(&dir.join(name), false)
                 .map(|(_, kind)| kind == Kind::Symlink),
@@ -742,16 +742,15 @@ impl Sysfs {
     /// The final component of where the link `dir/name` points, if it is a link that can
     /// be read; running out of resources is an error (see [`Sysfs::exists`]).
     pub fn link_basename(&self, dir: &Path, name: &str) -> Result<Option<String>> {
-        let p = match self.root.resolve(&dir.join(name), false) {
-            Ok((p, Kind::Symlink)) => p,
-            Ok(_) => return Ok(None),
-            Err(e) if e.is_resource_exhaustion() => return Err(e),
-            Err(_) => return Ok(None),
+        let link = self
+            .root
+            .resolve(&dir.join(name), false)
+            .map(|(p, kind)| (kind == Kind::Symlink).then_some(p));
+        let Some(p) = absent_unless_exhausted(link)? else {
+            return Ok(None);
         };
-        let target = match self.root.read_link(&p) {
-            Ok(t) => t,
-            Err(e) if e.is_resource_exhaustion() => return Err(e),
-            Err(_) => return Ok(None),
+        let Some(target) = absent_unless_exhausted(self.root.read_link(&p).map(Some))? else {
+            return Ok(None);
         };
         Ok(target
             .file_name()
@@ -795,16 +794,6 @@ impl Sysfs {
                 Error::Io { source, .. } => Error::io(&logical, source),
                 e => e,
             })
-    }
-}
-
-/// A yes/no question about the tree whose check failed: "no", as libndctl's failed `lstat`
-/// says, unless the check failed for lack of descriptors or memory, which says nothing
-/// about the tree and is returned.
-fn unless_exhausted(answer: Result<bool>) -> Result<bool> {
-    match answer {
-        Err(e) if !e.is_resource_exhaustion() => Ok(false),
-        other => other,
     }
 }
 

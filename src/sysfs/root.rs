@@ -29,7 +29,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::{is_exhaustion, Error, Result};
 
 /// Same bound as the kernel's `MAXSYMLINKS`.
 const MAX_SYMLINKS: usize = 40;
@@ -337,13 +337,7 @@ impl Root {
                     Ok(_) => true,
                     // Out of descriptors or memory says nothing about the kernel; a
                     // fallback chosen for it would stay for the context's life.
-                    Err(e)
-                        if resolver == Resolver::Openat2
-                            || matches!(
-                                e.raw_os_error(),
-                                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
-                            ) =>
-                    {
+                    Err(e) if resolver == Resolver::Openat2 || is_exhaustion(&e) => {
                         return Err(Error::Root {
                             root: host,
                             source: e,
@@ -647,14 +641,7 @@ impl Root {
                 fs: fs_of(fd.as_raw_fd()),
                 fd,
             }),
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ENOENT | libc::EMFILE | libc::ENFILE | libc::ENOMEM)
-                ) =>
-            {
-                return None
-            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) || is_exhaustion(&e) => return None,
             Err(_) => None,
         };
         self.sys.get_or_init(|| m).as_ref()
