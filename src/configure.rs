@@ -19,7 +19,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::namespace::{Mode, Namespace};
+use crate::namespace::{Claim, Mode, Namespace};
 use crate::pfn::Location;
 use crate::region::Region;
 
@@ -310,19 +310,15 @@ fn no_seed(region: &Region, what: &str) -> Error {
 
 /// The personality now attached to `ns`, and the object that carries it.
 fn attached(ns: &Namespace) -> Result<Option<(Mode, String)>> {
-    if let Some(b) = ns.btt()? {
-        if b.is_enabled()? {
-            return Ok(Some((Mode::Sector, b.devname().to_string())));
-        }
-    }
-    if let Some(p) = ns.pfn()? {
-        if p.is_enabled()? {
-            return Ok(Some((Mode::Fsdax, p.devname().to_string())));
-        }
-    }
-    if let Some(d) = ns.dax()? {
-        if d.is_enabled()? {
-            return Ok(Some((Mode::Devdax, d.devname().to_string())));
+    // One read of `holder` for the three kinds (btt(), pfn() and dax() read it each).
+    if let Some(c) = ns.claim()? {
+        if c.is_enabled()? {
+            let (mode, name) = match &c {
+                Claim::Btt(b) => (Mode::Sector, b.devname()),
+                Claim::Pfn(p) => (Mode::Fsdax, p.devname()),
+                Claim::Dax(d) => (Mode::Devdax, d.devname()),
+            };
+            return Ok(Some((mode, name.to_string())));
         }
     }
     if ns.is_enabled()? {
