@@ -395,10 +395,11 @@ fn region_census(r: &Region) -> String {
         r.dimms()
             .map(|ds| ds.iter().map(|d| d.devname().to_string()).collect()),
     );
-    let nss = show(
-        r.namespaces()
-            .map(|ns| ns.iter().map(|n| n.devname().to_string()).collect()),
-    );
+    let nss = show(r.namespaces().map(|ns| {
+        ns.iter()
+            .map(|n| format!("{} {}", n.devname(), n.type_name()))
+            .collect()
+    }));
     let seed = fs::read_to_string(r.device().path().join("namespace_seed"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|e| e.to_string());
@@ -457,23 +458,7 @@ fn io_namespace(region: &Region) -> R<Arc<Namespace>> {
             }
             return Ok(Arc::clone(ns));
         }
-        let dir: Vec<String> = fs::read_dir(region.device().path())
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.starts_with("namespace") || n == "driver")
-                    .collect()
-            })
-            .unwrap_or_default();
-        seen.push(format!(
-            "enabled {:?}, listed [{}], directory [{}]",
-            region.is_enabled(),
-            nss.iter()
-                .map(|n| format!("{} {}", n.devname(), n.type_name()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            dir.join(", ")
-        ));
+        seen.push(region_census(region));
         std::thread::sleep(Duration::from_secs(1));
     }
     fail(format!(
