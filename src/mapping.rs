@@ -132,11 +132,24 @@ impl Region {
     /// first. A mapping naming a DIMM that is not on the bus is left out (and logged), as
     /// libndctl leaves it out.
     pub fn mappings(&self) -> Result<Vec<Arc<Mapping>>> {
+        self.mappings_among(None)
+    }
+
+    /// [`Region::mappings`], naming DIMMs from `bus_dimms` when the caller has listed
+    /// the bus's DIMMs already (an object kept past its context lists them on each call).
+    fn mappings_among(&self, bus_dimms: Option<&[Arc<Dimm>]>) -> Result<Vec<Arc<Mapping>>> {
         let mut g = self.mappings.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(m) = g.as_ref() {
             return Ok(m.clone());
         }
-        let dimms = self.bus().dimms()?;
+        let listed;
+        let dimms = match bus_dimms {
+            Some(d) => d,
+            None => {
+                listed = self.bus().dimms()?;
+                &listed[..]
+            }
+        };
         let mut out = Vec::new();
         let logger = self.device().sysfs().logger();
         // The count comes from sysfs: visit only the mappingN files that exist, so a
@@ -210,10 +223,9 @@ impl Region {
 
     /// The DIMMs referenced by the region's mappings, in bus order.
     pub fn dimms(&self) -> Result<Vec<Arc<Dimm>>> {
-        let maps = self.mappings()?;
-        Ok(self
-            .bus()
-            .dimms()?
+        let bus_dimms = self.bus().dimms()?;
+        let maps = self.mappings_among(Some(&bus_dimms))?;
+        Ok(bus_dimms
             .into_iter()
             // By number, not by object: one context makes one object per DIMM, but an
             // object kept past its context lists afresh on each call.
