@@ -55,7 +55,12 @@ fn an_object_kept_past_its_context_works_and_is_freed_with_its_last_reference() 
     assert!(region.namespace_seed().unwrap().is_some());
     assert!(!region.mappings().unwrap().is_empty());
     assert!(!region.dimms().unwrap().is_empty());
-    let _ = region.interleave_set();
+    // The interleave set, made for this call, names the region it came from.
+    let iset = region
+        .interleave_set()
+        .expect("a PMEM region has an interleave set");
+    assert_eq!(iset.region().devname(), region.devname());
+    drop(iset);
     // Two listings give equal names (the objects are new each time: the context that
     // made them one is gone).
     let again: Vec<String> = region
