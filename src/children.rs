@@ -540,12 +540,11 @@ impl Region {
 
     /// The idle device of one kind the kernel offers for configuration (`<kind>_seed`).
     pub(crate) fn seed_of<K: ChildKind>(&self) -> Result<Option<Arc<K>>> {
-        // Let pending probes finish before reading which device is the seed: right after
-        // a namespace is destroyed the kernel unregisters it asynchronously and, if it was
-        // the seed, names a new one; read before that settles, the attribute names a
-        // device the scan below (which waits first) no longer finds. (libndctl reads the
-        // seed without waiting; seen as an intermittent "no namespace seed" in the qemu
-        // guest, create right after destroy.)
+        // Let pending probes finish before reading which device is the seed: the kernel
+        // names a new seed when the old one is probed and registers it asynchronously, and
+        // unregisters destroyed namespaces the same way; read before that settles, the
+        // attribute could name a device the scan below (which waits first) does not list.
+        // (libndctl reads the seed without waiting.)
         if let Err(e) = self.bus().wait_probe() {
             crate::ctx_log!(
                 self.device().sysfs().logger(),

@@ -403,7 +403,7 @@ impl Sysfs {
         let single = |n: &str| {
             !n.is_empty() && n != "." && n != ".." && !n.contains('/') && !n.contains('\0')
         };
-        let (fd, fills) = match self.root.open_dir_for_batch(dir) {
+        let (fd, end) = match self.root.open_dir_for_batch(dir) {
             Ok(fd) => fd,
             Err(_) => {
                 let values = read.iter().map(|n| self.read_attr(dir, n)).collect();
@@ -413,7 +413,7 @@ impl Sysfs {
         // The listed type of each wanted name (`None`: not listed).
         let wanted: Vec<&str> = read.iter().chain(probe).copied().collect();
         let mut types: Vec<Option<u8>> = vec![None; wanted.len()];
-        let listed = root::dir_entries(&fd, fills, |name, dtype| {
+        let listed = root::dir_entries(&fd, end, |name, dtype| {
             for (i, w) in wanted.iter().enumerate() {
                 if w.as_bytes() == name {
                     types[i] = Some(dtype);
@@ -1147,13 +1147,12 @@ mod tests {
         }
     }
 
-    /// On tmpfs (a file system that fills `getdents64` buffers, like sysfs) a listing
-    /// stops after a call that left room: one larger than any buffer must still come
-    /// whole, and a batch must find a name listed last.
+    /// On tmpfs a listing larger than any buffer comes whole, and a batch finds a name
+    /// listed last.
     #[test]
-    fn listings_on_tmpfs_are_whole_with_one_call_fewer() {
+    fn listings_on_tmpfs_are_whole() {
         let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
-            eprintln!("SKIP listings_on_tmpfs_are_whole_with_one_call_fewer: no /dev/shm");
+            eprintln!("SKIP listings_on_tmpfs_are_whole: no /dev/shm");
             return;
         };
         let d = dir.path().join("sys/devices/bus0/region0");
@@ -1164,7 +1163,7 @@ mod tests {
             fs::File::open(dir.path().join("sys")).unwrap().as_raw_fd()
         });
         if sysfs_kind != root::SysFs::Tmpfs {
-            eprintln!("SKIP listings_on_tmpfs_are_whole_with_one_call_fewer: /dev/shm is no tmpfs");
+            eprintln!("SKIP listings_on_tmpfs_are_whole: /dev/shm is no tmpfs");
             return;
         }
         // 1,500 names of 120 bytes: about 200 KiB of records, a dozen full buffers.

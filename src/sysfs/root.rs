@@ -146,11 +146,12 @@ pub(crate) enum SysFs {
 }
 
 impl SysFs {
-    /// Whether one `getdents64` that left room in its buffer listed the whole directory:
-    /// kernfs and tmpfs fill the buffer until the directory ends (FUSE, for one, may
-    /// return less and more later).
-    pub(crate) fn fills_listings(self) -> bool {
-        matches!(self, SysFs::Sysfs | SysFs::Tmpfs)
+    /// How a listing's end shows on this file system (see [`ListingEnd`]).
+    pub(crate) fn listing_end(self) -> ListingEnd {
+        match self {
+            SysFs::Sysfs => ListingEnd::KernfsMark,
+            SysFs::Tmpfs | SysFs::Other => ListingEnd::EmptyCall,
+        }
     }
 }
 
@@ -696,16 +697,17 @@ impl Root {
 
     /// Open the directory `dir` for listing and as the base of one-component opens,
     /// refusing any link on the way (a link anywhere is an error, ELOOP with `openat2`).
-    /// With it, whether one `getdents64` that leaves room lists it whole
-    /// ([`SysFs::fills_listings`]; `false` when not known).
-    pub(crate) fn open_dir_for_batch(&self, dir: &Path) -> io::Result<(OwnedFd, bool)> {
+    /// With it, how the end of its listing shows ([`SysFs::listing_end`]; the general
+    /// way when the file system is not known).
+    pub(crate) fn open_dir_for_batch(&self, dir: &Path) -> io::Result<(OwnedFd, ListingEnd)> {
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
         match self.open_on_sys(dir, flags) {
-            Some((Ok(fd), fs)) => return Ok((fd, fs.fills_listings())),
+            Some((Ok(fd), fs)) => return Ok((fd, fs.listing_end())),
             Some((Err(e), _)) if e.raw_os_error() != Some(libc::EXDEV) => return Err(e),
             _ => {}
         }
-        self.open_dir(dir, libc::O_RDONLY).map(|fd| (fd, false))
+        self.open_dir(dir, libc::O_RDONLY)
+            .map(|fd| (fd, ListingEnd::EmptyCall))
     }
 
     /// Open the directory `dir` (resolved) with `flags`, refusing any link on the way.
@@ -816,7 +818,7 @@ impl Root {
         let fd = self
             .open_dir(p, libc::O_RDONLY)
             .map_err(|e| Error::io(p.as_path(), e))?;
-        self.read_dir_fd(p, fd, false)
+        self.read_dir_fd(p, fd, ListingEnd::EmptyCall)
     }
 
     /// Like [`Root::read_dir`] for a plain path that was not resolved, in the fewest calls:
@@ -828,15 +830,15 @@ impl Root {
         }
         Self::plain_relative(path)?;
         match self.open_dir_for_batch(path) {
-            Ok((fd, fills)) => Some(self.read_dir_fd(path, fd, fills)),
+            Ok((fd, end)) => Some(self.read_dir_fd(path, fd, end)),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Some(Err(Error::io(path, e))),
             Err(_) => None,
         }
     }
 
-    fn read_dir_fd(&self, p: &Path, fd: OwnedFd, fills: bool) -> Result<Vec<(OsString, bool)>> {
+    fn read_dir_fd(&self, p: &Path, fd: OwnedFd, end: ListingEnd) -> Result<Vec<(OsString, bool)>> {
         let mut out = Vec::new();
-        dir_entries(&fd, fills, |name, dtype| {
+        dir_entries(&fd, end, |name, dtype| {
             let name = OsStr::from_bytes(name);
             let is_link = match dtype {
                 libc::DT_LNK => true,
@@ -859,61 +861,118 @@ impl Root {
     }
 }
 
+/// How the end of a directory shows in `getdents64`.
+///
+/// A call may stop before the directory ends and return what it has: the kernel's
+/// `filldir64` stops between two entries when the caller has a signal pending, and
+/// io_uring flags its submitter that way (`TIF_NOTIFY_SIGNAL`) when it queues work for
+/// it. So a call that left room in its buffer is not the end, and only a file system
+/// that marks the end says so in the first call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListingEnd {
+    /// The end is a call that returns nothing.
+    EmptyCall,
+    /// kernfs (sysfs): once a listing has reached the end, the last record's `d_off`
+    /// (the position a next call would start from) is `INT_MAX`; a listing that stopped
+    /// early leaves there the name hash of the entry it stopped at, always below it.
+    KernfsMark,
+}
+
+/// The `d_off` kernfs leaves in the last record of a listing that reached the end.
+const KERNFS_END: i64 = i32::MAX as i64;
+
 /// Calls `seen` with every entry of an open directory (`getdents64`), `.` and `..` left
 /// out, and the type the file system reported (`DT_*`; `DT_UNKNOWN` where it reports
 /// none). Nothing is kept: a region directory holds thousands of entries, of which the
-/// caller wants a few.
+/// caller wants a few. On sysfs ([`ListingEnd::KernfsMark`]) a directory listed in one
+/// call costs one call.
 pub(crate) fn dir_entries(
     fd: &OwnedFd,
-    fills: bool,
-    mut seen: impl FnMut(&[u8], u8),
+    end: ListingEnd,
+    seen: impl FnMut(&[u8], u8),
 ) -> io::Result<()> {
-    // The largest record: 19 bytes of header, a 255-byte name, its NUL, 8-byte aligned.
-    const MAX_RECORD: usize = 280;
     const BUF: usize = 16 << 10;
     // Not zeroed (a listing per device: zeroing 16 KiB each time showed in profiles):
     // only the bytes the kernel wrote are made part of the vector and read.
     let mut buf: Vec<u8> = Vec::with_capacity(BUF);
-    loop {
-        buf.clear();
-        // SAFETY: getdents64 writes at most BUF bytes into the buffer, whose capacity is
-        // BUF; the length is set below to what it reports having written.
-        let n =
-            unsafe { libc::syscall(libc::SYS_getdents64, fd.as_raw_fd(), buf.as_mut_ptr(), BUF) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
+    list_records(
+        &mut buf,
+        |buf| {
+            buf.clear();
+            // SAFETY: getdents64 writes at most the buffer's capacity into it; the
+            // length is set to what it reports having written, capped at the capacity.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    fd.as_raw_fd(),
+                    buf.as_mut_ptr(),
+                    buf.capacity(),
+                )
+            };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
             }
-            return Err(e);
+            let n = usize::try_from(n).unwrap_or(0).min(buf.capacity());
+            // SAFETY: the kernel initialised the first `n` bytes (n <= capacity).
+            unsafe { buf.set_len(n) };
+            Ok(())
+        },
+        end,
+        seen,
+    )
+}
+
+/// The loop of [`dir_entries`], apart from the system call: `getdents` fills `buf` with
+/// the next records (leaving it empty at the end of the directory).
+fn list_records(
+    buf: &mut Vec<u8>,
+    mut getdents: impl FnMut(&mut Vec<u8>) -> io::Result<()>,
+    end: ListingEnd,
+    mut seen: impl FnMut(&[u8], u8),
+) -> io::Result<()> {
+    loop {
+        match getdents(buf) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
-        if n == 0 {
+        if buf.is_empty() {
             return Ok(());
         }
-        let n = usize::try_from(n).unwrap_or(0).min(BUF);
-        // SAFETY: the kernel initialised the first `n` bytes (n <= capacity).
-        unsafe { buf.set_len(n) };
-        let mut at = 0;
-        // struct linux_dirent64: u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, name.
-        while at + 19 <= n {
-            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-            if reclen < 19 || at + reclen > n {
-                return Err(io::Error::from_raw_os_error(libc::EIO));
-            }
-            let dtype = buf[at + 18];
-            let name = &buf[at + 19..at + reclen];
-            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            if name != b"." && name != b".." {
-                seen(name, dtype);
-            }
-            at += reclen;
-        }
-        // A file system that fills the buffer until the directory ends, and left room
-        // for another record: the directory has ended (saves the call that returns 0).
-        if fills && n + MAX_RECORD <= BUF {
+        let last_off = dirent_records(buf, &mut seen)?;
+        if end == ListingEnd::KernfsMark && last_off == Some(KERNFS_END) {
             return Ok(());
         }
     }
+}
+
+/// Calls `seen` with each record of one `getdents64` result (`struct linux_dirent64`:
+/// u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, the name), `.` and `..` left out;
+/// returns the last record's `d_off`. A record the buffer does not hold whole is EIO.
+fn dirent_records(buf: &[u8], seen: &mut impl FnMut(&[u8], u8)) -> io::Result<Option<i64>> {
+    let n = buf.len();
+    let mut at = 0;
+    let mut last_off = None;
+    while at + 19 <= n {
+        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        if reclen < 19 || at + reclen > n {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        let mut off = [0u8; 8];
+        off.copy_from_slice(&buf[at + 8..at + 16]);
+        last_off = Some(i64::from_ne_bytes(off));
+        let dtype = buf[at + 18];
+        let name = &buf[at + 19..at + reclen];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        if name != b"." && name != b".." {
+            seen(name, dtype);
+        }
+        at += reclen;
+    }
+    if at != n {
+        return Err(io::Error::from_raw_os_error(libc::EIO));
+    }
+    Ok(last_off)
 }
 
 /// What a `DT_*` type is, in the words of [`Error::NotRegular`].
@@ -998,9 +1057,89 @@ pub fn write_once(file: &mut File, bytes: &[u8]) -> io::Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::Root;
+    use super::{list_records, ListingEnd, Root, KERNFS_END};
     use std::ffi::OsStr;
+    use std::io;
     use std::path::Path;
+
+    /// One `struct linux_dirent64` record as the kernel lays it out.
+    fn record(name: &str, off: i64) -> Vec<u8> {
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
+        let mut r = vec![0u8; reclen];
+        r[..8].copy_from_slice(&1u64.to_ne_bytes());
+        r[8..16].copy_from_slice(&off.to_ne_bytes());
+        r[16..18].copy_from_slice(&(reclen as u16).to_ne_bytes());
+        r[18] = libc::DT_REG;
+        r[19..19 + name.len()].copy_from_slice(name.as_bytes());
+        r
+    }
+
+    /// Lists the calls' results in turn (then empty calls); the names seen and how many
+    /// calls were made.
+    fn list(calls: &[Vec<u8>], end: ListingEnd) -> io::Result<(Vec<String>, usize)> {
+        let mut made = 0;
+        let mut names = Vec::new();
+        let mut buf = Vec::with_capacity(4096);
+        list_records(
+            &mut buf,
+            |b| {
+                b.clear();
+                if let Some(c) = calls.get(made) {
+                    b.extend_from_slice(c);
+                }
+                made += 1;
+                Ok(())
+            },
+            end,
+            |n, _| names.push(String::from_utf8_lossy(n).into_owned()),
+        )?;
+        Ok((names, made))
+    }
+
+    #[test]
+    fn a_listing_that_stopped_early_is_read_on() {
+        // What kernfs returns when a signal is pending after the dots: the dots alone,
+        // the last d_off the hash of the entry it stopped at; then the rest, ending with
+        // its end mark.
+        let first = [record(".", 1), record("..", 2)].concat();
+        let second = [record("nstype", 100), record("size", KERNFS_END)].concat();
+        let (names, calls) =
+            list(&[first.clone(), second.clone()], ListingEnd::KernfsMark).unwrap();
+        assert_eq!(names, ["nstype", "size"]);
+        assert_eq!(calls, 2, "the end mark saves the empty call");
+        // Where there is no mark, only an empty call ends the listing.
+        let (names, calls) = list(&[first, second], ListingEnd::EmptyCall).unwrap();
+        assert_eq!(names, ["nstype", "size"]);
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn a_kernfs_listing_whole_in_one_call_costs_one_call() {
+        let all = [
+            record(".", 1),
+            record("..", 2),
+            record("uevent", KERNFS_END),
+        ]
+        .concat();
+        let (names, calls) = list(&[all], ListingEnd::KernfsMark).unwrap();
+        assert_eq!((names, calls), (vec!["uevent".to_string()], 1));
+        // An empty kernfs directory: the dots, the last one marked.
+        let dots = [record(".", 1), record("..", KERNFS_END)].concat();
+        assert_eq!(list(&[dots], ListingEnd::KernfsMark).unwrap(), (vec![], 1));
+    }
+
+    #[test]
+    fn a_record_cut_short_is_an_error() {
+        let mut r = record("namespace0.0", 5);
+        r.truncate(r.len() - 3);
+        let e = list(&[r.clone()], ListingEnd::EmptyCall).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EIO));
+        // A record length smaller than the header.
+        let mut bad = record("x", 5);
+        bad[16..18].copy_from_slice(&8u16.to_ne_bytes());
+        let e = list(&[bad], ListingEnd::EmptyCall).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EIO));
+    }
 
     #[test]
     fn only_plain_absolute_paths_take_the_direct_way() {
