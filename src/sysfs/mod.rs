@@ -175,6 +175,29 @@ impl Sysfs {
             }
         }
         if let RingState::Untried = state {
+            let fs = self.root.sys_fs();
+            if matches!(fs, None | Some(root::SysFs::Sysfs)) {
+                // io_uring opens a file inline only when the path resolves from the dentry
+                // cache without leaving RCU walk (LOOKUP_CACHED); kernfs revalidates every
+                // dentry outside it, so every open of a sysfs file goes to an io-wq worker
+                // thread: slower than opening each file directly (measured on a host's
+                // /sys: 1.2-2.1x the time, thousands of context switches), and each
+                // completion queued for this thread shows as a pending signal to its next
+                // system call. The ring serves trees on other file systems (tmpfs), where
+                // it is known which (found confined, with openat2).
+                ctx_log!(
+                    self.logger,
+                    Level::Debug,
+                    "sys is {}: reading attributes without io_uring",
+                    if fs.is_some() {
+                        "sysfs"
+                    } else {
+                        "not opened with openat2"
+                    }
+                );
+                *state = RingState::Off;
+                return None;
+            }
             *state = match uring::Ring::new(ATTR_SIZE_LIMIT, self.root.raw_fd()) {
                 Ok(r) => RingState::Ready(Box::new(r)),
                 Err(e) => {
@@ -1088,6 +1111,36 @@ mod tests {
         let (_d, s) = tree();
         s.set_io_uring(false);
         assert!(!s.uses_io_uring());
+    }
+
+    /// On sysfs every io_uring open runs in a worker thread (kernfs dentries cannot be
+    /// revalidated in RCU walk), slower than opening directly: no ring there. A tree on
+    /// another file system gets one where the kernel offers io_uring.
+    #[test]
+    fn io_uring_is_used_off_sysfs_only() {
+        let Ok(host) = Sysfs::new("/") else {
+            eprintln!("SKIP io_uring_is_used_off_sysfs_only: / cannot be a root");
+            return;
+        };
+        match host.root.sys_fs() {
+            Some(root::SysFs::Sysfs) => assert!(!host.uses_io_uring(), "a ring on sysfs"),
+            other => eprintln!("SKIP (sysfs half): this host's /sys is {other:?}"),
+        }
+        let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+            eprintln!("SKIP io_uring_is_used_off_sysfs_only (tmpfs half): no /dev/shm");
+            return;
+        };
+        fs::create_dir_all(dir.path().join("sys/devices")).unwrap();
+        let s = Sysfs::new(dir.path()).unwrap();
+        assert_eq!(s.root.sys_fs(), Some(root::SysFs::Tmpfs));
+        // Where the kernel refuses io_uring (seccomp, io_uring_disabled) there is no ring
+        // to see; a probe of our own tells that apart from the library declining it.
+        let offered = io_uring::IoUring::new(2).is_ok();
+        assert_eq!(
+            s.uses_io_uring(),
+            offered,
+            "tmpfs tree, kernel offers: {offered}"
+        );
     }
 
     static TEST_ATTRS: AttrSet = AttrSet {
