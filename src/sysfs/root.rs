@@ -623,15 +623,15 @@ impl Root {
         }
     }
 
-    /// `<root>/sys` and its file system, opened on first use (a tree without it yet is
-    /// asked again next time, as is one that ran out of descriptors or memory; any other
-    /// failure is final).
     /// The file system of the tree's `sys` directory, where it is known (it is opened
     /// confined, with `openat2`).
     pub(crate) fn sys_fs(&self) -> Option<SysFs> {
         self.sys_mount().map(|m| m.fs)
     }
 
+    /// `<root>/sys` and its file system, opened on first use (a tree without it yet is
+    /// asked again next time, as is one that ran out of descriptors or memory; any other
+    /// failure is final).
     fn sys_mount(&self) -> Option<&SysMount> {
         if let Some(m) = self.sys.get() {
             return m.as_ref();

@@ -10,6 +10,9 @@
 //! ring: sysfs (kernfs) and tmpfs files cannot be read without blocking, so io_uring
 //! hands every such read to an io-wq worker thread, and the thread switch per file costs
 //! more CPU than the system calls it saves (measured: the walker's system time doubled).
+//! On sysfs the opens go to io-wq too (kernfs dentries are revalidated only outside RCU
+//! walk, which io_uring's inline open cannot leave), so a context whose `sys` is sysfs
+//! makes no ring at all; the ring serves trees on tmpfs and other file systems.
 //!
 //! A [`Ring`] belongs to one context (no process-wide state but the fork counter, which
 //! only tells a forked child not to use its parent's ring). Everything the kernel may
