@@ -457,9 +457,9 @@ impl Bus {
         }
     }
 
-    fn scan(&self, prefix: &str) -> Result<Vec<(u32, PathBuf)>> {
-        // Like libndctl, let pending probes finish before trusting the directory; a tree
-        // without the attribute (or a failed read) is scanned as it is.
+    /// [`Bus::wait_probe`] before a scan, as libndctl does: a tree without the attribute,
+    /// or a failed read, is scanned as it is (the failure is logged at debug level).
+    pub(crate) fn settle_before_scan(&self) {
         if let Err(e) = self.wait_probe() {
             crate::ctx_log!(
                 self.device().sysfs().logger(),
@@ -468,6 +468,10 @@ impl Bus {
                 self.devname()
             );
         }
+    }
+
+    fn scan(&self, prefix: &str) -> Result<Vec<(u32, PathBuf)>> {
+        self.settle_before_scan();
         self.device().children(prefix)
     }
 

@@ -545,14 +545,7 @@ impl Region {
         // unregisters destroyed namespaces the same way; read before that settles, the
         // attribute could name a device the scan below (which waits first) does not list.
         // (libndctl reads the seed without waiting.)
-        if let Err(e) = self.bus().wait_probe() {
-            crate::ctx_log!(
-                self.device().sysfs().logger(),
-                log::Level::Debug,
-                "{}: wait_probe: {e}",
-                self.bus().devname()
-            );
-        }
+        self.bus().settle_before_scan();
         let attr = format!("{}_seed", K::PREFIX);
         let Some(name) = self.device().read_fresh(&attr)?.into_option() else {
             return Ok(None);
@@ -564,22 +557,16 @@ impl Region {
         self.find_of::<K>(name)
     }
 
-    /// Lists the region's devices of one kind, after letting the bus finish probing
-    /// (libndctl waits before every scan; a list already scanned is answered without
-    /// waiting, as libndctl answers from its list).
+    /// The prefix every child of one kind bears in its name (`namespace3.` in region3).
     fn child_prefix(&self, kind: &str) -> String {
         format!("{kind}{}.", self.id())
     }
 
+    /// Lists the region's devices of one kind, after letting the bus finish probing
+    /// (libndctl waits before every scan; a list already scanned is answered without
+    /// waiting, as libndctl answers from its list).
     fn scan_children(&self, kind: &str) -> Result<Vec<(u32, PathBuf)>> {
-        if let Err(e) = self.bus().wait_probe() {
-            crate::ctx_log!(
-                self.device().sysfs().logger(),
-                log::Level::Debug,
-                "{}: wait_probe: {e}",
-                self.bus().devname()
-            );
-        }
+        self.bus().settle_before_scan();
         self.device().children(&self.child_prefix(kind))
     }
 }
