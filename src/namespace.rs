@@ -10,7 +10,7 @@ use crate::children::ChildKind;
 use crate::children::{tree_object, BlockDeviceName, ChildList, Node};
 use crate::dax::Dax;
 use crate::device_type::DeviceType;
-use crate::error::{Error, Result};
+use crate::error::{absent_unless_exhausted, Error, Result};
 use crate::pfn::Pfn;
 use crate::region::Region;
 use crate::sysfs::{parse_size_list, AttrSet, Device};
@@ -636,14 +636,20 @@ impl Namespace {
     /// Like [`Namespace::disable_invalidate`], but first make sure no one has the block
     /// device open (mounted file system, open handle): exclusive open of `/dev/<bdev>`.
     pub fn disable_safe(&self) -> Result<()> {
-        let bdev = if let Some(p) = self.pfn()? {
-            p.block_device()?
-        } else if let Some(b) = self.btt()? {
-            b.block_device()?
-        } else {
-            self.block_device()?
+        // One read of `holder` for the claim's disk and for "active?".
+        let claim = self.claim()?;
+        let bdev = match &claim {
+            Some(Claim::Pfn(p)) => p.block_device()?,
+            Some(Claim::Btt(b)) => b.block_device()?,
+            _ => self.block_device()?,
         };
-        if let Some(bdev) = bdev.filter(|_| self.is_active().unwrap_or(false)) {
+        // A check that fails on the tree is "not active", as libndctl's is; running out
+        // of descriptors is an error, not a reason to skip the in-use check.
+        let bdev = match bdev {
+            Some(b) if absent_unless_exhausted(self.is_active_with(claim.as_ref()))? => Some(b),
+            _ => None,
+        };
+        if let Some(bdev) = bdev {
             if self.device().sysfs().dev_node(&bdev).is_some() {
                 self.device()
                     .sysfs()
